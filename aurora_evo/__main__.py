@@ -1,0 +1,5 @@
+import sys
+
+from aurora_evo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,259 @@
+"""The ``aurora-evo`` command: argument parsing only; every verb calls the library.
+
+Exit status: 0 success, 1 the program under test failed (its outcome says why), 2 bad input (a
+missing or malformed file, a bad option), each reported in one line without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aurora_evo import __version__
+from aurora_evo.errors import InputError
+
+EXIT_OK, EXIT_PROGRAM_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse prints the usage block, then the error)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _read_program(path: str) -> str:
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{path}: no such program file" if not file.exists() else f"{path}: not a file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+
+
+def _load_datasets(specs: Sequence[str]) -> list:
+    """Datasets named by path, or by a shipped name such as ``OR3`` or ``"Weibull 5k"``."""
+    from aurora_evo.domains.binpacking import DatasetError, builtin_datasets, load_dataset
+
+    builtin = builtin_datasets()
+    datasets = []
+    for spec in specs:
+        if spec in builtin:
+            datasets.append(builtin[spec])
+            continue
+        try:
+            datasets.append(load_dataset(spec))
+        except DatasetError as exc:
+            raise InputError(str(exc)) from None
+    return datasets
+
+
+def _print_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, default=float) + "\n")
+
+
+# --- score ------------------------------------------------------------------------------------------
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from aurora_evo.evaluation import evaluate_allocation, evaluate_binpacking
+    from aurora_evo.scenario import load_scenario
+
+    if args.domain == "binpacking":
+        if args.scenario:
+            raise InputError("--scenario and --domain binpacking exclude each other; give --dataset instead")
+        if not args.dataset:
+            raise InputError(
+                "--domain binpacking needs --dataset FILE (or a shipped name: OR3, 'Weibull 5k')"
+            )
+    elif not args.scenario:
+        raise InputError("give --scenario FILE, or --domain binpacking --dataset FILE")
+    elif args.dataset:
+        raise InputError("--dataset goes with --domain binpacking")
+
+    source = _read_program(args.program)
+    if args.domain == "binpacking":
+        result = evaluate_binpacking(source, _load_datasets(args.dataset))
+    else:
+        result = evaluate_allocation(source, [load_scenario(path) for path in args.scenario])
+
+    if args.json:
+        _print_json({"program": args.program, "domain": args.domain or "allocation", **result.as_dict()})
+    else:
+        _print_score(args.program, args.domain, result)
+    return EXIT_OK if result.outcome.ok else EXIT_PROGRAM_FAILED
+
+
+_METRIC_ROWS = (
+    ("reward (0-1)", "reward", "{:.4f}"),
+    ("tasks placed", "n_placed", "{:d}"),
+    ("tasks rejected", "n_rejected", "{:d}"),
+    ("mean latency (s)", "mean_latency_s", "{:.4g}"),
+    ("p95 latency (s)", "p95_latency_s", "{:.4g}"),
+    ("p99 latency (s)", "p99_latency_s", "{:.4g}"),
+    ("mean wait (s)", "mean_wait_s", "{:.4g}"),
+    ("cpu utilisation", "cpu_utilization", "{:.1%}"),
+    ("memory utilisation", "memory_utilization", "{:.1%}"),
+    ("cost ($)", "cost_usd", "{:.4g}"),
+    ("energy (kWh)", "energy_kwh", "{:.4g}"),
+    ("SLA violations", "sla_violation_rate", "{:.1%}"),
+    ("rejected (failure rate)", "failure_rate", "{:.1%}"),
+    ("makespan (s)", "makespan_s", "{:.4g}"),
+    ("fairness (Gini, 0 = fair)", "fairness_gini", "{:.3f}"),
+)
+
+
+def _print_score(program: str, domain: str | None, result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not result.outcome.ok:
+        console.print(f"[bold red]{program}: {result.outcome.value}[/]: {result.message}", highlight=False)
+        return
+    path = "numba" if result.compiled else "numpy (numba could not compile it)"
+    if domain == "binpacking":
+        table = Table(title=f"{program} (ran on the {path} path)")
+        for column in ("dataset", "instances", "mean bins", "mean L1 bound", "excess over L1"):
+            table.add_column(column, justify="left" if column == "dataset" else "right")
+        for name, case in result.per_case.items():
+            n = len(case["bins"])
+            table.add_row(name, str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
+                          f"{case['excess_percent']:.2f} %")  # fmt: skip
+        console.print(table)
+        return
+    # Metrics down the side, one column per scenario: reads well in 80 columns for a few scenarios;
+    # many scenarios get one row each with the headline metrics.
+    cases = result.per_case
+    if len(cases) <= 4:
+        table = Table(title=f"{program} (ran on the {path} path)")
+        table.add_column("metric")
+        for name in cases:
+            table.add_column(name, justify="right")
+        for label, key, fmt in _METRIC_ROWS:
+            table.add_row(label, *(fmt.format(m[key]) for m in cases.values()))
+    else:
+        table = Table(title=f"{program} (ran on the {path} path)")
+        for label in (
+            "scenario",
+            "reward",
+            "p99 latency (s)",
+            "cpu util",
+            "cost ($)",
+            "energy (kWh)",
+            "rejected",
+        ):
+            table.add_column(label, justify="left" if label == "scenario" else "right")
+        for name, m in cases.items():
+            table.add_row(
+                name,
+                f"{m['reward']:.4f}",
+                f"{m['p99_latency_s']:.4g}",
+                f"{m['cpu_utilization']:.1%}",
+                f"{m['cost_usd']:.4g}",
+                f"{m['energy_kwh']:.4g}",
+                f"{m['failure_rate']:.1%}",
+            )
+    console.print(table)
+    console.print(f"mean reward over {len(result.per_case)} scenario(s): [bold]{result.score:.4f}[/]")
+
+
+# --- bench ------------------------------------------------------------------------------------------
+
+
+def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
+    from aurora_evo.domains.binpacking import bench_table, bench_to_json, run_bench
+    from aurora_evo.policy import Contract, ProgramError, compile_program
+
+    datasets = {d.name: d for d in _load_datasets(args.dataset)} if args.dataset else None
+    programs = {}
+    for path in args.programs:
+        try:
+            programs[Path(path).stem] = compile_program(_read_program(path), Contract.BINPACKING)
+        except ProgramError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    rows = run_bench(programs, datasets)
+    if args.json:
+        sys.stdout.write(bench_to_json(rows) + "\n")
+    else:
+        sys.stdout.write(bench_table(rows) + "\n")
+    failed = any(not row.published and row.excess_percent is None for row in rows)
+    return EXIT_PROGRAM_FAILED if failed else EXIT_OK
+
+
+# --- parser -----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="aurora-evo",
+        description="Evolve resource-allocation programs, and score them on scenarios and bin-packing sets.",
+    )
+    parser.add_argument("--version", action="version", version=f"aurora-evo {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    verbs.required = True
+
+    score = verbs.add_parser(
+        "score",
+        help="score a program file on scenarios or a bin-packing dataset",
+        description="Run PROGRAM.py's priority() on scenarios (allocation contract) or on a bin-packing "
+        "dataset (FunSearch's priority(item, bins) contract) and print its metrics.",
+    )
+    score.add_argument("program", metavar="PROGRAM.py")
+    score.add_argument("--scenario", action="append", metavar="FILE", help="scenario JSON file (repeatable)")
+    score.add_argument(
+        "--domain", choices=["binpacking"], help="score a bin-packing program (needs --dataset)"
+    )
+    score.add_argument(
+        "--dataset", action="append", metavar="FILE",
+        help="bin-packing dataset: FunSearch .json, OR-Library .txt, or a shipped name (OR3, 'Weibull 5k'); "
+        "repeatable",
+    )  # fmt: skip
+    score.add_argument(
+        "--json", action="store_true", help="print one JSON object (field 'outcome' says if it ran)"
+    )
+    score.set_defaults(handler=_cmd_score)
+
+    bench = verbs.add_parser("bench", help="benchmarks against published results")
+    benches = bench.add_subparsers(dest="bench", metavar="BENCHMARK", parser_class=_Parser)
+    benches.required = True
+    binpacking = benches.add_parser(
+        "binpacking",
+        help="First Fit, Best Fit and your programs on FunSearch's OR3 and Weibull 5k sets",
+        description="Pack FunSearch's released OR3 and Weibull 5k test sets online with First Fit, Best Fit "
+        "and the given programs, next to FunSearch's published figures (excess bins over the L1 bound).",
+    )
+    binpacking.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="bin-packing programs to add")
+    binpacking.add_argument("--dataset", action="append", metavar="FILE", help="use these datasets instead")
+    binpacking.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    binpacking.set_defaults(handler=_cmd_bench_binpacking)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        sys.stderr.write(f"aurora-evo {args.verb}: error: {exc}\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("aurora-evo: interrupted\n")
+        return 130
+    except Exception as exc:
+        if os.environ.get("AURORA_EVO_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"aurora-evo {args.verb}: internal error: {type(exc).__name__}: {exc} "
+            "(set AURORA_EVO_DEBUG=1 for the traceback, and please report it)\n"
+        )
+        return EXIT_PROGRAM_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Feature layout of the resource-allocation program contract, in one place.
+
+A program is ``priority(task, nodes) -> scores``:
+
+* ``task``: 1-D float64 array of length :data:`TASK_FEATURES`, indexed by the ``T_*`` constants;
+* ``nodes``: 2-D float64 array of shape ``(n_nodes, NODE_FEATURES)``, one row per node of the
+  scenario (every node, in scenario order), columns indexed by the ``N_*`` constants;
+* returns one finite float64 score per node, shape ``(n_nodes,)``.
+
+The simulator masks nodes the task does not fit on (column :data:`N_FITS` is 0 there) and places the
+task on the highest-scoring feasible node; ties go to the lowest node index, so a constant priority is
+first fit. Every domain (cloud, edge, network, bin packing) fills the same columns, so a program evolved
+on one domain runs unchanged on another.
+
+Units: cpu in cores, memory in GiB, gpu in devices, network bandwidth in Gbit/s, times in seconds,
+latency in milliseconds, price in dollars per hour, power in watts.
+"""
+
+from __future__ import annotations
+
+#: Sentinel deadline (seconds) of a task without an SLA. Finite so that programs stay numeric-safe.
+NO_DEADLINE = 1.0e9
+
+#: Resources, in the order used by every demand/capacity array.
+RESOURCES = ("cpu", "memory", "gpu", "network")
+N_RESOURCES = len(RESOURCES)
+
+# --- task features -----------------------------------------------------------------------------
+T_INDEX = 0  #: position of the task in the scenario's task list
+T_CPU = 1  #: cpu demand, cores
+T_MEM = 2  #: memory demand, GiB
+T_GPU = 3  #: gpu demand, devices
+T_NET = 4  #: network bandwidth demand, Gbit/s
+T_DURATION = 5  #: service time, s
+T_PRIORITY = 6  #: priority, higher is more important (0-11, as in the Google trace)
+T_DEADLINE = 7  #: SLA: latest acceptable latency after arrival, s (NO_DEADLINE when none)
+T_ARRIVAL = 8  #: arrival time, s
+T_WAIT = 9  #: time spent queued so far, s
+T_NOW = 10  #: current simulation time, s
+T_OWNER = 11  #: owner id (index into the scenario's owners)
+TASK_FEATURES = 12
+
+# --- node features ------------------------------------------------------------------------------
+N_INDEX = 0  #: position of the node in the scenario's node list
+N_CPU_FREE = 1  #: free cpu, cores
+N_MEM_FREE = 2  #: free memory, GiB
+N_GPU_FREE = 3  #: free gpus
+N_NET_FREE = 4  #: free network bandwidth, Gbit/s
+N_CPU_CAP = 5  #: cpu capacity, cores
+N_MEM_CAP = 6  #: memory capacity, GiB
+N_GPU_CAP = 7  #: gpu capacity
+N_NET_CAP = 8  #: network bandwidth capacity, Gbit/s
+N_PRICE = 9  #: price, $/hour while powered on
+N_IDLE_W = 10  #: power drawn when on and idle, W
+N_PEAK_W = 11  #: power drawn at full cpu utilisation, W
+N_LATENCY = 12  #: network latency to the node, ms
+N_ZONE = 13  #: zone id (index into the scenario's zones)
+N_RUNNING = 14  #: tasks running on the node now
+N_PLACED = 15  #: tasks placed on the node since the start (round robin uses it)
+N_FITS = 16  #: 1.0 when the current task fits on the node, else 0.0
+NODE_FEATURES = 17
+
+#: Offsets of the free and capacity columns, so that ``N_FREE0 + r`` is the free column of resource r.
+N_FREE0 = N_CPU_FREE
+N_CAP0 = N_CPU_CAP
+T_DEMAND0 = T_CPU
+
+TASK_FEATURE_NAMES = (
+    "index", "cpu", "memory", "gpu", "network", "duration", "priority", "deadline",
+    "arrival", "wait", "now", "owner",
+)  # fmt: skip
+NODE_FEATURE_NAMES = (
+    "index", "cpu_free", "memory_free", "gpu_free", "network_free", "cpu_cap", "memory_cap",
+    "gpu_cap", "network_cap", "price", "idle_w", "peak_w", "latency_ms", "zone", "running",
+    "placed", "fits",
+)  # fmt: skip
+
+assert len(TASK_FEATURE_NAMES) == TASK_FEATURES
+assert len(NODE_FEATURE_NAMES) == NODE_FEATURES
+
+
+def contract_globals() -> dict[str, float | int]:
+    """The named constants a program may use without importing (``T_CPU``, ``N_MEM_FREE``, ...)."""
+    return {
+        name: value for name, value in globals().items() if name[:2] in ("T_", "N_") and name.isupper()
+    } | {"NO_DEADLINE": NO_DEADLINE}

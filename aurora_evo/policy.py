@@ -1,0 +1,179 @@
+"""The program contracts, and turning a program's source into a callable priority function.
+
+Two contracts exist (see ``shared/ARCHITECTURE.md``):
+
+* :attr:`Contract.ALLOCATION`: ``priority(task: (TASK_FEATURES,), nodes: (n, NODE_FEATURES)) -> (n,)``;
+* :attr:`Contract.BINPACKING`: FunSearch's ``priority(item: float, bins: (k,)) -> (k,)`` where ``bins``
+  holds the remaining capacity of every bin the item fits in.
+
+:func:`compile_program` executes the source it is given. Call it only inside the sandbox's worker, or on
+programs that are already vetted (the shipped seeds and baselines); never on untrusted source in the
+evolving process.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from aurora_evo import features
+
+#: Programs longer than this are refused before parsing (a 5 MB source takes ~20 s to parse).
+MAX_SOURCE_CHARS = 64_000
+
+
+class Contract(enum.Enum):
+    """Which calling convention a program follows."""
+
+    ALLOCATION = "allocation"
+    BINPACKING = "binpacking"
+
+
+class OutputStatus(enum.IntEnum):
+    """How a program's scores were judged during a run (returned as an int by the numba kernels)."""
+
+    OK = 0
+    WRONG_SHAPE = 1  #: not a 1-D array with one score per node/bin
+    NOT_FINITE = 2  #: a score was NaN or infinite
+    WRONG_TYPE = 3  #: not an array of real numbers (numpy path only)
+    RAISED = 4  #: the program raised an exception (numpy path only)
+
+    def describe(self) -> str:
+        return {
+            OutputStatus.OK: "ok",
+            OutputStatus.WRONG_SHAPE: "priority() returned an array of the wrong shape",
+            OutputStatus.NOT_FINITE: "priority() returned a NaN or infinite score",
+            OutputStatus.WRONG_TYPE: "priority() did not return an array of real numbers",
+            OutputStatus.RAISED: "priority() raised an exception",
+        }[self]
+
+
+def check_scores(scores: object, expected: int) -> tuple[OutputStatus, np.ndarray | None]:
+    """Validate what a Python priority function returned; shape ``(expected,)`` float64 on success."""
+    if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fiub":
+        return OutputStatus.WRONG_TYPE, None
+    if scores.ndim != 1 or scores.shape[0] != expected:
+        return OutputStatus.WRONG_SHAPE, None
+    scores = scores.astype(np.float64, copy=False)
+    if not np.isfinite(scores).all():
+        return OutputStatus.NOT_FINITE, None
+    return OutputStatus.OK, scores
+
+
+class ProgramError(ValueError):
+    """The source is not a usable program (syntax error, no ``priority`` function, too long...)."""
+
+
+def _numba_signature(contract: Contract):
+    from numba import types
+
+    if contract is Contract.ALLOCATION:
+        # Read-only inputs: a program that writes to its task or nodes fails to compile and then fails
+        # on the numpy path too, so it can never corrupt the simulator's own feature arrays.
+        task = types.Array(types.float64, 1, "C", readonly=True)
+        nodes = types.Array(types.float64, 2, "C", readonly=True)
+        return types.float64[:](task, nodes)
+    return types.float64[:](types.float64, types.float64[:])
+
+
+def function_type(contract: Contract):
+    """The numba first-class function type of a compiled program (what the kernels take)."""
+    from numba import types
+
+    return types.FunctionType(_numba_signature(contract))
+
+
+@dataclass(frozen=True)
+class CompiledProgram:
+    """A program ready to run.
+
+    Attributes:
+        source: the program text.
+        contract: its calling convention.
+        python: the plain Python function (always present; the numpy path calls it).
+        jitted: the numba-compiled function, or ``None`` when numba could not compile it.
+        jit_error: one line saying why numba could not compile it (``None`` when it could).
+    """
+
+    source: str
+    contract: Contract
+    python: Callable
+    jitted: object | None
+    jit_error: str | None
+
+    @property
+    def compiled(self) -> bool:
+        return self.jitted is not None
+
+
+def parse_program(source: str, function_name: str = "priority") -> ast.Module:
+    """Parse ``source`` and check that it defines ``function_name`` with two positional arguments."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise ProgramError(f"source is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ProgramError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == function_name:
+            if len(node.args.args) != 2:
+                raise ProgramError(f"{function_name}() must take exactly two arguments")
+            return tree
+    raise ProgramError(f"no top-level function named {function_name}()")
+
+
+def compile_program(
+    source: str,
+    contract: Contract,
+    *,
+    function_name: str = "priority",
+    jit: bool = True,
+) -> CompiledProgram:
+    """Execute ``source`` and return its priority function, numba-compiled when possible.
+
+    The program's namespace holds ``np``, ``numpy``, ``math`` and the feature constants of
+    :mod:`aurora_evo.features`, so that ``nodes[:, N_CPU_FREE]`` works without imports.
+
+    Raises:
+        ProgramError: the source does not parse, is too long, or does not define the function.
+    """
+    import math
+
+    parse_program(source, function_name)
+    namespace: dict = {"np": np, "numpy": np, "math": math, **features.contract_globals()}
+    code = compile(source, "<program>", "exec")
+    try:
+        exec(code, namespace)
+    except Exception as exc:
+        raise ProgramError(f"running the module body failed: {type(exc).__name__}: {exc}") from None
+    fn = namespace.get(function_name)
+    if not callable(fn):
+        raise ProgramError(f"{function_name} is not a function")
+    jitted, jit_error = None, None
+    if jit:
+        jitted, jit_error = _try_jit(fn, contract)
+    return CompiledProgram(source, contract, fn, jitted, jit_error)
+
+
+def _try_jit(fn: Callable, contract: Contract) -> tuple[object | None, str | None]:
+    from numba import njit
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return njit(_numba_signature(contract), cache=False, nogil=True)(fn), None
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return None, f"{type(exc).__name__}: {first_line}"[:300]
+
+
+def load_program_file(path, contract: Contract, *, jit: bool = True) -> CompiledProgram:
+    """Read a program file and compile it (vetted programs only; see the module docstring)."""
+    from pathlib import Path
+
+    return compile_program(Path(path).read_text(encoding="utf-8"), contract, jit=jit)

@@ -1,0 +1,174 @@
+"""Run one program on one scenario: array set-up, the compiled or numpy path, then the metrics."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from aurora_evo import features as F
+from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores
+from aurora_evo.scenario.model import Scenario
+from aurora_evo.sim import engine
+from aurora_evo.sim.metrics import Metrics, Placement, compute_metrics
+
+
+@dataclass(frozen=True)
+class SimResult:
+    """Outcome of one simulation.
+
+    Attributes:
+        status: ``OutputStatus.OK`` or why the program's output was refused (the run stops there).
+        message: one line for people (empty when OK).
+        metrics: the metrics when OK, else ``None``.
+        placement: raw per-task outcome when OK, else ``None``.
+        compiled: True when the program ran through the numba path.
+        decisions: placement decisions the program made.
+        seconds: wall time of the event loop (set-up and metrics excluded).
+    """
+
+    status: OutputStatus
+    message: str
+    metrics: Metrics | None
+    placement: Placement | None
+    compiled: bool
+    decisions: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is OutputStatus.OK
+
+
+def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
+    """The engine's arrays for ``scenario``, and ``order`` (arrival position -> scenario task index)."""
+    tasks, nodes = scenario.tasks, scenario.nodes
+    n, m = len(tasks), len(nodes)
+    order = np.argsort(tasks.arrival, kind="stable")
+    dem = np.ascontiguousarray(tasks.demand[order])
+
+    task_base = np.zeros((n, F.TASK_FEATURES))
+    task_base[:, F.T_INDEX] = order
+    task_base[:, F.T_DEMAND0 : F.T_DEMAND0 + F.N_RESOURCES] = dem
+    task_base[:, F.T_DURATION] = tasks.duration[order]
+    task_base[:, F.T_PRIORITY] = tasks.priority[order]
+    task_base[:, F.T_DEADLINE] = tasks.deadline[order]
+    task_base[:, F.T_ARRIVAL] = tasks.arrival[order]
+    task_base[:, F.T_OWNER] = tasks.owner[order]
+
+    node_feat = np.zeros((m, F.NODE_FEATURES))
+    node_feat[:, F.N_INDEX] = np.arange(m)
+    node_feat[:, F.N_FREE0 : F.N_FREE0 + F.N_RESOURCES] = nodes.capacity
+    node_feat[:, F.N_CAP0 : F.N_CAP0 + F.N_RESOURCES] = nodes.capacity
+    node_feat[:, F.N_PRICE] = nodes.price_per_hour
+    node_feat[:, F.N_IDLE_W] = nodes.idle_watts
+    node_feat[:, F.N_PEAK_W] = nodes.peak_watts
+    node_feat[:, F.N_LATENCY] = nodes.latency_ms
+    node_feat[:, F.N_ZONE] = nodes.zone
+
+    ireg = np.zeros(engine.N_IREG, dtype=np.int64)
+    ireg[[engine.R_HEAD, engine.R_TAIL, engine.R_CURSOR]] = -1
+    freg = np.zeros(engine.N_FREG)
+    freg[engine.F_TIMEOUT] = np.inf if scenario.queue_timeout_s is None else float(scenario.queue_timeout_s)
+    arrays = engine.SimArrays(
+        arr=np.ascontiguousarray(tasks.arrival[order]),
+        dur=np.ascontiguousarray(tasks.duration[order]),
+        dem=dem,
+        fits_somewhere=engine.fits_anywhere(dem, np.ascontiguousarray(nodes.capacity)),
+        task_base=task_base,
+        all_nodes=np.arange(m, dtype=np.int64),
+        free=np.array(nodes.capacity, dtype=np.float64),
+        node_feat=node_feat,
+        task_row=np.zeros(F.TASK_FEATURES),
+        running=np.zeros(m, dtype=np.int64),
+        busy_since=np.zeros(m),
+        busy_time=np.zeros(m),
+        node_of=np.full(n, -1, dtype=np.int64),
+        state=np.zeros(n, dtype=np.int64),
+        start=np.full(n, np.nan),
+        finish=np.full(n, np.nan),
+        reject_time=np.full(n, np.nan),
+        heap_t=np.zeros(n),
+        heap_k=np.zeros(n, dtype=np.int64),
+        nxt=np.full(n, -1, dtype=np.int64),
+        prv=np.full(n, -1, dtype=np.int64),
+        fresh=np.zeros(n, dtype=np.bool_),
+        dirty=np.zeros(m, dtype=np.int64),
+        is_dirty=np.zeros(m, dtype=np.bool_),
+        ireg=ireg,
+        freg=freg,
+    )
+    return arrays, order
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
+    """The numpy path: the engine's own transitions, with the program called from Python."""
+    task_view, node_view = _read_only(s.task_row), _read_only(s.node_feat)
+    n_nodes = s.free.shape[0]
+    fits = s.node_feat[:, F.N_FITS]
+    while (k := engine.advance(s)) >= 0:
+        try:
+            raw = fn(task_view, node_view)
+        except Exception as exc:  # the program's own failure, reported as its outcome
+            return OutputStatus.RAISED, k, f"{type(exc).__name__}: {exc}"[:300]
+        status, scores = check_scores(raw, n_nodes)
+        if status is not OutputStatus.OK:
+            return status, k, ""
+        engine.place(s, k, int(np.argmax(np.where(fits > 0.5, scores, -np.inf))))
+    return OutputStatus.OK, -1, ""
+
+
+def _placement(s: engine.SimArrays, order: np.ndarray) -> Placement:
+    """Per-task outcome mapped back to scenario order."""
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return Placement(
+        node=s.node_of[inverse],
+        start=s.start[inverse],
+        finish=s.finish[inverse],
+        reject_time=s.reject_time[inverse],
+        busy_time=s.busy_time.copy(),
+    )
+
+
+def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = True) -> SimResult:
+    """Run ``program`` on ``scenario``; the numba path when the program compiled, else the numpy path.
+
+    Both paths make the same decisions (they share the event kernels); ``use_jit=False`` forces the
+    numpy path. A program whose scores are refused stops the run with that status.
+    """
+    if program.contract is not Contract.ALLOCATION:
+        raise ValueError(f"simulate() needs an allocation program, got a {program.contract.value} one")
+    arrays, order = _arrays(scenario)
+    compiled = use_jit and program.jitted is not None
+    began = time.perf_counter()
+    detail = ""
+    if compiled:
+        runner = engine.compiled_runner(numba.typeof(arrays))
+        try:
+            code, k = runner(
+                program.jitted, arrays, _read_only(arrays.task_row), _read_only(arrays.node_feat)
+            )
+            status = OutputStatus(int(code))
+        except Exception as exc:  # raised inside the compiled program (e.g. integer division by zero)
+            status, k, detail = OutputStatus.RAISED, -1, f"{type(exc).__name__}: {exc}"[:300]
+    else:
+        status, k, detail = _run_python(arrays, program.python)
+    seconds = time.perf_counter() - began
+    decisions = int(np.count_nonzero(arrays.node_of >= 0))  # one decision per placed task
+    if status is not OutputStatus.OK:
+        where = f" (placing task {int(order[k])})" if k >= 0 else ""
+        message = f"{status.describe()}{where}" + (f": {detail}" if detail else "")
+        return SimResult(status, message, None, None, compiled, decisions, seconds)
+    placement = _placement(arrays, order)
+    return SimResult(
+        status, "", compute_metrics(scenario, placement), placement, compiled, decisions, seconds
+    )
