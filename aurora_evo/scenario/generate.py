@@ -651,10 +651,12 @@ def domain_params(name: str, domain: Domain, **overrides) -> GeneratorParams:
     return GeneratorParams(name=name, **(base | overrides))
 
 
-def benchmark_scenario(rng: np.random.Generator, n_tasks: int = 100_000, n_nodes: int = 1_000) -> Scenario:
+def benchmark_scenario(
+    rng: np.random.Generator, n_tasks: int = 100_000, n_nodes: int = 1_000, target_load: float = 0.9
+) -> Scenario:
     """A large cloud scenario that keeps the cluster busy, for the simulator throughput benchmark.
 
-    Offered load 0.9 on four node types, trace-shaped sizes, durations and bursty arrivals, a one-hour
+    Offered load ``target_load`` (default 0.9) on four node types, trace-shaped sizes, durations and bursty arrivals, a one-hour
     queue timeout so the queue stays bounded.
     """
     params = domain_params(
@@ -664,7 +666,7 @@ def benchmark_scenario(rng: np.random.Generator, n_tasks: int = 100_000, n_nodes
         n_tasks=n_tasks,
         n_nodes=n_nodes,
         node_types=4,
-        target_load=0.9,
+        target_load=target_load,
         n_owners=16,
         queue_timeout_s=3600.0,
     )

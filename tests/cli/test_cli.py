@@ -1,0 +1,159 @@
+"""The aurora-evo command: score and bench, JSON output, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, main
+from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
+
+BEST_FIT = str(seed_program_paths()["best_fit"])
+EASY = str(seed_scenario_paths("easy")[0])
+BINPACK_BEST_FIT = "import numpy as np\ndef priority(item, bins):\n    return -(bins - item)\n"
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own errors leave through exit()
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_a_scenario_prints_the_metrics(capsys):
+    code, out, err = run(capsys, "score", BEST_FIT, "--scenario", EASY)
+    assert code == EXIT_OK and err == ""
+    for label in ("reward", "p99 latency (s)", "cost ($)", "energy (kWh)", "SLA violations", "Gini"):
+        assert label in out
+
+
+def test_score_json_is_one_object_with_an_outcome(capsys):
+    code, out, _ = run(capsys, "score", BEST_FIT, "--scenario", EASY, "--scenario", EASY, "--json")
+    payload = json.loads(out)
+    assert code == EXIT_OK and payload["outcome"] == "ok" and payload["compiled"] is True
+    assert len(payload["cases"]) == 2  # the same scenario twice keeps both entries
+    case = next(iter(payload["cases"].values()))
+    assert 0 <= case["reward"] <= 1 and payload["score"] == pytest.approx(case["reward"])
+
+
+def test_score_binpacking_on_a_shipped_dataset(capsys, tmp_path):
+    program = tmp_path / "bf.py"
+    program.write_text(BINPACK_BEST_FIT)
+    code, out, _ = run(capsys, "score", str(program), "--domain", "binpacking", "--dataset", "OR3", "--json")
+    payload = json.loads(out)
+    assert code == EXIT_OK and payload["outcome"] == "ok"
+    assert payload["cases"]["OR3"]["excess_percent"] == pytest.approx(5.37, abs=0.005)
+
+
+@pytest.mark.parametrize(
+    ("source", "outcome"),
+    [
+        ("def priority(task, nodes)\n    return 1\n", "syntax_error"),
+        ("def other(task, nodes):\n    return 1\n", "syntax_error"),
+        (
+            "import numpy as np\ndef priority(task, nodes):\n    return nodes[:, 0] * np.nan\n",
+            "invalid_output",
+        ),
+        ("def priority(task, nodes):\n    raise ValueError('no')\n", "runtime_error"),
+        (
+            "import numpy as np\nx = 1 / 0\ndef priority(task, nodes):\n    return nodes[:, 0]\n",
+            "runtime_error",
+        ),
+    ],
+)
+def test_a_failing_program_reports_its_outcome_and_exits_1(capsys, tmp_path, source, outcome):
+    program = tmp_path / "p.py"
+    program.write_text(source)
+    code, out, _ = run(capsys, "score", str(program), "--scenario", EASY, "--json")
+    payload = json.loads(out)
+    assert code == EXIT_PROGRAM_FAILED and payload["outcome"] == outcome and payload["message"]
+    code, out, _ = run(capsys, "score", str(program), "--scenario", EASY)
+    assert code == EXIT_PROGRAM_FAILED and outcome in out
+
+
+def bad_scenario(tmp_path, text: str) -> str:
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda t: ["score", BEST_FIT, "--scenario", bad_scenario(t, "{oops")], "invalid JSON at line 1"),
+        (
+            lambda t: ["score", BEST_FIT, "--scenario", bad_scenario(t, _with(domain="mars"))],
+            'domain: "mars"',
+        ),
+        (
+            lambda t: ["score", BEST_FIT, "--scenario", bad_scenario(t, _with_task(cpu="2"))],
+            "must be a number",
+        ),
+        (lambda t: ["score", BEST_FIT, "--scenario", str(t / "missing.json")], "missing.json: no such file"),
+        (lambda t: ["score", str(t / "nope.py"), "--scenario", EASY], "nope.py: no such program file"),
+        (lambda t: ["score", BEST_FIT], "give --scenario FILE"),
+        (lambda t: ["score", BEST_FIT, "--domain", "binpacking"], "needs --dataset"),
+        (lambda t: ["score", BEST_FIT, "--domain", "cloud"], "invalid choice: 'cloud'"),
+        (
+            lambda t: ["score", BEST_FIT, "--domain", "binpacking", "--dataset", bad_scenario(t, "{")],
+            "bad.json",
+        ),
+        (lambda t: ["bench", "binpacking", "--dataset", str(t / "none.txt")], "none.txt"),
+        (lambda t: ["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_with_exit_2(capsys, tmp_path, make_args, expected):
+    code, out, err = run(capsys, *make_args(tmp_path))
+    assert code == EXIT_BAD_INPUT
+    assert out == ""
+    assert err.count("\n") == 1 and expected in err, err
+    assert "Traceback" not in err
+
+
+def _with(**fields) -> str:
+    data = json.loads(open(EASY).read())
+    data.update(fields)
+    return json.dumps(data)
+
+
+def _with_task(**fields) -> str:
+    data = json.loads(open(EASY).read())
+    data["tasks"][0].update(fields)
+    return json.dumps(data)
+
+
+def test_bench_binpacking_json_reproduces_funsearch_table_1(capsys):
+    code, out, _ = run(capsys, "bench", "binpacking", "--json")
+    rows = {(r["dataset"], r["program"], r["published"]): r for r in json.loads(out)}
+    assert code == EXIT_OK
+    assert round(rows["OR3", "First Fit", False]["excess_percent"], 2) == 5.74
+    assert round(rows["OR3", "Best Fit", False]["excess_percent"], 2) == 5.37
+    assert round(rows["Weibull 5k", "First Fit", False]["excess_percent"], 2) == 4.23
+    assert round(rows["Weibull 5k", "Best Fit", False]["excess_percent"], 2) == 3.98
+    assert rows["Weibull 5k", "FunSearch", True]["excess_percent"] == 0.68
+
+
+def test_bench_with_a_program_adds_its_rows(capsys, tmp_path):
+    program = tmp_path / "mine.py"
+    program.write_text(BINPACK_BEST_FIT)
+    code, out, _ = run(capsys, "bench", "binpacking", str(program), "--dataset", "OR3")
+    assert code == EXIT_OK
+    mine = [line for line in out.splitlines() if line.split()[1:2] == ["mine"]]
+    assert len(mine) == 1 and "5.37" in mine[0]
+
+
+def test_the_installed_command_runs_without_a_traceback(tmp_path):
+    missing = tmp_path / "missing.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "aurora_evo", "score", BEST_FIT, "--scenario", str(missing)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_BAD_INPUT
+    assert done.stderr.strip() == f"aurora-evo score: error: {missing}: no such file"
