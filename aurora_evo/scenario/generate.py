@@ -656,8 +656,8 @@ def benchmark_scenario(
 ) -> Scenario:
     """A large cloud scenario that keeps the cluster busy, for the simulator throughput benchmark.
 
-    Offered load ``target_load`` (default 0.9) on four node types, trace-shaped sizes, durations and bursty arrivals, a one-hour
-    queue timeout so the queue stays bounded.
+    Offered load ``target_load`` (default 0.9) on four node types, trace-shaped sizes, durations and
+    bursty arrivals, a one-hour queue timeout so the queue stays bounded.
     """
     params = domain_params(
         f"benchmark-cloud-{n_tasks}x{n_nodes}",
