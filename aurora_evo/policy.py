@@ -1,10 +1,12 @@
 """The program contracts, and turning a program's source into a callable priority function.
 
-Two contracts exist (see ``shared/ARCHITECTURE.md``):
+Three contracts exist (see ``shared/ARCHITECTURE.md``):
 
 * :attr:`Contract.ALLOCATION`: ``priority(task: (TASK_FEATURES,), nodes: (n, NODE_FEATURES)) -> (n,)``;
 * :attr:`Contract.BINPACKING`: FunSearch's ``priority(item: float, bins: (k,)) -> (k,)`` where ``bins``
-  holds the remaining capacity of every bin the item fits in.
+  holds the remaining capacity of every bin the item fits in;
+* :attr:`Contract.VECTOR_BINPACKING`: the same for d-dimensional items, ``priority(item: (d,),
+  bins: (k, d)) -> (k,)``.
 
 :func:`compile_program` executes the source it is given. Call it only inside the sandbox's worker, or on
 programs that are already vetted (the shipped seeds and baselines); never on untrusted source in the
@@ -32,6 +34,7 @@ class Contract(enum.Enum):
 
     ALLOCATION = "allocation"
     BINPACKING = "binpacking"
+    VECTOR_BINPACKING = "vector_binpacking"
 
 
 class OutputStatus(enum.IntEnum):
@@ -78,6 +81,8 @@ def _numba_signature(contract: Contract):
         task = types.Array(types.float64, 1, "C", readonly=True)
         nodes = types.Array(types.float64, 2, "C", readonly=True)
         return types.float64[:](task, nodes)
+    if contract is Contract.VECTOR_BINPACKING:
+        return types.float64[:](types.float64[:], types.float64[:, :])
     return types.float64[:](types.float64, types.float64[:])
 
 

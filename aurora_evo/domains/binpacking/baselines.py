@@ -10,7 +10,14 @@ from types import MappingProxyType
 
 from aurora_evo.policy import CompiledProgram, Contract, compile_program
 
-__all__ = ["BASELINE_SOURCES", "BEST_FIT_SOURCE", "FIRST_FIT_SOURCE", "WORST_FIT_SOURCE", "baseline_programs"]
+__all__ = [
+    "BASELINE_SOURCES",
+    "BEST_FIT_SOURCE",
+    "FIRST_FIT_SOURCE",
+    "VECTOR_BASELINE_SOURCES",
+    "WORST_FIT_SOURCE",
+    "baseline_programs",
+]
 
 FIRST_FIT_SOURCE = '''\
 def priority(item, bins):
@@ -33,15 +40,36 @@ def priority(item, bins):
     return np.where(is_empty, -1.0, bins - item)
 '''
 
+VECTOR_FIRST_FIT_SOURCE = '''\
+def priority(item, bins):
+    """First fit for d-dimensional items: the lowest-index bin the item fits in."""
+    return np.zeros(bins.shape[0])
+'''
+
+VECTOR_BEST_FIT_SOURCE = '''\
+def priority(item, bins):
+    """Best fit for d-dimensional items: the bin left with the least room, summed over dimensions.
+
+    Room is measured as a share of the capacity; an empty bin is always offered, so the largest
+    remaining capacity per dimension is the capacity.
+    """
+    capacity = np.maximum(bins.max(axis=0), 1e-9)
+    return -((bins - item) / capacity).sum(axis=1)
+'''
+
 #: Display names, in the order benchmarks list them.
 BASELINE_SOURCES = MappingProxyType(
     {"First Fit": FIRST_FIT_SOURCE, "Best Fit": BEST_FIT_SOURCE, "Worst Fit": WORST_FIT_SOURCE}
 )
+VECTOR_BASELINE_SOURCES = MappingProxyType(
+    {"First Fit": VECTOR_FIRST_FIT_SOURCE, "Best Fit": VECTOR_BEST_FIT_SOURCE}
+)
 
 
-def baseline_programs(*, jit: bool = True) -> dict[str, CompiledProgram]:
-    """``{"First Fit", "Best Fit", "Worst Fit"}`` compiled (numba-jitted unless ``jit=False``)."""
-    return {
-        name: compile_program(source, Contract.BINPACKING, jit=jit)
-        for name, source in BASELINE_SOURCES.items()
-    }
+def baseline_programs(
+    *, jit: bool = True, contract: Contract = Contract.BINPACKING
+) -> dict[str, CompiledProgram]:
+    """The baselines of ``contract`` compiled (numba-jitted unless ``jit=False``): First Fit, Best Fit,
+    and for one-dimensional packing Worst Fit."""
+    sources = VECTOR_BASELINE_SOURCES if contract is Contract.VECTOR_BINPACKING else BASELINE_SOURCES
+    return {name: compile_program(source, contract, jit=jit) for name, source in sources.items()}

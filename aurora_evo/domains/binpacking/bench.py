@@ -12,8 +12,8 @@ import numpy as np
 
 from aurora_evo.domains.binpacking.baselines import baseline_programs
 from aurora_evo.domains.binpacking.datasets import Dataset, builtin_datasets
-from aurora_evo.domains.binpacking.evaluate import evaluate, l1_bound
-from aurora_evo.policy import CompiledProgram, OutputStatus
+from aurora_evo.domains.binpacking.evaluate import contract_of, evaluate, l1_bound
+from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, ProgramError, compile_program
 
 __all__ = ["PUBLISHED", "PUBLISHED_SOURCE", "BenchRow", "bench_table", "bench_to_json", "run_bench"]
 
@@ -57,21 +57,36 @@ class BenchRow:
 
 
 def run_bench(
-    programs: dict[str, CompiledProgram] | None = None,
+    programs: dict[str, str] | None = None,
     datasets: dict[str, Dataset] | None = None,
 ) -> list[BenchRow]:
     """Evaluate First Fit, Best Fit and ``programs`` on ``datasets`` (default: OR3 and Weibull 5k).
 
-    Rows per dataset: First Fit, Best Fit, each given program in order, then the published figures for
-    that dataset name (none for datasets absent from :data:`PUBLISHED`).
+    ``programs`` maps a name to a program's source; each is compiled for the contract the dataset needs
+    (FunSearch's one-dimensional one, or the vector one for ``.vbp`` data). A source that does not
+    compile gives failed rows. Rows per dataset: First Fit, Best Fit, each given program in order, then
+    the published figures for that dataset name (none for datasets absent from :data:`PUBLISHED`).
     """
     datasets = builtin_datasets() if datasets is None else datasets
-    baselines = baseline_programs()
-    candidates = {name: baselines[name] for name in _BASELINES} | dict(programs or {})
+    compiled: dict[Contract, dict[str, CompiledProgram | str]] = {}
     rows = []
     for dataset_name, dataset in datasets.items():
+        contract = contract_of(dataset)
+        if contract not in compiled:
+            baselines = baseline_programs(contract=contract, jit=contract is not Contract.VECTOR_BINPACKING)
+            compiled[contract] = {name: baselines[name] for name in _BASELINES}
+            compiled[contract] |= {
+                name: _compile(source, contract) for name, source in (programs or {}).items()
+            }
         l1_mean = float(np.mean([l1_bound(instance) for instance in dataset.instances]))
-        for program_name, program in candidates.items():
+        for program_name, program in compiled[contract].items():
+            if isinstance(program, str):  # the compile error
+                rows.append(
+                    BenchRow(
+                        dataset_name, program_name, None, None, l1_mean, OutputStatus.RAISED, program, False
+                    )
+                )
+                continue
             result = evaluate(program, dataset)
             rows.append(
                 BenchRow(
@@ -92,6 +107,13 @@ def run_bench(
                 )
             )
     return rows
+
+
+def _compile(source: str, contract: Contract) -> CompiledProgram | str:
+    try:
+        return compile_program(source, contract, jit=contract is not Contract.VECTOR_BINPACKING)
+    except ProgramError as exc:
+        return str(exc)
 
 
 def bench_to_json(rows: list[BenchRow]) -> str:

@@ -116,6 +116,12 @@ def excess_percent(bins_used: np.ndarray, l1: np.ndarray) -> float:
     return float(100.0 * (bins_used.mean() - l1_mean) / l1_mean)
 
 
+def contract_of(dataset: Dataset) -> Contract:
+    """The contract a program needs to pack ``dataset``: vector or FunSearch's one-dimensional one."""
+    vector = isinstance(dataset.instances[0], VectorInstance)
+    return Contract.VECTOR_BINPACKING if vector else Contract.BINPACKING
+
+
 def evaluate(program: CompiledProgram, dataset: Dataset, *, backend: Backend = "auto") -> DatasetResult:
     """Pack every instance of ``dataset`` with ``program``, stopping at the first non-OK status."""
     l1 = tuple(l1_bound(instance) for instance in dataset.instances)
@@ -135,7 +141,7 @@ def pack(
 
     Args:
         program: a :attr:`Contract.BINPACKING` program, ``priority(item: float, bins: (k,)) -> (k,)``;
-            for a :class:`VectorInstance`, an :attr:`Contract.ALLOCATION`-shaped one (:func:`pack_vector`).
+            for a :class:`VectorInstance`, a :attr:`Contract.VECTOR_BINPACKING` one (:func:`pack_vector`).
         instance: what to pack.
         backend: ``"numba"`` runs ``program.jitted`` in the kernel, ``"numpy"`` runs ``program.python``
             in a Python loop, ``"auto"`` takes numba when the program has a jitted version.
@@ -161,11 +167,11 @@ def pack_vector(program: CompiledProgram, instance: VectorInstance) -> PackResul
     """Pack a vector instance online: ``priority(item: (d,), bins: (k, d)) -> (k,)``.
 
     ``bins`` holds the remaining capacities of the bins the item fits in (all dimensions), empty bins
-    included, in index order. Vector programs use :attr:`Contract.ALLOCATION`'s shapes and run on the
-    numpy path only: compile them with ``compile_program(source, Contract.ALLOCATION, jit=False)``.
+    included, in index order. Vector programs follow :attr:`Contract.VECTOR_BINPACKING` and run on the
+    numpy path.
     """
-    if program.contract is not Contract.ALLOCATION:
-        raise ValueError(f"pack_vector() needs an {Contract.ALLOCATION.value}-shaped program")
+    if program.contract is not Contract.VECTOR_BINPACKING:
+        raise ValueError(f"pack_vector() needs a {Contract.VECTOR_BINPACKING.value} program")
     items, capacities = instance.items, instance.capacities
     bins = np.tile(capacities, (items.shape[0], 1))
     with np.errstate(all="ignore"):

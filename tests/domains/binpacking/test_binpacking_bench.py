@@ -17,18 +17,14 @@ from aurora_evo.domains.binpacking import (
     builtin_datasets,
     run_bench,
 )
-from aurora_evo.policy import Contract, OutputStatus, compile_program
+from aurora_evo.policy import OutputStatus
 
 
 @pytest.fixture(scope="module")
 def rows():
     programs = {
-        "Half Fit": compile_program(
-            "def priority(item, bins):\n    return -np.abs(bins - 2 * item)\n", Contract.BINPACKING
-        ),
-        "Broken": compile_program(
-            "def priority(item, bins):\n    return bins * np.nan\n", Contract.BINPACKING
-        ),
+        "Half Fit": "def priority(item, bins):\n    return -np.abs(bins - 2 * item)\n",
+        "Broken": "def priority(item, bins):\n    return bins * np.nan\n",
     }
     return run_bench(programs)
 
@@ -98,3 +94,19 @@ def test_custom_datasets_have_no_published_rows():
     ]
     assert rows[0].excess_percent == 0.0
     assert set(builtin_datasets()) == set(PUBLISHED)
+
+
+def test_vector_datasets_use_vector_baselines_and_programs(tmp_path):
+    from aurora_evo.domains.binpacking import load_vbp
+
+    path = tmp_path / "v.vbp"
+    path.write_text("2\n10 10\n3\n6 2 1\n5 8 1\n4 7 2\n")
+    dataset = load_vbp(path)
+    mine = "def priority(item, bins):\n    return -bins.sum(axis=1)\n"
+    syntax_error = "def priority(item, bins)\n    return 1\n"
+    rows = run_bench({"Mine": mine, "Typo": syntax_error}, datasets={"v": dataset})
+    by_name = {r.program: r for r in rows}
+    # Items (6,2), (5,8), (4,7), (4,7): no two of the last three share a bin; (6,2) joins (4,7).
+    assert by_name["First Fit"].mean_bins == 3.0 and by_name["Best Fit"].mean_bins == 3.0
+    assert by_name["Mine"].status is OutputStatus.OK
+    assert by_name["Typo"].excess_percent is None and "syntax error" in by_name["Typo"].message

@@ -202,10 +202,10 @@ def test_evaluate_stops_at_the_first_failing_instance():
 
 
 def test_pack_checks_the_contract():
-    allocation = program(body("bins[:, 0]"), Contract.ALLOCATION, False)
+    vector = program(body("bins[:, 0]"), Contract.VECTOR_BINPACKING, False)
     with pytest.raises(ValueError, match="needs a binpacking program"):
-        pack(allocation, ITEMS)
-    with pytest.raises(ValueError, match="needs an allocation-shaped program"):
+        pack(vector, ITEMS)
+    with pytest.raises(ValueError, match="needs a vector_binpacking program"):
         pack_vector(program(body("bins")), VectorInstance("v", np.ones(2), np.ones((1, 2))))
 
 
@@ -246,7 +246,7 @@ def vector_oracle(priority, items: np.ndarray, capacities: np.ndarray) -> int:
 )
 def test_vector_packing_matches_oracle(rows, expression):
     instance = VectorInstance("v", np.array([10.0, 6.0]), np.array(rows, dtype=float))
-    compiled = program(body(expression), Contract.ALLOCATION, False)
+    compiled = program(body(expression), Contract.VECTOR_BINPACKING, False)
     result = pack_vector(compiled, instance)
     assert result == pack(compiled, instance)
     assert result.status is OutputStatus.OK
@@ -257,13 +257,13 @@ def test_vector_packing_matches_oracle(rows, expression):
 def test_one_dimensional_vector_packing_equals_scalar_packing(baselines, datasets):
     instance = datasets["OR3"].instances[0]
     vector = VectorInstance(instance.name, np.array([instance.capacity]), instance.items[:, None])
-    vector_best_fit = program(body("-(bins[:, 0] - item[0])"), Contract.ALLOCATION, False)
+    vector_best_fit = program(body("-(bins[:, 0] - item[0])"), Contract.VECTOR_BINPACKING, False)
     assert pack_vector(vector_best_fit, vector) == pack(baselines["Best Fit"], instance)
     assert l1_bound(vector) == l1_bound(instance)
 
 
 def test_vector_bad_output():
     instance = VectorInstance("v", np.array([10.0, 6.0]), np.array([[1.0, 1.0], [9.0, 1.0]]))
-    result = pack_vector(program(body("bins[:, 0] * np.nan"), Contract.ALLOCATION, False), instance)
+    result = pack_vector(program(body("bins[:, 0] * np.nan"), Contract.VECTOR_BINPACKING, False), instance)
     assert result.status is OutputStatus.NOT_FINITE
     assert result.message.startswith("instance v, item 0 (size [1.0, 1.0])")
