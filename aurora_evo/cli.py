@@ -38,19 +38,10 @@ def _read_program(path: str) -> str:
 
 def _load_datasets(specs: Sequence[str]) -> list:
     """Datasets named by path, or by a shipped name such as ``OR3`` or ``"Weibull 5k"``."""
-    from aurora_evo.domains.binpacking import DatasetError, builtin_datasets, load_dataset
+    from aurora_evo.domains.binpacking import builtin_datasets, load_dataset
 
     builtin = builtin_datasets()
-    datasets = []
-    for spec in specs:
-        if spec in builtin:
-            datasets.append(builtin[spec])
-            continue
-        try:
-            datasets.append(load_dataset(spec))
-        except DatasetError as exc:
-            raise InputError(str(exc)) from None
-    return datasets
+    return [builtin[spec] if spec in builtin else load_dataset(spec) for spec in specs]
 
 
 def _print_json(payload: dict) -> None:

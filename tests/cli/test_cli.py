@@ -164,7 +164,9 @@ def test_score_and_bench_take_vector_datasets(capsys, tmp_path):
     dataset.write_text("2\n10 10\n3\n6 2 1\n5 8 1\n4 7 2\n")
     program = tmp_path / "vector.py"
     program.write_text("def priority(item, bins):\n    return -bins.sum(axis=1)\n")
-    code, out, _ = run(capsys, "score", str(program), "--domain", "binpacking", "--dataset", str(dataset), "--json")
+    code, out, _ = run(
+        capsys, "score", str(program), "--domain", "binpacking", "--dataset", str(dataset), "--json"
+    )
     assert code == EXIT_OK and json.loads(out)["cases"]["v"]["bins"] == [3]
     code, out, _ = run(capsys, "bench", "binpacking", str(program), "--dataset", str(dataset), "--json")
     assert code == EXIT_OK and [r["program"] for r in json.loads(out)] == ["First Fit", "Best Fit", "vector"]

@@ -24,6 +24,8 @@ from types import MappingProxyType
 
 import numpy as np
 
+from aurora_evo.errors import InputError
+
 __all__ = [
     "Dataset",
     "DatasetError",
@@ -46,7 +48,7 @@ MAX_VBP_ITEMS = 10_000_000
 _FUNSEARCH_SOURCE = "google-deepmind/funsearch@cc53f274 bin_packing.ipynb (data/{})"
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """A dataset file is missing or malformed; the message is one line naming file, place and rule."""
 
 
