@@ -138,11 +138,15 @@ def compile_program(
     *,
     function_name: str = "priority",
     jit: bool = True,
+    boundscheck: bool = False,
 ) -> CompiledProgram:
     """Execute ``source`` and return its priority function, numba-compiled when possible.
 
     The program's namespace holds ``np``, ``numpy``, ``math`` and the feature constants of
     :mod:`aurora_evo.features`, so that ``nodes[:, N_CPU_FREE]`` works without imports.
+
+    ``boundscheck=True`` makes numba check every index (an out-of-bounds access raises ``IndexError``
+    instead of reading garbage or corrupting memory); the sandbox sets it for untrusted programs.
 
     Raises:
         ProgramError: the source does not parse, is too long, or does not define the function.
@@ -161,17 +165,19 @@ def compile_program(
         raise ProgramError(f"{function_name} is not a function")
     jitted, jit_error = None, None
     if jit:
-        jitted, jit_error = _try_jit(fn, contract)
+        jitted, jit_error = _try_jit(fn, contract, boundscheck)
     return CompiledProgram(source, contract, fn, jitted, jit_error)
 
 
-def _try_jit(fn: Callable, contract: Contract) -> tuple[object | None, str | None]:
+def _try_jit(fn: Callable, contract: Contract, boundscheck: bool) -> tuple[object | None, str | None]:
     from numba import njit
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return njit(_numba_signature(contract), cache=False, nogil=True)(fn), None
+            return njit(_numba_signature(contract), cache=False, nogil=True, boundscheck=boundscheck)(
+                fn
+            ), None
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, f"{type(exc).__name__}: {first_line}"[:300]

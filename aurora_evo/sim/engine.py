@@ -398,6 +398,24 @@ def _run_compiled(fn, s, task_view, node_view):
         place(s, k, best)
 
 
+@njit(cache=True)
+def replay(s, choice):
+    """Run the simulation placing each task on ``choice[k]`` (arrival order), with no program.
+
+    Checks a placement made elsewhere (e.g. in the sandbox's jail): returns -1 when every decision the
+    simulator asked for was a node the task fitted on, else the first task whose choice was not.
+    """
+    n_nodes = s.free.shape[0]
+    while True:
+        k = advance(s)
+        if k < 0:
+            return -1
+        n = choice[k]
+        if n < 0 or n >= n_nodes or s.node_feat[n, N_FITS] < 0.5:
+            return k
+        place(s, k, n)
+
+
 @functools.cache
 def compiled_runner(arrays_type):
     """:func:`_run_compiled`, compiled once for every program (and cached on disk by numba).

@@ -172,3 +172,20 @@ def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = Tr
     return SimResult(
         status, "", compute_metrics(scenario, placement), placement, compiled, decisions, seconds
     )
+
+
+def replay(scenario: Scenario, node: np.ndarray) -> Placement | None:
+    """Re-run ``scenario`` with the node of each task given (``(n_tasks,)`` int, -1 for rejected).
+
+    Returns the placement the simulator's rules produce with those choices, or ``None`` when ``node``
+    is not a placement the simulator could have made (a choice the task did not fit on, a task marked
+    rejected that would have been placed, or the reverse). No program runs.
+    """
+    node = np.asarray(node)
+    if node.shape != (len(scenario.tasks),) or node.dtype.kind not in "iu":
+        return None
+    arrays, order = _arrays(scenario)
+    if engine.replay(arrays, np.ascontiguousarray(node[order], dtype=np.int64)) >= 0:
+        return None
+    placement = _placement(arrays, order)
+    return placement if np.array_equal(placement.node, node) else None

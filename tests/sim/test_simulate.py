@@ -200,3 +200,32 @@ def test_both_paths_agree_on_a_larger_random_scenario(make_scenario, seed_progra
         np.testing.assert_array_equal(fast.placement.node, slow.placement.node)
         assert math.isclose(fast.metrics.reward, slow.metrics.reward, rel_tol=0, abs_tol=0)
         assert fast.decisions == slow.decisions == int((fast.placement.node >= 0).sum())
+
+
+def test_replay_reproduces_a_placement_and_refuses_a_forged_one(seed_programs):
+    from aurora_evo.scenario import load_scenario
+    from aurora_evo.seeds import seed_scenario_paths
+    from aurora_evo.sim import compute_metrics
+    from aurora_evo.sim.simulate import replay
+
+    scenario = load_scenario(seed_scenario_paths("hard", "cloud")[0])
+    result = simulate(scenario, seed_programs["best_fit"])
+    again = replay(scenario, result.placement.node)
+    assert again is not None
+    assert compute_metrics(scenario, again) == result.metrics
+
+    node = result.placement.node.copy()
+    placed = np.flatnonzero(node >= 0)
+    forged = node.copy()
+    forged[placed[0]] = len(scenario.nodes)  # no such node
+    assert replay(scenario, forged) is None
+    rejected = np.flatnonzero(node < 0)
+    if rejected.size:  # a rejected task claimed placed
+        forged = node.copy()
+        forged[rejected[0]] = 0
+        assert replay(scenario, forged) is None
+    forged = node.copy()
+    forged[placed[-1]] = -1  # a placed task claimed rejected
+    assert replay(scenario, forged) is None
+    assert replay(scenario, node[:-1]) is None
+    assert replay(scenario, node.astype(float)) is None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -56,11 +56,14 @@ class PackResult:
         bins_used: bins holding at least one item (0 when ``status`` is not OK).
         status: how the program's scores were judged; packing stops at the first bad call.
         message: one line locating the failure (empty when OK).
+        assignment: ``(n_items,)`` int64, the bin each item went to (``None`` unless OK); the sandbox
+            sends it back so the packing can be checked outside the jail.
     """
 
     bins_used: int
     status: OutputStatus
     message: str = ""
+    assignment: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -174,14 +177,16 @@ def pack_vector(program: CompiledProgram, instance: VectorInstance) -> PackResul
         raise ValueError(f"pack_vector() needs a {Contract.VECTOR_BINPACKING.value} program")
     items, capacities = instance.items, instance.capacities
     bins = np.tile(capacities, (items.shape[0], 1))
+    assignment = np.empty(items.shape[0], dtype=np.int64)
     with np.errstate(all="ignore"):
         for i, item in enumerate(items):
             valid = np.nonzero(((bins - item) >= 0).all(axis=1))[0]
             status, scores, detail = _call(program, item.copy(), bins[valid])
             if status is not OutputStatus.OK:
                 return _failure(instance.name, i, f"{item.tolist()}", status, detail)
-            bins[valid[np.argmax(scores)]] -= item
-    return PackResult(int((bins != capacities).any(axis=1).sum()), OutputStatus.OK)
+            assignment[i] = valid[np.argmax(scores)]
+            bins[assignment[i]] -= item
+    return PackResult(int((bins != capacities).any(axis=1).sum()), OutputStatus.OK, "", assignment)
 
 
 # --- the two paths -------------------------------------------------------------------------------
@@ -190,14 +195,16 @@ def pack_vector(program: CompiledProgram, instance: VectorInstance) -> PackResul
 def _pack_numpy(program: CompiledProgram, instance: Instance) -> PackResult:
     capacity = instance.capacity
     bins = np.full(instance.items.shape[0], capacity)
+    assignment = np.empty(instance.items.shape[0], dtype=np.int64)
     with np.errstate(all="ignore"):
         for i, item in enumerate(instance.items):
             valid = np.nonzero((bins - item) >= 0)[0]
             status, scores, detail = _call(program, item, bins[valid])
             if status is not OutputStatus.OK:
                 return _failure(instance.name, i, f"{item:g}", status, detail)
-            bins[valid[np.argmax(scores)]] -= item
-    return PackResult(int((bins != capacity).sum()), OutputStatus.OK)
+            assignment[i] = valid[np.argmax(scores)]
+            bins[assignment[i]] -= item
+    return PackResult(int((bins != capacity).sum()), OutputStatus.OK, "", assignment)
 
 
 def _call(program: CompiledProgram, item, bins: np.ndarray) -> tuple[OutputStatus, np.ndarray | None, str]:
@@ -222,8 +229,9 @@ def _call(program: CompiledProgram, item, bins: np.ndarray) -> tuple[OutputStatu
 def _pack_numba(program: CompiledProgram, instance: Instance) -> PackResult:
     # A writable contiguous copy: the kernel's signature is fixed, and Instance.items is read-only.
     items = np.array(instance.items, dtype=np.float64)
+    assignment = np.empty(items.shape[0], dtype=np.int64)
     try:
-        status, used, i, got, k = _kernel()(program.jitted, items, instance.capacity)
+        status, used, i, got, k = _kernel()(program.jitted, items, instance.capacity, assignment)
     except Exception as exc:  # the program raised inside the kernel; numba re-raises it here
         return PackResult(0, OutputStatus.RAISED, f"instance {instance.name}: {_one_line(exc)}")
     status = OutputStatus(status)
@@ -232,7 +240,7 @@ def _pack_numba(program: CompiledProgram, instance: Instance) -> PackResult:
             f"{got} scores for {k} bins" if status is OutputStatus.WRONG_SHAPE else f"score at position {got}"
         )
         return _failure(instance.name, i, f"{items[i]:g}", status, detail)
-    return PackResult(int(used), OutputStatus.OK)
+    return PackResult(int(used), OutputStatus.OK, "", assignment)
 
 
 @functools.cache
@@ -246,13 +254,14 @@ def _kernel():
     from numba import types
 
     signature = types.UniTuple(types.int64, 5)(
-        function_type(Contract.BINPACKING), types.float64[::1], types.float64
+        function_type(Contract.BINPACKING), types.float64[::1], types.float64, types.int64[::1]
     )
     return numba.njit(signature, cache=True, nogil=True)(_pack_kernel)
 
 
-def _pack_kernel(priority, items, capacity):
-    """Numba kernel: ``(status, bins_used, failing item, got, expected)`` for ``items`` (n,) float64.
+def _pack_kernel(priority, items, capacity, assignment):
+    """Numba kernel: ``(status, bins_used, failing item, got, expected)`` for ``items`` (n,) float64;
+    fills ``assignment`` (n,) with the bin of each item.
 
     ``got`` is the score count (WRONG_SHAPE) or the index of the bad score (NOT_FINITE); ``expected``
     the number of valid bins offered.
@@ -289,6 +298,7 @@ def _pack_kernel(priority, items, capacity):
                 best = j
                 best_score = score
         chosen = valid[best]
+        assignment[i] = chosen
         bins[chosen] -= item
         if chosen >= hi:
             hi = chosen + 1

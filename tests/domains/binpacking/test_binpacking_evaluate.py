@@ -267,3 +267,16 @@ def test_vector_bad_output():
     result = pack_vector(program(body("bins[:, 0] * np.nan"), Contract.VECTOR_BINPACKING, False), instance)
     assert result.status is OutputStatus.NOT_FINITE
     assert result.message.startswith("instance v, item 0 (size [1.0, 1.0])")
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_pack_reports_the_bin_of_every_item(backend):
+    from aurora_evo.domains.binpacking import builtin_datasets
+
+    instance = builtin_datasets()["OR3"].instances[0]
+    result = pack(program(body("-(bins - item)")), instance, backend=backend)
+    assignment = result.assignment
+    assert assignment.shape == instance.items.shape
+    loads = np.bincount(assignment, weights=instance.items)
+    assert loads.max() <= instance.capacity
+    assert np.count_nonzero(loads) == result.bins_used == np.unique(assignment).size
