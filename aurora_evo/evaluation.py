@@ -1,8 +1,15 @@
-"""Evaluate one program's source on scenarios or a bin-packing dataset, with a precise outcome.
+"""Evaluate one program's source on scenarios or bin-packing datasets, with a precise outcome.
 
-These functions execute the program (see :func:`aurora_evo.policy.compile_program`): they are what runs
-*inside* an isolated evaluation, and for vetted programs. Results are plain numbers, so they can cross a
-process boundary without pickling.
+Split in two halves so that the sandbox can put a process boundary between them:
+
+* *running* (:func:`run_allocation`, :func:`run_binpacking`) executes the program and yields raw
+  decisions: the node of every task, the bin of every item. Inside the sandbox this happens in the jail.
+* *scoring* (:func:`score_allocation`, :func:`score_binpacking`) turns raw decisions into metrics. It
+  runs no program code and checks the decisions first (a replay of the simulator, a capacity check), so
+  it can take numbers from an untrusted process.
+
+:func:`evaluate_allocation` and :func:`evaluate_binpacking` do both in this process: use them only for
+vetted programs (the sandbox's :class:`~aurora_evo.sandbox.Sandbox` has the same methods for the rest).
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from aurora_evo.outcome import Outcome, outcome_of_status
 from aurora_evo.policy import CompiledProgram, Contract, ProgramError, compile_program
@@ -45,26 +54,42 @@ class EvalResult:
         }
 
 
-def _compile(source: str, contract: Contract) -> CompiledProgram | EvalResult:
-    # Vector bin packing runs on the numpy path only, so numba's compile time would be wasted.
+def compile_outcome(
+    source: str, contract: Contract, *, jit: bool = True, boundscheck: bool = False
+) -> CompiledProgram | EvalResult:
+    """Compile ``source``, or say why it cannot be (syntax error, module body raising)."""
     try:
-        return compile_program(source, contract, jit=contract is not Contract.VECTOR_BINPACKING)
+        return compile_program(source, contract, jit=jit, boundscheck=boundscheck)
     except ProgramError as exc:
         text = str(exc)
         outcome = (
-            Outcome.SYNTAX_ERROR if not text.startswith("running the module body") else Outcome.RUNTIME_ERROR
+            Outcome.RUNTIME_ERROR if text.startswith("running the module body") else Outcome.SYNTAX_ERROR
         )
         return EvalResult(outcome, text)
 
 
-def evaluate_allocation(source: str, scenarios: Sequence[Scenario]) -> EvalResult:
-    """Simulate the program on every scenario; the score is the mean reward."""
+def _vector(contract: Contract) -> bool:
+    return contract is Contract.VECTOR_BINPACKING
+
+
+def _unique_names(names: Sequence[str]) -> list[str]:
+    """The names, with ``#2``, ``#3``... appended to repeats so that each case keeps its entry."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
+
+
+# --- allocation ------------------------------------------------------------------------------------
+
+
+def run_allocation(program: CompiledProgram, scenarios: Sequence[Scenario]) -> EvalResult | list[np.ndarray]:
+    """Simulate the program on every scenario: the node of each task per scenario, or the failure."""
     from aurora_evo.sim import simulate
 
-    program = _compile(source, Contract.ALLOCATION)
-    if isinstance(program, EvalResult):
-        return program
-    per_case: dict[str, dict] = {}
+    nodes = []
     for scenario in scenarios:
         result = simulate(scenario, program)
         if not result.ok:
@@ -73,43 +98,120 @@ def evaluate_allocation(source: str, scenarios: Sequence[Scenario]) -> EvalResul
                 f"{scenario.name}: {result.message}",
                 compiled=result.compiled,
             )
-        key, copy = scenario.name, 1
-        while key in per_case:  # the same scenario given twice keeps both entries
-            copy += 1
-            key = f"{scenario.name}#{copy}"
-        per_case[key] = result.metrics.as_dict()
+        nodes.append(result.placement.node)
+    return nodes
+
+
+def score_allocation(
+    scenarios: Sequence[Scenario], nodes: Sequence[np.ndarray], compiled: bool
+) -> EvalResult:
+    """Metrics of the given decisions, after replaying them through the simulator to check them."""
+    from aurora_evo.sim import compute_metrics
+    from aurora_evo.sim.simulate import replay
+
+    per_case: dict[str, dict] = {}
+    for key, scenario, node in zip(_unique_names([s.name for s in scenarios]), scenarios, nodes, strict=True):
+        placement = replay(scenario, node)
+        if placement is None:
+            return EvalResult(Outcome.INVALID_OUTPUT, f"{scenario.name}: the placement failed verification")
+        per_case[key] = compute_metrics(scenario, placement).as_dict()
     rewards = [case["reward"] for case in per_case.values()]
-    return EvalResult(Outcome.OK, "", math.fsum(rewards) / len(rewards), per_case, program.compiled)
+    return EvalResult(Outcome.OK, "", math.fsum(rewards) / len(rewards), per_case, compiled)
 
 
-def evaluate_binpacking(source: str, datasets: Sequence) -> EvalResult:
-    """Pack every instance of each dataset online; the score is minus the mean excess over L1 (%).
+def evaluate_allocation(source: str, scenarios: Sequence[Scenario]) -> EvalResult:
+    """Run and score in this process (vetted programs only); the score is the mean reward."""
+    program = compile_outcome(source, Contract.ALLOCATION)
+    if isinstance(program, EvalResult):
+        return program
+    nodes = run_allocation(program, scenarios)
+    if isinstance(nodes, EvalResult):
+        return nodes
+    return score_allocation(scenarios, nodes, program.compiled)
 
-    The program follows FunSearch's contract, or the vector one for datasets of vector instances.
-    """
-    from aurora_evo.domains.binpacking import evaluate
+
+# --- bin packing -----------------------------------------------------------------------------------
+
+
+def run_binpacking(
+    source: str, datasets: Sequence, *, boundscheck: bool = False
+) -> EvalResult | tuple[list[np.ndarray], bool]:
+    """Pack every instance online: the bin of each item per instance and whether numba compiled the
+    program, or the failure. The program follows FunSearch's contract, or the vector one for datasets
+    of vector instances (those run on the numpy path, so numba is not asked to compile them)."""
+    from aurora_evo.domains.binpacking import pack
     from aurora_evo.domains.binpacking.evaluate import contract_of
 
     programs: dict[Contract, CompiledProgram] = {}
-    per_case: dict[str, dict] = {}
+    assignments = []
     compiled = True
     for dataset in datasets:
         contract = contract_of(dataset)
         if contract not in programs:
-            program = _compile(source, contract)
+            program = compile_outcome(source, contract, jit=not _vector(contract), boundscheck=boundscheck)
             if isinstance(program, EvalResult):
                 return program
             programs[contract] = program
         program = programs[contract]
         compiled = compiled and program.compiled
-        result = evaluate(program, dataset)
-        outcome = outcome_of_status(result.status)
-        if not outcome.ok:
-            return EvalResult(outcome, f"{dataset.name}: {result.message}", compiled=program.compiled)
-        per_case[dataset.name] = {
-            "excess_percent": result.excess_percent,
-            "bins": list(result.bins),
-            "l1": list(result.l1),
-        }
+        for instance in dataset.instances:
+            result = pack(program, instance)
+            outcome = outcome_of_status(result.status)
+            if not outcome.ok:
+                return EvalResult(outcome, f"{dataset.name}: {result.message}", compiled=program.compiled)
+            assignments.append(result.assignment)
+    return assignments, compiled
+
+
+def _bins_used(instance, assignment: np.ndarray) -> int | None:
+    """Bins of a packing after checking it: every item in a bin, no bin over capacity."""
+    from aurora_evo.domains.binpacking import VectorInstance
+
+    n = len(instance.items)
+    if assignment.shape != (n,) or (n and (assignment.min() < 0 or assignment.max() >= n)):
+        return None
+    if isinstance(instance, VectorInstance):
+        loads = np.zeros((n, instance.items.shape[1]))
+        np.add.at(loads, assignment, instance.items)
+        fits = np.all(loads <= instance.capacities + 1e-9)
+    else:
+        fits = np.all(
+            np.bincount(assignment, weights=instance.items, minlength=n) <= instance.capacity + 1e-9
+        )
+    return int(np.unique(assignment).size) if fits else None
+
+
+def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], compiled: bool) -> EvalResult:
+    """Excess over L1 of the given packings, after checking each one; the score is minus its mean."""
+    from aurora_evo.domains.binpacking import excess_percent, l1_bound
+
+    instances = [(d, i) for d in datasets for i in d.instances]
+    if len(assignments) != len(instances):
+        return EvalResult(
+            Outcome.INVALID_OUTPUT, f"{len(assignments)} packings for {len(instances)} instances"
+        )
+    bins: dict[str, list[int]] = {}
+    for (dataset, instance), assignment in zip(instances, assignments, strict=True):
+        used = _bins_used(instance, assignment)
+        if used is None:
+            return EvalResult(
+                Outcome.INVALID_OUTPUT, f"{dataset.name}: packing of {instance.name} failed verification"
+            )
+        bins.setdefault(dataset.name, []).append(used)
+    per_case: dict[str, dict] = {}
+    for key, dataset in zip(_unique_names([d.name for d in datasets]), datasets, strict=True):
+        used = bins[dataset.name][: len(dataset.instances)]
+        del bins[dataset.name][: len(dataset.instances)]
+        l1 = [l1_bound(instance) for instance in dataset.instances]
+        per_case[key] = {"excess_percent": excess_percent(used, l1), "bins": used, "l1": l1}
     excess = [case["excess_percent"] for case in per_case.values()]
     return EvalResult(Outcome.OK, "", -math.fsum(excess) / len(excess), per_case, compiled)
+
+
+def evaluate_binpacking(source: str, datasets: Sequence) -> EvalResult:
+    """Run and score in this process (vetted programs only)."""
+    ran = run_binpacking(source, datasets)
+    if isinstance(ran, EvalResult):
+        return ran
+    assignments, compiled = ran
+    return score_binpacking(datasets, assignments, compiled)

@@ -31,4 +31,6 @@ def outcome_of_status(status: OutputStatus) -> Outcome:
         return Outcome.OK
     if status is OutputStatus.RAISED:
         return Outcome.RUNTIME_ERROR
+    if status is OutputStatus.OUT_OF_MEMORY:
+        return Outcome.MEMORY_LIMIT
     return Outcome.INVALID_OUTPUT

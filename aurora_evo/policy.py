@@ -44,7 +44,8 @@ class OutputStatus(enum.IntEnum):
     WRONG_SHAPE = 1  #: not a 1-D array with one score per node/bin
     NOT_FINITE = 2  #: a score was NaN or infinite
     WRONG_TYPE = 3  #: not an array of real numbers (numpy path only)
-    RAISED = 4  #: the program raised an exception (numpy path only)
+    RAISED = 4  #: the program raised an exception
+    OUT_OF_MEMORY = 5  #: the program ran out of memory (raised MemoryError)
 
     def describe(self) -> str:
         return {
@@ -53,6 +54,7 @@ class OutputStatus(enum.IntEnum):
             OutputStatus.NOT_FINITE: "priority() returned a NaN or infinite score",
             OutputStatus.WRONG_TYPE: "priority() did not return an array of real numbers",
             OutputStatus.RAISED: "priority() raised an exception",
+            OutputStatus.OUT_OF_MEMORY: "priority() ran out of memory",
         }[self]
 
 

@@ -103,6 +103,11 @@ def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
     return arrays, order
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
@@ -117,8 +122,10 @@ def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
     while (k := engine.advance(s)) >= 0:
         try:
             raw = fn(task_view, node_view)
+        except MemoryError as exc:
+            return OutputStatus.OUT_OF_MEMORY, k, _one_line(exc)
         except Exception as exc:  # the program's own failure, reported as its outcome
-            return OutputStatus.RAISED, k, f"{type(exc).__name__}: {exc}"[:300]
+            return OutputStatus.RAISED, k, _one_line(exc)
         status, scores = check_scores(raw, n_nodes)
         if status is not OutputStatus.OK:
             return status, k, ""
@@ -158,8 +165,10 @@ def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = Tr
                 program.jitted, arrays, _read_only(arrays.task_row), _read_only(arrays.node_feat)
             )
             status = OutputStatus(int(code))
+        except MemoryError as exc:
+            status, k, detail = OutputStatus.OUT_OF_MEMORY, -1, _one_line(exc)
         except Exception as exc:  # raised inside the compiled program (e.g. integer division by zero)
-            status, k, detail = OutputStatus.RAISED, -1, f"{type(exc).__name__}: {exc}"[:300]
+            status, k, detail = OutputStatus.RAISED, -1, _one_line(exc)
     else:
         status, k, detail = _run_python(arrays, program.python)
     seconds = time.perf_counter() - began

@@ -211,6 +211,8 @@ def _call(program: CompiledProgram, item, bins: np.ndarray) -> tuple[OutputStatu
     """Run the Python priority once; ``(status, scores, detail)`` with scores validated."""
     try:
         scores = program.python(item, bins)
+    except MemoryError as exc:
+        return OutputStatus.OUT_OF_MEMORY, None, _one_line(exc)
     except Exception as exc:
         return OutputStatus.RAISED, None, _one_line(exc)
     status, checked = check_scores(scores, len(bins))
@@ -232,6 +234,8 @@ def _pack_numba(program: CompiledProgram, instance: Instance) -> PackResult:
     assignment = np.empty(items.shape[0], dtype=np.int64)
     try:
         status, used, i, got, k = _kernel()(program.jitted, items, instance.capacity, assignment)
+    except MemoryError as exc:
+        return PackResult(0, OutputStatus.OUT_OF_MEMORY, f"instance {instance.name}: {_one_line(exc)}")
     except Exception as exc:  # the program raised inside the kernel; numba re-raises it here
         return PackResult(0, OutputStatus.RAISED, f"instance {instance.name}: {_one_line(exc)}")
     status = OutputStatus(status)

@@ -1,0 +1,248 @@
+"""The client side of the sandbox: start the supervisor, hand it cases, check what comes back.
+
+Untrusted programs (anything an LLM or GP produced, or a file a user asks to score) are evaluated
+only through :class:`Sandbox`: screened here, run in a jail forked by the supervisor, and their raw
+decisions replayed and scored here without running any of their code.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo.evaluation import EvalResult, score_allocation, score_binpacking
+from aurora_evo.outcome import Outcome
+from aurora_evo.sandbox import frames
+from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
+from aurora_evo.sandbox.layers import Layers
+from aurora_evo.sandbox.screen import screen_program
+
+#: Environment variables the supervisor keeps; everything else (API keys above all) is dropped.
+_KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "NUMBA_CACHE_DIR", "NUMBA_OPT")
+_FIXED_ENVIRONMENT = {
+    "HOME": "/nonexistent",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    # One thread everywhere: a jail may not create threads, and threads would not survive its fork.
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+MAX_MESSAGE_CHARS = 300
+
+
+class SandboxWarning(UserWarning):
+    """Some confinement layer is unavailable on this machine."""
+
+
+class SandboxError(RuntimeError):
+    """The supervisor could not be started or stopped answering."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How evaluations are confined.
+
+    Attributes:
+        timeout_s: wall-clock limit of one evaluation (all its cases), seconds; the process group is
+            killed when it passes.
+        memory_mb: address space a jail may map beyond what it inherits from the supervisor, MiB.
+        boundscheck: compile candidates with numba's index checks (out-of-bounds access raises
+            ``IndexError`` instead of reading garbage or corrupting memory).
+        full_warm_up: compile common numpy functions in the supervisor first, so that each jail,
+            forked from it, finds them ready; worth its seconds of start-up in long runs.
+    """
+
+    timeout_s: float = 60.0
+    memory_mb: int = 2048
+    boundscheck: bool = True
+    full_warm_up: bool = True
+
+
+def scrubbed_environment() -> dict[str, str]:
+    """The supervisor's environment: a few harmless variables, nothing inherited beyond them."""
+    kept = {name: os.environ[name] for name in _KEPT_ENVIRONMENT if name in os.environ}
+    return kept | _FIXED_ENVIRONMENT
+
+
+def _clean_message(text: str) -> str:
+    """One printable line, capped: the jail wrote it, so it is shown, never interpreted."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return line[:MAX_MESSAGE_CHARS]
+
+
+class Sandbox:
+    """Evaluate untrusted programs in jailed processes.
+
+    Usage::
+
+        with Sandbox() as sandbox:
+            result = sandbox.evaluate_allocation(source, scenarios)
+
+    The supervisor starts on first use. ``layers`` says which confinement layers are in force; when
+    one is missing a :class:`SandboxWarning` says so, once per sandbox.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None):
+        self.config = config or SandboxConfig()
+        self._process: subprocess.Popen | None = None
+        self._log = None
+        self._loaded: set[str] = set()
+        self._lock = threading.Lock()
+        self.layers: Layers | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._process is not None:
+            return
+        package_root = str(Path(__file__).resolve().parents[2])
+        bootstrap = (
+            f"import sys; sys.path.insert(0, {package_root!r}); "
+            "from aurora_evo.sandbox.supervisor import main; main()"
+        )
+        env = scrubbed_environment()
+        if not self.config.full_warm_up:
+            env["AURORA_EVO_WARM_UP"] = "minimal"
+        self._log = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            close_fds=True,
+            cwd="/",
+        )
+        try:
+            ready, _ = frames.receive_message(self._process.stdout.fileno())
+        except (frames.FrameError, OSError, ValueError) as exc:
+            raise SandboxError(f"the sandbox supervisor did not start: {self._log_tail() or exc}") from None
+        self.layers = Layers(**{k: (tuple(v) if k == "reasons" else v) for k, v in ready["layers"].items()})
+        self.supervisor_pid = int(ready["pid"])
+        if self.layers.missing():
+            warnings.warn(self.layers.describe(), SandboxWarning, stacklevel=2)
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            frames.send_message(process.stdin.fileno(), {"op": "stop"})
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for stream in (process.stdin, process.stdout):
+            stream.close()
+        self._log.close()
+        self._loaded.clear()
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # a forgotten sandbox must not leave a supervisor behind
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # --- evaluation ------------------------------------------------------------------------------
+
+    def evaluate_allocation(
+        self, source: str, scenarios: Sequence, timeout_s: float | None = None
+    ) -> EvalResult:
+        """Screen, run in a jail, replay and score a resource-allocation program on ``scenarios``."""
+        reply = self._evaluate(source, "allocation", scenarios, timeout_s)
+        if isinstance(reply, EvalResult):
+            return reply
+        compiled, values = reply
+        sizes = [len(s.tasks) for s in scenarios]
+        nodes = np.split(values, np.cumsum(sizes)[:-1])
+        return score_allocation(scenarios, nodes, compiled)
+
+    def evaluate_binpacking(
+        self, source: str, datasets: Sequence, timeout_s: float | None = None
+    ) -> EvalResult:
+        """Screen, run in a jail, check and score a bin-packing program on ``datasets``."""
+        reply = self._evaluate(source, "binpacking", datasets, timeout_s)
+        if isinstance(reply, EvalResult):
+            return reply
+        compiled, values = reply
+        sizes = [len(i.items) for d in datasets for i in d.instances]
+        return score_binpacking(datasets, np.split(values, np.cumsum(sizes)[:-1]), compiled)
+
+    def _evaluate(self, source: str, kind: str, cases: Sequence, timeout_s: float | None):
+        screened = screen_program(source)
+        if not screened.ok:
+            return EvalResult(screened.outcome, screened.message)
+        with self._lock:
+            self.start()
+            keys = [self._load(case) for case in cases]
+            request = {
+                "op": "eval",
+                "source": source,
+                "kind": kind,
+                "keys": keys,
+                "timeout_s": self.config.timeout_s if timeout_s is None else timeout_s,
+                "memory_mb": self.config.memory_mb,
+                "boundscheck": self.config.boundscheck,
+            }
+            reply, blob = self._call(request)
+        if "error" in reply:
+            raise SandboxError(f"the supervisor refused the request: {reply['error']}")
+        outcome = Outcome(reply["outcome"])
+        if not outcome.ok:
+            return EvalResult(outcome, _clean_message(reply["message"]))
+        values = np.frombuffer(blob, dtype="<i8").astype(np.int64)
+        expected = 1 + sum(case_size(case) for case in cases)
+        if values.size != expected or values[0] not in (0, 1):
+            return EvalResult(
+                Outcome.INVALID_OUTPUT, f"the jail returned {values.size} values, expected {expected}"
+            )
+        return bool(values[0]), values[1:]
+
+    def _load(self, case) -> str:
+        kind, document = case_to_dict(case)
+        key = case_key(kind, document)
+        if key not in self._loaded:
+            self._call({"op": "load", "key": key, "kind": kind, "data": document})
+            self._loaded.add(key)
+        return key
+
+    def _call(self, request: dict) -> tuple[dict, bytes]:
+        try:
+            frames.send_message(self._process.stdin.fileno(), request)
+            return frames.receive_message(self._process.stdout.fileno())
+        except (frames.FrameError, OSError) as exc:
+            tail = self._log_tail()
+            self.close()
+            raise SandboxError(f"the sandbox supervisor stopped answering: {tail or exc}") from None
+
+    def _log_tail(self) -> str:
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else ""
