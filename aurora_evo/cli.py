@@ -7,9 +7,11 @@ missing or malformed file, a bad option), each reported in one line without a tr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,6 +46,30 @@ def _load_datasets(specs: Sequence[str]) -> list:
     return [builtin[spec] if spec in builtin else load_dataset(spec) for spec in specs]
 
 
+@contextlib.contextmanager
+def _sandbox(args: argparse.Namespace):
+    """A sandbox for the programs named on the command line; a missing layer is noted once on stderr."""
+    from aurora_evo.sandbox import Sandbox, SandboxConfig, SandboxWarning
+
+    config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb, full_warm_up=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SandboxWarning)
+        sandbox = Sandbox(config)
+        sandbox.start()
+    for warning in caught:
+        sys.stderr.write(f"aurora-evo: note: {warning.message}\n")
+    try:
+        yield sandbox
+    finally:
+        sandbox.close()
+
+
+def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("sandbox (the program runs in a jailed process)")
+    group.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit (60)")
+    group.add_argument("--memory-mb", type=int, default=2048, metavar="MIB", help="memory allowance (2048)")
+
+
 def _print_json(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, default=float) + "\n")
 
@@ -52,7 +78,6 @@ def _print_json(payload: dict) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from aurora_evo.evaluation import evaluate_allocation, evaluate_binpacking
     from aurora_evo.scenario import load_scenario
 
     if args.domain == "binpacking":
@@ -68,10 +93,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise InputError("--dataset goes with --domain binpacking")
 
     source = _read_program(args.program)
-    if args.domain == "binpacking":
-        result = evaluate_binpacking(source, _load_datasets(args.dataset))
-    else:
-        result = evaluate_allocation(source, [load_scenario(path) for path in args.scenario])
+    cases = (
+        _load_datasets(args.dataset)
+        if args.domain == "binpacking"
+        else [load_scenario(p) for p in args.scenario]
+    )
+    with _sandbox(args) as sandbox:
+        if args.domain == "binpacking":
+            result = sandbox.evaluate_binpacking(source, cases)
+        else:
+            result = sandbox.evaluate_allocation(source, cases)
 
     if args.json:
         _print_json({"program": args.program, "domain": args.domain or "allocation", **result.as_dict()})
@@ -162,7 +193,11 @@ def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
 
     datasets = {d.name: d for d in _load_datasets(args.dataset)} if args.dataset else None
     programs = {Path(path).stem: _read_program(path) for path in args.programs}
-    rows = run_bench(programs, datasets)
+    if programs:
+        with _sandbox(args) as sandbox:
+            rows = run_bench(programs, datasets, sandbox.evaluate_binpacking)
+    else:
+        rows = run_bench(None, datasets)
     if args.json:
         sys.stdout.write(bench_to_json(rows) + "\n")
     else:
@@ -187,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
         "score",
         help="score a program file on scenarios or a bin-packing dataset",
         description="Run PROGRAM.py's priority() on scenarios (allocation contract) or on a bin-packing "
-        "dataset (FunSearch's priority(item, bins) contract) and print its metrics.",
+        "dataset (FunSearch's priority(item, bins) contract) and print its metrics. The program runs in "
+        "the sandbox: a jailed process with no network, no file writes and limited memory and time.",
     )
     score.add_argument("program", metavar="PROGRAM.py")
     score.add_argument("--scenario", action="append", metavar="FILE", help="scenario JSON file (repeatable)")
@@ -202,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--json", action="store_true", help="print one JSON object (field 'outcome' says if it ran)"
     )
+    _add_sandbox_options(score)
     score.set_defaults(handler=_cmd_score)
 
     bench = verbs.add_parser("bench", help="benchmarks against published results")
@@ -216,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     binpacking.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="bin-packing programs to add")
     binpacking.add_argument("--dataset", action="append", metavar="FILE", help="use these datasets instead")
     binpacking.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_sandbox_options(binpacking)
     binpacking.set_defaults(handler=_cmd_bench_binpacking)
     return parser
 

@@ -56,9 +56,14 @@ def priority(item, bins):
 """
 
 
-def warm_up() -> None:
-    """Import and compile everything a jail needs, before any jail is forked."""
-    from aurora_evo.domains.binpacking import builtin_datasets, evaluate
+def warm_up(full: bool) -> None:
+    """Import and compile everything a jail needs, before any jail is forked.
+
+    Always: the simulator's and the packer's kernels (a jail cannot write numba's cache, so it must not
+    have to compile them). With ``full``: numba's implementations of common numpy functions too, with
+    and without index checks, which costs seconds once and saves them in every jail.
+    """
+    from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
     from aurora_evo.evaluation import compile_outcome
     from aurora_evo.policy import Contract
     from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
@@ -69,21 +74,18 @@ def warm_up() -> None:
     )
     tasks = Tasks([0.0, 1.0], [5.0, 5.0], [[1, 1, 0, 0], [4, 4, 0, 0]], [0, 0], [1e9, 1e9], [0, 0], ("o",))
     scenario = Scenario("warm-up", Domain.CLOUD, nodes, tasks)
-    dataset = builtin_datasets()["OR3"]
-    if os.environ.get("AURORA_EVO_WARM_UP") == "minimal":  # one evaluation ahead: not worth seconds
-        simulate(
-            scenario,
-            compile_outcome(
-                "def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n", Contract.ALLOCATION
-            ),
-        )
-        return
-    for boundscheck in (False, True):
-        program = compile_outcome(_WARM_UP_ALLOCATION, Contract.ALLOCATION, boundscheck=boundscheck)
+    dataset = Dataset("warm-up", (Instance("a", 10.0, np.array([6.0, 5.0, 3.0])),), "warm-up")
+    programs = [("def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n", False)]
+    packers = [("def priority(item, bins):\n    return -(bins - item)\n", False)]
+    if full:
+        programs += [(_WARM_UP_ALLOCATION, False), (_WARM_UP_ALLOCATION, True)]
+        packers += [(_WARM_UP_BINPACKING, False), (_WARM_UP_BINPACKING, True)]
+    for source, boundscheck in programs:
+        program = compile_outcome(source, Contract.ALLOCATION, boundscheck=boundscheck)
         simulate(scenario, program)
         simulate(scenario, program, use_jit=False)
-        packer = compile_outcome(_WARM_UP_BINPACKING, Contract.BINPACKING, boundscheck=boundscheck)
-        evaluate(packer, dataset)
+    for source, boundscheck in packers:
+        evaluate(compile_outcome(source, Contract.BINPACKING, boundscheck=boundscheck), dataset)
 
 
 def _die_with_parent() -> None:
@@ -201,7 +203,7 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     # Nothing else may write on the reply channel: stray prints go to stderr.
     sys.stdout = sys.stderr
-    warm_up()
+    warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
     layers = probe_layers()
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": layers.as_dict()})
     supervisor = Supervisor(layers)

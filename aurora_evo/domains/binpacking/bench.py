@@ -5,15 +5,21 @@ published figures.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from aurora_evo.domains.binpacking.baselines import baseline_programs
 from aurora_evo.domains.binpacking.datasets import Dataset, builtin_datasets
 from aurora_evo.domains.binpacking.evaluate import contract_of, evaluate, l1_bound
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, ProgramError, compile_program
+from aurora_evo.outcome import Outcome, outcome_of_status
+from aurora_evo.policy import CompiledProgram, Contract
+
+if TYPE_CHECKING:
+    from aurora_evo.evaluation import EvalResult
 
 __all__ = ["PUBLISHED", "PUBLISHED_SOURCE", "BenchRow", "bench_table", "bench_to_json", "run_bench"]
 
@@ -41,7 +47,7 @@ class BenchRow:
             failed).
         mean_bins: mean bins per instance (``None`` when the program failed, and for published rows).
         l1_mean: mean L1 bound of the dataset, bins.
-        status: OK, or how the program failed.
+        status: the evaluation's outcome (``Outcome.OK``, or how the program failed).
         message: the failure, or the citation of a published row; empty otherwise.
         published: ``True`` for a figure copied from the literature rather than measured here.
     """
@@ -51,7 +57,7 @@ class BenchRow:
     excess_percent: float | None
     mean_bins: float | None
     l1_mean: float
-    status: OutputStatus
+    status: Outcome
     message: str
     published: bool
 
@@ -59,61 +65,49 @@ class BenchRow:
 def run_bench(
     programs: dict[str, str] | None = None,
     datasets: dict[str, Dataset] | None = None,
+    evaluate_source: Callable[[str, list[Dataset]], EvalResult] | None = None,
 ) -> list[BenchRow]:
     """Evaluate First Fit, Best Fit and ``programs`` on ``datasets`` (default: OR3 and Weibull 5k).
 
-    ``programs`` maps a name to a program's source; each is compiled for the contract the dataset needs
-    (FunSearch's one-dimensional one, or the vector one for ``.vbp`` data). A source that does not
-    compile gives failed rows. Rows per dataset: First Fit, Best Fit, each given program in order, then
-    the published figures for that dataset name (none for datasets absent from :data:`PUBLISHED`).
+    ``programs`` maps a name to a program's source, evaluated by ``evaluate_source(source, [dataset])``:
+    pass :meth:`aurora_evo.sandbox.Sandbox.evaluate_binpacking` for programs you did not write; the
+    default, :func:`aurora_evo.evaluation.evaluate_binpacking`, runs them in this process. Each program
+    follows the contract its dataset needs (FunSearch's one-dimensional one, or the vector one for
+    ``.vbp`` data). Rows per dataset: First Fit, Best Fit (vetted, run here), each given program in
+    order, then the published figures for that dataset name (none for datasets absent from
+    :data:`PUBLISHED`).
     """
+    from aurora_evo.evaluation import evaluate_binpacking
+
     datasets = builtin_datasets() if datasets is None else datasets
-    compiled: dict[Contract, dict[str, CompiledProgram | str]] = {}
+    evaluate_source = evaluate_source or evaluate_binpacking
+    baselines: dict[Contract, dict[str, CompiledProgram]] = {}
     rows = []
     for dataset_name, dataset in datasets.items():
         contract = contract_of(dataset)
-        if contract not in compiled:
-            baselines = baseline_programs(contract=contract, jit=contract is not Contract.VECTOR_BINPACKING)
-            compiled[contract] = {name: baselines[name] for name in _BASELINES}
-            compiled[contract] |= {
-                name: _compile(source, contract) for name, source in (programs or {}).items()
-            }
-        l1_mean = float(np.mean([l1_bound(instance) for instance in dataset.instances]))
-        for program_name, program in compiled[contract].items():
-            if isinstance(program, str):  # the compile error
-                rows.append(
-                    BenchRow(
-                        dataset_name, program_name, None, None, l1_mean, OutputStatus.RAISED, program, False
-                    )
-                )
-                continue
-            result = evaluate(program, dataset)
-            rows.append(
-                BenchRow(
-                    dataset_name,
-                    program_name,
-                    result.excess_percent,
-                    result.mean_bins,
-                    result.l1_mean,
-                    result.status,
-                    result.message,
-                    published=False,
-                )
+        if contract not in baselines:
+            baselines[contract] = baseline_programs(
+                contract=contract, jit=contract is not Contract.VECTOR_BINPACKING
             )
+        l1_mean = float(np.mean([l1_bound(instance) for instance in dataset.instances]))
+        for program_name in _BASELINES:
+            result = evaluate(baselines[contract][program_name], dataset)
+            row = (result.excess_percent, result.mean_bins, l1_mean, outcome_of_status(result.status))
+            rows.append(BenchRow(dataset_name, program_name, *row, result.message, published=False))
+        for program_name, source in (programs or {}).items():
+            result = evaluate_source(source, [dataset])
+            case = next(iter(result.per_case.values()), None)
+            excess = case["excess_percent"] if case else None
+            mean_bins = float(np.mean(case["bins"])) if case else None
+            row = (excess, mean_bins, l1_mean, result.outcome, result.message)
+            rows.append(BenchRow(dataset_name, program_name, *row, published=False))
         for program_name, excess in PUBLISHED.get(dataset_name, {}).items():
             rows.append(
                 BenchRow(
-                    dataset_name, program_name, excess, None, l1_mean, OutputStatus.OK, PUBLISHED_SOURCE, True
+                    dataset_name, program_name, excess, None, l1_mean, Outcome.OK, PUBLISHED_SOURCE, True
                 )
             )
     return rows
-
-
-def _compile(source: str, contract: Contract) -> CompiledProgram | str:
-    try:
-        return compile_program(source, contract, jit=contract is not Contract.VECTOR_BINPACKING)
-    except ProgramError as exc:
-        return str(exc)
 
 
 def bench_to_json(rows: list[BenchRow]) -> str:
@@ -125,7 +119,7 @@ def bench_to_json(rows: list[BenchRow]) -> str:
             "excess_percent": row.excess_percent,
             "mean_bins": row.mean_bins,
             "l1_mean": row.l1_mean,
-            "status": row.status.name.lower(),
+            "status": row.status.value,
             "message": row.message,
             "published": row.published,
         }
@@ -141,8 +135,8 @@ def bench_table(rows: list[BenchRow]) -> str:
         excess = "-" if row.excess_percent is None else f"{row.excess_percent:.2f}"
         bins = "-" if row.mean_bins is None else f"{row.mean_bins:.2f}"
         name = f"{row.program}{' *' if row.published else ''}"
-        status = row.message if row.published else row.status.name.lower()
-        if not row.published and row.status is not OutputStatus.OK:
+        status = row.message if row.published else row.status.value
+        if not row.published and not row.status.ok:
             status = f"{status}: {row.message}"
         lines.append(f"{row.dataset:<12} {name:<24} {excess:>9} {bins:>10} {row.l1_mean:>9.2f}  {status}")
     return "\n".join(lines)

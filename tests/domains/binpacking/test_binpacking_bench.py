@@ -17,7 +17,7 @@ from aurora_evo.domains.binpacking import (
     builtin_datasets,
     run_bench,
 )
-from aurora_evo.policy import OutputStatus
+from aurora_evo.outcome import Outcome
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +56,12 @@ def test_measured_baselines_round_to_the_published_figures(rows):
 
 def test_failed_and_published_rows(rows):
     broken = next(r for r in rows if r.program == "Broken")
-    assert broken.status is OutputStatus.NOT_FINITE
+    assert broken.status is Outcome.INVALID_OUTPUT
     assert broken.excess_percent is None and broken.mean_bins is None
-    assert broken.message.startswith("instance u500_00, item 0")
+    assert broken.message.startswith("OR3: instance u500_00, item 0")
     published = [r for r in rows if r.published]
     assert {r.message for r in published} == {PUBLISHED_SOURCE}
-    assert all(r.mean_bins is None and r.status is OutputStatus.OK for r in published)
+    assert all(r.mean_bins is None and r.status is Outcome.OK for r in published)
     assert [r.l1_mean for r in published if r.dataset == "Weibull 5k"] == [pytest.approx(1987.8)] * 3
 
 
@@ -78,11 +78,11 @@ def test_json_and_table(rows):
         "message": "",
         "published": False,
     }
-    assert {r["status"] for r in records} == {"ok", "not_finite"}
+    assert {r["status"] for r in records} == {"ok", "invalid_output"}
     table = bench_table(rows).splitlines()
     assert len(table) == len(rows) + 1
     assert "First Fit *" in table[5] and PUBLISHED_SOURCE in table[5]
-    assert "not_finite: instance u500_00" in table[4]
+    assert "invalid_output: OR3: instance u500_00" in table[4]
 
 
 def test_custom_datasets_have_no_published_rows():
@@ -108,5 +108,5 @@ def test_vector_datasets_use_vector_baselines_and_programs(tmp_path):
     by_name = {r.program: r for r in rows}
     # Items (6,2), (5,8), (4,7), (4,7): no two of the last three share a bin; (6,2) joins (4,7).
     assert by_name["First Fit"].mean_bins == 3.0 and by_name["Best Fit"].mean_bins == 3.0
-    assert by_name["Mine"].status is OutputStatus.OK
+    assert by_name["Mine"].status is Outcome.OK
     assert by_name["Typo"].excess_percent is None and "syntax error" in by_name["Typo"].message
