@@ -132,20 +132,25 @@ _METRIC_ROWS = (
 
 def _print_score(program: str, domain: str | None, result) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     if not result.outcome.ok:
-        console.print(f"[bold red]{program}: {result.outcome.value}[/]: {result.message}", highlight=False)
+        # The path and the message are the user's and the program's text: never read as markup.
+        console.print(
+            f"[bold red]{escape(program)}: {result.outcome.value}[/]: {escape(result.message)}",
+            highlight=False,
+        )
         return
     path = "numba" if result.compiled else "numpy"
     if domain == "binpacking":
-        table = Table(title=f"{program} (ran on the {path} path)")
+        table = Table(title=f"{escape(program)} (ran on the {path} path)")
         for column in ("dataset", "instances", "mean bins", "mean L1 bound", "excess over L1"):
             table.add_column(column, justify="left" if column == "dataset" else "right")
         for name, case in result.per_case.items():
             n = len(case["bins"])
-            table.add_row(name, str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
+            table.add_row(escape(name), str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
                           f"{case['excess_percent']:.2f} %")  # fmt: skip
         console.print(table)
         return
@@ -153,14 +158,14 @@ def _print_score(program: str, domain: str | None, result) -> None:
     # many scenarios get one row each with the headline metrics.
     cases = result.per_case
     if len(cases) <= 4:
-        table = Table(title=f"{program} (ran on the {path} path)")
+        table = Table(title=f"{escape(program)} (ran on the {path} path)")
         table.add_column("metric")
         for name in cases:
-            table.add_column(name, justify="right")
+            table.add_column(escape(name), justify="right")
         for label, key, fmt in _METRIC_ROWS:
             table.add_row(label, *(fmt.format(m[key]) for m in cases.values()))
     else:
-        table = Table(title=f"{program} (ran on the {path} path)")
+        table = Table(title=f"{escape(program)} (ran on the {path} path)")
         for label in (
             "scenario",
             "reward",
@@ -173,7 +178,7 @@ def _print_score(program: str, domain: str | None, result) -> None:
             table.add_column(label, justify="left" if label == "scenario" else "right")
         for name, m in cases.items():
             table.add_row(
-                name,
+                escape(name),
                 f"{m['reward']:.4f}",
                 f"{m['p99_latency_s']:.4g}",
                 f"{m['cpu_utilization']:.1%}",

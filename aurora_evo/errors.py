@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InputError(ValueError):
     """Bad user input: a missing or malformed file, a field breaking a rule, an unknown option.
@@ -12,3 +14,12 @@ class InputError(ValueError):
 
     def __init__(self, message: str):
         super().__init__(" ".join(str(message).split()))
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``"TypeName: first line of the message"``, without terminal colour codes, at most ``limit`` long."""
+    lines = _ANSI_ESCAPE.sub("", str(exc)).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0].strip() if lines else ''}"[:limit]

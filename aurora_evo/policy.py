@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aurora_evo import features
+from aurora_evo.errors import one_line
 
 #: Programs longer than this are refused before parsing (a 5 MB source takes ~20 s to parse).
 MAX_SOURCE_CHARS = 64_000
@@ -58,9 +59,25 @@ class OutputStatus(enum.IntEnum):
         }[self]
 
 
+def exception_status(exc: BaseException) -> tuple[OutputStatus, str]:
+    """The status and one-line message of an exception a program raised while being called.
+
+    Every exception is the program's own failure, ``SystemExit`` included (a program must not end the
+    evaluator); only a ``KeyboardInterrupt`` is re-raised, since it is the user's.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+    status = OutputStatus.OUT_OF_MEMORY if isinstance(exc, MemoryError) else OutputStatus.RAISED
+    return status, one_line(exc)
+
+
 def check_scores(scores: object, expected: int) -> tuple[OutputStatus, np.ndarray | None]:
-    """Validate what a Python priority function returned; shape ``(expected,)`` float64 on success."""
-    if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fiub":
+    """Validate what a Python priority function returned; shape ``(expected,)`` float64 on success.
+
+    Only a plain ``numpy.ndarray`` is accepted: a subclass (a masked array, a matrix) can hide values
+    or change how they compare.
+    """
+    if type(scores) is not np.ndarray or scores.dtype.kind not in "fiub":
         return OutputStatus.WRONG_TYPE, None
     if scores.ndim != 1 or scores.shape[0] != expected:
         return OutputStatus.WRONG_SHAPE, None
@@ -72,6 +89,10 @@ def check_scores(scores: object, expected: int) -> tuple[OutputStatus, np.ndarra
 
 class ProgramError(ValueError):
     """The source is not a usable program (syntax error, no ``priority`` function, too long...)."""
+
+
+class ModuleBodyError(ProgramError):
+    """The program's module-level code raised while it was being loaded."""
 
 
 def _numba_signature(contract: Contract):
@@ -125,7 +146,10 @@ def parse_program(source: str, function_name: str = "priority") -> ast.Module:
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
-        raise ProgramError(f"syntax error at line {exc.lineno}: {exc.msg}") from None
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        raise ProgramError(f"syntax error{where}: {exc.msg}") from None
+    except (ValueError, MemoryError, RecursionError) as exc:  # null bytes; nesting the parser cannot hold
+        raise ProgramError(f"the source cannot be parsed ({one_line(exc)})") from None
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == function_name:
             if len(node.args.args) != 2:
@@ -157,11 +181,17 @@ def compile_program(
 
     parse_program(source, function_name)
     namespace: dict = {"np": np, "numpy": np, "math": math, **features.contract_globals()}
-    code = compile(source, "<program>", "exec")
     try:
+        code = compile(source, "<program>", "exec")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        raise ProgramError(f"the source cannot be compiled ({one_line(exc)})") from None
+    try:
+        # Vetted programs, or inside the sandbox's jail: see the module docstring.
         exec(code, namespace)
-    except Exception as exc:
-        raise ProgramError(f"running the module body failed: {type(exc).__name__}: {exc}") from None
+    except BaseException as exc:  # SystemExit too: loading a program must not end the evaluator
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise ModuleBodyError(f"running the module body failed: {one_line(exc)}") from None
     fn = namespace.get(function_name)
     if not callable(fn):
         raise ProgramError(f"{function_name} is not a function")
@@ -172,17 +202,27 @@ def compile_program(
 
 
 def _try_jit(fn: Callable, contract: Contract, boundscheck: bool) -> tuple[object | None, str | None]:
-    from numba import njit
+    """numba's version of ``fn``, or why there is none.
 
+    ``error_model="numpy"`` makes division by zero give inf or NaN as numpy does, instead of raising as
+    Python does, so that both paths judge a program alike. A function whose every path raises
+    compiles to one returning nothing, which would fail at its first call with a type error about
+    itself rather than the program's own exception: it runs on the numpy path instead.
+    """
+    from numba import njit, types
+
+    signature = _numba_signature(contract)
+    options = {"cache": False, "nogil": True, "boundscheck": boundscheck, "error_model": "numpy"}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return njit(_numba_signature(contract), cache=False, nogil=True, boundscheck=boundscheck)(
-                fn
-            ), None
+            jitted = njit(signature, **options)(fn)
     except Exception as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return None, f"{type(exc).__name__}: {first_line}"[:300]
+        return None, one_line(exc)
+    compiled = jitted.overloads.get(signature.args)
+    if compiled is not None and compiled.signature.return_type in (types.none, types.void):
+        return None, "the function never returns an array"
+    return jitted, None
 
 
 def load_program_file(path, contract: Contract, *, jit: bool = True) -> CompiledProgram:

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from aurora_evo.evaluation import EvalResult, score_allocation, score_binpacking
+from aurora_evo.evaluation import (
+    EvalResult,
+    JitMode,
+    decisions_of,
+    score_allocation,
+    score_binpacking,
+    use_jit,
+)
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import frames
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
@@ -57,16 +64,24 @@ class SandboxConfig:
         timeout_s: wall-clock limit of one evaluation (all its cases), seconds; the process group is
             killed when it passes.
         memory_mb: address space a jail may map beyond what it inherits from the supervisor, MiB.
+        jit: compile candidates with numba: ``"always"``, ``"never"`` (they run on the numpy path,
+            which makes the same decisions), or ``"auto"``: only when the evaluation makes at least
+            :data:`aurora_evo.evaluation.JIT_MIN_DECISIONS` decisions, below which the numpy path
+            finishes before numba would have compiled the program.
         boundscheck: compile candidates with numba's index checks (out-of-bounds access raises
             ``IndexError`` instead of reading garbage or corrupting memory).
         full_warm_up: compile common numpy functions in the supervisor first, so that each jail,
             forked from it, finds them ready; worth its seconds of start-up in long runs.
+        prefork: fork and confine the next jail while the client scores the last result, so that an
+            evaluation does not wait for it; the spare jail idles, confined, until its job comes.
     """
 
     timeout_s: float = 60.0
     memory_mb: int = 2048
+    jit: JitMode = "auto"
     boundscheck: bool = True
     full_warm_up: bool = True
+    prefork: bool = True
 
 
 def scrubbed_environment() -> dict[str, str]:
@@ -98,6 +113,7 @@ class Sandbox:
         self._process: subprocess.Popen | None = None
         self._log = None
         self._loaded: set[str] = set()
+        self._keys: dict[int, tuple[object, str]] = {}
         self._lock = threading.Lock()
         self.layers: Layers | None = None
 
@@ -150,6 +166,7 @@ class Sandbox:
             stream.close()
         self._log.close()
         self._loaded.clear()
+        self._keys.clear()
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -207,7 +224,9 @@ class Sandbox:
                 "keys": keys,
                 "timeout_s": self.config.timeout_s if timeout_s is None else timeout_s,
                 "memory_mb": self.config.memory_mb,
+                "jit": use_jit(self.config.jit, decisions_of(cases)),
                 "boundscheck": self.config.boundscheck,
+                "prefork": self.config.prefork,
             }
             reply, blob = self._call(request)
         if "error" in reply:
@@ -224,12 +243,25 @@ class Sandbox:
         return bool(values[0]), values[1:]
 
     def _load(self, case) -> str:
+        # Cases are immutable, so the key of an object already sent is remembered (with the object,
+        # so that its id cannot be reused by another).
+        known = self._keys.get(id(case))
+        if known is not None and known[0] is case and known[1] in self._loaded:
+            return known[1]
         kind, document = case_to_dict(case)
         key = case_key(kind, document)
         if key not in self._loaded:
             self._call({"op": "load", "key": key, "kind": kind, "data": document})
             self._loaded.add(key)
+        self._keys[id(case)] = (case, key)
         return key
+
+    def ping(self) -> None:
+        """Return once the supervisor is idle, with every finished jail reaped (a spare jail, waiting
+        confined for the next job, may remain: see ``SandboxConfig.prefork``)."""
+        with self._lock:
+            self.start()
+            self._call({"op": "ping"})
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:

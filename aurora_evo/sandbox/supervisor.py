@@ -6,9 +6,11 @@ simulator's kernels, common numpy functions under numba), probes which confineme
 serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
 
 * ``{"op": "load", "key", "kind", "data"}``: keep a scenario or dataset under ``key``;
-* ``{"op": "eval", "source", "kind", "keys", "timeout_s", "memory_mb", "boundscheck"}``: fork a jail,
-  enforce the wall-clock deadline from outside by killing its whole process group, and reply with the
-  jail's raw result (outcome, message, int64 values) or why there was none;
+* ``{"op": "eval", "source", "kind", "keys", "timeout_s", "memory_mb", "jit", "boundscheck",
+  "prefork"}``: hand the job to a jail, enforce the wall-clock deadline from outside by killing its
+  whole process group, and reply with the jail's raw result (outcome, message, int64 values) or why
+  there was none; then (``prefork``) fork the spare jail for the next request;
+* ``{"op": "ping"}``: answered once every finished jail has been reaped;
 * ``{"op": "stop"}``.
 """
 
@@ -21,12 +23,13 @@ import select
 import signal
 import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from aurora_evo.sandbox import frames
-from aurora_evo.sandbox.jail import OUTCOME_CODES, JailSpec, run_jail
-from aurora_evo.sandbox.layers import Layers, build_seccomp_filter, probe_layers
+from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits, Job, run_jail
+from aurora_evo.sandbox.layers import Layers, probe_layers
 
 PR_SET_PDEATHSIG = 1
 #: Signals that mean the jailed process crashed (its own fault, not ours).
@@ -93,17 +96,52 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-class Supervisor:
-    """Holds the cases and runs jails, one at a time."""
+@dataclass(frozen=True)
+class _Jail:
+    """A forked, confined jail waiting for its job."""
 
-    def __init__(self, layers: Layers):
+    pid: int
+    job_fd: int
+    result_fd: int
+    limits: JailLimits
+    cases_version: int
+    likely: Job
+
+
+class Supervisor:
+    """Holds the cases and runs jails, one evaluation at a time.
+
+    When a job is handed to a jail, the next one is forked (``prefork``): it confines itself and warms
+    up on the other core while the current one works, and the next evaluation finds it waiting. A spare
+    forked before the last ``load``, or for other limits or settings than a request asks for, is
+    dropped for a fresh one.
+    """
+
+    def __init__(self, layers: Layers, seccomp_program: bytes | None):
         self.layers = layers
+        self.seccomp_program = seccomp_program
         self.cases: dict[str, object] = {}
+        self._cases_version = 0
+        self._spare: _Jail | None = None
+        self._unreaped: list[int] = []
 
     def load(self, key: str, kind: str, data: dict) -> None:
         from aurora_evo.sandbox.cases import case_from_dict
 
         self.cases[key] = case_from_dict(kind, data)
+        self._cases_version += 1
+
+    def limits_for(self, request: dict) -> JailLimits:
+        return JailLimits(
+            memory_bytes=int(request["memory_mb"]) << 20,
+            cpu_seconds=math.ceil(float(request["timeout_s"])) + 1,
+            layers=self.layers,
+        )
+
+    @staticmethod
+    def likely_job(request: dict) -> Job:
+        """How a request like this one is evaluated (without its source and cases)."""
+        return Job("", request["kind"], (), bool(request.get("jit", True)), bool(request["boundscheck"]))
 
     def evaluate(self, request: dict) -> tuple[dict, bytes]:
         from aurora_evo.sandbox.cases import case_size
@@ -111,56 +149,105 @@ class Supervisor:
         missing = [key for key in request["keys"] if key not in self.cases]
         if missing:
             return {"error": f"unknown case keys {missing[:3]}"}, b""
-        cases = tuple(self.cases[key] for key in request["keys"])
-        timeout = float(request["timeout_s"])
-        spec = JailSpec(
-            source=request["source"],
-            kind=request["kind"],
-            cases=cases,
-            memory_bytes=int(request["memory_mb"]) << 20,
-            cpu_seconds=math.ceil(timeout) + 1,
-            boundscheck=bool(request["boundscheck"]),
-            layers=self.layers,
-        )
-        max_values = 1 + sum(case_size(case) for case in cases)
-        return self._run(spec, timeout, max_values)
-
-    def _run(self, spec: JailSpec, timeout: float, max_values: int) -> tuple[dict, bytes]:
-        seccomp_filter = None
-        read_fd, write_fd = os.pipe()
+        limits = self.limits_for(request)
+        likely = self.likely_job(request)
+        jail = self._take_jail(limits, likely)
+        job = {k: request[k] for k in ("source", "kind", "keys", "jit", "boundscheck")}
+        max_values = 1 + sum(case_size(self.cases[key]) for key in request["keys"])
         began = time.perf_counter()
+        try:
+            frames.send_message(jail.job_fd, job)
+        except OSError:  # the jail died before its job (it could not confine itself)
+            pass
+        os.close(jail.job_fd)
+        if request.get("prefork", True):
+            # The next jail forks and prepares itself on the other core while this one works.
+            self.reap(block=False)
+            self._spare = self._fork(limits, likely)
+        return self._collect_result(jail, began, float(request["timeout_s"]), max_values)
+
+    def _take_jail(self, limits: JailLimits, likely: Job) -> _Jail:
+        spare, self._spare = self._spare, None
+        fits = spare is not None and (spare.limits, spare.likely) == (limits, likely)
+        if fits and spare.cases_version == self._cases_version:
+            return spare
+        if spare is not None:
+            self._discard(spare)
+        return self._fork(limits, likely)
+
+    def _fork(self, limits: JailLimits, likely: Job) -> _Jail:
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the jail
-            os.close(read_fd)
-            if spec.layers.seccomp:
-                seccomp_filter = build_seccomp_filter(os.getpid())
-            run_jail(spec, write_fd, seccomp_filter)
-        os.close(write_fd)
+            os.close(job_write)
+            os.close(result_read)
+            run_jail(limits, self.seccomp_program, self.cases, likely, job_read, result_write)
+        os.close(job_read)
+        os.close(result_write)
         try:
             os.setpgid(pid, pid)  # also done by the child; whichever runs first wins the race
         except OSError:
             pass
-        data, timed_out, oversized = self._collect(
-            read_fd, began + timeout, frames.result_size_cap(max_values)
-        )
+        return _Jail(pid, job_write, result_read, limits, self._cases_version, likely)
+
+    def _discard(self, jail: _Jail) -> None:
+        os.close(jail.job_fd)
+        os.close(jail.result_fd)
+        self._kill(jail.pid)
+        self._unreaped.append(jail.pid)
+
+    @staticmethod
+    def _kill(pid: int) -> None:
         try:
-            os.killpg(pid, signal.SIGKILL)  # the result is in (or never will be): end the group
+            os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        _, status, usage = os.wait4(pid, 0)
-        os.close(read_fd)
-        seconds = time.perf_counter() - began
-        reply = {"seconds": seconds, "max_rss_kb": usage.ru_maxrss}
+
+    def _collect_result(
+        self, jail: _Jail, began: float, timeout: float, max_values: int
+    ) -> tuple[dict, bytes]:
+        data, timed_out, oversized = self._collect(
+            jail.result_fd, began + timeout, frames.result_size_cap(max_values)
+        )
+        os.close(jail.result_fd)
+        self._kill(jail.pid)  # the result is in (or never will be): end the group
+        reply = {"seconds": time.perf_counter() - began}
+        outcome, message, values = None, "", None
         if oversized:
-            return reply | {"outcome": "no_result", "message": "the jail wrote more than its result"}, b""
-        try:
-            code, message, values = frames.decode_result(bytes(data), max_values)
-            outcome = OUTCOME_CODES[code].value if 0 <= code < len(OUTCOME_CODES) else None
-        except frames.FrameError as exc:
-            outcome, message, values = None, str(exc), None
-        if outcome is not None:
+            message = "the jail wrote more than a result"
+        else:
+            try:
+                code, message, values = frames.decode_result(bytes(data), max_values)
+                outcome = OUTCOME_CODES[code].value if 0 <= code < len(OUTCOME_CODES) else None
+            except frames.FrameError as exc:
+                message = str(exc)
+        if outcome is not None and not timed_out:
+            # Reaped later (see reap()): the client need not wait for the jail's teardown.
+            self._unreaped.append(jail.pid)
             return reply | {"outcome": outcome, "message": message}, values.astype("<i8").tobytes()
+        _, status = os.waitpid(jail.pid, 0)
         return reply | self._death(status, timed_out, timeout, message), b""
+
+    def reap(self, block: bool) -> None:
+        """Collect the jails killed after their result came in.
+
+        A dying process tears down its address space on its own time (a few ms for ours), so between
+        requests the supervisor only collects those already gone; ``block`` waits for all of them.
+        """
+        still = []
+        for pid in self._unreaped:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            if not done:
+                still.append(pid)
+        self._unreaped = still
+
+    def shutdown(self) -> None:
+        """Drop the spare and reap every jail."""
+        if self._spare is not None:
+            self._discard(self._spare)
+            self._spare = None
+        self.reap(block=True)
 
     @staticmethod
     def _collect(fd: int, deadline: float, cap: int) -> tuple[bytearray, bool, bool]:
@@ -204,9 +291,16 @@ def main() -> None:
     # Nothing else may write on the reply channel: stray prints go to stderr.
     sys.stdout = sys.stderr
     warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
-    layers = probe_layers()
+    layers, seccomp_program = probe_layers()
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": layers.as_dict()})
-    supervisor = Supervisor(layers)
+    supervisor = Supervisor(layers, seccomp_program)
+    try:
+        serve(supervisor, stdin, stdout)
+    finally:
+        supervisor.shutdown()
+
+
+def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
     while True:
         try:
             request, _ = frames.receive_message(stdin)
@@ -221,6 +315,10 @@ def main() -> None:
         elif op == "eval":
             reply, blob = supervisor.evaluate(request)
             frames.send_message(stdout, reply, blob)
+            supervisor.reap(block=False)
+        elif op == "ping":
+            supervisor.reap(block=True)
+            frames.send_message(stdout, {"pong": True})
         else:
             frames.send_message(stdout, {"error": f"unknown op {op!r}"})
 

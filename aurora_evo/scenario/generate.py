@@ -30,7 +30,6 @@ from functools import cache
 from types import MappingProxyType
 
 import numpy as np
-from scipy import optimize
 
 from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
@@ -296,6 +295,8 @@ def burst_ratio(interarrival_cv: float, burst_share: float) -> float:
 
     if excess(1.0) >= 0:
         return 1.0
+    from scipy import optimize  # here, not at the top: scipy takes ~0.5 s to import
+
     return float(optimize.brentq(excess, 1.0, 1e9, xtol=1e-12))
 
 

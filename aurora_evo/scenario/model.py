@@ -8,6 +8,7 @@ latency in milliseconds, price in dollars per hour, power in watts.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,6 +52,16 @@ DEFAULT_WEIGHTS: Mapping[Domain, Mapping[str, float]] = MappingProxyType(
 )  # fmt: skip
 
 
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _non_negative_finite(owner: str, name: str, values: np.ndarray) -> None:
+    _check(bool(np.all(np.isfinite(values))), f"{owner}.{name} holds NaN or infinite values")
+    _check(bool(np.all(values >= 0)), f"{owner}.{name} holds negative values")
+
+
 def _frozen(values, dtype) -> np.ndarray:
     array = np.array(values, dtype=dtype)  # always a copy: callers cannot mutate the scenario after
     array.flags.writeable = False
@@ -80,9 +91,18 @@ class Nodes:
             object.__setattr__(self, name, _frozen(getattr(self, name), np.float64))
         object.__setattr__(self, "capacity", _frozen(self.capacity, np.float64).reshape(n, len(RESOURCES)))
         object.__setattr__(self, "zone", _frozen(self.zone, np.int64))
+        _check(n >= 1, "a scenario needs at least one node")
         for name in ("price_per_hour", "idle_watts", "peak_watts", "latency_ms", "zone"):
-            if getattr(self, name).shape != (n,):
-                raise ValueError(f"nodes.{name} has shape {getattr(self, name).shape}, expected ({n},)")
+            _check(
+                getattr(self, name).shape == (n,),
+                f"nodes.{name} has shape {getattr(self, name).shape}, expected ({n},)",
+            )
+        for name in ("capacity", "price_per_hour", "idle_watts", "peak_watts", "latency_ms"):
+            _non_negative_finite("nodes", name, getattr(self, name))
+        _check(bool(np.all(self.peak_watts >= self.idle_watts)), "nodes.peak_watts is below idle_watts")
+        _check(
+            bool(np.all((self.zone >= 0) & (self.zone < len(self.zones)))), "nodes.zone indexes past zones"
+        )
 
     def __len__(self) -> int:
         return len(self.names)
@@ -112,9 +132,20 @@ class Tasks:
         object.__setattr__(self, "demand", _frozen(self.demand, np.float64).reshape(n, len(RESOURCES)))
         object.__setattr__(self, "priority", _frozen(self.priority, np.int64))
         object.__setattr__(self, "owner", _frozen(self.owner, np.int64))
+        _check(n >= 1, "a scenario needs at least one task")
         for name in ("duration", "deadline", "priority", "owner"):
-            if getattr(self, name).shape != (n,):
-                raise ValueError(f"tasks.{name} has shape {getattr(self, name).shape}, expected ({n},)")
+            _check(
+                getattr(self, name).shape == (n,),
+                f"tasks.{name} has shape {getattr(self, name).shape}, expected ({n},)",
+            )
+        for name in ("arrival", "duration", "demand", "deadline"):
+            _non_negative_finite("tasks", name, getattr(self, name))
+        _check(bool(np.all(self.duration > 0)), "tasks.duration must be positive")
+        _check(bool(np.all(self.deadline > 0)), "tasks.deadline must be positive")
+        _check(
+            bool(np.all((self.owner >= 0) & (self.owner < len(self.owners)))),
+            "tasks.owner indexes past owners",
+        )
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -156,8 +187,18 @@ class Scenario:
         weights = dict(DEFAULT_WEIGHTS[self.domain])
         weights.update(self.objective)
         unknown = set(weights) - set(OBJECTIVES)
-        if unknown:
-            raise ValueError(f"unknown objective terms {sorted(unknown)}; known: {', '.join(OBJECTIVES)}")
+        _check(not unknown, f"unknown objective terms {sorted(unknown)}; known: {', '.join(OBJECTIVES)}")
+        values = np.array([weights[k] for k in OBJECTIVES], dtype=np.float64)
+        _check(
+            bool(np.all(np.isfinite(values)) and np.all(values >= 0)),
+            "objective weights must be finite and >= 0",
+        )
+        _check(bool(values.sum() > 0), "objective: at least one weight must be positive")
+        if self.queue_timeout_s is not None:
+            _check(
+                math.isfinite(self.queue_timeout_s) and self.queue_timeout_s > 0,
+                "queue_timeout_s must be > 0",
+            )
         object.__setattr__(self, "objective", MappingProxyType({k: float(weights[k]) for k in OBJECTIVES}))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
 

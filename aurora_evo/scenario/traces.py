@@ -26,7 +26,6 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 FORMAT = "aurora-evo/trace-stats"
 VERSION = 1
@@ -183,7 +182,7 @@ def _pair_summary(cpu: np.ndarray, memory: np.ndarray) -> dict:
         "cpu": lognormal_summary(cpu),
         "memory": lognormal_summary(memory),
         "cpu_mem_log_corr": _num(np.corrcoef(log_cpu, log_mem)[0, 1]),
-        "cpu_mem_spearman": _num(stats.spearmanr(cpu, memory).statistic),
+        "cpu_mem_spearman": _num(_spearman(cpu, memory)),
         "cpu_mem_ratio": lognormal_summary(cpu / memory),
     }
 
@@ -394,6 +393,12 @@ def _data_files():
 @cache
 def _stats_text() -> str:
     return _data_files().joinpath("trace_stats.json").read_text("utf-8")
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    from scipy import stats  # here, not at the top: scipy takes ~0.5 s to import
+
+    return float(stats.spearmanr(x, y).statistic)
 
 
 def load_trace_stats() -> dict:

@@ -9,7 +9,8 @@ The event loop is written as a resumable state machine so that one implementatio
 
 Semantics (the reference simulator in :mod:`aurora_evo.sim.reference` states them independently):
 tasks are handled in order of (arrival, index). At each event time ``now``, in this order:
-1. every running task finishing at ``now`` leaves, in order of (finish time, task order);
+1. every running task finishing at ``now`` leaves, in order of (finish time, task order); a node left
+   empty gets exactly its capacity back;
 2. every queued task whose queueing timeout ran out strictly before ``now`` is rejected, at
    ``arrival + timeout``;
 3. every task arriving at ``now`` joins the back of the queue, or is rejected at once if no node could
@@ -71,7 +72,7 @@ class SimArrays(NamedTuple):
     """Every array of one simulation; tasks are indexed in arrival order, ``n`` tasks and ``m`` nodes.
 
     Inputs: ``arr``, ``dur`` (n,) s; ``dem`` (n, 4) demand; ``fits_somewhere`` (n,) bool; ``task_base``
-    (n, TASK_FEATURES) features without the clock; ``all_nodes`` (m,) = 0..m-1.
+    (n, TASK_FEATURES) features without the clock; ``cap`` (m, 4) capacity; ``all_nodes`` (m,) = 0..m-1.
     State: ``free`` (m, 4); ``node_feat`` (m, NODE_FEATURES) what programs see; ``task_row``
     (TASK_FEATURES,) the task being placed; ``running`` (m,); ``busy_since``/``busy_time`` (m,) s;
     per task ``node_of``, ``state``, ``start``, ``finish``, ``reject_time``; a binary heap of departures
@@ -84,6 +85,7 @@ class SimArrays(NamedTuple):
     dem: np.ndarray
     fits_somewhere: np.ndarray
     task_base: np.ndarray
+    cap: np.ndarray
     all_nodes: np.ndarray
     free: np.ndarray
     node_feat: np.ndarray
@@ -214,10 +216,11 @@ def _depart(s, k, now):
         s.is_dirty[n] = True
         s.dirty[s.ireg[R_N_DIRTY]] = n
         s.ireg[R_N_DIRTY] += 1
-    for r in range(N_RESOURCES):
-        s.free[n, r] += s.dem[k, r]
-        s.node_feat[n, N_FREE0 + r] = s.free[n, r]
     s.running[n] -= 1
+    for r in range(N_RESOURCES):
+        # An empty node gets its capacity back exactly, so float drift cannot build up over time.
+        s.free[n, r] = s.cap[n, r] if s.running[n] == 0 else s.free[n, r] + s.dem[k, r]
+        s.node_feat[n, N_FREE0 + r] = s.free[n, r]
     s.node_feat[n, N_RUNNING] = s.running[n]
     if s.running[n] == 0:
         s.busy_time[n] += now - s.busy_since[n]

@@ -7,7 +7,8 @@ the whole queue at every event and rebuilds the program's inputs at every decisi
 check the fast simulator.
 
 The model, as :mod:`aurora_evo.sim.engine` states it: tasks in order of (arrival, index); at each event
-time, departures (in order of finish time, then task order), then queue timeouts (strictly expired),
+time, departures (in order of finish time, then task order; a node left empty has exactly its capacity
+free again), then queue timeouts (strictly expired),
 then arrivals (rejected at once when no empty node could hold them), then a front-to-back scan of the
 queue that places every task that fits on its highest-scoring feasible node (lowest index on ties).
 """
@@ -143,11 +144,13 @@ def reference_simulate(scenario: Scenario, priority: Callable) -> ReferenceResul
         while departures and departures[0][0] <= now:
             _, _, i = heapq.heappop(departures)
             n = node_of[i]
-            for r in range(F.N_RESOURCES):
-                free[n][r] += demand[i][r]
             running[n] -= 1
-            if running[n] == 0:
+            if running[n] == 0:  # an empty node has exactly its capacity free
+                free[n] = list(capacity[n])
                 busy_time[n] += now - busy_since[n]
+            else:
+                for r in range(F.N_RESOURCES):
+                    free[n][r] += demand[i][r]
 
         still_waiting = []
         for i in queue:
@@ -236,35 +239,28 @@ def _metrics(scenario: Scenario, node_of, start, reject_time, busy_time) -> dict
         by_owner.setdefault(int(tasks.owner[i]), []).append(latency[i] / duration[i])
     fairness = _gini([sum(v) / len(v) for v in by_owner.values()])
 
-    def cheapest(per_node: list[float], cap: list[float]) -> float:
-        ratios = [per_node[n] / cap[n] for n in range(n_nodes) if cap[n] > 0]
-        return min(ratios) if ratios else 0.0
-
-    prices = [float(p) for p in nodes.price_per_hour]
-    total_cpu_work = sum(duration[i] * tasks.demand[i][0] for i in placed)
-    total_mem_work = sum(duration[i] * tasks.demand[i][1] for i in placed)
-    cost_bound = (
-        max(total_cpu_work * cheapest(prices, cpu_cap), total_mem_work * cheapest(prices, mem_cap)) / 3600
-    )
-    energy_bound = total_cpu_work * cheapest([float(p) for p in nodes.peak_watts], cpu_cap) / 3.6e6
+    always_on_cost = sum(float(p) for p in nodes.price_per_hour) * horizon / 3600.0
+    always_on_energy = sum(float(w) for w in nodes.peak_watts) * horizon / 3.6e6
     capacity = [[float(x) for x in row] for row in nodes.capacity]
     fittable = [
         i for i in range(n_tasks) if any(_fits(list(tasks.demand[i]), capacity[n]) for n in range(n_nodes))
     ]
     makespan_bound = max([arrival[i] + duration[i] for i in fittable], default=t0) - t0
+    utilisations = [u for u, den in ((cpu_util, cpu_den), (mem_util, mem_den)) if den > 0]
 
     lat_values = [latency[i] for i in placed]
     total_latency = sum(lat_values)
     scores = {
         "latency": sum(duration[i] / latency[i] for i in placed) / len(placed) if placed else 0.0,
-        "utilization": (cpu_util + mem_util) / 2.0,
-        "cost": min(1.0, cost_bound / cost) if cost > 0 else 1.0,
-        "energy": min(1.0, energy_bound / energy) if energy > 0 else 1.0,
+        "utilization": sum(utilisations) / len(utilisations) if utilisations else 0.0,
+        "cost": 1.0 - cost / always_on_cost if always_on_cost > 0 else 1.0,
+        "energy": 1.0 - energy / always_on_energy if always_on_energy > 0 else 1.0,
         "sla": 1.0 - sla_rate,
         "failure": 1.0 - failure_rate,
-        "makespan": min(1.0, makespan_bound / horizon) if horizon > 0 else 1.0,
+        "makespan": makespan_bound / horizon if horizon > 0 else 1.0,
         "fairness": 1.0 - fairness,
     }
+    scores = {term: min(1.0, max(0.0, value)) for term, value in scores.items()}
     weights = scenario.objective
     reward = sum(weights[k] * scores[k] for k in OBJECTIVES) / sum(weights[k] for k in OBJECTIVES)
     return {

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from aurora_evo import features as F
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores
+from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores, exception_status
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.sim import engine
 from aurora_evo.sim.metrics import Metrics, Placement, compute_metrics
@@ -78,6 +78,7 @@ def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
         dem=dem,
         fits_somewhere=engine.fits_anywhere(dem, np.ascontiguousarray(nodes.capacity)),
         task_base=task_base,
+        cap=np.ascontiguousarray(nodes.capacity, dtype=np.float64),
         all_nodes=np.arange(m, dtype=np.int64),
         free=np.array(nodes.capacity, dtype=np.float64),
         node_feat=node_feat,
@@ -103,11 +104,6 @@ def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
     return arrays, order
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
-
-
 def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
@@ -118,18 +114,19 @@ def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
     """The numpy path: the engine's own transitions, with the program called from Python."""
     task_view, node_view = _read_only(s.task_row), _read_only(s.node_feat)
     n_nodes = s.free.shape[0]
-    fits = s.node_feat[:, F.N_FITS]
     while (k := engine.advance(s)) >= 0:
+        # The mask is copied before the call: a program may re-enable writing on its view and scribble
+        # on what it is shown, but never on which nodes the task fits.
+        fits = s.node_feat[:, F.N_FITS] > 0.5
         try:
             raw = fn(task_view, node_view)
-        except MemoryError as exc:
-            return OutputStatus.OUT_OF_MEMORY, k, _one_line(exc)
-        except Exception as exc:  # the program's own failure, reported as its outcome
-            return OutputStatus.RAISED, k, _one_line(exc)
+        except BaseException as exc:  # the program's own failure, reported as its outcome
+            status, detail = exception_status(exc)
+            return status, k, detail
         status, scores = check_scores(raw, n_nodes)
         if status is not OutputStatus.OK:
             return status, k, ""
-        engine.place(s, k, int(np.argmax(np.where(fits > 0.5, scores, -np.inf))))
+        engine.place(s, k, int(np.argmax(np.where(fits, scores, -np.inf))))
     return OutputStatus.OK, -1, ""
 
 
@@ -165,10 +162,8 @@ def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = Tr
                 program.jitted, arrays, _read_only(arrays.task_row), _read_only(arrays.node_feat)
             )
             status = OutputStatus(int(code))
-        except MemoryError as exc:
-            status, k, detail = OutputStatus.OUT_OF_MEMORY, -1, _one_line(exc)
-        except Exception as exc:  # raised inside the compiled program (e.g. integer division by zero)
-            status, k, detail = OutputStatus.RAISED, -1, _one_line(exc)
+        except BaseException as exc:  # raised inside the compiled program
+            (status, detail), k = exception_status(exc), -1
     else:
         status, k, detail = _run_python(arrays, program.python)
     seconds = time.perf_counter() - began

@@ -35,7 +35,8 @@ def test_score_a_scenario_prints_the_metrics(capsys):
 def test_score_json_is_one_object_with_an_outcome(capsys):
     code, out, _ = run(capsys, "score", BEST_FIT, "--scenario", EASY, "--scenario", EASY, "--json")
     payload = json.loads(out)
-    assert code == EXIT_OK and payload["outcome"] == "ok" and payload["compiled"] is True
+    # Five tasks: below the threshold of jit="auto", the program runs on the numpy path.
+    assert code == EXIT_OK and payload["outcome"] == "ok" and payload["compiled"] is False
     assert len(payload["cases"]) == 2  # the same scenario twice keeps both entries
     case = next(iter(payload["cases"].values()))
     assert 0 <= case["reward"] <= 1 and payload["score"] == pytest.approx(case["reward"])
@@ -170,3 +171,23 @@ def test_score_and_bench_take_vector_datasets(capsys, tmp_path):
     assert code == EXIT_OK and json.loads(out)["cases"]["v"]["bins"] == [3]
     code, out, _ = run(capsys, "bench", "binpacking", str(program), "--dataset", str(dataset), "--json")
     assert code == EXIT_OK and [r["program"] for r in json.loads(out)] == ["First Fit", "Best Fit", "vector"]
+
+
+def test_markup_in_paths_and_messages_is_printed_as_text(capsys, tmp_path):
+    program = tmp_path / "a[b]c.py"
+    program.write_text("def priority(task, nodes):\n    raise ValueError('[/] [bold]x')\n")
+    code, out, err = run(capsys, "score", str(program), "--scenario", EASY)
+    assert code == EXIT_PROGRAM_FAILED and "internal error" not in err
+    assert "a[b]c.py" in out and "[/] [bold]x" in out
+
+
+def test_a_program_raising_system_exit_does_not_end_the_command(capsys, tmp_path):
+    for body in ("raise SystemExit(0)", "pass"):
+        program = tmp_path / "exit.py"
+        where = "module" if body == "pass" else "function"
+        program.write_text(
+            ("raise SystemExit(0)\n" if where == "module" else "")
+            + f"def priority(task, nodes):\n    {body if where == 'function' else 'return nodes[:, 1] * 1.0'}\n"
+        )
+        code, out, _ = run(capsys, "score", str(program), "--scenario", EASY, "--json")
+        assert code == EXIT_PROGRAM_FAILED and json.loads(out)["outcome"] == "forbidden"

@@ -66,6 +66,53 @@ def test_scenario_arrays_are_read_only(tmp_path):
         scenario.tasks.demand[0, 0] = 99.0
 
 
+def test_round_trip_keeps_every_float_exactly(tmp_path):
+    data = copy.deepcopy(VALID)
+    data["tasks"][0]["cpu"] = 1.0000000005
+    data["tasks"][1]["duration_s"] = 0.0012345678912345
+    scenario = scenario_from_dict(data)
+    again = load_scenario(save_scenario(scenario, tmp_path / "exact.json"))
+    np.testing.assert_array_equal(again.tasks.demand, scenario.tasks.demand)
+    np.testing.assert_array_equal(again.tasks.duration, scenario.tasks.duration)
+
+
+def test_the_model_refuses_values_the_simulator_cannot_handle():
+    from aurora_evo.scenario import Nodes, Scenario, Tasks
+
+    nodes = Nodes(("a",), [[1, 1, 0, 0]], [0], [0], [0], [0], [0], ("z",))
+    good = dict(
+        arrival=[0.0],
+        duration=[1.0],
+        demand=[[1, 1, 0, 0]],
+        priority=[0],
+        deadline=[1e9],
+        owner=[0],
+        owners=("o",),
+    )
+    for field, value, message in [
+        ("arrival", [float("nan")], "tasks.arrival holds NaN"),
+        ("duration", [0.0], "tasks.duration must be positive"),
+        ("duration", [-1.0], "tasks.duration holds negative values"),
+        ("demand", [[1, float("inf"), 0, 0]], "tasks.demand holds NaN or infinite"),
+        ("owner", [3], "tasks.owner indexes past owners"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            Tasks(**(good | {field: value}))
+    tasks = Tasks(**good)
+    with pytest.raises(ValueError, match="at least one weight must be positive"):
+        Scenario(
+            "s",
+            Domain.CLOUD,
+            nodes,
+            tasks,
+            objective=dict.fromkeys(scenario_schema()["properties"]["objective"]["properties"], 0.0),
+        )
+    with pytest.raises(ValueError, match="weights must be finite and >= 0"):
+        Scenario("s", Domain.CLOUD, nodes, tasks, objective={"failure": -0.9})
+    with pytest.raises(ValueError, match="nodes.peak_watts is below idle_watts"):
+        Nodes(("a",), [[1, 1, 0, 0]], [0], [10], [5], [0], [0], ("z",))
+
+
 def test_round_trip(tmp_path):
     scenario = load_scenario(write(tmp_path, VALID))
     again = load_scenario(save_scenario(scenario, tmp_path / "out.json"))
@@ -95,14 +142,16 @@ def mutate(path_and_value):
     [
         ((["tasks", 1, "cpu"], 40), "tasks[1].cpu: 40 is outside 0.1-32 cores"),
         ((["tasks", 0, "cpu"], 0.01), "tasks[0].cpu: 0.01 is outside 0.1-32 cores"),
-        ((["tasks", 0, "duration_s"], -5), "tasks[0].duration_s: -5 must be greater than 0 s"),
+        ((["tasks", 0, "duration_s"], -5), "tasks[0].duration_s: -5 is outside 0.001-2.592e+06 s"),
+        ((["tasks", 0, "duration_s"], 1e-310), "tasks[0].duration_s: 1e-310 is outside 0.001-2.592e+06 s"),
+        ((["tasks", 0, "arrival_s"], 10**400), "tasks[0].arrival_s: 100000...(401 digits) is outside 0-3.1536e+07 s"),
         ((["tasks", 0, "tpu"], 1), "tasks[0]: unknown resource or field 'tpu'"),
         ((["nodes", 0, "fpga"], 2), "nodes[0]: unknown resource or field 'fpga'"),
         ((["domain"], "mars"), 'domain: "mars" is not one of cloud, edge, network, binpacking'),
         ((["tasks", 0, "cpu"], "2"), 'tasks[0].cpu: must be a number, got "2"'),
         ((["nodes"], {}), "nodes: must be an array"),
         ((["tasks", 0, "memory_gib"], KeyError), "tasks[0]: missing required field 'memory_gib'"),
-        ((["tasks", 0, "deadline_s"], -1), "tasks[0].deadline_s: -1 must be greater than 0 s"),
+        ((["tasks", 0, "deadline_s"], -1), "tasks[0].deadline_s: -1 is outside 0.001-3.1536e+07 s"),
         ((["tasks", 0, "priority"], 1.5), "tasks[0].priority: must be an integer, got 1.5"),
         ((["nodes", 0, "peak_watts"], 10), "nodes[0].peak_watts: 10 is below idle_watts 60"),
         ((["objective"], {"latency": 0, "utilization": 0, "cost": 0, "energy": 0, "sla": 0, "failure": 0,
@@ -130,6 +179,9 @@ def test_bad_fields_give_one_line_naming_file_field_and_rule(tmp_path, change, e
         ("[1, 2]", "must be a JSON object, got list"),
         ('{"a": NaN}', "invalid JSON: NaN is not allowed"),
         ("", "invalid JSON at line 1 column 1"),
+        ('{"a": 1e400}', "invalid JSON: 1e400 is too large for a number"),
+        ('{"a": 1, "a": 2}', "invalid JSON: key 'a' appears twice in one object"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ],
 )
 def test_malformed_json_is_one_line(tmp_path, text, expected):

@@ -70,9 +70,14 @@ def test_energy_cost_and_utilisation_with_sleeping_nodes(make_scenario, seed_pro
     # idle 100 W for 1 h + (300 - 100) W x 4 of 4 cores busy for 1 h = 0.3 kWh
     assert metrics.energy_kwh == pytest.approx(0.3)
     assert metrics.cpu_utilization == pytest.approx(1.0)
-    assert metrics.scores["energy"] == pytest.approx(1.0)  # the fluid bound is met
+    # Scores: the share saved against both nodes on, at peak (2 x 300 W), for the hour.
+    assert metrics.scores["energy"] == pytest.approx(1 - 0.3 / 0.6)
+    assert metrics.scores["cost"] == pytest.approx(1 - 2.0 / 4.0)
     spread = simulate(scenario, seed_programs["worst_fit"]).metrics
     assert spread.cost_usd == pytest.approx(4.0) and spread.energy_kwh == pytest.approx(0.4)
+    assert spread.scores["cost"] == pytest.approx(0.0) and spread.scores["energy"] == pytest.approx(
+        1 - 0.4 / 0.6
+    )
     assert spread.reward < metrics.reward
 
 
@@ -107,6 +112,18 @@ def test_fairness_is_the_gini_of_owner_slowdowns(make_scenario, seed_programs):
     slowdowns = np.array([1.0, 2.0])
     expected = np.abs(slowdowns[:, None] - slowdowns[None, :]).sum() / (2 * 4 * slowdowns.mean())
     assert metrics.fairness_gini == pytest.approx(expected)
+
+
+def test_scores_stay_in_the_unit_interval_with_tiny_capacities(make_scenario, seed_programs):
+    # The fit tolerance lets 1e-10 GiB onto a 1e-300 GiB node: utilisation would be 1e290 unclamped.
+    scenario = make_scenario([[4, 1e-300, 0, 0]], [[1, 1e-10, 0, 0]], arrival=[0], duration=[1])
+    metrics = simulate(scenario, seed_programs["first_fit"]).metrics
+    assert all(0.0 <= value <= 1.0 for value in metrics.scores.values()) and 0.0 <= metrics.reward <= 1.0
+
+
+def test_utilisation_averages_only_the_resources_the_cluster_has(make_scenario, seed_programs):
+    scenario = make_scenario([[2, 0, 0, 0]], [[2, 0, 0, 0]], arrival=[0], duration=[1])
+    assert simulate(scenario, seed_programs["first_fit"]).metrics.scores["utilization"] == pytest.approx(1.0)
 
 
 def test_reward_is_the_weighted_mean_of_scores_and_lies_in_unit_interval(make_scenario, seed_programs):
@@ -157,6 +174,8 @@ def test_refused_outputs_stop_the_run_with_their_status(make_scenario, body, sta
         ("return np.zeros((nodes.shape[0], 1))", OutputStatus.WRONG_SHAPE),
         ("raise RuntimeError('boom')", OutputStatus.RAISED),
         ("return np.array(['a'] * nodes.shape[0])", OutputStatus.WRONG_TYPE),
+        # A masked array would hide its NaN: subclasses of ndarray are refused.
+        ("return np.ma.array(np.full(nodes.shape[0], np.nan), mask=True)", OutputStatus.WRONG_TYPE),
     ],
 )
 def test_numpy_path_refuses_what_numba_cannot_express(make_scenario, body, status):
@@ -170,10 +189,48 @@ def test_numpy_path_refuses_what_numba_cannot_express(make_scenario, body, statu
 @pytest.mark.parametrize("use_jit", [True, False])
 def test_an_exception_inside_the_program_is_its_outcome_on_both_paths(make_scenario, use_jit):
     scenario = make_scenario(CPU, [[1, 1, 0, 0]], arrival=[0], duration=[1])
-    divider = program("return np.full(nodes.shape[0], 1.0 * (1 // int(task[T_NOW])))")
+    raiser = program("if task[T_NOW] == 0.0:\n        raise ValueError('boom')\n    return nodes[:, 1] * 1.0")
+    assert raiser.compiled
+    result = simulate(scenario, raiser, use_jit=use_jit)
+    assert result.status is OutputStatus.RAISED and "ValueError: boom" in result.message
+
+
+@pytest.mark.parametrize("use_jit", [True, False])
+def test_division_by_zero_is_judged_alike_on_both_paths(make_scenario, use_jit):
+    scenario = make_scenario(CPU, [[1, 1, 0, 0]], arrival=[0], duration=[1])
+    divider = program("return nodes[:, 1] / task[T_GPU]")  # no gpu demand: 1 / 0
     assert divider.compiled
-    result = simulate(scenario, divider, use_jit=use_jit)
-    assert result.status is OutputStatus.RAISED and "ZeroDivisionError" in result.message
+    with np.errstate(divide="ignore"):
+        result = simulate(scenario, divider, use_jit=use_jit)
+    assert result.status is OutputStatus.NOT_FINITE
+
+
+def test_a_program_that_only_raises_runs_on_the_numpy_path_and_reports_its_own_error(make_scenario):
+    scenario = make_scenario(CPU, [[1, 1, 0, 0]], arrival=[0], duration=[1])
+    raiser = program("raise ValueError('mine')")
+    assert not raiser.compiled and "never returns" in raiser.jit_error
+    assert "ValueError: mine" in simulate(scenario, raiser).message
+
+
+@pytest.mark.parametrize("exit_call", ["raise SystemExit(0)", "raise KeyboardInterrupt"])
+def test_system_exit_from_a_program_is_its_failure(make_scenario, exit_call):
+    scenario = make_scenario(CPU, [[1, 1, 0, 0]], arrival=[0], duration=[1])
+    if exit_call == "raise KeyboardInterrupt":  # the user's Ctrl-C must still stop the evaluator
+        with pytest.raises(KeyboardInterrupt):
+            simulate(scenario, program(exit_call, jit=False))
+        return
+    assert simulate(scenario, program(exit_call, jit=False)).status is OutputStatus.RAISED
+
+
+def test_a_program_that_re_enables_writing_cannot_change_where_tasks_fit(make_scenario):
+    # One core, four one-core tasks: whatever the program writes, they run one after another.
+    scenario = make_scenario([[1, 4, 0, 0]], [[1, 1, 0, 0]] * 4, arrival=[0] * 4, duration=[1] * 4)
+    cheat = program(
+        "nodes.flags.writeable = True\n    nodes[:, N_FITS] = 1.0\n    return nodes[:, 1] * 1.0", jit=False
+    )
+    result = simulate(scenario, cheat)
+    assert result.ok and result.placement.start.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert result.metrics.cpu_utilization == pytest.approx(1.0)
 
 
 def test_a_program_cannot_write_to_its_inputs(make_scenario):

@@ -28,7 +28,14 @@ from typing import Literal
 import numpy as np
 
 from aurora_evo.domains.binpacking.datasets import Dataset, Instance, VectorInstance
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores, function_type
+from aurora_evo.policy import (
+    CompiledProgram,
+    Contract,
+    OutputStatus,
+    check_scores,
+    exception_status,
+    function_type,
+)
 
 __all__ = [
     "DatasetResult",
@@ -211,10 +218,9 @@ def _call(program: CompiledProgram, item, bins: np.ndarray) -> tuple[OutputStatu
     """Run the Python priority once; ``(status, scores, detail)`` with scores validated."""
     try:
         scores = program.python(item, bins)
-    except MemoryError as exc:
-        return OutputStatus.OUT_OF_MEMORY, None, _one_line(exc)
-    except Exception as exc:
-        return OutputStatus.RAISED, None, _one_line(exc)
+    except BaseException as exc:
+        status, detail = exception_status(exc)
+        return status, None, detail
     status, checked = check_scores(scores, len(bins))
     detail = ""
     if status is OutputStatus.WRONG_TYPE:
@@ -234,10 +240,9 @@ def _pack_numba(program: CompiledProgram, instance: Instance) -> PackResult:
     assignment = np.empty(items.shape[0], dtype=np.int64)
     try:
         status, used, i, got, k = _kernel()(program.jitted, items, instance.capacity, assignment)
-    except MemoryError as exc:
-        return PackResult(0, OutputStatus.OUT_OF_MEMORY, f"instance {instance.name}: {_one_line(exc)}")
-    except Exception as exc:  # the program raised inside the kernel; numba re-raises it here
-        return PackResult(0, OutputStatus.RAISED, f"instance {instance.name}: {_one_line(exc)}")
+    except BaseException as exc:  # the program raised inside the kernel; numba re-raises it here
+        status, detail = exception_status(exc)
+        return PackResult(0, status, f"instance {instance.name}: {detail}")
     status = OutputStatus(status)
     if status is not OutputStatus.OK:
         detail = (
@@ -315,8 +320,3 @@ def _pack_kernel(priority, items, capacity, assignment):
 def _failure(name: str, index: int, item: str, status: OutputStatus, detail: str) -> PackResult:
     detail = f" ({detail})" if detail else ""
     return PackResult(0, status, f"instance {name}, item {index} (size {item}): {status.describe()}{detail}")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
