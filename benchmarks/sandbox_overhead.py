@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
+
+from timing import median_time
 
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.evaluation import evaluate_allocation, evaluate_binpacking
@@ -33,19 +33,9 @@ TRIVIAL = "import numpy as np\ndef priority(task, nodes):\n    return np.zeros(n
 BEST_FIT_PACKER = "import numpy as np\ndef priority(item, bins):\n    return -(bins - item)\n"
 
 
-def median_seconds(fn, repeats: int) -> tuple[float, object]:
-    fn()  # warm: first compiles of the process, the sandbox's first jail
-    times, result = [], None
-    for _ in range(repeats):
-        began = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), result
-
-
 def compare(name: str, inside, outside, repeats: int) -> dict:
-    sandboxed, a = median_seconds(inside, repeats)
-    in_process, b = median_seconds(outside, repeats)
+    sandboxed, a = median_time(inside, repeats, warm=True)
+    in_process, b = median_time(outside, repeats, warm=True)
     if a.as_dict() != b.as_dict():
         raise AssertionError(f"{name}: the sandbox's result differs from the in-process one")
     return {

@@ -21,9 +21,7 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +35,7 @@ if "--warm-cache" not in sys.argv:  # before numba is imported: a fresh cache me
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="aurora-evo-numba-")
 
 from simpy_model import simpy_simulate
+from timing import median_time
 
 from aurora_evo.policy import Contract, compile_program
 from aurora_evo.scenario import Scenario, benchmark_scenario, load_scenario
@@ -57,27 +56,17 @@ def first_tasks(scenario: Scenario, count: int) -> Scenario:
     return replace(scenario, name=f"{scenario.name}[:{count}]", tasks=tasks)
 
 
-def timed(fn, repeats: int = 1) -> tuple[float, object]:
-    """Median wall time of ``repeats`` calls, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        began = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), result
-
-
 def measure(scenario: Scenario, source: str, prefix: int, repeats: int) -> dict:
-    compile_s, program = timed(lambda: compile_program(source, Contract.ALLOCATION))
-    first_s, first = timed(lambda: simulate(scenario, program))
-    warm_s, warm = timed(lambda: simulate(scenario, program), repeats)
+    compile_s, program = median_time(lambda: compile_program(source, Contract.ALLOCATION))
+    first_s, first = median_time(lambda: simulate(scenario, program))
+    warm_s, warm = median_time(lambda: simulate(scenario, program), repeats)
     loop_s = min(first.seconds, warm.seconds)
-    numpy_s, numpy_run = timed(lambda: simulate(scenario, program, use_jit=False))
+    numpy_s, numpy_run = median_time(lambda: simulate(scenario, program, use_jit=False))
     assert numpy_run.decisions == warm.decisions
 
     small = first_tasks(scenario, prefix)
-    ref_s, ref = timed(lambda: reference_simulate(small, program.python))
-    simpy_s, simpy_run = timed(lambda: simpy_simulate(small, program.python))
+    ref_s, ref = median_time(lambda: reference_simulate(small, program.python))
+    simpy_s, simpy_run = median_time(lambda: simpy_simulate(small, program.python))
     # Placements of the numba simulator on the same cut, to check the baselines agree with it.
     same_cut = simulate(small, program)
     agree = ref.metrics["n_placed"] == simpy_run["placed"] == same_cut.decisions

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aurora_evo import textfiles
 from aurora_evo.errors import InputError
 from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
@@ -106,47 +107,9 @@ def _describe(error) -> str:
     return f"{where}: {error.message[:160]}"
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is too large for a number")
-    return value
-
-
-def _unique_keys(pairs: list) -> dict:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        twice = next(key for key in keys if keys.count(key) > 1)
-        raise ValueError(f"key {twice!r} appears twice in one object")
-    return dict(pairs)
-
-
 def read_json(path: Path) -> object:
     """Read a JSON file; any failure becomes a one-line :class:`ScenarioError`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, expected a scenario JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from None
-    try:
-        return json.loads(
-            text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
-        )
-    except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:
-        raise ScenarioError(f"{path}: invalid JSON: {exc}") from None
-    except RecursionError:
-        raise ScenarioError(f"{path}: invalid JSON: nested too deeply") from None
+    return textfiles.read_json(path, ScenarioError)
 
 
 def scenario_from_dict(data: object, source: str = "<scenario>") -> Scenario:

@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from aurora_evo import textfiles
 from aurora_evo.errors import InputError
 
 __all__ = [
@@ -191,17 +192,7 @@ def load_dataset(path: str | Path, name: str | None = None) -> Dataset:
 def load_funsearch_json(path: str | Path, name: str | None = None) -> Dataset:
     """Load FunSearch's JSON format ``{name: {"capacity", "num_items", "items"}}``."""
     path = Path(path)
-    text = _read_text(path)
-    try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except json.JSONDecodeError as exc:
-        raise DatasetError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except _DuplicateKey as exc:
-        raise DatasetError(f"{path}: key {exc.args[0]!r} appears twice") from None
-    except RecursionError:
-        raise DatasetError(f"{path}: JSON nested too deeply") from None
+    data = textfiles.read_json(path, DatasetError)
     if not isinstance(data, dict):
         raise DatasetError(f"{path}: top level is {_kind(data)}, it must be an object of instances")
     if not data:
@@ -303,19 +294,6 @@ def builtin_datasets() -> dict[str, Dataset]:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKey(key)
-        result[key] = value
-    return result
-
-
 class _Tokens:
     """Whitespace tokens of a text file with their line numbers, read front to back."""
 
@@ -367,16 +345,7 @@ class _Tokens:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DatasetError(f"{path}: is a directory, not a dataset file") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: byte {exc.start} is not UTF-8, dataset files are text") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot be read: {exc.strerror}") from None
+    return textfiles.read_text(path, DatasetError)
 
 
 def _instance(path: Path, name: str, capacity: float, items: list) -> Instance:

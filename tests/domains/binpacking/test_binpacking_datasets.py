@@ -205,7 +205,7 @@ def bad_json(**record) -> str:
 JSON_CASES = [
     ('{"u1": {"capacity": 150,', "invalid JSON at line 1 column 25: Expecting property name"),
     ("[1, 2]", "top level is a list, it must be an object of instances"),
-    ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
+    ("[" * 100_000 + "]" * 100_000, "invalid JSON: nested too deeply"),
     ("{}", "has no instances"),
     ('{"u1": 5}', "instance u1: value is 5, it must be an object"),
     ('{"u1": {"num_items": 1, "items": [1]}}', "instance u1: field 'capacity' is missing"),
@@ -225,11 +225,11 @@ JSON_CASES = [
     (bad_json(items=[20, 151, 40]), "instance u1: item 1 is 151, larger than the capacity 150"),
     (
         '{"u1": {"capacity": 150, "num_items": 1, "items": [NaN]}}',
-        "instance u1: item 0 is nan, items must be finite",
+        "invalid JSON: NaN is not allowed in JSON",
     ),
     (
         '{"u1": {"capacity": 150, "num_items": 1, "items": [1e999]}}',
-        "instance u1: item 0 is inf, items must be finite",
+        "invalid JSON: 1e999 is too large for a number",
     ),
     ('{"a": 1, "a": 2}', "key 'a' appears twice"),
     (bad_json(num_items=0, items=[]), "instance u1: items has shape (0,), it must be 1-D and non-empty"),
@@ -301,11 +301,11 @@ def test_malformed_vbp(tmp_path, text, expected):
 
 @pytest.mark.parametrize("loader", [load_dataset, load_funsearch_json, load_orlib, load_vbp])
 def test_unreadable_files(tmp_path, loader):
-    check_one_line_error(tmp_path / "missing.json", loader, "file not found")
-    check_one_line_error(tmp_path, loader, "is a directory, not a dataset file")
+    check_one_line_error(tmp_path / "missing.json", loader, "no such file")
+    check_one_line_error(tmp_path, loader, "is a directory, not a file")
     binary = tmp_path / "binary.json"
     binary.write_bytes(b'{"a": "\xff\xfe"}')
-    check_one_line_error(binary, loader, "byte 7 is not UTF-8, dataset files are text")
+    check_one_line_error(binary, loader, "byte 7 is not UTF-8; expected a text file")
 
 
 def test_example_message_from_the_brief(tmp_path):
