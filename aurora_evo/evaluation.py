@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from aurora_evo.outcome import Outcome, outcome_of_status
+from aurora_evo.outcome import EXCEPTION_OUTCOMES, Outcome, outcome_of_status
 from aurora_evo.policy import CompiledProgram, Contract, ModuleBodyError, ProgramError, compile_program
 from aurora_evo.scenario.model import Scenario
 
@@ -62,7 +62,10 @@ def compile_outcome(
     try:
         return compile_program(source, contract, jit=jit, boundscheck=boundscheck)
     except ModuleBodyError as exc:
-        return EvalResult(Outcome.RUNTIME_ERROR, str(exc))
+        outcome = next(
+            (o for kind, o in EXCEPTION_OUTCOMES if issubclass(exc.cause, kind)), Outcome.RUNTIME_ERROR
+        )
+        return EvalResult(outcome, str(exc))
     except ProgramError as exc:
         return EvalResult(Outcome.SYNTAX_ERROR, str(exc))
 

@@ -25,6 +25,13 @@ class Outcome(enum.StrEnum):
         return self is Outcome.OK
 
 
+#: Outcomes of exceptions with a meaning of their own, raised by a program or its module body.
+EXCEPTION_OUTCOMES: tuple[tuple[type[BaseException], Outcome], ...] = (
+    (MemoryError, Outcome.MEMORY_LIMIT),
+    (PermissionError, Outcome.FORBIDDEN),
+)
+
+
 def outcome_of_status(status: OutputStatus) -> Outcome:
     """Map a simulator's verdict on the program's scores to an outcome."""
     if status is OutputStatus.OK:
@@ -33,4 +40,6 @@ def outcome_of_status(status: OutputStatus) -> Outcome:
         return Outcome.RUNTIME_ERROR
     if status is OutputStatus.OUT_OF_MEMORY:
         return Outcome.MEMORY_LIMIT
+    if status is OutputStatus.REFUSED:
+        return Outcome.FORBIDDEN
     return Outcome.INVALID_OUTPUT

@@ -47,6 +47,7 @@ class OutputStatus(enum.IntEnum):
     WRONG_TYPE = 3  #: not an array of real numbers (numpy path only)
     RAISED = 4  #: the program raised an exception
     OUT_OF_MEMORY = 5  #: the program ran out of memory (raised MemoryError)
+    REFUSED = 6  #: the program tried an operation the system refused (raised PermissionError)
 
     def describe(self) -> str:
         return {
@@ -56,6 +57,7 @@ class OutputStatus(enum.IntEnum):
             OutputStatus.WRONG_TYPE: "priority() did not return an array of real numbers",
             OutputStatus.RAISED: "priority() raised an exception",
             OutputStatus.OUT_OF_MEMORY: "priority() ran out of memory",
+            OutputStatus.REFUSED: "priority() tried an operation that is not permitted",
         }[self]
 
 
@@ -67,8 +69,11 @@ def exception_status(exc: BaseException) -> tuple[OutputStatus, str]:
     """
     if isinstance(exc, KeyboardInterrupt):
         raise exc
-    status = OutputStatus.OUT_OF_MEMORY if isinstance(exc, MemoryError) else OutputStatus.RAISED
-    return status, one_line(exc)
+    if isinstance(exc, MemoryError):
+        return OutputStatus.OUT_OF_MEMORY, one_line(exc)
+    if isinstance(exc, PermissionError):
+        return OutputStatus.REFUSED, one_line(exc)
+    return OutputStatus.RAISED, one_line(exc)
 
 
 def check_scores(scores: object, expected: int) -> tuple[OutputStatus, np.ndarray | None]:
@@ -92,7 +97,15 @@ class ProgramError(ValueError):
 
 
 class ModuleBodyError(ProgramError):
-    """The program's module-level code raised while it was being loaded."""
+    """The program's module-level code raised while it was being loaded.
+
+    ``cause`` is the type of the exception it raised (``MemoryError`` and ``PermissionError`` have
+    outcomes of their own).
+    """
+
+    def __init__(self, message: str, cause: type[BaseException] = Exception):
+        super().__init__(message)
+        self.cause = cause
 
 
 def _numba_signature(contract: Contract):
@@ -191,7 +204,7 @@ def compile_program(
     except BaseException as exc:  # SystemExit too: loading a program must not end the evaluator
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise ModuleBodyError(f"running the module body failed: {one_line(exc)}") from None
+        raise ModuleBodyError(f"running the module body failed: {one_line(exc)}", type(exc)) from None
     fn = namespace.get(function_name)
     if not callable(fn):
         raise ProgramError(f"{function_name} is not a function")

@@ -8,6 +8,7 @@ decisions replayed and scored here without running any of their code.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,7 @@ def scrubbed_environment() -> dict[str, str]:
 
 def _clean_message(text: str) -> str:
     """One printable line, capped: the jail wrote it, so it is shown, never interpreted."""
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)  # terminal colour codes (numba's errors carry them)
     line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return line[:MAX_MESSAGE_CHARS]
 

@@ -33,11 +33,13 @@ class JailLimits:
         memory_bytes: address-space allowance on top of what the process already maps.
         cpu_seconds: cpu-time limit (the wall-clock deadline is enforced by the supervisor).
         layers: which confinement layers to apply.
+        uid: the unprivileged uid (and gid) to become, when the supervisor is root.
     """
 
     memory_bytes: int
     cpu_seconds: int
     layers: jail_layers.Layers
+    uid: int = jail_layers.JAIL_IDS[0]
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ def _mapped_bytes() -> int:
 
 def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: bytes | None) -> None:
     """Apply every available layer to this (freshly forked) process; ``keep_fds`` stay open."""
-    os.setpgid(0, 0)
+    supervisor = os.getppid()
+    os.setsid()  # a new session and process group: no controlling terminal to type into
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
@@ -78,17 +81,23 @@ def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: byte
     os.chdir("/")
     jail_layers.set_limits(_mapped_bytes() + limits.memory_bytes, limits.cpu_seconds)
     if limits.layers.network_namespace:
-        jail_layers.enter_network_namespace()
+        jail_layers.enter_namespaces()
     if limits.layers.uid_drop:
-        jail_layers.drop_privileges()
+        jail_layers.drop_privileges(limits.uid)
+    jail_layers.die_with_parent(supervisor)
     if limits.layers.seccomp and seccomp_program is not None:
         jail_layers.load_seccomp(seccomp_program)
 
 
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
+    from numba.core import config as numba_config
+
     from aurora_evo.evaluation import EvalResult, compile_outcome, run_allocation, run_binpacking
     from aurora_evo.policy import Contract
+
+    # Index checks for the helpers a candidate decorates with @njit too, not only for priority().
+    numba_config.BOUNDSCHECK = 1 if job.boundscheck else None
 
     if job.kind == "allocation":
         program = compile_outcome(job.source, Contract.ALLOCATION, jit=job.jit, boundscheck=job.boundscheck)
@@ -175,8 +184,8 @@ def run_jail(
         outcome, message, payload = Outcome.MEMORY_LIMIT, one_line(exc), None
     except RecursionError as exc:
         outcome, message, payload = Outcome.RUNTIME_ERROR, one_line(exc), None
-    except PermissionError as exc:
-        outcome, message, payload = Outcome.FORBIDDEN, f"a forbidden operation: {one_line(exc)}", None
+    except PermissionError as exc:  # refused while confining or loading: the program's doing
+        outcome, message, payload = Outcome.FORBIDDEN, one_line(exc), None
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the jail reports them all
         outcome, message, payload = Outcome.RUNTIME_ERROR, one_line(exc), None
     try:

@@ -5,11 +5,16 @@ Applied in the forked child, in this order, before any candidate code runs:
 1. own process group (so the supervisor can kill everything the child is);
 2. resource limits: address space, cpu seconds, no file growth, few file descriptors, no core dumps,
    no new processes (``RLIMIT_NPROC``, effective once the uid is dropped);
-3. a new, empty network namespace (root only): no interface but a loopback that is down;
-4. an unprivileged uid and gid (root only): the candidate cannot write, delete or signal anything the
-   supervisor owns, nor read 0600 files;
+3. new network and IPC namespaces (root only): no interface but a loopback that is down, and no
+   shared-memory segment, queue or semaphore that outlives the jail;
+4. an unprivileged uid and gid (root only), alternating between consecutive jails: the candidate
+   cannot write, delete or signal anything the supervisor or the other jail owns, nor read 0600
+   files; it dies with the supervisor;
 5. a seccomp filter (needs libseccomp): no fork, clone, exec, sockets, ptrace, signals, new sessions
-   or process groups, rlimit changes, or file creation, writing, renaming and deleting.
+   or process groups, rlimit or priority changes, IPC objects, terminal input injection, or file
+   creation, writing, renaming, deleting or re-stamping.
+
+Before all of them the jail leaves its client's session (``setsid``): it has no controlling terminal.
 
 :func:`probe_layers` runs once in the supervisor and says which layers this machine supports.
 """
@@ -22,13 +27,17 @@ import os
 import resource
 from dataclasses import dataclass
 
-#: uid and gid of the jailed process when the supervisor runs as root ("nobody" on Debian).
-JAIL_UID = 65534
-JAIL_GID = 65534
+#: uids and gids of jailed processes when the supervisor runs as root; consecutive jails (the running
+#: one and the spare forked beside it) take turns, so that neither can act on the other as its owner.
+JAIL_IDS = (65534, 65533)
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
+PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
+TIOCSTI = 0x5412
+TIOCLINUX = 0x541C
 
 
 @dataclass(frozen=True)
@@ -83,18 +92,28 @@ def set_limits(memory_bytes: int, cpu_seconds: int, max_files: int = 64) -> None
         resource.setrlimit(kind, (soft, hard))
 
 
-def enter_network_namespace() -> None:
-    """Detach from every network: a new namespace holds only a loopback interface, and it is down."""
+def enter_namespaces() -> None:
+    """Detach from every network (a new namespace holds only a loopback interface, and it is down) and
+    from the machine's System V IPC (segments, queues and semaphores made here die with the jail)."""
     libc = _libc()
-    if libc.unshare(CLONE_NEWNET) != 0:
+    if libc.unshare(CLONE_NEWNET | CLONE_NEWIPC) != 0:
         code = ctypes.get_errno()
-        raise OSError(code, f"unshare(CLONE_NEWNET): {os.strerror(code)}")
+        raise OSError(code, f"unshare(CLONE_NEWNET | CLONE_NEWIPC): {os.strerror(code)}")
 
 
-def drop_privileges(uid: int = JAIL_UID, gid: int = JAIL_GID) -> None:
+def drop_privileges(uid: int = JAIL_IDS[0]) -> None:
+    """Become ``uid`` (and the same gid), with no supplementary groups."""
     os.setgroups([])
-    os.setresgid(gid, gid, gid)
+    os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Be killed when the supervisor dies; set after the uid change, which clears it."""
+    libc = _libc()
+    libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)  # SIGKILL
+    if os.getppid() != parent_pid:  # the supervisor died before the line above
+        os._exit(0)
 
 
 def build_seccomp_program() -> bytes:
@@ -111,22 +130,46 @@ def build_seccomp_program() -> bytes:
 
     deny = seccomp.ERRNO(errno.EPERM)
     filt = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
-    for name in (
+
+    def refuse(names, action=deny, *args) -> None:
+        for name in names:
+            try:
+                filt.add_rule(action, name, *args)
+            except (ValueError, RuntimeError, OSError):  # a syscall this kernel/arch does not have
+                continue
+
+    refuse((
+        # processes, programs, other processes' memory
         "fork", "vfork", "clone", "clone3", "execve", "execveat", "ptrace", "process_vm_readv",
-        "process_vm_writev", "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
-        "setrlimit", "prlimit64", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir",
-        "mkdirat", "rmdir", "link", "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat",
-        "chown", "fchown", "lchown", "fchownat", "truncate", "ftruncate", "mknod", "mknodat", "mount",
-        "umount2", "pivot_root", "chroot", "setuid", "setgid", "setreuid", "setregid", "setresuid",
-        "setresgid", "setgroups", "unshare", "setns", "personality", "keyctl", "add_key", "bpf",
-        "perf_event_open", "userfaultfd", "io_uring_setup", "memfd_create", "creat", "setsid",
-        "setpgid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open",
-        "pidfd_send_signal",
-    ):  # fmt: skip
-        try:
-            filt.add_rule(deny, name)
-        except (ValueError, RuntimeError, OSError):  # a syscall this kernel/arch does not have
-            continue
+        "process_vm_writev", "setsid", "setpgid", "unshare", "setns", "personality",
+        # signals, to anyone: the supervisor, the spare jail, itself (abort() then dies of SIGSEGV)
+        "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "pidfd_send_signal",
+        # the network
+        "socket", "socketpair", "connect", "bind", "listen", "accept", "accept4",
+        # limits, identity, scheduling of itself and of the spare jail (which shares its uid)
+        "setrlimit", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
+        "setpriority", "sched_setscheduler", "sched_setparam", "sched_setaffinity", "sched_setattr",
+        "ioprio_set",
+        # the file system: names, contents, metadata
+        "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link",
+        "linkat", "symlink", "symlinkat", "chmod", "fchmod", "fchmodat", "chown", "fchown", "lchown",
+        "fchownat", "truncate", "ftruncate", "mknod", "mknodat", "mount", "umount2", "pivot_root",
+        "chroot", "creat", "memfd_create", "utime", "utimes", "utimensat", "futimesat", "setxattr",
+        "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr",
+        # objects that outlive the process: System V and POSIX IPC
+        "shmget", "msgget", "semget", "mq_open",
+        # kernel interfaces a priority function never needs
+        "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
+    ))  # fmt: skip
+    # openat2 hides its flags from the filter: refuse it as unknown, so callers fall back to openat.
+    refuse(("openat2",), seccomp.ERRNO(errno.ENOSYS))
+    # Reading limits stays allowed (glibc's getrlimit is prlimit64 with no new limit); changing them not.
+    refuse(("prlimit64",), deny, seccomp.Arg(2, seccomp.NE, 0))
+    # Keystrokes pushed into a terminal would be typed into the user's shell.
+    for request in (TIOCSTI, TIOCLINUX):
+        refuse(("ioctl",), deny, seccomp.Arg(1, seccomp.EQ, request))
+    # The parent-death signal stays as the jail set it.
+    refuse(("prctl",), deny, seccomp.Arg(0, seccomp.EQ, PR_SET_PDEATHSIG))
     # Opening for writing, creating or truncating is refused; opening to read is allowed.
     for flag in (os.O_WRONLY, os.O_RDWR, os.O_CREAT, os.O_TRUNC, os.O_APPEND):
         filt.add_rule(deny, "open", seccomp.Arg(1, seccomp.MASKED_EQ, flag, flag))
@@ -158,15 +201,15 @@ def probe_layers() -> tuple[Layers, bytes | None]:
     reasons = []
     root = os.geteuid() == 0
     seccomp_program, seccomp_reason = _probe_seccomp()
-    netns_ok = root and _probe_in_child(enter_network_namespace)
+    netns_ok = root and _probe_in_child(enter_namespaces)
     uid_ok = root and _probe_in_child(drop_privileges)
     if not root:
         reasons.append("network namespace and uid drop (the supervisor does not run as root)")
     else:
         if not netns_ok:
-            reasons.append("network namespace (unshare(CLONE_NEWNET) failed)")
+            reasons.append("network and IPC namespaces (unshare failed)")
         if not uid_ok:
-            reasons.append(f"uid drop (cannot switch to uid {JAIL_UID})")
+            reasons.append(f"uid drop (cannot switch to uid {JAIL_IDS[0]})")
     if seccomp_program is None:
         reasons.append(f"seccomp ({seccomp_reason})")
     layers = Layers(True, netns_ok, uid_ok, seccomp_program is not None, tuple(reasons))

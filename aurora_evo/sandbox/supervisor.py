@@ -17,6 +17,7 @@ serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import math
 import os
 import select
@@ -29,7 +30,7 @@ import numpy as np
 
 from aurora_evo.sandbox import frames
 from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits, Job, run_jail
-from aurora_evo.sandbox.layers import Layers, probe_layers
+from aurora_evo.sandbox.layers import JAIL_IDS, Layers, probe_layers
 
 PR_SET_PDEATHSIG = 1
 #: Signals that mean the jailed process crashed (its own fault, not ours).
@@ -124,6 +125,7 @@ class Supervisor:
         self._cases_version = 0
         self._spare: _Jail | None = None
         self._unreaped: list[int] = []
+        self._forks = 0
 
     def load(self, key: str, kind: str, data: dict) -> None:
         from aurora_evo.sandbox.cases import case_from_dict
@@ -137,6 +139,10 @@ class Supervisor:
             cpu_seconds=math.ceil(float(request["timeout_s"])) + 1,
             layers=self.layers,
         )
+
+    def _next_uid(self) -> int:
+        self._forks += 1
+        return JAIL_IDS[self._forks % len(JAIL_IDS)]
 
     @staticmethod
     def likely_job(request: dict) -> Job:
@@ -168,7 +174,10 @@ class Supervisor:
 
     def _take_jail(self, limits: JailLimits, likely: Job) -> _Jail:
         spare, self._spare = self._spare, None
-        fits = spare is not None and (spare.limits, spare.likely) == (limits, likely)
+        fits = spare is not None and (dataclasses.replace(spare.limits, uid=limits.uid), spare.likely) == (
+            limits,
+            likely,
+        )
         if fits and spare.cases_version == self._cases_version:
             return spare
         if spare is not None:
@@ -176,6 +185,7 @@ class Supervisor:
         return self._fork(limits, likely)
 
     def _fork(self, limits: JailLimits, likely: Job) -> _Jail:
+        limits = dataclasses.replace(limits, uid=self._next_uid())
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
         pid = os.fork()
@@ -185,10 +195,6 @@ class Supervisor:
             run_jail(limits, self.seccomp_program, self.cases, likely, job_read, result_write)
         os.close(job_read)
         os.close(result_write)
-        try:
-            os.setpgid(pid, pid)  # also done by the child; whichever runs first wins the race
-        except OSError:
-            pass
         return _Jail(pid, job_write, result_read, limits, self._cases_version, likely)
 
     def _discard(self, jail: _Jail) -> None:
@@ -199,10 +205,12 @@ class Supervisor:
 
     @staticmethod
     def _kill(pid: int) -> None:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        """Kill the jail and its process group (the jail leads a session of its own from its start)."""
+        for kill in (os.kill, os.killpg):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _collect_result(
         self, jail: _Jail, began: float, timeout: float, max_values: int
@@ -279,6 +287,8 @@ class Supervisor:
             name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
             if sig == signal.SIGXCPU:
                 return {"outcome": "timeout", "message": "cpu-time limit exceeded"}
+            if sig == signal.SIGKILL:  # ours, once the pipe closed or overflowed without a valid result
+                return {"outcome": "no_result", "message": f"the jail gave no valid result ({detail})"}
             if sig in _CRASH_SIGNALS:
                 return {"outcome": "crashed", "message": f"the process died of {name}"}
             return {"outcome": "crashed", "message": f"the process died of {name}"}
