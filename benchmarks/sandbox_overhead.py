@@ -9,7 +9,8 @@ the sandbox, which forks and confines the next jail while the client scores the 
   which runs on the numpy path (``jit="auto"``: numba would take longer to compile than the whole
   evaluation), so this measures the sandbox's machinery alone;
 * a Weibull 5k evaluation (FunSearch's 5 x 5,000 items) of best fit, numba path;
-* the trivial program forced through numba (``jit="always"``), to show what compiling in a jail costs.
+* the trivial program forced through numba (``jit="always"``): a stress case ``jit="auto"`` avoids,
+  where each evaluation is shorter than the numba warm-up the waiting jail does for the next one.
 
 In-process evaluation (:func:`aurora_evo.evaluation.evaluate_allocation` / ``evaluate_binpacking``,
 which compile and run the same source) is the baseline measured in the same run; the overhead is the

@@ -10,6 +10,7 @@ every item of every instance. The supervisor does not trust it; the client check
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ def _mapped_bytes() -> int:
 def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: bytes | None) -> None:
     """Apply every available layer to this (freshly forked) process; ``keep_fds`` stay open."""
     supervisor = os.getppid()
+    # A full collection would walk, and so copy, every page of the heap inherited from the supervisor
+    # (150 ms in the middle of a numba compile); a jail lives for one evaluation under a memory limit.
+    gc.disable()
     os.setsid()  # a new session and process group: no controlling terminal to type into
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
@@ -89,15 +93,35 @@ def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: byte
         jail_layers.load_seccomp(seccomp_program)
 
 
+def _check_indices_in_helpers() -> None:
+    """Make ``numba.njit`` and ``numba.jit`` compile with index checks in this process.
+
+    The candidate's own helpers go through them (the screen lets only these decorators through), so an
+    out-of-bounds access there raises too. Only these two names change: numba's global switch would
+    also recompile, in every jail, numba's versions of numpy functions that the supervisor warmed.
+    """
+    import functools
+
+    import numba
+
+    def with_checks(decorator):
+        @functools.wraps(decorator)
+        def checked(*args, **options):
+            options["boundscheck"] = True
+            return decorator(*args, **options)
+
+        return checked
+
+    numba.njit, numba.jit = with_checks(numba.njit), with_checks(numba.jit)
+
+
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
-    from numba.core import config as numba_config
-
     from aurora_evo.evaluation import EvalResult, compile_outcome, run_allocation, run_binpacking
     from aurora_evo.policy import Contract
 
-    # Index checks for the helpers a candidate decorates with @njit too, not only for priority().
-    numba_config.BOUNDSCHECK = 1 if job.boundscheck else None
+    if job.boundscheck:
+        _check_indices_in_helpers()
 
     if job.kind == "allocation":
         program = compile_outcome(job.source, Contract.ALLOCATION, jit=job.jit, boundscheck=job.boundscheck)
@@ -124,9 +148,10 @@ def _touch_memory(cases: Mapping[str, object], likely: Job) -> None:
     settings), on a tiny case.
 
     Straight after a fork, every page an evaluation touches is copied on first write: ~2.5 ms for a
-    small evaluation, ~30 ms more for a numba compile. Doing it here, while the jail waits for its job
-    (on the other core, as the supervisor forks the next jail while the current one runs), takes that
-    off the evaluation's time.
+    small evaluation, ~15-30 ms more for a numba compile. Doing it here, while the jail waits for its
+    job (on the other core, as the supervisor forks the next jail while the current one runs), takes
+    that off the evaluation's time. Jobs are compiled only when they are long enough for this to end
+    before they come (see ``jit="auto"``).
     """
     from aurora_evo.domains.binpacking import Dataset
     from aurora_evo.scenario import Scenario
