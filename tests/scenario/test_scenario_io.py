@@ -109,7 +109,7 @@ def test_the_model_refuses_values_the_simulator_cannot_handle():
         )
     with pytest.raises(ValueError, match="weights must be finite and >= 0"):
         Scenario("s", Domain.CLOUD, nodes, tasks, objective={"failure": -0.9})
-    with pytest.raises(ValueError, match="nodes.peak_watts is below idle_watts"):
+    with pytest.raises(ValueError, match=r"nodes\.peak_watts is below idle_watts"):
         Nodes(("a",), [[1, 1, 0, 0]], [0], [10], [5], [0], [0], ("z",))
 
 
