@@ -141,6 +141,7 @@ def _print_score(program: str, domain: str | None, result) -> None:
         console.print(
             f"[bold red]{escape(program)}: {result.outcome.value}[/]: {escape(result.message)}",
             highlight=False,
+            soft_wrap=True,  # one line, however long: scripts and tests read it
         )
         return
     path = "numba" if result.compiled else "numpy"
@@ -211,6 +212,77 @@ def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
     return EXIT_PROGRAM_FAILED if failed else EXIT_OK
 
 
+# --- evolve / export -------------------------------------------------------------------------------
+
+
+def _evolve_config(args: argparse.Namespace):
+    from aurora_evo.config import load_preset, override, preset_path, read_config
+
+    if args.resume:
+        config = read_config(Path(args.resume) / "config.json")
+    else:
+        config = load_preset(args.preset or preset_path("default"))
+    changes = {
+        "task.domain": args.domain,
+        "task.dataset": args.dataset,
+        "islands.islands": args.islands,
+        "stop.max_iterations": args.iterations,
+        "stop.max_seconds": args.max_seconds,
+        "seed": args.seed,
+        "evaluation.workers": args.workers,
+        "mutators.kinds": tuple(args.mutators.split(",")) if args.mutators else None,
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if args.resume and set(changes) - {"stop.max_iterations", "stop.max_seconds", "evaluation.workers"}:
+        raise InputError("--resume continues a run with its own settings; only --iterations, --max-seconds "
+                         "and --workers may change")  # fmt: skip
+    if "mutators.kinds" in changes:  # equal weights for the kinds given on the command line
+        changes["mutators.weights"] = tuple(1.0 for _ in changes["mutators.kinds"])
+    return override(config, **changes) if changes else config
+
+
+def _cmd_evolve(args: argparse.Namespace) -> int:
+    import time
+
+    from aurora_evo.evolve import Evolution
+    from aurora_evo.progress import ProgressDisplay
+
+    config = _evolve_config(args)
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "archive.sqlite").exists():
+            raise InputError(f"{run_dir}: no archive.sqlite here; is it a run folder?")
+    else:
+        name = f"{config.task.domain}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
+        if (run_dir / "archive.sqlite").exists():
+            raise InputError(f"{run_dir}: already holds a run; resume it with --resume {run_dir}")
+    evolution = Evolution(config, run_dir, resume=bool(args.resume))
+    display = ProgressDisplay(evolution, enabled=not args.no_progress)
+    try:
+        with display:
+            reason = evolution.run(on_iteration=display.update)
+        display.summary(reason)
+    finally:
+        evolution.close()
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE
+    from aurora_evo.export import export_run
+
+    run_dir = Path(args.run_dir)
+    if not (run_dir / ARCHIVE_FILE).exists() or not (run_dir / CONFIG_FILE).exists():
+        raise InputError(f"{run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
+    written = export_run(run_dir, args.top, Path(args.out))
+    if not written:
+        raise InputError(f"{run_dir}: no program ran successfully; nothing to export")
+    for path in written:
+        sys.stdout.write(f"{path}\n")
+    return EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 
@@ -245,6 +317,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_sandbox_options(score)
     score.set_defaults(handler=_cmd_score)
+
+    evolve = verbs.add_parser(
+        "evolve",
+        help="evolve programs (offline mutators by default: no API key needed)",
+        description="Evolve priority functions on islands of programs, every candidate evaluated in the "
+        "sandbox, into an archive under runs/. Settings come from a preset (islands/default.toml), "
+        "overridden by the flags below.",
+    )
+    evolve.add_argument("--preset", metavar="TOML", help="settings preset (default: islands/default.toml)")
+    evolve.add_argument("--domain", choices=["binpacking", "cloud", "edge", "network"])
+    evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
+    evolve.add_argument("--islands", type=int, metavar="N", help="island populations")
+    evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations")
+    evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
+    evolve.add_argument("--seed", type=int, help="random seed (same seed and one worker: same archive)")
+    evolve.add_argument("--workers", type=int, metavar="N", help="evaluations at once")
+    evolve.add_argument("--mutators", metavar="LIST", help="comma-separated: gp, edit")
+    where = evolve.add_mutually_exclusive_group()
+    where.add_argument("--run-dir", metavar="DIR", help="run folder (default: runs/DOMAIN-TIME)")
+    where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    evolve.add_argument("--no-progress", action="store_true", help="plain lines instead of the live display")
+    evolve.set_defaults(handler=_cmd_evolve)
+
+    export = verbs.add_parser(
+        "export",
+        help="write a run's best programs as standalone .py files",
+        description="Write the best programs of a run as standalone files needing only numpy, each with a "
+        "header giving its domain, scores, run and lineage.",
+    )
+    export.add_argument("run_dir", metavar="RUN_DIR")
+    export.add_argument("--top", type=int, default=1, metavar="K", help="how many (default 1)")
+    export.add_argument("--out", default="programs", metavar="DIR", help="folder (default programs/)")
+    export.set_defaults(handler=_cmd_export)
 
     bench = verbs.add_parser("bench", help="benchmarks against published results")
     benches = bench.add_subparsers(dest="bench", metavar="BENCHMARK", parser_class=_Parser)

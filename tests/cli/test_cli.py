@@ -191,3 +191,59 @@ def test_a_program_raising_system_exit_does_not_end_the_command(capsys, tmp_path
         )
         code, out, _ = run(capsys, "score", str(program), "--scenario", EASY, "--json")
         assert code == EXIT_PROGRAM_FAILED and json.loads(out)["outcome"] == "forbidden"
+
+
+TINY_PRESET = """
+seed = 1
+[islands]
+islands = 2
+population = 4
+[stop]
+max_iterations = 3
+[task]
+domain = "binpacking"
+train_instances = 2
+train_items = 100
+validation_instances = 1
+validation_items = 200
+[evaluation]
+full_warm_up = false
+"""
+
+
+def test_evolve_then_export(capsys, tmp_path):
+    preset = tmp_path / "tiny.toml"
+    preset.write_text(TINY_PRESET)
+    run_dir = tmp_path / "run"
+    code, out, err = run(capsys, "evolve", "--preset", str(preset), "--run-dir", str(run_dir), "--no-progress")
+    assert code == EXIT_OK, err
+    assert "stopped: reached 3 iterations" in out and f"aurora-evo export {run_dir}" in out
+    code, out, _ = run(capsys, "evolve", "--resume", str(run_dir), "--iterations", "5", "--no-progress")
+    assert code == EXIT_OK and "reached 5 iterations" in out
+    code, out, _ = run(capsys, "export", str(run_dir), "--top", "2", "--out", str(tmp_path / "programs"))
+    assert code == EXIT_OK and len(out.splitlines()) == 2
+    assert all(line.endswith(".py") for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda t: ["evolve", "--resume", str(t / "nothing")], "is this a run folder?"),
+        (lambda t: ["evolve", "--preset", str(t / "missing.toml")], "missing.toml: no such preset"),
+        (lambda t: ["evolve", "--preset", _preset(t, "[islands]\nislandz = 3\n")], "unknown setting 'islandz'"),
+        (lambda t: ["evolve", "--preset", _preset(t, "[islands\n")], "invalid TOML"),
+        (lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")], "islands.islands must be at least 1"),
+        (lambda t: ["evolve", "--mutators", "gp,llm", "--run-dir", str(t / "r")], "mutators.kinds must be among"),
+        (lambda t: ["export", str(t)], "not a run folder"),
+    ],
+)
+def test_evolve_and_export_bad_input_is_one_line(capsys, tmp_path, make_args, expected):
+    code, out, err = run(capsys, *make_args(tmp_path))
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.count("\n") == 1 and expected in err, err
+
+
+def _preset(tmp_path, text: str) -> str:
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    return str(path)

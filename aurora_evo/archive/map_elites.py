@@ -1,0 +1,326 @@
+"""MAP-Elites rules and program descriptors: pure functions, no I/O.
+
+A MAP-Elites archive is a grid over behaviour descriptors; each cell keeps its best program (its elite).
+The grid itself is stored by :class:`~aurora_evo.archive.store.Archive` as ``{cell index: (program id,
+score)}``; this module decides which cell a program falls in (:func:`cell_of`), whether it takes the cell
+(:func:`consider`), and summarises a grid (:func:`coverage`, :func:`qd_score`).
+
+It also measures programs: descriptor values (:data:`DESCRIPTORS`), FunSearch's behaviour signature
+(programs with the same score vector form one cluster), and code novelty against other sources.
+
+Pseudocode of one insertion::
+
+    values = descriptor_values(names, source, per_case_scores)
+    cell = cell_of(values, descriptors)
+    status = consider(cells.get(cell), score)
+    if status.added: archive.set_cell(run_id, cell, program_id, score, iteration)
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import enum
+import functools
+import io
+import keyword
+import math
+import re
+import tokenize
+import types
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+# --- the grid ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """One axis of the grid: values from ``low`` to ``high`` cut into ``bins`` equal bins (equal in
+    log space with ``log``); values outside the range go to the first or last bin.
+
+    Attributes:
+        name: what it measures, e.g. ``"complexity"``.
+        low, high: the range covered, in the descriptor's own unit; ``low < high`` (``0 < low`` with
+            ``log``).
+        bins: number of bins, at least 1.
+        log: space the bins geometrically, for measures spanning orders of magnitude.
+    """
+
+    name: str
+    low: float
+    high: float
+    bins: int
+    log: bool = False
+
+    def __post_init__(self):
+        if not self.bins >= 1:
+            raise ValueError(f"descriptor {self.name!r}: bins={self.bins}; use at least 1")
+        if not self.low < self.high:
+            raise ValueError(f"descriptor {self.name!r}: low={self.low} is not below high={self.high}")
+        if self.log and not self.low > 0:
+            raise ValueError(f"descriptor {self.name!r}: log bins need low > 0, got {self.low}")
+
+    def bin_of(self, value: float) -> int:
+        """The bin (0 to ``bins - 1``) of a value, clipped into the range. Raises ``ValueError`` on NaN."""
+        if math.isnan(value):
+            raise ValueError(f"descriptor {self.name!r}: value is NaN")
+        if value <= self.low:
+            return 0
+        if value >= self.high:
+            return self.bins - 1
+        if self.log:
+            value, low, high = math.log(value), math.log(self.low), math.log(self.high)
+        else:
+            low, high = self.low, self.high
+        return min(int((value - low) / (high - low) * self.bins), self.bins - 1)
+
+
+def cell_of(values: Sequence[float], descriptors: Sequence[Descriptor]) -> tuple[int, ...]:
+    """The grid cell of descriptor values, one bin index per descriptor (same order)."""
+    if len(values) != len(descriptors):
+        raise ValueError(f"{len(values)} descriptor values for {len(descriptors)} descriptors")
+    return tuple(d.bin_of(float(v)) for v, d in zip(values, descriptors, strict=True))
+
+
+class AddStatus(enum.Enum):
+    """What :func:`consider` decided for a candidate (after pyribs' ``AddStatus``)."""
+
+    NOT_ADDED = "not_added"  #: the cell's elite is at least as good, or the candidate has no score
+    IMPROVE = "improve"  #: the candidate beats the cell's elite and replaces it
+    NEW = "new"  #: the cell was empty
+
+    @property
+    def added(self) -> bool:
+        return self is not AddStatus.NOT_ADDED
+
+
+def consider(current: tuple[str, float] | None, candidate_score: float | None) -> AddStatus:
+    """Whether a candidate with ``candidate_score`` (higher is better) takes a cell whose elite is
+    ``current`` = (program id, score), or ``None`` when the cell is empty. Ties keep the elite, so the
+    grid does not churn between equal programs; a missing or NaN score never enters."""
+    if candidate_score is None or math.isnan(candidate_score):
+        return AddStatus.NOT_ADDED
+    if current is None:
+        return AddStatus.NEW
+    return AddStatus.IMPROVE if candidate_score > current[1] else AddStatus.NOT_ADDED
+
+
+def coverage(cells: Mapping[tuple[int, ...], object], descriptors: Sequence[Descriptor]) -> float:
+    """Share of the grid's cells holding an elite, in [0, 1]."""
+    return len(cells) / math.prod(d.bins for d in descriptors)
+
+
+def qd_score(cells: Mapping[tuple[int, ...], tuple[str, float]], offset: float = 0.0) -> float:
+    """Sum over filled cells of (elite score - ``offset``); pick ``offset`` at or below the worst
+    possible score, so that filling a cell never lowers the sum."""
+    return math.fsum(score - offset for _, score in cells.values())
+
+
+# --- descriptor values -------------------------------------------------------------------------------
+
+
+def code_complexity(source: str) -> float:
+    """Number of AST nodes in the module (a size measure that ignores formatting and comments)."""
+    return float(sum(1 for _ in ast.walk(ast.parse(source))))
+
+
+def specialisation(per_case_scores: Mapping[str, float]) -> float:
+    """Coefficient of variation of the per-case scores, std / (|mean| + 1e-9): 0 for a program equally
+    good everywhere, large for one that excels on some cases only. 0 with fewer than two cases."""
+    scores = [float(s) for s in per_case_scores.values() if s is not None]
+    if len(scores) < 2:
+        return 0.0
+    mean = math.fsum(scores) / len(scores)
+    std = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / len(scores))
+    return std / (abs(mean) + 1e-9)
+
+
+@dataclass(frozen=True)
+class DescriptorFunction:
+    """A named descriptor a config can ask for: ``value(source, per_case_scores)`` computes it, and
+    ``default`` is its default axis."""
+
+    value: Callable[[str, Mapping[str, float]], float]
+    default: Descriptor
+
+
+#: Built-in descriptors by name (read-only).
+DESCRIPTORS: Mapping[str, DescriptorFunction] = types.MappingProxyType(
+    {
+        # Seeds have ~30-150 AST nodes; evolved programs rarely pass a few thousand.
+        "complexity": DescriptorFunction(
+            lambda source, _scores: code_complexity(source),
+            Descriptor("complexity", 20.0, 2000.0, 10, log=True),
+        ),
+        "specialisation": DescriptorFunction(
+            lambda _source, scores: specialisation(scores),
+            Descriptor("specialisation", 1e-3, 10.0, 10, log=True),
+        ),
+    }
+)
+
+
+def _lookup(name: str) -> DescriptorFunction:
+    try:
+        return DESCRIPTORS[name]
+    except KeyError:
+        raise KeyError(f"unknown descriptor {name!r}; use one of {', '.join(sorted(DESCRIPTORS))}") from None
+
+
+def default_descriptors(names: Sequence[str], bins: Sequence[int] | None = None) -> tuple[Descriptor, ...]:
+    """The default axes of the named built-in descriptors, with their default number of bins or the
+    given ones (one per name)."""
+    axes = tuple(_lookup(name).default for name in names)
+    if bins is None:
+        return axes
+    if len(bins) != len(axes):
+        raise ValueError(f"{len(bins)} bin counts for {len(axes)} descriptors; give one per descriptor")
+    return tuple(replace(axis, bins=int(n)) for axis, n in zip(axes, bins, strict=True))
+
+
+def descriptor_values(
+    names: Sequence[str], source: str, per_case_scores: Mapping[str, float]
+) -> tuple[float, ...]:
+    """The values of the named built-in descriptors for one program."""
+    return tuple(_lookup(name).value(source, per_case_scores) for name in names)
+
+
+def behaviour_signature(per_case_scores: Mapping[str, float], decimals: int = 6) -> tuple:
+    """A hashable signature of a program's behaviour: its scores rounded to ``decimals``, in case-name
+    order (FunSearch clusters programs by this). Missing or NaN scores become ``None``."""
+    return tuple(
+        None if s is None or math.isnan(s) else round(float(s), decimals) + 0.0
+        for _, s in sorted(per_case_scores.items())
+    )
+
+
+# --- code similarity ---------------------------------------------------------------------------------
+
+
+def _drop_docstrings(tree: ast.AST) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                node.body = body[1:] or ([] if isinstance(node, ast.Module) else [ast.Pass()])
+
+
+def _strip_comments(source: str) -> str:
+    lines = source.split("\n")  # the tokenizer's rows: splitlines() would also split at \x0c, \x1c...
+    with contextlib.suppress(tokenize.TokenError, SyntaxError):
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                row, col = tok.start
+                lines[row - 1] = lines[row - 1][:col]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
+@functools.lru_cache(maxsize=4096)
+def normalise_source(source: str) -> str:
+    """The source without comments, docstrings and formatting differences (parsed and unparsed); names
+    and constants are kept. Source that does not parse only loses comments, blank lines and trailing
+    spaces. Equal results mean the programs differ only in comments, docstrings or layout."""
+    try:
+        tree = ast.parse(source)
+        _drop_docstrings(tree)
+        return ast.unparse(tree)
+    except (SyntaxError, ValueError, RecursionError):
+        return _strip_comments(source)
+
+
+#: Names kept as they are when abstracting a program: their meaning does not depend on the program.
+_FIXED_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "numpy", "math"}
+_FALLBACK_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\S")
+
+#: n-gram length of :func:`code_similarity`: long enough to see structure, short enough that one
+#: edit changes few n-grams.
+NGRAM = 3
+
+
+def _node_token(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id if node.id in _FIXED_NAMES else "<id>"
+    if isinstance(node, ast.Attribute):
+        return f".{node.attr}"
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or value is None or value is Ellipsis:
+            return repr(value)
+        return "<str>" if isinstance(value, str | bytes) else "<num>"
+    return type(node).__name__
+
+
+@functools.lru_cache(maxsize=4096)
+def _abstract_tokens(source: str) -> tuple[str, ...]:
+    """The program as a token stream: its AST in depth-first order, one token per node (the node type;
+    ``<id>`` for a name the program chose, ``<num>``/``<str>`` for constants, ``.attr`` for attribute
+    access), docstrings dropped. Keywords, builtins and ``np``/``math`` stay, so ``np.log`` and
+    ``np.exp`` differ while renaming a variable or tuning a constant changes nothing. (Names are not
+    numbered by first use: one new early variable would renumber every later one.) Source that does
+    not parse is split into words and symbols instead."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return tuple(_FALLBACK_TOKEN.findall(_strip_comments(source)))
+    _drop_docstrings(tree)
+    out = []
+    stack: list[ast.AST] = [tree]
+    while stack:  # iterative, so that deeply nested hostile sources cannot overflow the stack
+        node = stack.pop()
+        if isinstance(node, ast.expr_context):
+            continue
+        out.append(_node_token(node))
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ngrams(source: str) -> tuple[Counter, int]:
+    """The multiset of the abstracted token stream's :data:`NGRAM`-grams, and its size."""
+    tokens = _abstract_tokens(source)
+    n = min(NGRAM, len(tokens))
+    grams = Counter(tokens[i : i + n] for i in range(len(tokens) - n + 1)) if tokens else Counter()
+    return grams, sum(grams.values())
+
+
+def _dice(a: tuple[Counter, int], b: tuple[Counter, int]) -> float:
+    (ga, na), (gb, nb) = a, b
+    if na + nb == 0:
+        return 1.0
+    small, large = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
+    shared = sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
+    return 2.0 * shared / (na + nb)
+
+
+def code_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two sources: the Dice coefficient of the multisets of n-grams of their
+    abstracted token streams (see :func:`_abstract_tokens`). 1 when they differ only in comments,
+    layout, names of their own variables or constants; near 0 for unrelated programs. Unlike difflib's
+    ratio (quadratic in program length), it costs linear time, and cached n-grams make repeated
+    comparisons cheap."""
+    return _dice(_ngrams(a), _ngrams(b))
+
+
+def code_novelty(source: str, others: Sequence[str]) -> float:
+    """1 - the highest :func:`code_similarity` of ``source`` to any of ``others``, in [0, 1]; 1 when
+    there are no others. About 100 comparisons of 50-line programs take a few milliseconds (n-grams
+    are cached, and pairs whose size alone bounds their similarity below the best so far are skipped)."""
+    mine = _ngrams(source)
+    best = 0.0
+    for other in others:
+        theirs = _ngrams(other)
+        total = mine[1] + theirs[1]
+        if total and 2.0 * min(mine[1], theirs[1]) / total <= best:
+            continue
+        best = max(best, _dice(mine, theirs))
+        if best >= 1.0:
+            break
+    return 1.0 - best

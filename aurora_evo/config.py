@@ -1,0 +1,267 @@
+"""Run configuration: one frozen dataclass per component, nested under :class:`RunConfig`.
+
+Presets are TOML files in ``islands/`` (``islands/default.toml`` is the default); command-line flags
+override single fields. A run folder keeps the resolved configuration as ``config.json`` so that
+``aurora-evo evolve --resume`` continues with exactly the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aurora_evo.errors import InputError
+
+DOMAINS = ("binpacking", "cloud", "edge", "network")
+DATASETS = ("weibull", "or")
+MUTATORS = ("gp", "edit")
+
+
+class ConfigError(InputError):
+    """A preset or flag that does not make a valid configuration; one line."""
+
+
+@dataclass(frozen=True)
+class IslandConfig:
+    """The island model.
+
+    Attributes:
+        islands: number of island populations.
+        population: programs an island keeps (its best, one per behaviour signature).
+        migration_interval: iterations between ring migrations (island i sends to i + 1).
+        migrants: programs each island sends at a migration.
+        reset_interval: iterations between resets of the weakest half of the islands, each restarted
+            from the best program of a randomly chosen surviving island (FunSearch's reset).
+        temperature: softmax temperature of parent selection over scores normalised to [0, 1] within
+            the island; lower is greedier.
+        novelty_bonus: added to a normalised score times the program's code novelty in the island.
+        parents: programs handed to a mutator per proposal (2 allows crossover).
+    """
+
+    islands: int = 8
+    population: int = 12
+    migration_interval: int = 10
+    migrants: int = 1
+    reset_interval: int = 60
+    temperature: float = 0.15
+    novelty_bonus: float = 0.1
+    parents: int = 2
+
+
+@dataclass(frozen=True)
+class MutatorConfig:
+    """Which mutators propose candidates, and how often each is picked."""
+
+    kinds: tuple[str, ...] = ("gp", "edit")
+    weights: tuple[float, ...] = (0.75, 0.25)
+
+
+@dataclass(frozen=True)
+class StopConfig:
+    """When a run ends (the first criterion met); ``None`` turns a criterion off.
+
+    Attributes:
+        max_iterations: iterations of the controller (each evaluates one batch).
+        max_seconds: wall-clock budget of this invocation (a resumed run gets it afresh).
+        max_cost_usd: spending budget of the LLM mutators.
+        patience: iterations without any improvement of the best training score.
+        window, min_improvement: stop when the best score improved by less than ``min_improvement``
+            (relative to its magnitude) over the last ``window`` iterations.
+        target_score: stop once the best training score reaches it.
+    """
+
+    max_iterations: int | None = 100
+    max_seconds: float | None = None
+    max_cost_usd: float | None = None
+    patience: int | None = 50
+    window: int | None = 100
+    min_improvement: float = 0.01
+    target_score: float | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    """The MAP-Elites grid and the Elo matches.
+
+    Attributes:
+        descriptors: names from :data:`aurora_evo.archive.map_elites.DESCRIPTORS`.
+        bins: cells per descriptor.
+        elo_opponents: archived programs each new program plays (on their shared cases).
+        elo_k: Elo's K factor.
+        duplicate_novelty: candidates whose code novelty against their island is below this are
+            rejected before evaluation as near-duplicates.
+    """
+
+    descriptors: tuple[str, ...] = ("complexity", "specialisation")
+    bins: tuple[int, ...] = (10, 10)
+    elo_opponents: int = 3
+    elo_k: float = 16.0
+    duplicate_novelty: float = 0.01
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What is evolved and on which cases.
+
+    Attributes:
+        domain: ``binpacking`` (FunSearch's contract) or an allocation domain (cloud, edge, network).
+        dataset: for bin packing, ``weibull`` (capacity 100) or ``or`` (capacity 150) instances.
+        train_instances, train_items: generated training instances (bin packing).
+        validation_instances, validation_items: generated validation instances (bin packing).
+        levels: seed levels used for allocation domains; every third seed of them is held out.
+    """
+
+    domain: str = "cloud"
+    dataset: str = "weibull"
+    train_instances: int = 4
+    train_items: int = 1000
+    validation_instances: int = 4
+    validation_items: int = 5000
+    levels: tuple[str, ...] = ("easy", "medium", "hard")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """How candidates are evaluated.
+
+    Attributes:
+        workers: evaluations run at once (each in its own sandbox).
+        backend: joblib backend for ``workers > 1``.
+        timeout_s: wall-clock limit of one evaluation.
+        memory_mb: memory allowance of one evaluation.
+        jit: numba use (``auto``, ``always``, ``never``), see :class:`aurora_evo.sandbox.SandboxConfig`.
+        full_warm_up: warm numba's numpy functions up in each sandbox (seconds once, then faster
+            compiles); see :class:`aurora_evo.sandbox.SandboxConfig`.
+    """
+
+    workers: int = 1
+    backend: str = "loky"
+    timeout_s: float = 60.0
+    memory_mb: int = 2048
+    jit: str = "auto"
+    full_warm_up: bool = True
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything a run needs; ``seed`` makes it reproducible with one worker."""
+
+    seed: int = 0
+    batch: int | None = None
+    islands: IslandConfig = field(default_factory=IslandConfig)
+    mutators: MutatorConfig = field(default_factory=MutatorConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    evaluation: EvalConfig = field(default_factory=EvalConfig)
+
+    @property
+    def batch_size(self) -> int:
+        """Candidates per iteration: one per island unless set."""
+        return self.batch or self.islands.islands
+
+    def validate(self) -> RunConfig:
+        """Check the values; raises :class:`ConfigError` with one line naming the field."""
+        checks = [
+            (self.task.domain in DOMAINS, f"task.domain must be one of {', '.join(DOMAINS)}"),
+            (self.task.dataset in DATASETS, f"task.dataset must be one of {', '.join(DATASETS)}"),
+            (self.islands.islands >= 1, "islands.islands must be at least 1"),
+            (self.islands.population >= 1, "islands.population must be at least 1"),
+            (self.islands.temperature > 0, "islands.temperature must be positive"),
+            (self.batch_size >= 1, "batch must be at least 1"),
+            (set(self.mutators.kinds) <= set(MUTATORS), f"mutators.kinds must be among {MUTATORS}"),
+            (len(self.mutators.kinds) == len(self.mutators.weights), "mutators.weights: one per kind"),
+            (all(w >= 0 for w in self.mutators.weights) and sum(self.mutators.weights) > 0,
+             "mutators.weights must be >= 0 with a positive sum"),
+            (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
+            (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
+            (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
+            (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
+        ]  # fmt: skip
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, data: dict, where: str):
+    """A dataclass from a (nested) dict, refusing unknown keys with the place they were found."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {sorted(unknown)[0]!r} (known: {', '.join(fields)})")
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        kind = fields[name].type
+        nested = {
+            "IslandConfig": IslandConfig, "MutatorConfig": MutatorConfig, "StopConfig": StopConfig,
+            "ArchiveConfig": ArchiveConfig, "TaskConfig": TaskConfig, "EvalConfig": EvalConfig,
+        }.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))  # fmt: skip
+        if nested is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}.{name}: must be a table of settings")
+            values[name] = _build(nested, value, f"{where}.{name}")
+        else:
+            values[name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+def config_from_dict(data: dict, where: str = "config") -> RunConfig:
+    return _build(RunConfig, data, where).validate()
+
+
+def load_preset(path: str | Path) -> RunConfig:
+    """Read a TOML preset (see ``islands/default.toml``)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such preset") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    return config_from_dict(data, str(path))
+
+
+def override(config: RunConfig, **changes: Any) -> RunConfig:
+    """A copy with dotted settings changed, e.g. ``override(c, **{"islands.islands": 4})``."""
+    data = config.to_dict()
+    for dotted, value in changes.items():
+        target = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            target = target[key]
+        target[leaf] = value
+    return config_from_dict(data)
+
+
+def save_config(config: RunConfig, path: Path) -> None:
+    path.write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_config(path: Path) -> RunConfig:
+    try:
+        return config_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (is this a run folder?)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON ({exc.msg})") from None
+
+
+def presets_dir() -> Path:
+    """The folder of presets: ``islands/`` of the repository, or its copy inside a wheel."""
+    packaged = Path(__file__).parent / "_islands"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "islands"
+
+
+def preset_path(name: str) -> Path:
+    """A shipped preset by name, e.g. ``default`` or ``binpacking-weibull``."""
+    return presets_dir() / f"{name}.toml"

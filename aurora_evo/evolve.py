@@ -1,0 +1,482 @@
+"""The controller: islands of programs improved by mutators, every candidate judged in the sandbox.
+
+One iteration (``step``)::
+
+    ask:   for each slot, pick an island, a mutator (by weight) and parents (softmax over scores with a
+           novelty bonus); the mutator proposes a candidate; near-duplicates are refused before they
+           cost an evaluation
+    eval:  the candidates run in sandboxes on the training cases (the executor seam)
+    tell:  every candidate is stored with its outcome, scores per case, lineage, MAP-Elites cell and
+           Elo matches; good ones join their island; a new best is scored on the held-out cases
+    then:  ring migration and resets of the weakest islands at their intervals; the controller's state
+           (random generator included) is saved, and the whole iteration commits as one transaction
+
+so a run killed at any moment resumes from its last committed iteration, and the same seed with one
+worker gives the same archive.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import platform
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo.archive import (
+    DESCRIPTORS,
+    INITIAL_RATING,
+    AddStatus,
+    Archive,
+    ProgramRecord,
+    behaviour_signature,
+    cell_of,
+    code_novelty,
+    consider,
+    default_descriptors,
+    elo,
+    match_results,
+    normalise_source,
+    program_id,
+    source_hash,
+)
+from aurora_evo.config import RunConfig, save_config
+from aurora_evo.errors import InputError
+from aurora_evo.evaluation import EvalResult
+from aurora_evo.executor import Executor, SandboxExecutor
+from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
+from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
+from aurora_evo.sandbox import SandboxConfig
+from aurora_evo.tasks import Task, build_task
+
+CONFIG_FILE = "config.json"
+ARCHIVE_FILE = "archive.sqlite"
+
+
+@dataclass(frozen=True)
+class IterationStats:
+    """What one iteration did, for progress displays and logs."""
+
+    iteration: int
+    evaluated: int
+    outcomes: dict[str, int]
+    duplicates: int
+    best_score: float | None
+    best_program: str | None
+    improved: bool
+    island_best: tuple[float | None, ...]
+    coverage: float
+    top_rating: float | None
+    seconds: float
+
+
+def case_scores(result: EvalResult) -> dict[str, float]:
+    """Per-case scores of an evaluation, higher is better (reward, or minus the excess over L1)."""
+    scores = {}
+    for name, metrics in result.per_case.items():
+        scores[name] = float(metrics["reward"]) if "reward" in metrics else -float(metrics["excess_percent"])
+    return scores
+
+
+def complexity(source: str) -> int:
+    """Size of a program: the number of nodes of its syntax tree."""
+    try:
+        return sum(1 for _ in ast.walk(ast.parse(source)))
+    except SyntaxError:
+        return 0
+
+
+def package_versions() -> dict[str, str]:
+    names = ("aurora-evo", "numpy", "numba", "deap", "scipy", "sqlite-utils", "joblib")
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def make_mutators(config: RunConfig, task: Task) -> dict[str, Mutator]:
+    makers = {"gp": GPMutator, "edit": EditMutator}
+    return {kind: makers[kind](task.contract) for kind in config.mutators.kinds}
+
+
+class Evolution:
+    """A run: its archive, islands, mutators and random generator.
+
+    Args:
+        config: the run's settings (saved in the run folder; a resumed run reads them back).
+        run_dir: the run folder; holds ``config.json`` and ``archive.sqlite``.
+        executor: evaluates candidates (default: sandboxes, ``config.evaluation.workers`` at once).
+        resume: continue the run in ``run_dir`` from its last committed iteration.
+    """
+
+    def __init__(
+        self, config: RunConfig, run_dir: Path, *, executor: Executor | None = None, resume: bool = False
+    ):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.run_id = self.run_dir.name
+        self.task = build_task(config.task, config.seed)
+        self.mutators = make_mutators(config, self.task)
+        self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
+        evaluation = config.evaluation
+        sandbox_config = SandboxConfig(
+            timeout_s=evaluation.timeout_s,
+            memory_mb=evaluation.memory_mb,
+            jit=evaluation.jit,
+            full_warm_up=evaluation.full_warm_up,
+        )
+        self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.archive = Archive(self.run_dir / ARCHIVE_FILE)
+        self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
+        self.rng = np.random.default_rng(config.seed)
+        self.iteration = 0
+        self.best_history: list[float] = []
+        self.best: tuple[str, float] | None = None
+        self._sources: dict[str, str] = {}
+        self._known: set[str] = set()
+        self._started = time.monotonic()
+        if resume:
+            self._restore()
+        else:
+            if self.archive.load_state(self.run_id) is not None or (self.run_dir / CONFIG_FILE).exists():
+                self.archive.close()
+                raise InputError(f"{self.run_dir}: already holds a run; continue it with --resume")
+            save_config(config, self.run_dir / CONFIG_FILE)
+            self.archive.create_run(self.run_id, config.to_dict(), config.seed, package_versions())
+
+    # --- state ----------------------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        try:
+            self.archive.get_run(self.run_id)
+        except KeyError:  # killed between writing config.json and registering the run
+            self.archive.create_run(self.run_id, self.config.to_dict(), self.config.seed, package_versions())
+        saved = self.archive.load_state(self.run_id)
+        if saved is None:
+            return
+        self.iteration, state = saved
+        self.rng.bit_generator.state = state["rng"]
+        self.best_history = list(state["best_history"])
+        self.best = tuple(state["best"]) if state["best"] else None
+        for index, island in self.archive.latest_islands(self.run_id).items():
+            self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
+        for record in self.archive.programs(self.run_id):
+            self._known.add(source_hash(normalise_source(record.source)))
+
+    def _save_state(self) -> None:
+        for island in self.islands:
+            best = island.best
+            self.archive.set_island_state(
+                self.run_id,
+                island.index,
+                self.iteration,
+                [[m.program_id, m.score, list(m.signature)] for m in island.members],
+                best.program_id if best else None,
+                best.score if best else None,
+            )
+        state = {
+            "rng": self.rng.bit_generator.state,
+            "best_history": self.best_history,
+            "best": list(self.best) if self.best else None,
+        }
+        self.archive.save_state(self.run_id, self.iteration, state)
+
+    def _source(self, pid: str) -> str:
+        if pid not in self._sources:
+            self._sources[pid] = self.archive.get_program(pid).source
+        return self._sources[pid]
+
+    # --- ask ------------------------------------------------------------------------------------------
+
+    def _is_new(self, source: str, island: Island) -> bool:
+        key = source_hash(normalise_source(source))
+        if key in self._known:
+            return False
+        others = [self._source(m.program_id) for m in island.members]
+        return not others or code_novelty(source, others) >= self.config.archive.duplicate_novelty
+
+    def ask(self) -> tuple[list[tuple[int, Proposal]], int]:
+        """Candidates for this iteration, each with its island; and how many near-duplicates were refused."""
+        proposals: list[tuple[int, Proposal]] = []
+        duplicates = 0
+        kinds = list(self.mutators)
+        weights = np.array([self.config.mutators.weights[self.config.mutators.kinds.index(k)] for k in kinds])
+        weights = weights / weights.sum()
+        for slot in range(self.config.batch_size):
+            island = self.islands[slot % len(self.islands)]
+            for _attempt in range(4):
+                kind = kinds[int(self.rng.choice(len(kinds), p=weights))]
+                chosen = sel_softmax(
+                    island,
+                    self.rng,
+                    self.config.islands.parents,
+                    self.config.islands.temperature,
+                    novelty=lambda m, isl=island: self._novelty(m, isl),
+                    novelty_bonus=self.config.islands.novelty_bonus,
+                )
+                # With no parent a mutator may make something from nothing (GP: a random tree).
+                made = self.mutators[kind].propose([self._parent(m) for m in chosen], self.rng, 1)
+                if made and self._is_new(made[0].source, island):
+                    proposals.append((island.index, made[0]))
+                    self._known.add(source_hash(normalise_source(made[0].source)))
+                    break
+                duplicates += 1
+        return proposals, duplicates
+
+    def _parent(self, member: Member) -> Parent:
+        record = self.archive.get_program(member.program_id)
+        return Parent(record.id, record.source, record.score, record.genotype)
+
+    def _novelty(self, member: Member, island: Island) -> float:
+        others = [self._source(m.program_id) for m in island.members if m.program_id != member.program_id]
+        return code_novelty(self._source(member.program_id), others) if others else 1.0
+
+    # --- evaluate and tell -----------------------------------------------------------------------------
+
+    def evaluate(self, sources: Sequence[str], cases: Sequence | None = None) -> list[EvalResult]:
+        return self.executor.evaluate(self.task.kind, list(sources), list(cases or self.task.train))
+
+    def tell(self, proposals: Sequence[tuple[int, Proposal]], results: Sequence[EvalResult]) -> dict:
+        """Store every candidate and update islands, cells and ratings (inside the caller's transaction).
+
+        Returns the outcome counts and whether the best training score improved.
+        """
+        outcomes: Counter = Counter()
+        improved = False
+        for (island_index, proposal), result in zip(proposals, results, strict=True):
+            outcomes[result.outcome.value] += 1
+            member = self._tell_one(island_index, proposal, result)
+            if member is not None and (self.best is None or member.score > self.best[1]):
+                self.best = (member.program_id, member.score)
+                improved = True
+                self._validate(member.program_id, proposal.source)
+        return {"outcomes": outcomes, "improved": improved}
+
+    def _tell_one(self, island_index: int, proposal: Proposal, result: EvalResult) -> Member | None:
+        """Store one candidate; when it ran, place it on its island, in its cell, and rate it."""
+        pid = self._store(proposal, result, island_index)
+        if pid is None or not result.outcome.ok:
+            return None
+        scores = case_scores(result)
+        member = Member(pid, float(result.score), behaviour_signature(scores))
+        self._place(member, island_index)
+        self._file_in_cell(pid, proposal.source, scores, member.score)
+        self._play(pid, scores)
+        return member
+
+    def _store(self, proposal: Proposal, result: EvalResult, island: int) -> str | None:
+        if self.archive.find_by_hash(self.run_id, source_hash(proposal.source)) is not None:
+            return None
+        scores = case_scores(result) if result.outcome.ok else {}
+        values = (
+            [DESCRIPTORS[d.name].value(proposal.source, scores) for d in self.descriptors] if scores else None
+        )
+        record = ProgramRecord.new(
+            self.run_id,
+            proposal.source,
+            mutator=proposal.mutator,
+            iteration=self.iteration,
+            outcome=result.outcome,
+            parent_ids=proposal.parent_ids,
+            genotype=proposal.genotype,
+            island=island,
+            message=result.message,
+            score=result.score,
+            compiled=bool(result.compiled),
+            complexity=complexity(proposal.source),
+            reasoning=proposal.reasoning,
+            descriptor=dict(zip([d.name for d in self.descriptors], values, strict=True)) if values else None,
+        )
+        pid = self.archive.add_program(record, list(proposal.parent_ids)).id
+        if result.outcome.ok:
+            per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
+            self.archive.add_evaluations(pid, "train", per_case)
+        self._sources[pid] = proposal.source
+        return pid
+
+    def _place(self, member: Member, island_index: int) -> None:
+        _, removed = add_member(self.islands[island_index], member)
+        self._evict_if_homeless(removed)
+
+    def _evict_if_homeless(self, ids: Sequence[str]) -> None:
+        """Programs on no island and in no cell are marked evicted (never deleted: lineage keeps them)."""
+        housed = {m.program_id for island in self.islands for m in island.members}
+        housed |= {pid for pid, _ in self.archive.cells(self.run_id).values()}
+        gone = [pid for pid in ids if pid not in housed]
+        if gone:
+            self.archive.set_evicted(gone, True)
+
+    def _file_in_cell(self, pid: str, source: str, scores: dict[str, float], score: float) -> None:
+        values = [DESCRIPTORS[d.name].value(source, scores) for d in self.descriptors]
+        cell = cell_of(values, self.descriptors)
+        current = self.archive.cells(self.run_id).get(cell)
+        if consider(current, score) is not AddStatus.NOT_ADDED:
+            self.archive.set_cell(self.run_id, cell, pid, score, self.iteration)
+            if current is not None:
+                self._evict_if_homeless([current[0]])
+
+    def _play(self, pid: str, scores: dict[str, float]) -> None:
+        """Elo matches against a few rated programs, on the cases both were scored on."""
+        ratings = self.archive.ratings(self.run_id)
+        rated = sorted(ratings)
+        opponents = []
+        if rated:
+            count = min(self.config.archive.elo_opponents, len(rated))
+            opponents = [rated[i] for i in self.rng.choice(len(rated), size=count, replace=False)]
+        current = {pid: INITIAL_RATING} | {o: ratings[o].rating for o in opponents}
+        played = {pid: 0} | {o: ratings[o].matches for o in opponents}
+        rows = []
+        for opponent in opponents:
+            results = match_results(scores, self.archive.case_scores(opponent, "train"))
+            current = elo.play(current, pid, opponent, [r for _, r in results], self.config.archive.elo_k)
+            played[pid] += len(results)
+            played[opponent] += len(results)
+            rows += [(self.run_id, self.iteration, pid, opponent, case, r) for case, r in results]
+        if rows:
+            self.archive.add_matches(rows)
+        for who, rating in current.items():
+            self.archive.set_rating(who, rating, played[who], self.iteration)
+
+    def _validate(self, pid: str, source: str) -> None:
+        """Score a new best on the held-out cases (stored apart from its training score)."""
+        if not self.task.validation:
+            return
+        result = self.evaluate([source], self.task.validation)[0]
+        if result.outcome.ok:
+            scores = case_scores(result)
+            per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
+            self.archive.add_evaluations(pid, "validation", per_case)
+            self.archive.set_validation_score(pid, float(result.score))
+        self.archive.add_event(
+            self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
+        )
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    def initialise(self) -> IterationStats:
+        """Iteration 0: the mutators' seeds, evaluated and spread over the islands.
+
+        Hand-written seeds (the edit mutator's: first fit, best fit...) start on every island, as
+        FunSearch starts every island from the same program; generated ones go one to an island.
+        """
+        began = time.monotonic()
+        hand_written = self.mutators["edit"].seeds(self.rng, 16) if "edit" in self.mutators else []
+        generated = (
+            self.mutators["gp"].seeds(self.rng, 2 * len(self.islands)) if "gp" in self.mutators else []
+        )
+        unique: dict[str, tuple[Proposal, bool]] = {}
+        for proposal in hand_written:
+            unique.setdefault(source_hash(normalise_source(proposal.source)), (proposal, True))
+        for proposal in generated:
+            unique.setdefault(source_hash(normalise_source(proposal.source)), (proposal, False))
+        proposals = [(position % len(self.islands), p) for position, (p, _) in enumerate(unique.values())]
+        results = self.evaluate([p.source for _, p in proposals])
+        with self.archive.transaction():
+            told = self.tell(proposals, results)
+            for (proposal, everywhere), result in zip(unique.values(), results, strict=True):
+                self._known.add(source_hash(normalise_source(proposal.source)))
+                if everywhere and result.outcome.ok:
+                    member = Member(
+                        program_id(self.run_id, proposal.source),
+                        float(result.score),
+                        behaviour_signature(case_scores(result)),
+                    )
+                    for island in range(len(self.islands)):
+                        self._place(member, island)
+            self._finish_iteration(told, len(proposals), 0)
+        return self._stats(told, len(proposals), 0, time.monotonic() - began)
+
+    def step(self) -> IterationStats:
+        """One iteration (see the module docstring); commits atomically."""
+        began = time.monotonic()
+        self.iteration += 1
+        proposals, duplicates = self.ask()
+        results = self.evaluate([p.source for _, p in proposals]) if proposals else []
+        with self.archive.transaction():
+            told = self.tell(proposals, results)
+            self._finish_iteration(told, len(proposals), duplicates)
+        return self._stats(told, len(proposals), duplicates, time.monotonic() - began)
+
+    def _finish_iteration(self, told: dict, evaluated: int, duplicates: int) -> None:
+        islands = self.config.islands
+        if self.iteration and islands.migration_interval and self.iteration % islands.migration_interval == 0:
+            moves = mig_ring(self.islands, islands.migrants)
+            self.archive.add_event(self.run_id, self.iteration, "migration", {"moves": moves})
+        if self.iteration and islands.reset_interval and self.iteration % islands.reset_interval == 0:
+            resets = reset_weakest(self.islands, self.rng)
+            self.archive.add_event(self.run_id, self.iteration, "reset", {"islands": resets})
+        self.best_history.append(self.best[1] if self.best else float("-inf"))
+        self.archive.add_event(
+            self.run_id,
+            self.iteration,
+            "iteration",
+            {"evaluated": evaluated, "duplicates": duplicates, "outcomes": dict(told["outcomes"]),
+             "best": self.best[1] if self.best else None},
+        )  # fmt: skip
+        self._save_state()
+
+    def _stats(self, told: dict, evaluated: int, duplicates: int, seconds: float) -> IterationStats:
+        from aurora_evo.archive import coverage
+
+        ratings = self.archive.ratings(self.run_id)
+        return IterationStats(
+            iteration=self.iteration,
+            evaluated=evaluated,
+            outcomes=dict(told["outcomes"]),
+            duplicates=duplicates,
+            best_score=self.best[1] if self.best else None,
+            best_program=self.best[0] if self.best else None,
+            improved=bool(told["improved"]),
+            island_best=tuple(i.best.score if i.best else None for i in self.islands),
+            coverage=coverage(self.archive.cells(self.run_id), self.descriptors),
+            top_rating=max((r.rating for r in ratings.values()), default=None),
+            seconds=seconds,
+        )
+
+    def stop_reason(self) -> str | None:
+        """Why the run should stop now, or ``None``."""
+        stop = self.config.stop
+        history = self.best_history
+        if stop.max_iterations is not None and self.iteration >= stop.max_iterations:
+            return f"reached {stop.max_iterations} iterations"
+        if stop.max_seconds is not None and time.monotonic() - self._started >= stop.max_seconds:
+            return f"used the {stop.max_seconds:g} s budget"
+        if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:
+            return f"reached the target score {stop.target_score:g}"
+        if (
+            stop.patience is not None
+            and len(history) > stop.patience
+            and history[-1] <= history[-1 - stop.patience]
+        ):
+            return f"no improvement in {stop.patience} iterations"
+        if stop.window is not None and len(history) > stop.window:
+            then, now = history[-1 - stop.window], history[-1]
+            if np.isfinite(then) and now - then < stop.min_improvement * max(abs(then), 1e-9):
+                return f"less than {stop.min_improvement:.0%} improvement in {stop.window} iterations"
+        return None
+
+    def run(self, on_iteration: Callable[[IterationStats], None] | None = None) -> str:
+        """Evolve until a stop criterion holds; returns the reason."""
+        if self.iteration == 0 and self.archive.load_state(self.run_id) is None:
+            stats = self.initialise()
+            if on_iteration:
+                on_iteration(stats)
+        while (reason := self.stop_reason()) is None:
+            stats = self.step()
+            if on_iteration:
+                on_iteration(stats)
+        self.archive.update_run_status(self.run_id, f"stopped: {reason}")
+        return reason
+
+    def close(self) -> None:
+        self.executor.close()
+        self.archive.close()

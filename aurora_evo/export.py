@@ -1,0 +1,196 @@
+"""Evolved programs as standalone files, and as schedulers you can call.
+
+:func:`export_program` writes a ``.py`` file that needs only numpy: a header saying what it is (domain,
+scores, run, lineage, the reasoning attached to it), the feature constants it uses, and its source.
+:func:`load_scheduler` turns such a file (or any vetted program) into a small picklable
+:class:`Scheduler`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo import features
+from aurora_evo.policy import CompiledProgram, Contract, compile_program
+
+
+def constants_used(source: str) -> dict[str, float | int]:
+    """The contract's named constants (``N_CPU_FREE``...) a source reads without defining them."""
+    tree = ast.parse(source)
+    assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
+                if isinstance(t, ast.Name)}  # fmt: skip
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    known = features.contract_globals()
+    return {name: known[name] for name in sorted(read - assigned) if name in known}
+
+
+def _comment(text: str, width: int = 96) -> list[str]:
+    lines = []
+    for paragraph in str(text).strip().splitlines() or [""]:
+        lines += ["# " + line for line in (textwrap.wrap(paragraph, width) or [""])]
+    return lines
+
+
+def standalone_source(
+    source: str,
+    *,
+    domain: str,
+    contract: Contract,
+    scores: dict[str, float | None],
+    run: str,
+    program: str,
+    lineage: list[str],
+    reasoning: str = "",
+) -> str:
+    """The text of an exported program file (see the module docstring)."""
+    signature = "priority(item, bins)" if contract is not Contract.ALLOCATION else "priority(task, nodes)"
+    header = [
+        "# aurora-evo evolved program",
+        f"# domain: {domain} (contract: {signature}; the highest score is chosen)",
+        f"# run: {run}",
+        f"# program: {program}",
+        f"# lineage: {' <- '.join(lineage) if lineage else program}",
+        "# scores: " + ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None),
+    ]
+    if reasoning.strip():
+        header += ["# reasoning:", *_comment(reasoning)]
+    constants = constants_used(source)
+    tree = ast.parse(source)
+    docstring = ast.get_docstring(tree, clean=False)
+    if docstring is not None:  # the module docstring stays first, above the imports
+        first = tree.body[0]
+        lines = source.splitlines()
+        source = "\n".join(lines[: first.lineno - 1] + lines[first.end_lineno :])
+    body = [
+        *header,
+        *([f'"""{docstring}"""', ""] if docstring is not None else [""]),
+        "import numpy as np",
+        "",
+    ]
+    if constants:
+        body += ["# Feature columns of the allocation contract (aurora_evo/features.py).", *[
+            f"{name} = {value!r}" for name, value in constants.items()
+        ], ""]  # fmt: skip
+    imports_numpy = any(
+        isinstance(n, ast.Import) and any(a.name == "numpy" for a in n.names) for n in ast.parse(source).body
+    )
+    code = source.strip() + "\n"
+    if imports_numpy:  # the header already imports it
+        code = "\n".join(line for line in code.splitlines() if line.strip() != "import numpy as np") + "\n"
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(body) + "\n" + code)  # at most two blank lines
+
+
+@dataclass
+class Scheduler:
+    """A vetted program as a plain scheduler.
+
+    It runs the program **in this process** (numba-compiled when possible): load only programs you
+    trust, such as those this project exports after evaluating them in the sandbox. The object holds
+    only the source, so it pickles small; the compiled function (``program_``) is rebuilt on demand.
+
+    Attributes:
+        source: the program text.
+        contract: its calling convention.
+        name: a label, e.g. the file name.
+    """
+
+    source: str
+    contract: Contract
+    name: str = "program"
+    program_: CompiledProgram | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {"source": self.source, "contract": self.contract, "name": self.name, "program_": None}
+
+    @property
+    def compiled(self) -> CompiledProgram:
+        if self.program_ is None:
+            self.program_ = compile_program(self.source, self.contract)
+        return self.program_
+
+    def scores(self, first, second) -> np.ndarray:
+        """The program's raw scores: ``(task, nodes)`` or ``(item, bins)``."""
+        return np.asarray(self.compiled.python(first, second), dtype=np.float64)
+
+    def place(self, task: np.ndarray, nodes: np.ndarray) -> int:
+        """The node a task goes to: the highest score among nodes it fits on (``N_FITS``); -1 if none."""
+        fits = np.asarray(nodes)[:, features.N_FITS] > 0.5
+        if not fits.any():
+            return -1
+        return int(np.argmax(np.where(fits, self.scores(task, nodes), -np.inf)))
+
+    def run(self, scenario):
+        """Simulate a scenario (allocation programs); returns :class:`aurora_evo.sim.SimResult`."""
+        from aurora_evo.sim import simulate
+
+        return simulate(scenario, self.compiled)
+
+    def pack(self, items, capacity: float):
+        """Pack items online (bin-packing programs); a :class:`~aurora_evo.domains.binpacking.PackResult`."""
+        from aurora_evo.domains.binpacking import Instance, pack
+
+        return pack(self.compiled, Instance(self.name, float(capacity), np.asarray(items, dtype=np.float64)))
+
+
+def load_scheduler(path: str | Path, contract: Contract | None = None) -> Scheduler:
+    """A :class:`Scheduler` from a program file; the contract is read from the ``priority`` arguments
+    when not given (``item, bins``: bin packing; otherwise allocation).
+
+    The program runs in this process: load only vetted programs.
+    """
+    path = Path(path)
+    source = path.read_text(encoding="utf-8")
+    if contract is None:
+        tree = ast.parse(source)
+        function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "priority")
+        first = function.args.args[0].arg
+        contract = Contract.BINPACKING if first == "item" else Contract.ALLOCATION
+    return Scheduler(source, contract, path.stem)
+
+
+def top_programs(archive, run_id: str, k: int) -> list:
+    """The ``k`` best programs of a run that ran, by training score (validation score breaks ties)."""
+    ok = [p for p in archive.programs(run_id) if p.outcome == "ok" and p.score is not None]
+    ok.sort(
+        key=lambda p: (-p.score, -(p.validation_score if p.validation_score is not None else -np.inf), p.id)
+    )
+    return ok[:k]
+
+
+def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
+    """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
+    from aurora_evo.archive import Archive
+    from aurora_evo.config import read_config
+    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    config = read_config(run_dir / CONFIG_FILE)
+    contract = Contract.BINPACKING if config.task.domain == "binpacking" else Contract.ALLOCATION
+    domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
+    unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
+    written = []
+    with Archive(run_dir / ARCHIVE_FILE) as archive:
+        run_id = run_dir.name
+        for rank, record in enumerate(top_programs(archive, run_id, top), start=1):
+            lineage = [p.id for p in archive.ancestry(record.id)]
+            text = standalone_source(
+                record.source,
+                domain=domain,
+                contract=contract,
+                scores={f"train ({unit})": record.score, f"validation ({unit})": record.validation_score},
+                run=run_id,
+                program=record.id,
+                lineage=[record.id, *[p for p in lineage if p != record.id]],
+                reasoning=record.reasoning,
+            )
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / f"{run_id}-{rank}-{record.id}.py"
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written

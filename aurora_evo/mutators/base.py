@@ -1,0 +1,71 @@
+"""The mutator seam: what a mutator is given and what it proposes.
+
+A mutator turns parent programs into new candidate sources. It never runs them: every proposal goes
+through the sandbox. Mutators are deterministic given the ``rng`` they are handed (numpy
+``Generator``; no global random state), so that a run with one worker is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from aurora_evo.policy import Contract
+
+
+@dataclass(frozen=True)
+class Parent:
+    """A program a mutator may build on.
+
+    Attributes:
+        program_id: its id in the archive.
+        source: its full source (a ``priority`` function and what it needs).
+        score: its training score (higher is better), or ``None`` when it has none.
+        genotype: the mutator-specific representation it was made from (e.g. a GP tree as text), or
+            ``None`` for programs written by hand or by an LLM.
+    """
+
+    program_id: str
+    source: str
+    score: float | None = None
+    genotype: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A candidate program, not yet evaluated.
+
+    Attributes:
+        source: the candidate's full source.
+        parent_ids: the archive ids of the programs it came from (empty for a fresh one).
+        mutator: name of the operator that made it, e.g. ``"gp.mutate_subtree"``, ``"edit.constant"``.
+        genotype: representation to store with it for later mutation (see :class:`Parent`).
+        reasoning: free text explaining the change (LLM mutators fill it; others may describe the edit).
+    """
+
+    source: str
+    parent_ids: tuple[str, ...]
+    mutator: str
+    genotype: str | None = None
+    reasoning: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class Mutator(Protocol):
+    """Makes new candidates from parents.
+
+    ``propose`` returns at most ``n`` proposals (fewer when it cannot make that many, e.g. an edit that
+    finds nothing to change); it may use one parent or several (crossover).
+    """
+
+    name: str
+    contract: Contract
+
+    def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]: ...
+
+    def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
+        """Fresh candidates with no parents, to start an island."""
+        ...

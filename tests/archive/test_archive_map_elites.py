@@ -1,0 +1,245 @@
+"""MAP-Elites rules, descriptors, behaviour signatures and code novelty."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from aurora_evo.archive import (
+    DESCRIPTORS,
+    AddStatus,
+    Descriptor,
+    behaviour_signature,
+    cell_of,
+    code_complexity,
+    code_novelty,
+    code_similarity,
+    consider,
+    coverage,
+    default_descriptors,
+    descriptor_values,
+    normalise_source,
+    qd_score,
+    specialisation,
+)
+
+values = st.floats(allow_nan=False)
+
+
+@st.composite
+def descriptors(draw):
+    log = draw(st.booleans())
+    low = draw(st.floats(1e-6, 1e6) if log else st.floats(-1e6, 1e6))
+    high = draw(st.floats(low, 1e7))
+    assume(high > low and (not log or math.log(high) > math.log(low)))
+    return Descriptor("d", low, high, draw(st.integers(1, 50)), log)
+
+
+# --- the grid ----------------------------------------------------------------------------------------
+
+
+@given(descriptors(), values)
+def test_cell_of_stays_in_range(d, v):
+    (index,) = cell_of([v], [d])
+    assert 0 <= index < d.bins
+
+
+@given(descriptors(), values, values)
+def test_cell_of_is_monotone(d, v, w):
+    lo, hi = sorted((v, w))
+    assert cell_of([lo], [d]) <= cell_of([hi], [d])
+
+
+def test_cell_of_bins():
+    linear = Descriptor("x", 0.0, 10.0, 5)
+    assert [cell_of([v], [linear])[0] for v in (-1, 0, 1.99, 2, 5, 9.99, 10, 1e9)] == [0, 0, 0, 1, 2, 4, 4, 4]
+    log = Descriptor("y", 1.0, 1000.0, 3, log=True)
+    assert [cell_of([v], [log])[0] for v in (0, -5, 1, 9.9, 10.1, 99, 101, 1e6)] == [0, 0, 0, 0, 1, 1, 2, 2]
+    assert cell_of([3.0, 50.0], [linear, log]) == (1, 1)
+    with pytest.raises(ValueError, match="2 descriptors"):
+        cell_of([1.0], [linear, log])
+    with pytest.raises(ValueError, match="NaN"):
+        cell_of([math.nan], [linear])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(("x", 1.0, 1.0, 3), "not below"), (("x", 0.0, 1.0, 0), "bins"), (("x", 0.0, 1.0, 3, True), "low > 0")],
+)
+def test_descriptor_refuses_bad_axes(args, message):
+    with pytest.raises(ValueError, match=message):
+        Descriptor(*args)
+
+
+@given(st.none() | st.tuples(st.just("p"), st.floats(allow_nan=False)), st.none() | st.floats())
+def test_consider(current, score):
+    status = consider(current, score)
+    if score is None or math.isnan(score):
+        assert status is AddStatus.NOT_ADDED
+    elif current is None:
+        assert status is AddStatus.NEW
+    else:
+        assert status is (AddStatus.IMPROVE if score > current[1] else AddStatus.NOT_ADDED)
+    assert status.added == (status is not AddStatus.NOT_ADDED)
+
+
+def test_consider_keeps_the_elite_on_ties():
+    assert consider(("p", 1.0), 1.0) is AddStatus.NOT_ADDED
+    assert consider(("p", 1.0), 1.5) is AddStatus.IMPROVE
+    assert consider(None, -1e9) is AddStatus.NEW
+
+
+def test_coverage_and_qd_score():
+    axes = [Descriptor("x", 0, 1, 4), Descriptor("y", 0, 1, 5)]
+    cells = {(0, 0): ("a", 1.0), (3, 4): ("b", -2.0)}
+    assert coverage(cells, axes) == 0.1
+    assert coverage({}, axes) == 0.0
+    assert qd_score(cells, offset=-10.0) == 19.0
+    assert qd_score({}, offset=-10.0) == 0.0
+
+
+# --- descriptors -------------------------------------------------------------------------------------
+
+SMALL = "def priority(item, bins):\n    return -bins\n"
+BIGGER = """
+import numpy as np
+
+
+def priority(item, bins):
+    \"\"\"Best fit, with a penalty for bins left nearly empty.\"\"\"
+    spare = bins - item  # room left
+    score = -spare
+    score[spare > 0.9] -= 10.0
+    return score
+"""
+
+
+def test_code_complexity_counts_ast_nodes():
+    # Module, FunctionDef, arguments, arg, arg, Return, UnaryOp, USub, Name, Load
+    assert code_complexity(SMALL) == 10.0
+    assert code_complexity(BIGGER) > code_complexity(SMALL)
+    assert code_complexity(SMALL + "# a comment\n\n\n") == code_complexity(SMALL)
+
+
+def test_specialisation():
+    assert specialisation({"a": 1.0, "b": 1.0, "c": 1.0}) == 0.0
+    assert specialisation({"a": 1.0}) == 0.0
+    assert specialisation({"a": 0.0, "b": 2.0}) == pytest.approx(1.0)
+    assert specialisation({"a": -1.0, "b": -3.0}) == pytest.approx(0.5)
+    assert specialisation({"a": 0.0, "b": 0.0}) == 0.0
+
+
+def test_descriptor_registry():
+    assert set(DESCRIPTORS) == {"complexity", "specialisation"}
+    names = ["complexity", "specialisation"]
+    axes = default_descriptors(names)
+    assert [d.name for d in axes] == names
+    assert [d.bins for d in default_descriptors(names, bins=[4, 6])] == [4, 6]
+    assert default_descriptors(names, bins=[4, 6])[0].low == axes[0].low
+    with pytest.raises(ValueError, match="one per descriptor"):
+        default_descriptors(names, bins=[4])
+    assert DESCRIPTORS["complexity"].value(SMALL, {}) == code_complexity(SMALL)
+    scores = {"a": 0.2, "b": 0.4}
+    got = descriptor_values(names, BIGGER, scores)
+    assert got == (code_complexity(BIGGER), specialisation(scores))
+    assert all(0 <= i < d.bins for i, d in zip(cell_of(got, axes), axes, strict=True))
+    with pytest.raises(KeyError, match="use one of complexity, specialisation"):
+        default_descriptors(["novelty"])
+    with pytest.raises(TypeError):
+        DESCRIPTORS["x"] = DESCRIPTORS["complexity"]  # read-only
+
+
+def test_behaviour_signature():
+    a = behaviour_signature({"b": 0.1 + 0.2, "a": -0.0})
+    assert a == behaviour_signature({"a": 0.0, "b": 0.3})
+    assert a == (0.0, 0.3)
+    assert hash(a) == hash(behaviour_signature({"a": 0.0, "b": 0.3000000001}))
+    assert behaviour_signature({"a": 0.5}) != behaviour_signature({"a": 0.6})
+    assert behaviour_signature({"a": math.nan, "b": None}) == (None, None)
+
+
+# --- similarity and novelty --------------------------------------------------------------------------
+
+RENAMED = """
+import numpy as np
+
+def priority(item, bins):
+    leftover = bins - item
+    s = -leftover
+    s[leftover > 0.5] -= 3.0
+    return s
+"""
+UNRELATED = """
+import numpy as np
+
+def priority(item, bins):
+    order = np.argsort(bins)
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(len(bins))
+    if item > 0.5:
+        return ranks.astype(float)
+    return np.log1p(np.abs(np.sin(bins * item))) + np.exp(-ranks)
+"""
+
+
+def test_normalise_source_strips_comments_docstrings_and_layout():
+    expected = "import numpy as np\n\ndef priority(item, bins):\n    spare = bins - item"
+    assert normalise_source(BIGGER).startswith(expected)
+    assert "#" not in normalise_source(BIGGER) and "Best fit" not in normalise_source(BIGGER)
+    assert normalise_source("def f( x ):\n  return x+1  # c\n") == normalise_source(
+        "def f(x):\n    return (x + 1)"
+    )
+    assert normalise_source("def f(x):\n    return x") != normalise_source("def f(y):\n    return y")
+    broken = "def f(x:\n    return x  # comment\n\n"
+    assert normalise_source(broken) == "def f(x:\n    return x"
+
+
+def test_novelty_of_identical_renamed_and_unrelated_sources():
+    assert code_novelty(BIGGER, [BIGGER]) == 0.0
+    assert code_novelty(BIGGER, [RENAMED]) < 0.05
+    assert code_similarity(BIGGER, RENAMED) == pytest.approx(1.0)
+    assert code_novelty(BIGGER, [UNRELATED]) > 0.6
+    assert code_novelty(BIGGER, [UNRELATED, RENAMED]) < 0.05
+    assert code_novelty(BIGGER, []) == 1.0
+    assert 0.0 < code_novelty(SMALL, [BIGGER]) < 1.0
+
+
+def test_a_small_edit_is_less_novel_than_a_rewrite():
+    edited = BIGGER.replace("-spare", "-spare * spare")
+    assert code_novelty(edited, [BIGGER]) < code_novelty(UNRELATED, [BIGGER])
+
+
+def test_novelty_tolerates_broken_and_empty_sources():
+    assert code_novelty("def f(:\n", ["def f(:\n"]) == 0.0
+    assert code_novelty("", [""]) == 0.0
+    assert 0.0 <= code_novelty("((((", [BIGGER]) <= 1.0
+    assert code_novelty("def f(:\x1c\n  # c\x0c\n", ["def f(:\n"]) == 0.0  # odd line breaks
+    deep = "x = " + "(" * 5000 + "1" + ")" * 5000
+    assert 0.0 <= code_novelty(deep, [BIGGER]) <= 1.0
+
+
+@given(st.lists(st.text(max_size=60), min_size=2, max_size=4))
+def test_similarity_is_a_symmetric_fraction(sources):
+    a, b = sources[0], sources[1]
+    assert 0.0 <= code_similarity(a, b) <= 1.0
+    assert code_similarity(a, b) == pytest.approx(code_similarity(b, a))
+    assert code_similarity(a, a) == 1.0
+    assert 0.0 <= code_novelty(a, sources[1:]) <= 1.0
+
+
+def test_novelty_is_fast_on_a_population():
+    def program(i: int) -> str:
+        lines = [
+            f"    x{j} = bins * {i * j} + np.{('log1p', 'sqrt', 'exp')[(i + j) % 3]}(item)" for j in range(45)
+        ]
+        return "import numpy as np\n\ndef priority(item, bins):\n" + "\n".join(lines) + "\n    return x0\n"
+
+    population = [program(i) for i in range(100)]
+    code_novelty(program(100), population)  # tokenises and caches every program once
+    started = time.perf_counter()
+    code_novelty(program(101), population)
+    assert time.perf_counter() - started < 0.1

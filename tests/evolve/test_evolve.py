@@ -1,0 +1,111 @@
+"""The controller end to end on tiny runs: what the archive holds, reproducibility, resume, stopping."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from aurora_evo.archive import Archive, normalise_source
+from aurora_evo.config import override
+from aurora_evo.evolve import Evolution
+
+
+def run(config, path, resume: bool = False):
+    evolution = Evolution(config, path, resume=resume)
+    try:
+        reason = evolution.run()
+    finally:
+        evolution.close()
+    return reason
+
+
+def snapshot(path) -> dict:
+    """The archive's content without timestamps and timings, for comparing runs."""
+    with sqlite3.connect(path / "archive.sqlite") as db:
+        return {
+            "programs": db.execute(
+                "select id, source, mutator, island, iteration, outcome, score, validation_score, genotype, evicted"
+                " from programs order by iteration, source"
+            ).fetchall(),
+            "lineage": db.execute("select * from lineage order by child_id, parent_id").fetchall(),
+            "evaluations": db.execute(
+                "select * from evaluations order by program_id, split, case_name"
+            ).fetchall(),
+            "cells": db.execute(
+                "select cell, program_id, score, iteration from cells order by cell"
+            ).fetchall(),
+            "ratings": db.execute("select * from ratings order by program_id").fetchall(),
+            "islands": db.execute(
+                "select island, iteration, members_json from islands order by island, iteration"
+            ).fetchall(),
+            "state": db.execute("select iteration, state_json from state").fetchall(),
+        }
+
+
+def test_a_run_fills_every_part_of_the_archive(tmp_path, tiny_config):
+    reason = run(tiny_config, tmp_path / "r")
+    assert reason == "reached 8 iterations"
+    with Archive(tmp_path / "r" / "archive.sqlite") as archive:
+        assert archive.integrity_check() == "ok"
+        programs = archive.programs("r")
+        ok = [p for p in programs if p.outcome == "ok"]
+        assert len(ok) >= 10
+        children = [p for p in programs if p.iteration > 0]
+        fresh = ("gp.random", "gp.seed", "edit.seed")  # made from nothing, when no parent suits
+        assert children and all(p.parent_ids for p in children if p.mutator not in fresh)
+        best = max(ok, key=lambda p: p.score)
+        assert best.validation_score is not None  # a new best is scored on held-out cases
+        assert archive.evaluations(best.id)["validation"]
+        assert archive.cells("r") and archive.ratings("r")
+        assert set(archive.latest_islands("r")) == {0, 1, 2}
+        kinds = {event.kind for event in archive.events("r")}
+        assert {"iteration", "migration", "reset", "new_best"} <= kinds
+        # Near-duplicates are refused before evaluation: no two stored programs normalise alike.
+        normalised = [normalise_source(p.source) for p in programs]
+        assert len(set(normalised)) == len(normalised)
+
+
+def test_the_same_seed_with_one_worker_gives_the_same_archive(tmp_path, tiny_config):
+    run(tiny_config, tmp_path / "a")
+    run(tiny_config, tmp_path / "a2")
+    first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "a2")
+    # Program ids include the run id; compare everything else.
+    assert [row[1:] for row in first["programs"]] == [row[1:] for row in second["programs"]]
+    assert len(first["lineage"]) == len(second["lineage"]) and len(first["cells"]) == len(second["cells"])
+
+
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path, tiny_config):
+    whole = tmp_path / "same"
+    run(tiny_config, whole)
+    expected = snapshot(whole)
+
+    halves = tmp_path / "halves"
+    halves.mkdir()
+    parted = halves / "same"  # the same run id, so program ids match
+    run(override(tiny_config, **{"stop.max_iterations": 4}), parted)
+    run(tiny_config, parted, resume=True)
+    assert snapshot(parted) == expected
+
+
+def test_stop_criteria(tmp_path, tiny_config):
+    evolution = Evolution(override(tiny_config, **{"stop.max_iterations": None}), tmp_path / "s")
+    try:
+        assert evolution.stop_reason() is None
+        evolution.best_history = [-5.0] * 60
+        assert evolution.stop_reason() == "no improvement in 50 iterations"
+        evolution.best_history = [-5.0 + 0.0001 * i for i in range(120)]
+        assert evolution.stop_reason().startswith("less than 1% improvement in 100 iterations")
+        evolution.best_history = [-5.0 + 0.1 * i for i in range(120)]
+        assert evolution.stop_reason() is None
+        evolution.config = override(evolution.config, **{"stop.target_score": -1.0})
+        evolution.best = ("p", -0.5)
+        assert evolution.stop_reason() == "reached the target score -1"
+    finally:
+        evolution.close()
+
+
+def test_a_run_folder_cannot_be_started_twice(tmp_path, tiny_config):
+    run(override(tiny_config, **{"stop.max_iterations": 1}), tmp_path / "once")
+    with pytest.raises(Exception, match="already"):
+        Evolution(tiny_config, tmp_path / "once")
