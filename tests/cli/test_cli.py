@@ -215,7 +215,9 @@ def test_evolve_then_export(capsys, tmp_path):
     preset = tmp_path / "tiny.toml"
     preset.write_text(TINY_PRESET)
     run_dir = tmp_path / "run"
-    code, out, err = run(capsys, "evolve", "--preset", str(preset), "--run-dir", str(run_dir), "--no-progress")
+    code, out, err = run(
+        capsys, "evolve", "--preset", str(preset), "--run-dir", str(run_dir), "--no-progress"
+    )
     assert code == EXIT_OK, err
     assert "stopped: reached 3 iterations" in out and f"aurora-evo export {run_dir}" in out
     code, out, _ = run(capsys, "evolve", "--resume", str(run_dir), "--iterations", "5", "--no-progress")
@@ -230,10 +232,19 @@ def test_evolve_then_export(capsys, tmp_path):
     [
         (lambda t: ["evolve", "--resume", str(t / "nothing")], "is this a run folder?"),
         (lambda t: ["evolve", "--preset", str(t / "missing.toml")], "missing.toml: no such preset"),
-        (lambda t: ["evolve", "--preset", _preset(t, "[islands]\nislandz = 3\n")], "unknown setting 'islandz'"),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, "[islands]\nislandz = 3\n")],
+            "unknown setting 'islandz'",
+        ),
         (lambda t: ["evolve", "--preset", _preset(t, "[islands\n")], "invalid TOML"),
-        (lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")], "islands.islands must be at least 1"),
-        (lambda t: ["evolve", "--mutators", "gp,llm", "--run-dir", str(t / "r")], "mutators.kinds must be among"),
+        (
+            lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")],
+            "islands.islands must be at least 1",
+        ),
+        (
+            lambda t: ["evolve", "--mutators", "gp,llm", "--run-dir", str(t / "r")],
+            "mutators.kinds must be among",
+        ),
         (lambda t: ["export", str(t)], "not a run folder"),
     ],
 )
