@@ -154,6 +154,9 @@ def _binpacking_leaves() -> list[Leaf]:
         Leaf("room", V, "bins - item", doc="room left in each bin after placing the item"),
         Leaf("spare", V, "(bins - item) / cap", ("cap",), doc="room left after placement / capacity"),
         Leaf("empty", V, "(bins == cap) * 1.0", ("cap",), doc="1.0 for an empty bin"),
+        # FunSearch's own OR heuristic treats best fit's choice apart (np.argmin(bins)); a leaf makes
+        # that one step for the trees instead of a where() over a reduction.
+        Leaf("tightest", V, "(bins == np.min(bins)) * 1.0", doc="1.0 for the fullest bin the item fits in"),
         Leaf("zeros", V, "np.zeros(len(bins))", inline=True, doc="0.0 per bin"),
     ]
 
