@@ -5,3 +5,14 @@ Scheduling policies are small Python functions, ``priority(task, nodes) -> score
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["Scheduler", "__version__", "load_scheduler"]
+
+
+def __getattr__(name: str):
+    # Lazy: `import aurora_evo` stays light (no numba import) until a scheduler is asked for.
+    if name in ("Scheduler", "load_scheduler"):
+        from aurora_evo import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module 'aurora_evo' has no attribute {name!r}")

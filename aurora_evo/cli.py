@@ -194,22 +194,47 @@ def _print_score(program: str, domain: str | None, result) -> None:
 # --- bench ------------------------------------------------------------------------------------------
 
 
+def _bench_with_programs(args: argparse.Namespace, run_bench, cases, evaluate: str) -> list:
+    """``run_bench(programs, cases, evaluate_source)``: the programs on the command line, if any, are
+    evaluated by the sandbox's method named ``evaluate``."""
+    programs = {Path(path).stem: _read_program(path) for path in args.programs}
+    if not programs:
+        return run_bench(None, cases)
+    with _sandbox(args) as sandbox:
+        return run_bench(programs, cases, getattr(sandbox, evaluate))
+
+
 def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
     from aurora_evo.domains.binpacking import bench_table, bench_to_json, run_bench
 
     datasets = {d.name: d for d in _load_datasets(args.dataset)} if args.dataset else None
-    programs = {Path(path).stem: _read_program(path) for path in args.programs}
-    if programs:
-        with _sandbox(args) as sandbox:
-            rows = run_bench(programs, datasets, sandbox.evaluate_binpacking)
-    else:
-        rows = run_bench(None, datasets)
+    rows = _bench_with_programs(args, run_bench, datasets, "evaluate_binpacking")
     if args.json:
         sys.stdout.write(bench_to_json(rows) + "\n")
     else:
         sys.stdout.write(bench_table(rows) + "\n")
     failed = any(not row.published and row.excess_percent is None for row in rows)
     return EXIT_PROGRAM_FAILED if failed else EXIT_OK
+
+
+def _cmd_bench_allocation(args: argparse.Namespace) -> int:
+    from aurora_evo.allocation_bench import allocation_table, allocation_to_json, run_allocation_bench
+    from aurora_evo.config import TaskConfig
+
+    task = TaskConfig(domain=args.domain, levels=tuple(_levels(args.levels)))
+    rows = _bench_with_programs(args, run_allocation_bench, task, "evaluate_allocation")
+    sys.stdout.write((allocation_to_json(rows) if args.json else allocation_table(rows)) + "\n")
+    return EXIT_OK if all(row.status.ok for row in rows) else EXIT_PROGRAM_FAILED
+
+
+def _levels(text: str) -> list[str]:
+    from aurora_evo.seeds import LEVELS
+
+    levels = [level.strip() for level in text.split(",") if level.strip()]
+    unknown = [level for level in levels if level not in LEVELS]
+    if unknown or not levels:
+        raise InputError(f"--levels: expected a comma-separated list of {', '.join(LEVELS)}; got {text!r}")
+    return levels
 
 
 # --- evolve / export -------------------------------------------------------------------------------
@@ -244,18 +269,18 @@ def _evolve_config(args: argparse.Namespace):
 def _cmd_evolve(args: argparse.Namespace) -> int:
     import time
 
-    from aurora_evo.evolve import Evolution
+    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, Evolution
     from aurora_evo.progress import ProgressDisplay
 
     config = _evolve_config(args)
     if args.resume:
         run_dir = Path(args.resume)
-        if not (run_dir / "archive.sqlite").exists():
-            raise InputError(f"{run_dir}: no archive.sqlite here; is it a run folder?")
+        if not (run_dir / CONFIG_FILE).exists():
+            raise InputError(f"{run_dir}: no {CONFIG_FILE} here; is it a run folder?")
     else:
         name = f"{config.task.domain}-{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
-        if (run_dir / "archive.sqlite").exists():
+        if (run_dir / CONFIG_FILE).exists() or (run_dir / ARCHIVE_FILE).exists():
             raise InputError(f"{run_dir}: already holds a run; resume it with --resume {run_dir}")
     evolution = Evolution(config, run_dir, resume=bool(args.resume))
     display = ProgressDisplay(evolution, enabled=not args.no_progress)
@@ -273,8 +298,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from aurora_evo.export import export_run
 
     run_dir = Path(args.run_dir)
+    if args.top < 1:
+        raise InputError(f"--top must be at least 1, got {args.top}")
+    if args.validate < 0:
+        raise InputError(f"--validate must be >= 0, got {args.validate}")
     if not (run_dir / ARCHIVE_FILE).exists() or not (run_dir / CONFIG_FILE).exists():
         raise InputError(f"{run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
+    if args.validate:
+        from aurora_evo.config import read_config
+        from aurora_evo.evolve import Evolution
+
+        evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True)
+        try:
+            count = evolution.validate_more(args.validate)
+        finally:
+            evolution.close()
+        sys.stderr.write(f"scored {count} more program(s) on the held-out cases\n")
     written = export_run(run_dir, args.top, Path(args.out))
     if not written:
         raise InputError(f"{run_dir}: no program ran successfully; nothing to export")
@@ -349,6 +388,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_dir", metavar="RUN_DIR")
     export.add_argument("--top", type=int, default=1, metavar="K", help="how many (default 1)")
     export.add_argument("--out", default="programs", metavar="DIR", help="folder (default programs/)")
+    export.add_argument(
+        "--validate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first score on the held-out cases (in the sandbox) the N best programs by training score "
+        "not scored there yet; the run itself scores only its successive bests",
+    )
     export.set_defaults(handler=_cmd_export)
 
     bench = verbs.add_parser("bench", help="benchmarks against published results")
@@ -365,6 +412,21 @@ def build_parser() -> argparse.ArgumentParser:
     binpacking.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_sandbox_options(binpacking)
     binpacking.set_defaults(handler=_cmd_bench_binpacking)
+    allocation = benches.add_parser(
+        "allocation",
+        help="First Fit, Best Fit and your programs on the training and held-out seed scenarios",
+        description="Score First Fit, Best Fit and the given allocation programs on a domain's seed "
+        "scenarios, split into training and held-out sets exactly as `aurora-evo evolve` splits them "
+        "(every third seed, in name order, is held out). Prints mean reward (0-1, higher is better).",
+    )
+    allocation.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="allocation programs to add")
+    allocation.add_argument("--domain", choices=("cloud", "edge", "network"), default="cloud")
+    allocation.add_argument(
+        "--levels", default="easy,medium,hard", metavar="LIST", help="seed levels (default easy,medium,hard)"
+    )
+    allocation.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _add_sandbox_options(allocation)
+    allocation.set_defaults(handler=_cmd_bench_allocation)
     return parser
 
 

@@ -166,13 +166,36 @@ class RunConfig:
 
     def validate(self) -> RunConfig:
         """Check the values; raises :class:`ConfigError` with one line naming the field."""
+        from aurora_evo.archive import DESCRIPTORS
+        from aurora_evo.seeds import LEVELS
+
+        stop = self.stop
+        islands = self.islands
         checks = [
+            (self.seed >= 0, "seed must be >= 0"),
+            (self.batch is None or self.batch >= 1, "batch must be at least 1 (or unset: one per island)"),
             (self.task.domain in DOMAINS, f"task.domain must be one of {', '.join(DOMAINS)}"),
             (self.task.dataset in DATASETS, f"task.dataset must be one of {', '.join(DATASETS)}"),
             (self.islands.islands >= 1, "islands.islands must be at least 1"),
             (self.islands.population >= 1, "islands.population must be at least 1"),
             (self.islands.temperature > 0, "islands.temperature must be positive"),
-            (self.batch_size >= 1, "batch must be at least 1"),
+            (islands.parents >= 1, "islands.parents must be at least 1"),
+            (islands.migrants >= 0, "islands.migrants must be >= 0"),
+            (islands.migration_interval >= 0 and islands.reset_interval >= 0,
+             "islands.migration_interval and islands.reset_interval must be >= 0 (0: never)"),
+            (islands.novelty_bonus >= 0, "islands.novelty_bonus must be >= 0"),
+            (stop.max_iterations is None or stop.max_iterations >= 1, "stop.max_iterations must be >= 1"),
+            (stop.max_seconds is None or stop.max_seconds > 0, "stop.max_seconds must be positive"),
+            (stop.max_cost_usd is None or stop.max_cost_usd >= 0, "stop.max_cost_usd must be >= 0"),
+            (stop.patience is None or stop.patience >= 1, "stop.patience must be at least 1"),
+            (stop.window is None or stop.window >= 1, "stop.window must be at least 1"),
+            (stop.min_improvement >= 0, "stop.min_improvement must be >= 0"),
+            (set(self.task.levels) <= set(LEVELS) and len(self.task.levels) > 0,
+             f"task.levels must be among {', '.join(LEVELS)}"),
+            (set(self.archive.descriptors) <= set(DESCRIPTORS),
+             f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
+            (all(b >= 1 for b in self.archive.bins), "archive.bins must be at least 1 each"),
+            (self.archive.elo_opponents >= 0, "archive.elo_opponents must be >= 0"),
             (set(self.mutators.kinds) <= set(MUTATORS), f"mutators.kinds must be among {MUTATORS}"),
             (len(self.mutators.kinds) == len(self.mutators.weights), "mutators.weights: one per kind"),
             (all(w >= 0 for w in self.mutators.weights) and sum(self.mutators.weights) > 0,
@@ -209,8 +232,42 @@ def _build(cls, data: dict, where: str):
                 raise ConfigError(f"{where}.{name}: must be a table of settings")
             values[name] = _build(nested, value, f"{where}.{name}")
         else:
-            values[name] = tuple(value) if isinstance(value, list) else value
+            value = tuple(value) if isinstance(value, list) else value
+            _check_type(value, kind, f"{where}.{name}")
+            values[name] = value
     return cls(**values)
+
+
+_TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def _check_type(value: Any, kind: Any, where: str) -> None:
+    """Refuse a value of the wrong type, e.g. ``islands = "8"``, with one line naming the setting."""
+    text = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    optional = text.endswith(" | None")
+    base = text.removesuffix(" | None")
+    if value is None:
+        if not optional:
+            raise ConfigError(f"{where}: must be set (got null)")
+        return
+    if base.startswith("tuple["):
+        item = base[len("tuple[") :].split(",")[0]
+        ok = isinstance(value, tuple) and all(_is(v, item) for v in value)
+        expected = f"a list of {item}"
+    else:
+        ok, expected = _is(value, base), base
+    if not ok:
+        raise ConfigError(
+            f"{where}: must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {value!r}"
+        )
+
+
+def _is(value: Any, type_name: str) -> bool:
+    types = _TYPES.get(type_name)
+    if types is None:
+        return True
+    # bool is an int to Python, never to a config file.
+    return isinstance(value, types) and (type_name == "bool" or not isinstance(value, bool))
 
 
 def config_from_dict(data: dict, where: str = "config") -> RunConfig:

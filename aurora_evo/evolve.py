@@ -51,6 +51,7 @@ from aurora_evo.evaluation import EvalResult
 from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
+from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.tasks import Task, build_task
 
@@ -102,6 +103,13 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def run_id_of(archive: Archive, run_dir: Path) -> str:
+    """The id of the run in ``run_dir``: its folder's name when it began, kept if the folder has been
+    renamed since."""
+    runs = archive.runs()
+    return runs[0].id if len(runs) == 1 else Path(run_dir).resolve().name
+
+
 def make_mutators(config: RunConfig, task: Task) -> dict[str, Mutator]:
     makers = {"gp": GPMutator, "edit": EditMutator}
     return {kind: makers[kind](task.contract) for kind in config.mutators.kinds}
@@ -122,7 +130,6 @@ class Evolution:
     ):
         self.config = config
         self.run_dir = Path(run_dir)
-        self.run_id = self.run_dir.name
         self.task = build_task(config.task, config.seed)
         self.mutators = make_mutators(config, self.task)
         self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
@@ -133,24 +140,27 @@ class Evolution:
             jit=evaluation.jit,
             full_warm_up=evaluation.full_warm_up,
         )
-        self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            # config.json first: a folder holding it is a run, and resumes even if killed right after.
+            if (self.run_dir / CONFIG_FILE).exists() or (self.run_dir / ARCHIVE_FILE).exists():
+                raise InputError(f"{self.run_dir}: already holds a run; continue it with --resume")
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            save_config(config, self.run_dir / CONFIG_FILE)
         self.archive = Archive(self.run_dir / ARCHIVE_FILE)
+        self.run_id = run_id_of(self.archive, self.run_dir) if resume else self.run_dir.resolve().name
+        self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
-        self.best_history: list[float] = []
+        self.best_history: list[float | None] = []
         self.best: tuple[str, float] | None = None
+        self.cost_usd = 0.0
         self._sources: dict[str, str] = {}
         self._known: set[str] = set()
         self._started = time.monotonic()
         if resume:
             self._restore()
         else:
-            if self.archive.load_state(self.run_id) is not None or (self.run_dir / CONFIG_FILE).exists():
-                self.archive.close()
-                raise InputError(f"{self.run_dir}: already holds a run; continue it with --resume")
-            save_config(config, self.run_dir / CONFIG_FILE)
             self.archive.create_run(self.run_id, config.to_dict(), config.seed, package_versions())
 
     # --- state ----------------------------------------------------------------------------------------
@@ -167,6 +177,7 @@ class Evolution:
         self.rng.bit_generator.state = state["rng"]
         self.best_history = list(state["best_history"])
         self.best = tuple(state["best"]) if state["best"] else None
+        self.cost_usd = float(state.get("cost_usd", 0.0))
         for index, island in self.archive.latest_islands(self.run_id).items():
             self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
         for record in self.archive.programs(self.run_id):
@@ -187,6 +198,7 @@ class Evolution:
             "rng": self.rng.bit_generator.state,
             "best_history": self.best_history,
             "best": list(self.best) if self.best else None,
+            "cost_usd": self.cost_usd,
         }
         self.archive.save_state(self.run_id, self.iteration, state)
 
@@ -211,8 +223,10 @@ class Evolution:
         kinds = list(self.mutators)
         weights = np.array([self.config.mutators.weights[self.config.mutators.kinds.index(k)] for k in kinds])
         weights = weights / weights.sum()
-        for slot in range(self.config.batch_size):
-            island = self.islands[slot % len(self.islands)]
+        batch = self.config.batch_size
+        for slot in range(batch):
+            # Round robin across iterations, so a batch smaller than the islands still reaches them all.
+            island = self.islands[(self.iteration * batch + slot) % len(self.islands)]
             for _attempt in range(4):
                 kind = kinds[int(self.rng.choice(len(kinds), p=weights))]
                 chosen = sel_softmax(
@@ -243,7 +257,9 @@ class Evolution:
     # --- evaluate and tell -----------------------------------------------------------------------------
 
     def evaluate(self, sources: Sequence[str], cases: Sequence | None = None) -> list[EvalResult]:
-        return self.executor.evaluate(self.task.kind, list(sources), list(cases or self.task.train))
+        """Results of ``sources`` on ``cases`` (default: the training cases), in order."""
+        cases = self.task.train if cases is None else cases
+        return self.executor.evaluate(self.task.kind, list(sources), list(cases))
 
     def tell(self, proposals: Sequence[tuple[int, Proposal]], results: Sequence[EvalResult]) -> dict:
         """Store every candidate and update islands, cells and ratings (inside the caller's transaction).
@@ -254,6 +270,7 @@ class Evolution:
         improved = False
         for (island_index, proposal), result in zip(proposals, results, strict=True):
             outcomes[result.outcome.value] += 1
+            self.cost_usd += float(proposal.extra.get("cost_usd", 0.0))
             member = self._tell_one(island_index, proposal, result)
             if member is not None and (self.best is None or member.score > self.best[1]):
                 self.best = (member.program_id, member.score)
@@ -327,7 +344,8 @@ class Evolution:
     def _play(self, pid: str, scores: dict[str, float]) -> None:
         """Elo matches against a few rated programs, on the cases both were scored on."""
         ratings = self.archive.ratings(self.run_id)
-        rated = sorted(ratings)
+        # In the order they were archived: ids depend on the run's name, and the draw must not.
+        rated = self.archive.rated_programs(self.run_id)
         opponents = []
         if rated:
             count = min(self.config.archive.elo_opponents, len(rated))
@@ -351,14 +369,35 @@ class Evolution:
         if not self.task.validation:
             return
         result = self.evaluate([source], self.task.validation)[0]
+        self._store_validation(pid, result)
+        self.archive.add_event(
+            self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
+        )
+
+    def _store_validation(self, pid: str, result: EvalResult) -> None:
         if result.outcome.ok:
             scores = case_scores(result)
             per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
             self.archive.add_evaluations(pid, "validation", per_case)
             self.archive.set_validation_score(pid, float(result.score))
-        self.archive.add_event(
-            self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
-        )
+
+    def validate_more(self, n: int) -> int:
+        """Score on the held-out cases the ``n`` best programs by training score that have not been
+        (a run validates only its successive bests); returns how many were scored. One transaction."""
+        if not self.task.validation or n < 1:
+            return 0
+        pending = [p for p in self.archive.programs(self.run_id) if p.outcome == "ok" and p.score is not None]
+        pending = [p for p in pending if p.validation_score is None]
+        pending.sort(key=lambda p: (-p.score, p.id))
+        pending = pending[:n]
+        results = self.evaluate([p.source for p in pending], self.task.validation)
+        with self.archive.transaction():
+            for program, result in zip(pending, results, strict=True):
+                self._store_validation(program.id, result)
+            self.archive.add_event(
+                self.run_id, self.iteration, "validated", {"programs": [p.id for p in pending]}
+            )
+        return len(pending)
 
     # --- the loop -----------------------------------------------------------------------------------
 
@@ -408,13 +447,15 @@ class Evolution:
 
     def _finish_iteration(self, told: dict, evaluated: int, duplicates: int) -> None:
         islands = self.config.islands
+        housed = {m.program_id for island in self.islands for m in island.members}
         if self.iteration and islands.migration_interval and self.iteration % islands.migration_interval == 0:
             moves = mig_ring(self.islands, islands.migrants)
             self.archive.add_event(self.run_id, self.iteration, "migration", {"moves": moves})
         if self.iteration and islands.reset_interval and self.iteration % islands.reset_interval == 0:
             resets = reset_weakest(self.islands, self.rng)
             self.archive.add_event(self.run_id, self.iteration, "reset", {"islands": resets})
-        self.best_history.append(self.best[1] if self.best else float("-inf"))
+        self._evict_if_homeless(sorted(housed - {m.program_id for i in self.islands for m in i.members}))
+        self.best_history.append(self.best[1] if self.best else None)
         self.archive.add_event(
             self.run_id,
             self.iteration,
@@ -445,11 +486,14 @@ class Evolution:
     def stop_reason(self) -> str | None:
         """Why the run should stop now, or ``None``."""
         stop = self.config.stop
-        history = self.best_history
+        # None: no program had run successfully yet.
+        history = [-np.inf if best is None else best for best in self.best_history]
         if stop.max_iterations is not None and self.iteration >= stop.max_iterations:
             return f"reached {stop.max_iterations} iterations"
         if stop.max_seconds is not None and time.monotonic() - self._started >= stop.max_seconds:
             return f"used the {stop.max_seconds:g} s budget"
+        if stop.max_cost_usd is not None and self.cost_usd >= stop.max_cost_usd:
+            return f"spent the ${stop.max_cost_usd:g} budget"
         if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:
             return f"reached the target score {stop.target_score:g}"
         if (
@@ -476,6 +520,19 @@ class Evolution:
                 on_iteration(stats)
         self.archive.update_run_status(self.run_id, f"stopped: {reason}")
         return reason
+
+    def baseline_validation(self) -> dict[str, float | None]:
+        """First fit's and best fit's scores on the held-out cases (``None`` if one failed), to set
+        the best program's validation score against."""
+        if not self.task.validation:
+            return {}
+        sources = {
+            name.replace("_", " ").lower(): source
+            for name, source in seed_sources(self.task.contract).items()
+            if name.replace("_", " ").lower() in ("first fit", "best fit")
+        }
+        results = self.evaluate(list(sources.values()), self.task.validation)
+        return {name: result.score for name, result in zip(sources, results, strict=True)}
 
     def close(self) -> None:
         self.executor.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo import features
+from aurora_evo.errors import InputError, one_line
 from aurora_evo.policy import CompiledProgram, Contract, compile_program
 
 
@@ -37,6 +38,12 @@ def _comment(text: str, width: int = 96) -> list[str]:
     return lines
 
 
+def _lineage(ids: list[str], width: int = 96) -> list[str]:
+    """``# lineage: a <- b <- ...`` wrapped to ``width`` characters, continued lines indented."""
+    lines = textwrap.wrap(" <- ".join(ids), width, break_on_hyphens=False, break_long_words=False)
+    return [f"# lineage: {lines[0]}", *(f"#   {line}" for line in lines[1:])]
+
+
 def standalone_source(
     source: str,
     *,
@@ -55,7 +62,7 @@ def standalone_source(
         f"# domain: {domain} (contract: {signature}; the highest score is chosen)",
         f"# run: {run}",
         f"# program: {program}",
-        f"# lineage: {' <- '.join(lineage) if lineage else program}",
+        *_lineage(lineage or [program]),
         "# scores: " + ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None),
     ]
     if reasoning.strip():
@@ -67,23 +74,15 @@ def standalone_source(
         first = tree.body[0]
         lines = source.splitlines()
         source = "\n".join(lines[: first.lineno - 1] + lines[first.end_lineno :])
-    body = [
-        *header,
-        *([f'"""{docstring}"""', ""] if docstring is not None else [""]),
-        "import numpy as np",
-        "",
-    ]
+    body = [*header, *([f'"""{docstring}"""', ""] if docstring is not None else [""]), "import numpy as np"]
     if constants:
-        body += ["# Feature columns of the allocation contract (aurora_evo/features.py).", *[
+        body += ["", "# Feature columns of the allocation contract (aurora_evo/features.py).", *[
             f"{name} = {value!r}" for name, value in constants.items()
-        ], ""]  # fmt: skip
-    imports_numpy = any(
-        isinstance(n, ast.Import) and any(a.name == "numpy" for a in n.names) for n in ast.parse(source).body
-    )
-    code = source.strip() + "\n"
-    if imports_numpy:  # the header already imports it
-        code = "\n".join(line for line in code.splitlines() if line.strip() != "import numpy as np") + "\n"
-    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(body) + "\n" + code)  # at most two blank lines
+        ]]  # fmt: skip
+    code = "\n".join(line for line in source.splitlines() if line.strip() != "import numpy as np").strip()
+    # As ruff formats a module: two blank lines before a definition, one before other statements.
+    gap = "\n\n\n" if re.match(r"(def|class|async def|@)\b|@", code) else "\n\n"
+    return re.sub(r"\n{4,}", "\n\n\n", "\n".join(body) + gap + code + "\n")
 
 
 @dataclass
@@ -120,10 +119,10 @@ class Scheduler:
 
     def place(self, task: np.ndarray, nodes: np.ndarray) -> int:
         """The node a task goes to: the highest score among nodes it fits on (``N_FITS``); -1 if none."""
-        fits = np.asarray(nodes)[:, features.N_FITS] > 0.5
-        if not fits.any():
+        fitting = np.flatnonzero(np.asarray(nodes)[:, features.N_FITS] > 0.5)
+        if fitting.size == 0:
             return -1
-        return int(np.argmax(np.where(fits, self.scores(task, nodes), -np.inf)))
+        return int(fitting[np.argmax(self.scores(task, nodes)[fitting])])
 
     def run(self, scenario):
         """Simulate a scenario (allocation programs); returns :class:`aurora_evo.sim.SimResult`."""
@@ -142,23 +141,48 @@ def load_scheduler(path: str | Path, contract: Contract | None = None) -> Schedu
     """A :class:`Scheduler` from a program file; the contract is read from the ``priority`` arguments
     when not given (``item, bins``: bin packing; otherwise allocation).
 
-    The program runs in this process: load only vetted programs.
+    The program runs in this process: load only vetted programs. A file that cannot be read, does not
+    parse or has no ``priority(a, b)`` raises :class:`aurora_evo.errors.InputError` (one line).
     """
     path = Path(path)
-    source = path.read_text(encoding="utf-8")
-    if contract is None:
+    try:
+        source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
-        function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "priority")
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{path}: cannot load a program ({one_line(exc)})") from None
+    function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "priority"), None)
+    if function is None or len(function.args.args) != 2:
+        raise InputError(f"{path}: no function priority(task, nodes) or priority(item, bins)")
+    if contract is None:
         first = function.args.args[0].arg
         contract = Contract.BINPACKING if first == "item" else Contract.ALLOCATION
     return Scheduler(source, contract, path.stem)
 
 
-def top_programs(archive, run_id: str, k: int) -> list:
-    """The ``k`` best programs of a run that ran, by training score (validation score breaks ties)."""
+def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = None) -> list:
+    """The ``k`` best programs of a run that ran.
+
+    Programs scored on the held-out cases come first (the run's best, as it went), then the others
+    by training score. Among the validated ones the held-out score decides, or, with ``pooled =
+    (training cases, held-out cases)``, the mean over every case they were scored on: the allocation
+    domains hold out only a few seed scenarios, too few to choose by alone (a program can be lucky on
+    four), while bin packing validates on many generated instances of the test sets' size.
+    """
+
+    def selection_score(p) -> float:
+        if pooled is None:
+            return p.validation_score
+        n_train, n_held_out = pooled
+        return (n_train * p.score + n_held_out * p.validation_score) / (n_train + n_held_out)
+
     ok = [p for p in archive.programs(run_id) if p.outcome == "ok" and p.score is not None]
     ok.sort(
-        key=lambda p: (-p.score, -(p.validation_score if p.validation_score is not None else -np.inf), p.id)
+        key=lambda p: (
+            p.validation_score is None,
+            -(selection_score(p) if p.validation_score is not None else 0.0),
+            -p.score,
+            p.id,
+        )
     )
     return ok[:k]
 
@@ -167,17 +191,20 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
     from aurora_evo.archive import Archive
     from aurora_evo.config import read_config
-    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE
+    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, run_id_of
+    from aurora_evo.tasks import build_task
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     config = read_config(run_dir / CONFIG_FILE)
     contract = Contract.BINPACKING if config.task.domain == "binpacking" else Contract.ALLOCATION
+    task = build_task(config.task, config.seed)
+    pooled = None if task.kind == "binpacking" else (len(task.train), len(task.validation))
     domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
     unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
     written = []
     with Archive(run_dir / ARCHIVE_FILE) as archive:
-        run_id = run_dir.name
-        for rank, record in enumerate(top_programs(archive, run_id, top), start=1):
+        run_id = run_id_of(archive, run_dir)
+        for rank, record in enumerate(top_programs(archive, run_id, top, pooled), start=1):
             lineage = [p.id for p in archive.ancestry(record.id)]
             text = standalone_source(
                 record.source,

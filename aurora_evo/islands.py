@@ -88,7 +88,8 @@ def sel_softmax(
     logits = (weights - weights.max()) / temperature
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()
-    count = min(k, len(members))
+    # A low temperature can underflow every weight but the best to 0; draw only from the rest.
+    count = min(k, int(np.count_nonzero(probabilities)))
     chosen = rng.choice(len(members), size=count, replace=False, p=probabilities)
     return [members[i] for i in chosen]
 

@@ -77,6 +77,22 @@ class ProgressDisplay:
             )
         return table
 
+    def _against_baselines(self, validation: float) -> str:
+        from aurora_evo.sandbox import SandboxError
+
+        evolution = self.evolution
+        try:
+            baselines = evolution.baseline_validation()
+        except SandboxError as exc:  # the run's results stand; only the comparison is missing
+            return f"(first fit and best fit not scored on the held-out cases: {exc})"
+        if evolution.task.kind == "binpacking":
+            cells = [f"{-value:.2f}%" if value is not None else "failed" for value in baselines.values()]
+            head = f"held-out excess bins over L1: evolved {-validation:.2f}%"
+        else:
+            cells = [f"{value:.4f}" if value is not None else "failed" for value in baselines.values()]
+            head = f"held-out mean reward: evolved {validation:.4f}"
+        return ", ".join([head, *(f"{name} {cell}" for name, cell in zip(baselines, cells, strict=True))])
+
     def summary(self, reason: str) -> None:
         evolution = self.evolution
         best = evolution.best
@@ -91,5 +107,7 @@ class ProgressDisplay:
                     else ""
                 )
             )
+            if record.validation_score is not None:
+                lines.append(self._against_baselines(record.validation_score))
             lines.append(f"export it with: aurora-evo export {evolution.run_dir} --top 5 --out programs/")
         sys.stdout.write("\n".join(lines) + "\n")

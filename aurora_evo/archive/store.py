@@ -929,6 +929,17 @@ class Archive:
             )
         }
 
+    def rated_programs(self, run_id: str) -> list[str]:
+        """Ids of the run's rated programs, in the order the programs were archived."""
+        return [
+            row["program_id"]
+            for row in self._db.query(
+                "SELECT r.program_id FROM ratings r JOIN programs p ON p.id = r.program_id "
+                "WHERE p.run_id = ? ORDER BY p.rowid",
+                [run_id],
+            )
+        ]
+
     def rating_history(self, program_id: str) -> list[tuple[int, float]]:
         """A program's ratings over time: (iteration, rating), oldest first."""
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -105,6 +106,8 @@ def bad_scenario(tmp_path, text: str) -> str:
             "bad.json",
         ),
         (lambda t: ["bench", "binpacking", "--dataset", str(t / "none.txt")], "none.txt"),
+        (lambda t: ["bench", "allocation", "--levels", "easy,extreme"], "--levels: expected"),
+        (lambda t: ["bench", "allocation", str(t / "nope.py")], "nope.py: no such program file"),
         (lambda t: ["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
@@ -146,6 +149,28 @@ def test_bench_with_a_program_adds_its_rows(capsys, tmp_path):
     assert code == EXIT_OK
     mine = [line for line in out.splitlines() if line.split()[1:2] == ["mine"]]
     assert len(mine) == 1 and "5.37" in mine[0]
+
+
+def test_bench_allocation_scores_baselines_and_programs_on_the_evolve_split(capsys):
+    worst_fit = str(seed_program_paths()["worst_fit"])
+    code, out, _ = run(capsys, "bench", "allocation", worst_fit, "--levels", "easy", "--json")
+    rows = {r["program"]: r for r in json.loads(out)}
+    assert code == EXIT_OK
+    assert list(rows) == ["first_fit", "best_fit", "worst_fit"]
+    assert [r["baseline"] for r in rows.values()] == [True, True, False]
+    # Four easy cloud seeds: every third in name order (easy-cloud-03) is held out.
+    for row in rows.values():
+        assert 0.0 < row["held_out"] < 1.0 and 0.0 < row["train"] < 1.0 and row["cases"] == [3, 1, 14]
+    code, out, _ = run(capsys, "bench", "allocation", "--levels", "easy")
+    assert code == EXIT_OK and "train (3)" in out and "held out (1)" in out and "unseen levels (14)" in out
+
+
+def test_bench_allocation_reports_a_failing_program_with_exit_1(capsys, tmp_path):
+    program = tmp_path / "nan.py"
+    program.write_text("def priority(task, nodes):\n    return nodes[:, 0] * float('nan')\n")
+    code, out, _ = run(capsys, "bench", "allocation", str(program), "--levels", "easy")
+    assert code == EXIT_PROGRAM_FAILED
+    assert "invalid_output" in out.splitlines()[3]
 
 
 def test_the_installed_command_runs_without_a_traceback(tmp_path):
@@ -225,6 +250,19 @@ def test_evolve_then_export(capsys, tmp_path):
     code, out, _ = run(capsys, "export", str(run_dir), "--top", "2", "--out", str(tmp_path / "programs"))
     assert code == EXIT_OK and len(out.splitlines()) == 2
     assert all(line.endswith(".py") for line in out.splitlines())
+    assert "validation (minus % excess over L1) -" in open(out.splitlines()[0]).read()
+
+    # --validate scores more programs on the held-out cases before ranking them.
+    def validated() -> int:
+        with sqlite3.connect(run_dir / "archive.sqlite") as db:
+            return db.execute("select count(*) from programs where validation_score is not null").fetchone()[
+                0
+            ]
+
+    before = validated()
+    code, out, err = run(capsys, "export", str(run_dir), "--validate", "4", "--out", str(tmp_path / "more"))
+    assert code == EXIT_OK and "scored 4 more program(s) on the held-out cases" in err
+    assert validated() == before + 4
 
 
 @pytest.mark.parametrize(
@@ -246,12 +284,24 @@ def test_evolve_then_export(capsys, tmp_path):
             "mutators.kinds must be among",
         ),
         (lambda t: ["export", str(t)], "not a run folder"),
+        (lambda t: ["export", str(t), "--top", "0"], "--top must be at least 1"),
+        (lambda t: ["export", str(t), "--validate", "-2"], "--validate must be >= 0"),
+        (lambda t: ["evolve", "--seed", "-1", "--run-dir", str(t / "r")], "seed must be >= 0"),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, '[islands]\nislands = "8"\n')],
+            "islands.islands: must be an int, got '8'",
+        ),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, '[task]\nlevels = ["easy", "impossible"]\n')],
+            "task.levels must be among",
+        ),
     ],
 )
 def test_evolve_and_export_bad_input_is_one_line(capsys, tmp_path, make_args, expected):
     code, out, err = run(capsys, *make_args(tmp_path))
     assert code == EXIT_BAD_INPUT and out == ""
     assert err.count("\n") == 1 and expected in err, err
+    assert not (tmp_path / "r").exists()  # refused before a run folder was made
 
 
 def _preset(tmp_path, text: str) -> str:

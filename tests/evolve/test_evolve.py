@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -101,6 +102,9 @@ def test_stop_criteria(tmp_path, tiny_config):
         evolution.config = override(evolution.config, **{"stop.target_score": -1.0})
         evolution.best = ("p", -0.5)
         assert evolution.stop_reason() == "reached the target score -1"
+        evolution.config = override(evolution.config, **{"stop.max_cost_usd": 0.5})
+        evolution.cost_usd = 0.75
+        assert evolution.stop_reason() == "spent the $0.5 budget"
     finally:
         evolution.close()
 
@@ -109,3 +113,89 @@ def test_a_run_folder_cannot_be_started_twice(tmp_path, tiny_config):
     run(override(tiny_config, **{"stop.max_iterations": 1}), tmp_path / "once")
     with pytest.raises(Exception, match="already"):
         Evolution(tiny_config, tmp_path / "once")
+
+
+def test_baseline_validation_scores_first_and_best_fit_on_the_held_out_cases(tiny_config, tmp_path):
+    from aurora_evo.domains.binpacking import BEST_FIT_SOURCE, FIRST_FIT_SOURCE
+    from aurora_evo.evaluation import evaluate_binpacking
+
+    evolution = Evolution(tiny_config, tmp_path / "run")
+    try:
+        baselines = evolution.baseline_validation()
+        validation = evolution.task.validation
+    finally:
+        evolution.close()
+    assert list(baselines) == ["first fit", "best fit"]
+    assert baselines["first fit"] == evaluate_binpacking(FIRST_FIT_SOURCE, validation).score
+    assert baselines["best fit"] == evaluate_binpacking(BEST_FIT_SOURCE, validation).score
+
+
+def test_a_run_whose_every_candidate_fails_goes_on(tmp_path, tiny_config):
+    # Nothing finishes within a microsecond: no best program, and the state must still save.
+    config = override(tiny_config, **{"evaluation.timeout_s": 1e-6, "stop.max_iterations": 2})
+    assert run(config, tmp_path / "failing") == "reached 2 iterations"
+    with Archive(tmp_path / "failing" / "archive.sqlite") as archive:
+        programs = archive.programs("failing")
+        assert programs and all(p.outcome != "ok" for p in programs)
+        assert archive.load_state("failing")[0] == 2
+
+
+def test_a_renamed_run_folder_resumes_the_same_run(tmp_path, tiny_config):
+    run(override(tiny_config, **{"stop.max_iterations": 2}), tmp_path / "before")
+    (tmp_path / "before").rename(tmp_path / "after")
+    run(override(tiny_config, **{"stop.max_iterations": 4}), tmp_path / "after", resume=True)
+    with Archive(tmp_path / "after" / "archive.sqlite") as archive:
+        assert [r.id for r in archive.runs()] == ["before"]
+        assert archive.load_state("before")[0] == 4
+
+
+def test_a_run_killed_before_its_archive_existed_resumes(tmp_path, tiny_config):
+    from aurora_evo.config import save_config
+
+    folder = tmp_path / "early"
+    folder.mkdir()
+    save_config(tiny_config, folder / "config.json")  # what a kill right after writing it leaves
+    with pytest.raises(Exception, match="already holds a run"):
+        Evolution(tiny_config, folder)
+    assert run(override(tiny_config, **{"stop.max_iterations": 1}), folder, resume=True)
+    with Archive(folder / "archive.sqlite") as archive:
+        assert archive.load_state("early")[0] == 1
+
+
+def test_a_batch_smaller_than_the_islands_reaches_every_island(tmp_path, tiny_config):
+    config = override(tiny_config, **{"batch": 1, "stop.max_iterations": 6})
+    run(config, tmp_path / "small")
+    with Archive(tmp_path / "small" / "archive.sqlite") as archive:
+        islands = {p.island for p in archive.programs("small") if p.iteration > 0}
+    assert islands == {0, 1, 2}
+
+
+def test_elo_matches_do_not_depend_on_the_run_folder_name(tmp_path, tiny_config):
+    def matches(name):
+        run(tiny_config, tmp_path / name)
+        with sqlite3.connect(tmp_path / name / "archive.sqlite") as db:
+            source = dict(db.execute("select id, source from programs"))
+            rows = db.execute("select iteration, program_a, program_b, case_name, result from matches")
+            return sorted((i, source[a], source[b], c, r) for i, a, b, c, r in rows)
+
+    assert matches("one") == matches("another")
+
+
+def test_programs_pushed_off_every_island_are_marked_evicted(tmp_path, tiny_config):
+    run(override(tiny_config, **{"stop.max_iterations": 12}), tmp_path / "e")
+    with sqlite3.connect(tmp_path / "e" / "archive.sqlite") as db:
+        ever = {
+            pid
+            for (members,) in db.execute("select members_json from islands")
+            for pid, *_ in json.loads(members)
+        }
+        last = db.execute("select max(iteration) from islands").fetchone()[0]
+        now = {
+            pid
+            for (members,) in db.execute("select members_json from islands where iteration = ?", [last])
+            for pid, *_ in json.loads(members)
+        }
+        now |= {pid for (pid,) in db.execute("select program_id from cells")}
+        evicted = {pid for (pid,) in db.execute("select id from programs where evicted")}
+    # (A program can also come and go within one iteration, never seen in a saved island.)
+    assert ever - now and ever - now <= evicted and not evicted & now

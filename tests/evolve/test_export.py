@@ -35,6 +35,9 @@ def test_an_allocation_program_exports_with_the_constants_it_reads(tmp_path):
 
 
 def test_load_scheduler_places_runs_and_pickles(tmp_path):
+    import aurora_evo
+
+    assert aurora_evo.load_scheduler is load_scheduler  # the documented entry point
     scheduler = load_scheduler(seed_program_paths()["best_fit"])
     assert scheduler.contract is Contract.ALLOCATION and "in this process" in type(scheduler).__doc__
     scenario = seed_scenarios("easy")[0]
@@ -76,3 +79,62 @@ def test_export_run_writes_the_best_programs(tmp_path, tiny_config, top):
     scheduler = load_scheduler(written[0])
     instance = builtin_datasets()["OR3"].instances[0]
     assert scheduler.pack(instance.items, instance.capacity).bins_used > 0
+    # Exported files pass the project's own lint and format checks (they are committed in programs/).
+    for check in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, *map(str, written)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_top_programs_rank_held_out_scores_first():
+    from types import SimpleNamespace
+
+    from aurora_evo.export import top_programs
+
+    def record(pid, score, validation, outcome="ok"):
+        return SimpleNamespace(id=pid, score=score, validation_score=validation, outcome=outcome)
+
+    records = [
+        record("fits-training", -2.0, -1.6),  # best on training, worse held out
+        record("generalises", -3.0, -1.0),
+        record("never-validated", -1.5, None),
+        record("crashed", None, None, outcome="crashed"),
+        record("tied-a", -2.5, -1.6),
+    ]
+    archive = SimpleNamespace(programs=lambda run_id: records)
+    ranked = [p.id for p in top_programs(archive, "run", 10)]
+    assert ranked == ["generalises", "fits-training", "tied-a", "never-validated"]
+
+
+def test_place_only_ever_chooses_a_node_the_task_fits_on(tmp_path):
+    path = tmp_path / "refuses.py"
+    path.write_text(
+        "import numpy as np\ndef priority(task, nodes):\n    return np.full(nodes.shape[0], -np.inf)\n"
+    )
+    nodes = np.zeros((3, 17))
+    nodes[:, 16] = [0, 0, 1]
+    assert load_scheduler(path).place(np.zeros(12), nodes) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("def priority(task, nodes:\n", "cannot load a program"),
+        ("def schedule(task, nodes):\n    return nodes[:, 0]\n", "no function priority"),
+        ("def priority():\n    return 0\n", "no function priority"),
+    ],
+)
+def test_load_scheduler_refuses_a_file_without_a_priority_function_in_one_line(tmp_path, text, expected):
+    from aurora_evo.errors import InputError
+
+    path = tmp_path / "bad.py"
+    path.write_text(text)
+    with pytest.raises(InputError, match=expected) as caught:
+        load_scheduler(path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(InputError, match="cannot load"):
+        load_scheduler(tmp_path / "missing.py")

@@ -68,3 +68,9 @@ def test_reset_restarts_the_weakest_half_from_survivors():
     assert sorted(i for i, _ in resets) == [0, 1]
     assert all(founder in ("2-0", "3-0") for _, founder in resets)
     assert all(len(islands[i].members) == 1 for i in (0, 1))
+
+
+def test_a_temperature_so_low_that_weights_underflow_still_draws():
+    isl = island(0, [0.0, 0.3, 0.6, 1.0])
+    picked = sel_softmax(isl, np.random.default_rng(0), 2, 1e-4)
+    assert [m.score for m in picked] == [1.0]  # the only member with a non-zero chance

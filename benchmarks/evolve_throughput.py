@@ -1,0 +1,101 @@
+"""Candidates evaluated per second by ``aurora-evo evolve``, against bare sandbox evaluations.
+
+    python benchmarks/evolve_throughput.py [--seconds 60] [--presets binpacking-weibull,cloud] [--json]
+
+For each preset (``islands/NAME.toml``) and for 1 and 2 workers, a fresh run evolves for ``--seconds``
+seconds (after its iteration 0, which evaluates the seeds) and the candidates it evaluated are counted.
+The baseline, measured in the same run, is the rate at which one sandbox evaluates the preset's best-fit
+seed on the same training cases back to back: the ceiling for one worker, since every candidate is
+evaluated in the sandbox. ``evolve / bare`` below 1 is the controller's share (mutation, duplicate
+checks, archive commits); ``2 workers / 1`` is the parallel speed-up (at most 2 on a 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from aurora_evo.config import load_preset, override, preset_path
+from aurora_evo.evolve import Evolution
+from aurora_evo.executor import SandboxExecutor
+from aurora_evo.mutators.edits import seed_sources
+from aurora_evo.sandbox import SandboxConfig
+from aurora_evo.tasks import build_task
+
+
+def evolve_rate(preset: str, workers: int, seconds: float) -> float:
+    """Candidates evaluated per second by a fresh run of ``preset`` after its iteration 0."""
+    config = override(load_preset(preset_path(preset)), **{"evaluation.workers": workers})
+    with tempfile.TemporaryDirectory() as tmp:
+        evolution = Evolution(config, Path(tmp) / "run")
+        try:
+            evolution.initialise()
+            evaluated, began = 0, time.perf_counter()
+            while time.perf_counter() - began < seconds:
+                evaluated += evolution.step().evaluated
+            return evaluated / (time.perf_counter() - began)
+        finally:
+            evolution.close()
+
+
+def bare_rate(preset: str, seconds: float) -> float:
+    """Sandbox evaluations per second of the best-fit seed on the preset's training cases."""
+    config = load_preset(preset_path(preset))
+    task = build_task(config.task, config.seed)
+    best_fit = next(source for name, source in seed_sources(task.contract).items() if "best" in name.lower())
+    evaluation = config.evaluation
+    sandbox = SandboxConfig(
+        timeout_s=evaluation.timeout_s, memory_mb=evaluation.memory_mb, full_warm_up=evaluation.full_warm_up
+    )
+    executor = SandboxExecutor(sandbox, workers=1)
+    try:
+        executor.evaluate(task.kind, [best_fit], task.train)  # start-up and compilation, untimed
+        count, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            executor.evaluate(task.kind, [best_fit], task.train)
+            count += 1
+        return count / (time.perf_counter() - began)
+    finally:
+        executor.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="measuring time per configuration")
+    parser.add_argument("--presets", default="binpacking-weibull,binpacking-or,cloud")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for preset in args.presets.split(","):
+        bare = bare_rate(preset, args.seconds / 2)
+        one = evolve_rate(preset, 1, args.seconds)
+        two = evolve_rate(preset, 2, args.seconds)
+        rows.append(
+            {
+                "preset": preset,
+                "bare_sandbox_per_s": bare,
+                "evolve_1_worker_per_s": one,
+                "evolve_2_workers_per_s": two,
+                "evolve_over_bare": one / bare,
+                "two_over_one": two / one,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    header = ("preset", "bare/s", "1 worker/s", "2 workers/s", "evolve/bare", "2w/1w")
+    print("{:<20} {:>8} {:>11} {:>12} {:>12} {:>6}".format(*header))
+    for r in rows:
+        print(
+            f"{r['preset']:<20} {r['bare_sandbox_per_s']:>8.1f} {r['evolve_1_worker_per_s']:>11.1f} "
+            f"{r['evolve_2_workers_per_s']:>12.1f} {r['evolve_over_bare']:>12.2f} {r['two_over_one']:>6.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
