@@ -19,8 +19,11 @@ comments, layout) is kept verbatim. :class:`EditMutator` keeps only results that
 from __future__ import annotations
 
 import ast
+import bisect
+import io
 import math
 import re
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
@@ -89,12 +92,48 @@ class _Text:
     def get(self, start: int, end: int) -> str:
         return self.data[start:end].decode("utf-8")
 
-    def splice(self, edits: list[tuple[int, int, str]]) -> str:
-        """The text with each ``(start, end, replacement)`` applied (non-overlapping byte ranges)."""
+    def line_of(self, offset: int) -> int:
+        """The (1-based) line holding byte ``offset``."""
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def splice(self, edits: list[tuple[int, int, str]], *, drop_comments: bool = False) -> str:
+        """The text with each ``(start, end, replacement)`` applied (non-overlapping byte ranges).
+
+        ``drop_comments``: also remove the comments on the lines an edit touches, which described the
+        code it changed (e.g. a GP preamble line's ``# room left after placement / capacity`` after
+        its ``/`` became ``*``).
+        """
+        if drop_comments:
+            touched = {
+                n for start, end, _ in edits for n in range(self.line_of(start), self.line_of(end) + 1)
+            }
+            edits = edits + [
+                span
+                for span in self._comments()
+                if self.line_of(span[0]) in touched
+                and not any(start < span[1] and span[0] < end for start, end, _ in edits)  # replaced anyway
+            ]
         data = self.data
         for start, end, text in sorted(edits, key=lambda e: e[0], reverse=True):
             data = data[:start] + text.encode("utf-8") + data[end:]
         return data.decode("utf-8")
+
+    def _comments(self) -> list[tuple[int, int, str]]:
+        """Byte spans of the comments, each with the blanks before it, as removal edits."""
+        source = self.data.decode("utf-8")
+        lines = source.splitlines(keepends=True)
+        spans = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(source).readline):
+                if token.type == tokenize.COMMENT:
+                    (row, col), (_, end_col) = token.start, token.end
+                    line = lines[row - 1]
+                    first = len(line[:col].rstrip())
+                    base = self.starts[row - 1]
+                    spans.append((base + len(line[:first].encode()), base + len(line[:end_col].encode()), ""))
+        except (tokenize.TokenError, SyntaxError):
+            return []
+        return spans
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
@@ -258,7 +297,8 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     if not sites:
         return None
     start, end, old, new, line = _choice(rng, sites)
-    return Edit(text.splice([(start, end, new)]), f"swapped '{old}' for '{new}' at line {line}")
+    edited = text.splice([(start, end, new)], drop_comments=True)
+    return Edit(edited, f"swapped '{old}' for '{new}' at line {line}")
 
 
 # --- shapes: a small static inference, so that a transplanted expression has the shape it replaces ---
@@ -649,7 +689,7 @@ def _transplant(source, donor, tree_a, target, pick, scope, kind) -> Edit:
     edits += _definitions(tree_a, text, _free_names(pick), scope)
     old = text.get(text.start(target), text.end(target))
     description = f"'{_excerpt(old)}' at line {target.lineno} replaced by '{_excerpt(snippet)}' of the donor"
-    return Edit(text.splice(edits), description)
+    return Edit(text.splice(edits, drop_comments=True), description)
 
 
 # --- the mutator --------------------------------------------------------------------------------
