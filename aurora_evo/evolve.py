@@ -17,7 +17,6 @@ worker gives the same archive.
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import platform
 import time
@@ -29,16 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo.archive import (
-    DESCRIPTORS,
     INITIAL_RATING,
     AddStatus,
     Archive,
     ProgramRecord,
     behaviour_signature,
     cell_of,
+    code_complexity,
     code_novelty,
     consider,
     default_descriptors,
+    descriptor_values,
     elo,
     match_results,
     normalise_source,
@@ -85,9 +85,9 @@ def case_scores(result: EvalResult) -> dict[str, float]:
 
 
 def complexity(source: str) -> int:
-    """Size of a program: the number of nodes of its syntax tree."""
+    """Size of a program: the number of nodes of its syntax tree (0 when it does not parse)."""
     try:
-        return sum(1 for _ in ast.walk(ast.parse(source)))
+        return int(code_complexity(source))
     except SyntaxError:
         return 0
 
@@ -280,23 +280,29 @@ class Evolution:
 
     def _tell_one(self, island_index: int, proposal: Proposal, result: EvalResult) -> Member | None:
         """Store one candidate; when it ran, place it on its island, in its cell, and rate it."""
-        pid = self._store(proposal, result, island_index)
+        scores = case_scores(result) if result.outcome.ok else {}
+        # The descriptors (one parses the source) are computed once, for the record and the cell.
+        names = [d.name for d in self.descriptors]
+        values = descriptor_values(names, proposal.source, scores) if scores else None
+        pid = self._store(proposal, result, island_index, scores, values)
         if pid is None or not result.outcome.ok:
             return None
-        scores = case_scores(result)
         member = Member(pid, float(result.score), behaviour_signature(scores))
         self._place(member, island_index)
-        self._file_in_cell(pid, proposal.source, scores, member.score)
+        self._file_in_cell(pid, values, member.score)
         self._play(pid, scores)
         return member
 
-    def _store(self, proposal: Proposal, result: EvalResult, island: int) -> str | None:
+    def _store(
+        self,
+        proposal: Proposal,
+        result: EvalResult,
+        island: int,
+        scores: dict[str, float],
+        values: tuple[float, ...] | None,
+    ) -> str | None:
         if self.archive.find_by_hash(self.run_id, source_hash(proposal.source)) is not None:
             return None
-        scores = case_scores(result) if result.outcome.ok else {}
-        values = (
-            [DESCRIPTORS[d.name].value(proposal.source, scores) for d in self.descriptors] if scores else None
-        )
         record = ProgramRecord.new(
             self.run_id,
             proposal.source,
@@ -332,8 +338,7 @@ class Evolution:
         if gone:
             self.archive.set_evicted(gone, True)
 
-    def _file_in_cell(self, pid: str, source: str, scores: dict[str, float], score: float) -> None:
-        values = [DESCRIPTORS[d.name].value(source, scores) for d in self.descriptors]
+    def _file_in_cell(self, pid: str, values: tuple[float, ...], score: float) -> None:
         cell = cell_of(values, self.descriptors)
         current = self.archive.cells(self.run_id).get(cell)
         if consider(current, score) is not AddStatus.NOT_ADDED:
@@ -526,11 +531,11 @@ class Evolution:
         the best program's validation score against."""
         if not self.task.validation:
             return {}
-        sources = {
-            name.replace("_", " ").lower(): source
+        readable = (
+            (name.replace("_", " ").lower(), source)
             for name, source in seed_sources(self.task.contract).items()
-            if name.replace("_", " ").lower() in ("first fit", "best fit")
-        }
+        )
+        sources = {name: source for name, source in readable if name in ("first fit", "best fit")}
         results = self.evaluate(list(sources.values()), self.task.validation)
         return {name: result.score for name, result in zip(sources, results, strict=True)}
 

@@ -197,8 +197,10 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     config = read_config(run_dir / CONFIG_FILE)
     contract = Contract.BINPACKING if config.task.domain == "binpacking" else Contract.ALLOCATION
-    task = build_task(config.task, config.seed)
-    pooled = None if task.kind == "binpacking" else (len(task.train), len(task.validation))
+    pooled = None
+    if contract is Contract.ALLOCATION:  # (bin packing would generate its instances only to count them)
+        task = build_task(config.task, config.seed)
+        pooled = (len(task.train), len(task.validation))
     domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
     unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
     written = []

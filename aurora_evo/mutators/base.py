@@ -8,8 +8,8 @@ through the sandbox. Mutators are deterministic given the ``rng`` they are hande
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -69,3 +69,14 @@ class Mutator(Protocol):
     def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
         """Fresh candidates with no parents, to start an island."""
         ...
+
+
+def with_settings(owner: str, default: Any, config: Any | None, overrides: dict[str, Any]) -> Any:
+    """``config`` (or ``default``, a frozen dataclass of settings) with single fields overridden;
+    an unknown field name raises ``TypeError`` naming ``owner`` and the settings class."""
+    unknown = set(overrides) - {f.name for f in fields(default)}
+    if unknown:
+        raise TypeError(
+            f"unknown {owner} settings {sorted(unknown)}; see {type(default).__name__} for the fields"
+        )
+    return replace(config or default, **overrides)

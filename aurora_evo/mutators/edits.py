@@ -25,13 +25,13 @@ import math
 import re
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from aurora_evo import features
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES, VECTOR_BASELINE_SOURCES
-from aurora_evo.mutators.base import Parent, Proposal
+from aurora_evo.mutators.base import Parent, Proposal, with_settings
 from aurora_evo.policy import Contract, ProgramError, parse_program
 from aurora_evo.sandbox.screen import screen_program
 from aurora_evo.seeds import seed_program_paths
@@ -721,9 +721,6 @@ class EditConfig:
             raise ValueError("max_tries must be at least 1")
 
 
-_EDIT_FIELDS = frozenset(f.name for f in fields(EditConfig))
-
-
 def _valid(source: str) -> bool:
     """Whether an edited program still passes the static screen and parses as a program."""
     return screen_program(source).ok and _parse(source) is not None
@@ -748,11 +745,8 @@ class EditMutator:
     name = "edit"
 
     def __init__(self, contract: Contract, config: EditConfig | None = None, **overrides):
-        unknown = set(overrides) - _EDIT_FIELDS
-        if unknown:
-            raise TypeError(f"unknown EditMutator settings {sorted(unknown)}; see EditConfig for the fields")
         self.contract = contract
-        self.config = replace(config or EditConfig(), **overrides)
+        self.config = with_settings("EditMutator", EditConfig(), config, overrides)
 
     def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
         """The shipped seed programs, in name order (at most ``n``; ``rng`` is unused)."""

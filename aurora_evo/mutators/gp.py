@@ -19,12 +19,12 @@ it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 import numpy as np
 from deap import gp
 
-from aurora_evo.mutators.base import Parent, Proposal
+from aurora_evo.mutators.base import Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Scalar,
     constant_terminal,
@@ -321,8 +321,6 @@ class GPConfig:
         return len(tree) <= self.max_nodes and tree.height <= self.max_depth
 
 
-_CONFIG_FIELDS = frozenset(f.name for f in fields(GPConfig))
-
 _LABELS = {
     "mutate_subtree": "subtree mutation",
     "mutate_point": "point mutation",
@@ -343,11 +341,8 @@ class GPMutator:
     name = "gp"
 
     def __init__(self, contract: Contract, config: GPConfig | None = None, **overrides):
-        unknown = set(overrides) - _CONFIG_FIELDS
-        if unknown:
-            raise TypeError(f"unknown GPMutator settings {sorted(unknown)}; see GPConfig for the fields")
         self.contract = contract
-        self.config = replace(config or GPConfig(), **overrides)
+        self.config = with_settings("GPMutator", GPConfig(), config, overrides)
         self.pset = primitive_set(contract)
 
     def render(self, tree: gp.PrimitiveTree) -> str:
