@@ -255,15 +255,72 @@ def _evolve_config(args: argparse.Namespace):
         "stop.max_seconds": args.max_seconds,
         "seed": args.seed,
         "evaluation.workers": args.workers,
-        "mutators.kinds": tuple(args.mutators.split(",")) if args.mutators else None,
+        "mutators.kinds": _names(args.mutators),
+        "mutators.weights": _numbers(args.mutator_weights, "--mutator-weights"),
+        "stop.max_cost_usd": args.max_cost,
+        "stop.max_calls": args.max_calls,
+        **_llm_changes(args),
     }
     changes = {k: v for k, v in changes.items() if v is not None}
-    if args.resume and set(changes) - {"stop.max_iterations", "stop.max_seconds", "evaluation.workers"}:
-        raise InputError("--resume continues a run with its own settings; only --iterations, --max-seconds "
-                         "and --workers may change")  # fmt: skip
-    if "mutators.kinds" in changes:  # equal weights for the kinds given on the command line
-        changes["mutators.weights"] = tuple(1.0 for _ in changes["mutators.kinds"])
+    resumable = {
+        "stop.max_iterations",
+        "stop.max_seconds",
+        "evaluation.workers",
+        "stop.max_cost_usd",
+        "stop.max_calls",
+        "llm.requests_per_minute",
+        "llm.requests_per_day",
+    }
+    if args.resume and set(changes) - resumable:
+        raise InputError("--resume continues a run with its own settings; only --iterations, --max-seconds, "
+                         "--workers, --max-cost, --max-calls, --rpm and --rpd may change")  # fmt: skip
+    if "mutators.kinds" in changes and "mutators.weights" not in changes:
+        changes["mutators.weights"] = tuple(1.0 for _ in changes["mutators.kinds"])  # equal weights
+    if "mutators.weights" in changes and "mutators.kinds" not in changes:
+        raise InputError("--mutator-weights goes with --mutators (one weight per mutator)")
     return override(config, **changes) if changes else config
+
+
+def _names(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _numbers(text: str | None, flag: str) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(value) for value in text.split(","))
+    except ValueError:
+        raise InputError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
+
+
+#: The model a backend uses when none is named.
+DEFAULT_MODELS = {"gemini": ("gemini-2.5-flash",)}
+
+
+def _llm_changes(args: argparse.Namespace) -> dict:
+    """Settings of the LLM mutator from the flags; ``--mutator NAME`` alone makes it the only mutator."""
+    changes: dict = {
+        "llm.backend": args.mutator,
+        "llm.models": tuple(args.model) if args.model else None,
+        "llm.model_weights": _numbers(args.model_weights, "--model-weights"),
+        "llm.base_url": args.base_url,
+        "llm.modes": _names(args.prompt_modes),
+        "llm.requests_per_minute": args.rpm,
+        "llm.requests_per_day": args.rpd,
+    }
+    if args.mutator is not None:
+        if not args.mutators:
+            changes["mutators.kinds"], changes["mutators.weights"] = ("llm",), (1.0,)
+        if not args.model:
+            changes["llm.models"] = DEFAULT_MODELS.get(args.mutator)
+    elif any(changes[k] is not None for k in ("llm.models", "llm.base_url", "llm.model_weights")):
+        raise InputError(
+            "--model, --model-weights and --base-url go with --mutator gemini or --mutator openai"
+        )
+    if changes["llm.modes"] is not None:
+        changes["llm.mode_weights"] = tuple(1.0 for _ in changes["llm.modes"])
+    return changes
 
 
 def _cmd_evolve(args: argparse.Namespace) -> int:
@@ -372,7 +429,26 @@ def build_parser() -> argparse.ArgumentParser:
     evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
     evolve.add_argument("--seed", type=int, help="random seed (same seed and one worker: same archive)")
     evolve.add_argument("--workers", type=int, metavar="N", help="evaluations at once")
-    evolve.add_argument("--mutators", metavar="LIST", help="comma-separated: gp, edit")
+    evolve.add_argument(
+        "--mutators", metavar="LIST", help="comma-separated mix of gp, edit, llm (default: gp,edit; offline)"
+    )
+    evolve.add_argument("--mutator-weights", metavar="LIST", help="how often each of --mutators is used")
+    llm = evolve.add_argument_group(
+        "language models",
+        "--mutator gemini uses Gemini through google-genai (key in GEMINI_API_KEY or GOOGLE_API_KEY; "
+        "GEMINI_API_KEYS=k1,k2 rotates several); --mutator openai uses any OpenAI-compatible server "
+        "(OpenAI with OPENAI_API_KEY, or vLLM, llama.cpp's server, Ollama with --base-url). Alone it is "
+        "the only mutator; mix it with --mutators llm,gp,edit.",
+    )
+    llm.add_argument("--mutator", choices=["gemini", "openai"], help="the LLM backend")
+    llm.add_argument("--model", action="append", metavar="NAME", help="model name; repeat to mix several")
+    llm.add_argument("--model-weights", metavar="LIST", help="sampling weight of each --model")
+    llm.add_argument("--base-url", metavar="URL", help="server URL, e.g. http://127.0.0.1:8000/v1")
+    llm.add_argument("--prompt-modes", metavar="LIST", help="comma-separated: best_shot, diff, rewrite")
+    llm.add_argument("--rpm", type=int, metavar="N", help="requests per minute allowed per API key")
+    llm.add_argument("--rpd", type=int, metavar="N", help="requests per day allowed per API key")
+    llm.add_argument("--max-cost", type=float, metavar="USD", help="stop before spending more on LLM calls")
+    llm.add_argument("--max-calls", type=int, metavar="N", help="stop after N LLM calls")
     where = evolve.add_mutually_exclusive_group()
     where.add_argument("--run-dir", metavar="DIR", help="run folder (default: runs/DOMAIN-TIME)")
     where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")

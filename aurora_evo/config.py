@@ -18,7 +18,9 @@ from aurora_evo.errors import InputError
 
 DOMAINS = ("binpacking", "cloud", "edge", "network")
 DATASETS = ("weibull", "or")
-MUTATORS = ("gp", "edit")
+MUTATORS = ("gp", "edit", "llm")
+LLM_BACKENDS = ("openai", "gemini")
+PROMPT_MODES = ("best_shot", "diff", "rewrite")
 
 
 class ConfigError(InputError):
@@ -54,7 +56,8 @@ class IslandConfig:
 
 @dataclass(frozen=True)
 class MutatorConfig:
-    """Which mutators propose candidates, and how often each is picked."""
+    """Which mutators propose candidates, and how often each is picked: ``gp`` (genetic programming),
+    ``edit`` (source edits) and ``llm`` (a language model, see :class:`LLMConfig`)."""
 
     kinds: tuple[str, ...] = ("gp", "edit")
     weights: tuple[float, ...] = (0.75, 0.25)
@@ -67,7 +70,9 @@ class StopConfig:
     Attributes:
         max_iterations: iterations of the controller (each evaluates one batch).
         max_seconds: wall-clock budget of this invocation (a resumed run gets it afresh).
-        max_cost_usd: spending budget of the LLM mutators.
+        max_cost_usd: spending budget of the LLM mutators, in US dollars over the whole run (a call
+            is not started unless its largest possible cost fits).
+        max_calls: LLM calls (attempts included) over the whole run.
         patience: iterations without any improvement of the best training score.
         window, min_improvement: stop when the best score improved by less than ``min_improvement``
             (relative to its magnitude) over the last ``window`` iterations.
@@ -77,10 +82,57 @@ class StopConfig:
     max_iterations: int | None = 100
     max_seconds: float | None = None
     max_cost_usd: float | None = None
+    max_calls: int | None = None
     patience: int | None = 50
     window: int | None = 100
     min_improvement: float = 0.01
     target_score: float | None = None
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """The language-model mutator (used when ``mutators.kinds`` includes ``llm``).
+
+    Attributes:
+        backend: ``gemini`` (Google's google-genai SDK) or ``openai`` (any OpenAI-compatible server:
+            OpenAI, vLLM, llama.cpp's server, Ollama).
+        models: model names; each call samples one by ``model_weights``.
+        model_weights: one per model (empty: equal weights).
+        base_url: the server's URL, e.g. ``http://127.0.0.1:8000/v1`` (empty: the provider's own).
+        modes: prompt modes sampled per call: ``best_shot`` (FunSearch: k parents sorted by score),
+            ``diff`` (AlphaEvolve SEARCH/REPLACE blocks), ``rewrite`` (a whole new program).
+        mode_weights: one per mode.
+        temperature, max_output_tokens: sampling settings sent with each call.
+        timeout_s: a call slower than this fails (and is retried).
+        attempts: tries per call (429, 5xx, timeouts and unreadable answers are retried with exponential
+            backoff and jitter, honouring the server's Retry-After).
+        backoff_s, max_backoff_s: the first backoff, doubling to at most this.
+        concurrency: calls in flight at once.
+        requests_per_minute, requests_per_day: limits per API key (0: none); several keys rotate.
+        instructions: size of the population of prompt instructions (meta-prompt evolution).
+        meta_interval: children judged between two steps of the instructions' evolution.
+        prices: ``"model=input/output"`` in US dollars per million tokens, added to (and overriding)
+            the built-in table; a model with no price costs nothing (a local server).
+    """
+
+    backend: str = "openai"
+    models: tuple[str, ...] = ()
+    model_weights: tuple[float, ...] = ()
+    base_url: str = ""
+    modes: tuple[str, ...] = PROMPT_MODES
+    mode_weights: tuple[float, ...] = (0.4, 0.4, 0.2)
+    temperature: float = 0.8
+    max_output_tokens: int = 4096
+    timeout_s: float = 120.0
+    attempts: int = 4
+    backoff_s: float = 1.0
+    max_backoff_s: float = 30.0
+    concurrency: int = 4
+    requests_per_minute: int = 0
+    requests_per_day: int = 0
+    instructions: int = 6
+    meta_interval: int = 24
+    prices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +206,7 @@ class RunConfig:
     batch: int | None = None
     islands: IslandConfig = field(default_factory=IslandConfig)
     mutators: MutatorConfig = field(default_factory=MutatorConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
     stop: StopConfig = field(default_factory=StopConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
@@ -187,6 +240,7 @@ class RunConfig:
             (stop.max_iterations is None or stop.max_iterations >= 1, "stop.max_iterations must be >= 1"),
             (stop.max_seconds is None or stop.max_seconds > 0, "stop.max_seconds must be positive"),
             (stop.max_cost_usd is None or stop.max_cost_usd >= 0, "stop.max_cost_usd must be >= 0"),
+            (stop.max_calls is None or stop.max_calls >= 0, "stop.max_calls must be >= 0"),
             (stop.patience is None or stop.patience >= 1, "stop.patience must be at least 1"),
             (stop.window is None or stop.window >= 1, "stop.window must be at least 1"),
             (stop.min_improvement >= 0, "stop.min_improvement must be >= 0"),
@@ -196,11 +250,13 @@ class RunConfig:
              f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
             (all(b >= 1 for b in self.archive.bins), "archive.bins must be at least 1 each"),
             (self.archive.elo_opponents >= 0, "archive.elo_opponents must be >= 0"),
-            (set(self.mutators.kinds) <= set(MUTATORS), f"mutators.kinds must be among {MUTATORS}"),
+            (set(self.mutators.kinds) <= set(MUTATORS),
+             f"mutators.kinds must be among {', '.join(MUTATORS)}"),
             (len(self.mutators.kinds) == len(self.mutators.weights), "mutators.weights: one per kind"),
             (all(w >= 0 for w in self.mutators.weights) and sum(self.mutators.weights) > 0,
              "mutators.weights must be >= 0 with a positive sum"),
             (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
+            *self._llm_checks(),
             (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
             (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
             (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
@@ -209,6 +265,36 @@ class RunConfig:
             if not ok:
                 raise ConfigError(message)
         return self
+
+    def _llm_checks(self) -> list[tuple[bool, str]]:
+        llm = self.llm
+        used = "llm" in self.mutators.kinds
+        return [
+            (llm.backend in LLM_BACKENDS, f"llm.backend must be one of {', '.join(LLM_BACKENDS)}"),
+            (not used or len(llm.models) > 0, "llm.models: name at least one model (--model NAME)"),
+            (not llm.model_weights or len(llm.model_weights) == len(llm.models),
+             "llm.model_weights: one per model"),
+            (all(w >= 0 for w in llm.model_weights) and (not llm.model_weights or sum(llm.model_weights) > 0),
+             "llm.model_weights must be >= 0 with a positive sum"),
+            (len(llm.modes) > 0 and set(llm.modes) <= set(PROMPT_MODES),
+             f"llm.modes must be among {', '.join(PROMPT_MODES)}"),
+            (len(llm.mode_weights) == len(llm.modes), "llm.mode_weights: one per mode"),
+            (all(w >= 0 for w in llm.mode_weights) and sum(llm.mode_weights) > 0,
+             "llm.mode_weights must be >= 0 with a positive sum"),
+            (llm.temperature >= 0, "llm.temperature must be >= 0"),
+            (llm.max_output_tokens >= 1, "llm.max_output_tokens must be at least 1"),
+            (llm.timeout_s > 0, "llm.timeout_s must be positive"),
+            (llm.attempts >= 1, "llm.attempts must be at least 1"),
+            (llm.backoff_s >= 0 and llm.max_backoff_s >= 0,
+             "llm.backoff_s and llm.max_backoff_s must be >= 0"),
+            (llm.concurrency >= 1, "llm.concurrency must be at least 1"),
+            (llm.requests_per_minute >= 0 and llm.requests_per_day >= 0,
+             "llm.requests_per_minute and llm.requests_per_day must be >= 0 (0: no limit)"),
+            (llm.instructions >= 1, "llm.instructions must be at least 1"),
+            (llm.meta_interval >= 1, "llm.meta_interval must be at least 1"),
+            (llm.base_url == "" or llm.base_url.startswith(("http://", "https://")),
+             f"llm.base_url must start with http:// or https://, got {llm.base_url!r}"),
+        ]  # fmt: skip
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -225,6 +311,7 @@ def _build(cls, data: dict, where: str):
         kind = fields[name].type
         nested = {
             "IslandConfig": IslandConfig, "MutatorConfig": MutatorConfig, "StopConfig": StopConfig,
+            "LLMConfig": LLMConfig,
             "ArchiveConfig": ArchiveConfig, "TaskConfig": TaskConfig, "EvalConfig": EvalConfig,
         }.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))  # fmt: skip
         if nested is not None:

@@ -22,6 +22,7 @@ import platform
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,8 @@ from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
 from aurora_evo.mutators.edits import seed_sources
+from aurora_evo.mutators.llm.budget import CallBudget
+from aurora_evo.mutators.llm.keys import DAY_S
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.tasks import Task, build_task
 
@@ -110,9 +113,29 @@ def run_id_of(archive: Archive, run_dir: Path) -> str:
     return runs[0].id if len(runs) == 1 else Path(run_dir).resolve().name
 
 
-def make_mutators(config: RunConfig, task: Task) -> dict[str, Mutator]:
-    makers = {"gp": GPMutator, "edit": EditMutator}
-    return {kind: makers[kind](task.contract) for kind in config.mutators.kinds}
+def make_mutators(
+    config: RunConfig, task: Task, budget: CallBudget, key_history: Sequence[tuple[int, float]] = ()
+) -> dict[str, Mutator]:
+    """The run's mutators by kind; the LLM one spends from ``budget``."""
+    mutators: dict[str, Mutator] = {}
+    for kind in config.mutators.kinds:
+        if kind == "llm":
+            from aurora_evo.mutators.llm.factory import build_llm_mutator
+
+            mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, key_history=key_history)
+        else:
+            mutators[kind] = {"gp": GPMutator, "edit": EditMutator}[kind](task.contract)
+    return mutators
+
+
+@dataclass
+class _Deferred:
+    """A proposal to ask a concurrent mutator (an LLM) for, once the slots are all chosen."""
+
+    island: int
+    kind: str
+    parents: list[Parent]
+    rng: np.random.Generator
 
 
 class Evolution:
@@ -130,8 +153,11 @@ class Evolution:
     ):
         self.config = config
         self.run_dir = Path(run_dir)
+        if "llm" in config.mutators.kinds:
+            from aurora_evo.mutators.llm.factory import api_keys
+
+            api_keys(config.llm)  # a missing key is a one-line error before anything is written
         self.task = build_task(config.task, config.seed)
-        self.mutators = make_mutators(config, self.task)
         self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
         evaluation = config.evaluation
         sandbox_config = SandboxConfig(
@@ -148,13 +174,17 @@ class Evolution:
             save_config(config, self.run_dir / CONFIG_FILE)
         self.archive = Archive(self.run_dir / ARCHIVE_FILE)
         self.run_id = run_id_of(self.archive, self.run_dir) if resume else self.run_dir.resolve().name
+        calls, spent = self.archive.llm_spending(self.run_id)
+        self.budget = CallBudget(config.stop.max_calls, config.stop.max_cost_usd, calls=calls, cost_usd=spent)
+        # A day of the keys' history, so a resumed run stays within their per-day limits.
+        history = self.archive.key_history(self.run_id, time.time() - DAY_S)
+        self.mutators = make_mutators(config, self.task, self.budget, history)
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self.best_history: list[float | None] = []
         self.best: tuple[str, float] | None = None
-        self.cost_usd = 0.0
         self._sources: dict[str, str] = {}
         self._known: set[str] = set()
         self._started = time.monotonic()
@@ -177,7 +207,9 @@ class Evolution:
         self.rng.bit_generator.state = state["rng"]
         self.best_history = list(state["best_history"])
         self.best = tuple(state["best"]) if state["best"] else None
-        self.cost_usd = float(state.get("cost_usd", 0.0))
+        for kind, saved in state.get("mutators", {}).items():
+            if kind in self.mutators and hasattr(self.mutators[kind], "restore"):
+                self.mutators[kind].restore(saved)
         for index, island in self.archive.latest_islands(self.run_id).items():
             self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
         for record in self.archive.programs(self.run_id):
@@ -198,7 +230,7 @@ class Evolution:
             "rng": self.rng.bit_generator.state,
             "best_history": self.best_history,
             "best": list(self.best) if self.best else None,
-            "cost_usd": self.cost_usd,
+            "mutators": {k: m.state() for k, m in self.mutators.items() if hasattr(m, "state")},
         }
         self.archive.save_state(self.run_id, self.iteration, state)
 
@@ -217,11 +249,23 @@ class Evolution:
         return not others or code_novelty(source, others) >= self.config.archive.duplicate_novelty
 
     def ask(self) -> tuple[list[tuple[int, Proposal]], int]:
-        """Candidates for this iteration, each with its island; and how many near-duplicates were refused."""
+        """Candidates for this iteration, each with its island; and how many near-duplicates were refused.
+
+        Offline mutators propose one slot after another (a near-duplicate is retried). A concurrent
+        mutator (an LLM) is only handed its parents and a generator of its own in the slot's turn; its
+        calls then run together, and a duplicate it returns is not retried (each call costs).
+        """
+        for mutator in self.mutators.values():
+            if hasattr(mutator, "prepare"):
+                mutator.prepare(self.rng, self.iteration)
         proposals: list[tuple[int, Proposal]] = []
+        deferred: list[_Deferred] = []
         duplicates = 0
-        kinds = list(self.mutators)
+        # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
+        kinds = [k for k, m in self.mutators.items() if not getattr(m, "exhausted_reason", None)]
         weights = np.array([self.config.mutators.weights[self.config.mutators.kinds.index(k)] for k in kinds])
+        if not kinds or weights.sum() <= 0:
+            return [], 0
         weights = weights / weights.sum()
         batch = self.config.batch_size
         for slot in range(batch):
@@ -237,18 +281,58 @@ class Evolution:
                     novelty=lambda m, isl=island: self._novelty(m, isl),
                     novelty_bonus=self.config.islands.novelty_bonus,
                 )
+                parents = [self._parent(m) for m in chosen]
+                if getattr(self.mutators[kind], "concurrent", False):
+                    seed = int(self.rng.integers(2**63))
+                    deferred.append(_Deferred(island.index, kind, parents, np.random.default_rng(seed)))
+                    break
                 # With no parent a mutator may make something from nothing (GP: a random tree).
-                made = self.mutators[kind].propose([self._parent(m) for m in chosen], self.rng, 1)
+                made = self.mutators[kind].propose(parents, self.rng, 1)
                 if made and self._is_new(made[0].source, island):
                     proposals.append((island.index, made[0]))
                     self._known.add(source_hash(normalise_source(made[0].source)))
                     break
                 duplicates += 1
-        return proposals, duplicates
+        concurrent, refused = self._ask_concurrent(deferred)
+        return proposals + concurrent, duplicates + refused
+
+    def _ask_concurrent(self, deferred: Sequence[_Deferred]) -> tuple[list[tuple[int, Proposal]], int]:
+        """Proposals of the deferred slots, asked for at once, kept in slot order; and how many were
+        refused as near-duplicates."""
+        if not deferred:
+            return [], 0
+        width = max(1, min(len(deferred), self.config.llm.concurrency))
+        with ThreadPoolExecutor(width, thread_name_prefix="aurora-llm") as pool:
+            made = list(pool.map(lambda d: self.mutators[d.kind].propose(d.parents, d.rng, 1), deferred))
+        proposals, refused = [], 0
+        for request, result in zip(deferred, made, strict=True):
+            if not result:
+                continue
+            proposal = result[0]
+            if self._is_new(proposal.source, self.islands[request.island]):
+                proposals.append((request.island, proposal))
+                self._known.add(source_hash(normalise_source(proposal.source)))
+            else:
+                refused += 1
+                self._observe(proposal, None, "duplicate: the program repeats one already in the archive")
+        return proposals, refused
 
     def _parent(self, member: Member) -> Parent:
         record = self.archive.get_program(member.program_id)
-        return Parent(record.id, record.source, record.score, record.genotype)
+        metrics = {}
+        if getattr(self.mutators.get("llm"), "concurrent", False):  # only the LLM reads the feedback
+            metrics = self.archive.mean_metrics(record.id, "train")
+        return Parent(record.id, record.source, record.score, record.genotype, metrics, record.message)
+
+    def _observe(self, proposal: Proposal, score: float | None, message: str) -> None:
+        """Tell the mutator that made ``proposal`` how it did: whether it improved on its best parent."""
+        mutator = self.mutators.get(proposal.mutator.split(".")[0])
+        if mutator is None or not hasattr(mutator, "observe"):
+            return
+        parent_scores = [self.archive.get_program(p).score for p in proposal.parent_ids]
+        best_parent = max((s for s in parent_scores if s is not None), default=None)
+        improved = score is not None and (best_parent is None or score > best_parent)
+        mutator.observe(proposal, improved, message)
 
     def _novelty(self, member: Member, island: Island) -> float:
         others = [self._source(m.program_id) for m in island.members if m.program_id != member.program_id]
@@ -270,8 +354,9 @@ class Evolution:
         improved = False
         for (island_index, proposal), result in zip(proposals, results, strict=True):
             outcomes[result.outcome.value] += 1
-            self.cost_usd += float(proposal.extra.get("cost_usd", 0.0))
             member = self._tell_one(island_index, proposal, result)
+            failure = "" if result.outcome.ok else f"{result.outcome.value}: {result.message}"
+            self._observe(proposal, float(result.score) if result.outcome.ok else None, failure)
             if member is not None and (self.best is None or member.score > self.best[1]):
                 self.best = (member.program_id, member.score)
                 improved = True
@@ -413,7 +498,9 @@ class Evolution:
         FunSearch starts every island from the same program; generated ones go one to an island.
         """
         began = time.monotonic()
-        hand_written = self.mutators["edit"].seeds(self.rng, 16) if "edit" in self.mutators else []
+        # The edit mutator's seeds are the shipped programs; an LLM starts from them too.
+        uses_seeds = "edit" in self.mutators or "llm" in self.mutators
+        hand_written = EditMutator(self.task.contract).seeds(self.rng, 16) if uses_seeds else []
         generated = (
             self.mutators["gp"].seeds(self.rng, 2 * len(self.islands)) if "gp" in self.mutators else []
         )
@@ -447,8 +534,28 @@ class Evolution:
         results = self.evaluate([p.source for _, p in proposals]) if proposals else []
         with self.archive.transaction():
             told = self.tell(proposals, results)
+            told["outcomes"].update(self._store_calls())
             self._finish_iteration(told, len(proposals), duplicates)
         return self._stats(told, len(proposals), duplicates, time.monotonic() - began)
+
+    def _store_calls(self) -> Counter:
+        """Store the LLM calls made this iteration and the instructions' record; returns the counts of
+        answers that gave no candidate (``no_code``, ``diff_not_applied``, failed calls)."""
+        unusable: Counter = Counter()
+        for mutator in self.mutators.values():
+            if not hasattr(mutator, "take_calls"):
+                continue
+            rows = []
+            for call in mutator.take_calls():
+                row = call.as_row()
+                pid = program_id(self.run_id, call.source) if call.source is not None else None
+                row["program_id"] = pid if pid is not None and pid in self._sources else None
+                rows.append(row)
+                if call.purpose == "program" and call.outcome != "ok":
+                    unusable["llm." + call.outcome] += 1
+            self.archive.add_llm_calls(self.run_id, self.iteration, rows)
+            self.archive.set_instructions(self.run_id, mutator.state()["instructions"]["items"])
+        return unusable
 
     def _finish_iteration(self, told: dict, evaluated: int, duplicates: int) -> None:
         islands = self.config.islands
@@ -497,8 +604,16 @@ class Evolution:
             return f"reached {stop.max_iterations} iterations"
         if stop.max_seconds is not None and time.monotonic() - self._started >= stop.max_seconds:
             return f"used the {stop.max_seconds:g} s budget"
-        if stop.max_cost_usd is not None and self.cost_usd >= stop.max_cost_usd:
+        if stop.max_cost_usd is not None and self.budget.cost_usd >= stop.max_cost_usd:
             return f"spent the ${stop.max_cost_usd:g} budget"
+        if stop.max_calls is not None and self.budget.calls >= stop.max_calls:
+            return f"made the {stop.max_calls} LLM calls allowed"
+        weighted = [
+            k for k, w in zip(self.config.mutators.kinds, self.config.mutators.weights, strict=True) if w > 0
+        ]
+        stopped = [getattr(self.mutators[k], "exhausted_reason", None) for k in weighted]
+        if stopped and all(stopped):
+            return stopped[0]
         if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:
             return f"reached the target score {stop.target_score:g}"
         if (

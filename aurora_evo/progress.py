@@ -48,7 +48,7 @@ class ProgressDisplay:
             rate = self.evaluated / max(time.monotonic() - self.began, 1e-9)
             sys.stderr.write(
                 f"iteration {stats.iteration}: best {_score(stats.best_score)}, {self.evaluated} evaluated "
-                f"({rate:.1f}/s), coverage {stats.coverage:.0%}\n"
+                f"({rate:.1f}/s), coverage {stats.coverage:.0%}{self._llm_line()}\n"
             )
 
     def _render(self):
@@ -73,9 +73,16 @@ class ProgressDisplay:
             table.caption = (
                 f"iteration {stats.iteration} | best {_score(stats.best_score)} | top Elo {elo} | "
                 f"coverage {stats.coverage:.0%} | {self.evaluated / max(seconds, 1e-9):.1f} evaluations/s | "
-                f"last: {outcomes or 'none'}"
+                f"last: {outcomes or 'none'}{self._llm_line()}"
             )
         return table
+
+    def _llm_line(self) -> str:
+        """LLM calls and spending so far, when the run uses a language model."""
+        if "llm" not in self.evolution.mutators:
+            return ""
+        budget = self.evolution.budget
+        return f" | LLM calls {budget.calls}, ${budget.cost_usd:.4f}"
 
     def _against_baselines(self, validation: float) -> str:
         from aurora_evo.sandbox import SandboxError
@@ -97,6 +104,11 @@ class ProgressDisplay:
         evolution = self.evolution
         best = evolution.best
         lines = [f"stopped: {reason}", f"run folder: {evolution.run_dir}"]
+        if "llm" in evolution.mutators:
+            lines.append(
+                f"LLM calls: {evolution.budget.calls}, ${evolution.budget.cost_usd:.4f} "
+                "(each attempt is in the archive's llm_calls table)"
+            )
         if best is not None:
             record = evolution.archive.get_program(best[0])
             lines.append(

@@ -39,6 +39,16 @@ Tables (foreign keys enforced; nothing is ever deleted):
   reuses one).
 * ``state(run_id PK, iteration, state_json)``: the controller's resumable state (rng state, counters),
   overwritten every iteration.
+* ``llm_calls(id INTEGER PK, run_id, iteration, backend, model, purpose, mode, instruction_id, attempt,
+  key_index, prompt_tokens, completion_tokens, latency_s, cost_usd, outcome, error, program_id,
+  requested_at)``: every attempt at an LLM call, failures included (``outcome`` is ``ok``, a parse
+  outcome such as ``diff_not_applied``, or an error kind such as ``rate_limited``); ``key_index`` names
+  the API key by position, never by value; ``requested_at`` is unix time (seconds); ``program_id`` is
+  the candidate the call produced, when it was archived. Rows with ``attempt = 0`` are calls the budget
+  or the keys' quotas refused.
+* ``instructions(run_id, id, text, parent_ids_json, origin, born, children, improved, retired)``
+  PK (run_id, id): the evolving prompt instructions and their record (children judged, children that
+  improved on their parents).
 
 Transactions: :meth:`Archive.transaction` makes everything inside it one atomic commit (one evolution
 iteration = one transaction); an exception inside rolls it all back. Transactions nest (inner ones are
@@ -389,6 +399,53 @@ _TABLES = (
         pk="run_id",
         foreign_keys=_RUN_FK,
     ),
+    # Every attempt at an LLM call, failures included. program_id links the call to the candidate it
+    # produced when that candidate was archived (not a foreign key: refused duplicates are not).
+    _TableSpec(
+        "llm_calls",
+        {
+            "id": int,
+            "run_id": str,
+            "iteration": int,
+            "backend": str,
+            "model": str,
+            "purpose": str,
+            "mode": str,
+            "instruction_id": str,
+            "attempt": int,
+            "key_index": int,
+            "prompt_tokens": int,
+            "completion_tokens": int,
+            "latency_s": float,
+            "cost_usd": float,
+            "outcome": str,
+            "error": str,
+            "program_id": str,
+            "requested_at": float,
+        },
+        pk="id",
+        nullable=("instruction_id", "key_index", "program_id"),
+        defaults={"error": ""},
+        foreign_keys=_RUN_FK,
+        indexes=(("run_id", "iteration"),),
+    ),
+    # The population of prompt instructions (meta-prompt evolution); retired ones stay.
+    _TableSpec(
+        "instructions",
+        {
+            "id": str,
+            "run_id": str,
+            "text": str,
+            "parent_ids_json": str,
+            "origin": str,
+            "born": int,
+            "children": int,
+            "improved": int,
+            "retired": int,
+        },
+        pk=("run_id", "id"),
+        foreign_keys=_RUN_FK,
+    ),
 )
 
 
@@ -505,8 +562,10 @@ class Archive:
                     f"{self.path}: archive schema version {found}, this aurora-evo reads version "
                     f"{SCHEMA_VERSION}; open it with the aurora-evo that wrote it, or start a new archive"
                 )
-            return
-        # One transaction, so a crash while creating leaves either no tables or all of them.
+            if names >= {spec.name for spec in _TABLES}:
+                return
+        # One transaction, so a crash while creating leaves either no tables or all of them. Tables added
+        # to this version after an archive was made (the LLM ones) are created when it is next opened.
         with self._db.atomic():
             for spec in _TABLES:
                 table = self._db.create_table(
@@ -869,6 +928,16 @@ class Archive:
 
     # --- MAP-Elites cells ----------------------------------------------------------------------------
 
+    def mean_metrics(self, program_id: str, split: str = "train") -> dict[str, float]:
+        """Each numeric metric of a program's evaluations averaged over its cases (the feedback an LLM
+        is shown); empty when it has none."""
+        totals: dict[str, list[float]] = {}
+        for metrics in self.evaluations(program_id, split).get(split, {}).values():
+            for name, value in metrics.items():
+                if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                    totals.setdefault(name, []).append(float(value))
+        return {name: sum(values) / len(values) for name, values in sorted(totals.items())}
+
     def set_cell(
         self, run_id: str, cell: Sequence[int], program_id: str, score: float, iteration: int
     ) -> None:
@@ -1063,6 +1132,72 @@ class Archive:
         """The last saved (iteration, state) of a run, or ``None`` when none was saved."""
         row = next(self._db.query("SELECT * FROM state WHERE run_id = ?", [run_id]), None)
         return None if row is None else (row["iteration"], _loads(row["state_json"]))
+
+    # --- LLM calls and prompt instructions -----------------------------------------------------------
+
+    def add_llm_calls(self, run_id: str, iteration: int, calls: Iterable[Mapping]) -> None:
+        """Store attempts at LLM calls (mappings with the ``llm_calls`` columns but the run, iteration
+        and id; ``when`` becomes ``requested_at``)."""
+        rows = []
+        for call in calls:
+            row = {k: v for k, v in call.items() if k != "when"}
+            rows.append({"run_id": run_id, "iteration": iteration, "requested_at": call["when"], **row})
+        if rows:
+            with self._db.atomic():
+                self._db.table("llm_calls").insert_all(rows)
+
+    def llm_calls(self, run_id: str) -> list[dict]:
+        """The run's LLM call attempts, oldest first, as rows."""
+        return list(self._db.query("SELECT * FROM llm_calls WHERE run_id = ? ORDER BY id", [run_id]))
+
+    def llm_spending(self, run_id: str) -> tuple[int, float]:
+        """(attempts made, dollars spent) on LLM calls in the run; refused calls (budget, quota) are not
+        attempts."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(cost_usd), 0) FROM llm_calls WHERE run_id = ? AND attempt > 0",
+            [run_id],
+        ).fetchone()
+        return int(row[0]), float(row[1])
+
+    def key_history(self, run_id: str, since: float) -> list[tuple[int, float]]:
+        """(key index, unix time) of the run's requests made at or after ``since``."""
+        rows = self._db.execute(
+            "SELECT key_index, requested_at FROM llm_calls WHERE run_id = ? AND requested_at >= ? "
+            "AND key_index IS NOT NULL ORDER BY requested_at",
+            [run_id, since],
+        ).fetchall()
+        return [(int(k), float(t)) for k, t in rows]
+
+    def set_instructions(self, run_id: str, instructions: Iterable[Mapping]) -> None:
+        """Upsert prompt instructions (mappings like :class:`~aurora_evo.mutators.llm.meta.Instruction`)."""
+        rows = [
+            {
+                "id": i["id"],
+                "run_id": run_id,
+                "text": i["text"],
+                "parent_ids_json": _dumps(list(i["parent_ids"]), "parent_ids_json"),
+                "origin": i["origin"],
+                "born": i["born"],
+                "children": i["children"],
+                "improved": i["improved"],
+                "retired": int(bool(i["retired"])),
+            }
+            for i in instructions
+        ]
+        if rows:
+            with self._db.atomic():
+                self._db.table("instructions").upsert_all(rows, pk=("run_id", "id"))
+
+    def instructions(self, run_id: str) -> list[dict]:
+        """The run's prompt instructions, as rows (``parent_ids`` parsed)."""
+        rows = self._db.query("SELECT * FROM instructions WHERE run_id = ? ORDER BY born, id", [run_id])
+        return [
+            {
+                **{k: v for k, v in r.items() if k != "parent_ids_json"},
+                "parent_ids": _loads(r["parent_ids_json"]),
+            }
+            for r in rows
+        ]
 
     # --- helpers -------------------------------------------------------------------------------------
 

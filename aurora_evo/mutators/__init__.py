@@ -3,6 +3,7 @@
 The offline mutators need no API key: :class:`GPMutator` (strongly typed genetic programming on DEAP
 trees, rendered as numpy programs) and :class:`EditMutator` (constant, operator and subtree edits of any
 program's source). Both draw every random choice from the ``numpy.random.Generator`` they are handed.
+The language-model mutator lives in :mod:`aurora_evo.mutators.llm`.
 """
 
 from aurora_evo.mutators.base import Mutator, Parent, Proposal

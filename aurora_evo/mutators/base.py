@@ -7,7 +7,7 @@ through the sandbox. Mutators are deterministic given the ``rng`` they are hande
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Protocol
 
@@ -26,12 +26,17 @@ class Parent:
         score: its training score (higher is better), or ``None`` when it has none.
         genotype: the mutator-specific representation it was made from (e.g. a GP tree as text), or
             ``None`` for programs written by hand or by an LLM.
+        metrics: its evaluation feedback, each metric averaged over the training cases (e.g.
+            ``reward``, ``sla_violation_rate``, ``excess_percent``); empty when unknown.
+        message: the sandbox's one-line message about its evaluation (empty when it ran cleanly).
     """
 
     program_id: str
     source: str
     score: float | None = None
     genotype: str | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    message: str = ""
 
 
 @dataclass(frozen=True)

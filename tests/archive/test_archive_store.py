@@ -36,6 +36,8 @@ TABLES = {
     "islands",
     "events",
     "state",
+    "llm_calls",
+    "instructions",
 }
 
 
@@ -390,3 +392,46 @@ def test_uncommitted_work_is_invisible_to_other_readers_and_lost_on_close(tmp_pa
     writer.close()
     assert len(reader.programs("r")) == 1
     reader.close()
+
+
+def test_an_archive_made_before_the_llm_tables_gains_them_when_opened(tmp_path):
+    path = tmp_path / "old.db"
+    with Archive(path) as a:
+        a.create_run("r", config={}, seed=1)
+    db = sqlite_utils.Database(path)
+    db["llm_calls"].drop()
+    db["instructions"].drop()
+    db.close()
+    with Archive(path) as a:
+        assert {"llm_calls", "instructions"} <= set(a.database.table_names())
+        assert a.get_run("r").seed == 1 and a.llm_spending("r") == (0, 0.0)
+
+
+def test_llm_calls_spending_and_key_history(tmp_path):
+    with Archive(tmp_path / "a.db") as a:
+        a.create_run("r", config={}, seed=1)
+        call = {
+            "backend": "gemini", "model": "m", "purpose": "program", "mode": "diff", "instruction_id": "i1",
+            "attempt": 1, "key_index": 0, "prompt_tokens": 10, "completion_tokens": 5, "latency_s": 0.2,
+            "cost_usd": 0.25, "outcome": "ok", "error": "", "program_id": None, "when": 1000.0,
+        }  # fmt: skip
+        refused = {
+            **call,
+            "attempt": 0,
+            "key_index": None,
+            "cost_usd": 0.0,
+            "outcome": "budget",
+            "when": 1002.0,
+        }
+        a.add_llm_calls("r", 3, [call, {**call, "key_index": 1, "when": 1001.0}, refused])
+        assert a.llm_spending("r") == (2, 0.5)  # the refused call was never sent
+        assert a.key_history("r", since=1000.5) == [(1, 1001.0)]
+        assert [c["iteration"] for c in a.llm_calls("r")] == [3, 3, 3]
+        a.set_instructions("r", [{"id": "i1", "text": "t", "parent_ids": (), "origin": "seed", "born": 0,
+                                  "children": 2, "improved": 1, "retired": False}])  # fmt: skip
+        a.set_instructions("r", [{"id": "i1", "text": "t", "parent_ids": (), "origin": "seed", "born": 0,
+                                  "children": 3, "improved": 1, "retired": True}])  # fmt: skip
+        assert a.instructions("r") == [
+            {"id": "i1", "run_id": "r", "text": "t", "parent_ids": [], "origin": "seed", "born": 0,
+             "children": 3, "improved": 1, "retired": 1}
+        ]  # fmt: skip

@@ -103,8 +103,11 @@ def test_stop_criteria(tmp_path, tiny_config):
         evolution.best = ("p", -0.5)
         assert evolution.stop_reason() == "reached the target score -1"
         evolution.config = override(evolution.config, **{"stop.max_cost_usd": 0.5})
-        evolution.cost_usd = 0.75
+        evolution.budget.cost_usd = 0.75
         assert evolution.stop_reason() == "spent the $0.5 budget"
+        evolution.config = override(evolution.config, **{"stop.max_cost_usd": None, "stop.max_calls": 3})
+        evolution.budget.calls = 3
+        assert evolution.stop_reason() == "made the 3 LLM calls allowed"
     finally:
         evolution.close()
 

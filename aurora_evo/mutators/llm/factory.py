@@ -1,0 +1,57 @@
+"""Building the LLM mutator from a run's settings (:class:`aurora_evo.config.LLMConfig`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aurora_evo.config import LLMConfig
+from aurora_evo.mutators.llm.backends import GeminiBackend, OpenAIBackend
+from aurora_evo.mutators.llm.budget import CallBudget
+from aurora_evo.mutators.llm.keys import KeyLimits, KeyPool, keys_from_env
+from aurora_evo.mutators.llm.meta import InstructionPool
+from aurora_evo.mutators.llm.mutator import LLMMutator
+from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
+from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS
+from aurora_evo.mutators.llm.retry import RetryPolicy
+from aurora_evo.policy import Contract
+
+
+def api_keys(config: LLMConfig, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The keys to rotate. A local OpenAI-compatible server (``base_url`` set) needs none (its one key is
+    then empty, which the backend sends as the placeholder such servers accept); OpenAI's own API and
+    Gemini do.
+
+    Raises:
+        MissingKeyError: one line naming the environment variables to set.
+    """
+    optional = config.backend == "openai" and bool(config.base_url)
+    return keys_from_env(config.backend, environ, required=not optional) or [""]
+
+
+def build_llm_mutator(
+    config: LLMConfig,
+    contract: Contract,
+    budget: CallBudget,
+    *,
+    key_history: Iterable[tuple[int, float]] = (),
+    environ: Mapping[str, str] | None = None,
+) -> LLMMutator:
+    """The mutator for ``config``; ``key_history`` lists earlier requests per key (a resumed run's)."""
+    backend = (GeminiBackend if config.backend == "gemini" else OpenAIBackend)(config.base_url or None)
+    limits = KeyLimits(config.requests_per_minute or None, config.requests_per_day or None)
+    return LLMMutator(
+        contract,
+        backend,
+        KeyPool(api_keys(config, environ), limits, key_history),
+        config.models,
+        model_weights=config.model_weights,
+        budget=budget,
+        prices=PriceTable(parse_prices(config.prices)),
+        modes=config.modes,
+        mode_weights=config.mode_weights,
+        retry=RetryPolicy(config.attempts, config.backoff_s, config.max_backoff_s),
+        instructions=InstructionPool(DEFAULT_INSTRUCTIONS, config.instructions, config.meta_interval),
+        temperature=config.temperature,
+        max_output_tokens=config.max_output_tokens,
+        timeout_s=config.timeout_s,
+    )

@@ -1,0 +1,330 @@
+"""The language-model mutator: prompts a model with parents and their feedback, parses its answer.
+
+Each proposal samples a model (by weight), a prompt mode (best-shot, diff, rewrite) and an instruction
+from the evolving population of instructions (:mod:`~aurora_evo.mutators.llm.meta`), calls the model
+with retries, and parses whatever comes back. A failed call, an answer without code or a diff that
+does not apply is recorded and yields no candidate; it never stops the run. Every attempt becomes a
+:class:`CallRecord` that the controller writes to the archive.
+
+The model's code is untrusted: it only goes to the sandbox, like every other candidate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from aurora_evo.mutators.base import Parent, Proposal
+from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion
+from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
+from aurora_evo.mutators.llm.keys import KeyPool, QuotaExhausted
+from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
+from aurora_evo.mutators.llm.parse import ParseStatus, parse_response
+from aurora_evo.mutators.llm.pricing import PriceTable
+from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
+from aurora_evo.mutators.llm.retry import RetryPolicy, call_with_retries
+from aurora_evo.policy import Contract
+
+#: Recent failures quoted back to the model, so it does not repeat them.
+FEEDBACK_FAILURES = 3
+
+DEFAULT_RETRY = RetryPolicy()
+
+#: Characters per token, to bound the cost of a prompt before it is sent.
+CHARS_PER_TOKEN = 3.0
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One attempt at an LLM call, as the archive stores it.
+
+    Attributes:
+        purpose: ``program`` (asks for a candidate) or ``instruction`` (meta-prompt evolution).
+        outcome: ``ok`` (a candidate came back), ``no_code``, ``diff_not_applied`` (the answer was not
+            usable), ``instruction`` (a meta answer), or the error kind (``rate_limited``, ``timeout``,
+            ``quota``, ``budget``...).
+        source: the candidate it produced, if any (to link the call to the program).
+    """
+
+    backend: str
+    model: str
+    purpose: str
+    mode: str
+    instruction_id: str | None
+    attempt: int
+    key_index: int | None
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    cost_usd: float
+    outcome: str
+    error: str = ""
+    source: str | None = None
+    when: float = field(default_factory=time.time)
+
+    def as_row(self) -> dict:
+        row = asdict(self)
+        row.pop("source")
+        return row
+
+
+class LLMMutator:
+    """Candidates written by a language model.
+
+    Args:
+        contract: the programs' contract.
+        backend: the wire-format client (:class:`OpenAIBackend`, :class:`GeminiBackend`).
+        keys: the API keys, rotated within their limits.
+        models: model names, sampled by ``model_weights`` (equal when empty).
+        budget: the run's call and cost budget (shared by every LLM mutator).
+        prices: what each model costs.
+        modes, mode_weights: prompt modes and how often each is used.
+        retry: the retry policy of one call.
+        instructions: the population of prompt instructions.
+        temperature, max_output_tokens, timeout_s: sent with each request.
+    """
+
+    name = "llm"
+    #: The controller runs this mutator's proposals concurrently, each with its own generator.
+    concurrent = True
+
+    def __init__(
+        self,
+        contract: Contract,
+        backend: Backend,
+        keys: KeyPool,
+        models: Sequence[str],
+        *,
+        model_weights: Sequence[float] = (),
+        budget: CallBudget | None = None,
+        prices: PriceTable | None = None,
+        modes: Sequence[str] = tuple(PromptMode),
+        mode_weights: Sequence[float] = (),
+        retry: RetryPolicy = DEFAULT_RETRY,
+        instructions: InstructionPool | None = None,
+        temperature: float = 0.8,
+        max_output_tokens: int = 4096,
+        timeout_s: float = 120.0,
+    ):
+        self.contract = contract
+        self.backend = backend
+        self.keys = keys
+        self.models = list(models)
+        self.model_p = _probabilities(model_weights, len(self.models))
+        self.budget = budget or CallBudget()
+        self.prices = prices or PriceTable()
+        self.modes = [PromptMode(m) for m in modes]
+        self.mode_p = _probabilities(mode_weights, len(self.modes))
+        self.retry = retry
+        self.instructions = instructions or InstructionPool(DEFAULT_INSTRUCTIONS)
+        self.temperature, self.max_output_tokens, self.timeout_s = temperature, max_output_tokens, timeout_s
+        self.failures: deque[str] = deque(maxlen=FEEDBACK_FAILURES)
+        self.exhausted_reason: str | None = None
+        self._calls: list[CallRecord] = []
+        self._pending: list[tuple[str | None, str]] = []
+        self._lock = threading.Lock()
+
+    # --- the Mutator protocol -------------------------------------------------------------------------
+
+    def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
+        """None: runs start from the shipped seed programs, and the model builds on them."""
+        return []
+
+    def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int = 1) -> list[Proposal]:
+        """At most one candidate (``n`` is capped at 1: each call costs money and time)."""
+        if n < 1 or self.exhausted_reason:
+            return []
+        mode = self.modes[int(rng.choice(len(self.modes), p=self.mode_p))]
+        model = self.models[int(rng.choice(len(self.models), p=self.model_p))]
+        instruction = self.instructions.sample(rng)
+        ranked = sorted(parents, key=lambda p: -np.inf if p.score is None else p.score, reverse=True)
+        if mode is not PromptMode.BEST_SHOT and not ranked:
+            mode = PromptMode.REWRITE
+        prompt = build_prompt(mode, self.contract, ranked, instruction.text, failures=list(self.failures))
+        request = ChatRequest(
+            model, prompt.system, prompt.user, self.temperature, self.max_output_tokens, self.timeout_s
+        )
+        answer = self._call(request, rng, "program", mode.value, instruction.id)
+        if answer is None:
+            return []
+        completion, record = answer
+        parsed = parse_response(completion.text, mode, prompt.parent_source, version=prompt.version)
+        self._record(replace(record, outcome=parsed.status.value, error=parsed.detail, source=parsed.source))
+        if parsed.status is not ParseStatus.OK:
+            self._judge_later(instruction.id, f"{parsed.status.value}: {parsed.detail}")
+            return []
+        used = ranked[:1] if mode is not PromptMode.BEST_SHOT else ranked
+        extra = {"model": completion.model, "mode": mode.value, "instruction": instruction.id}
+        return [
+            Proposal(
+                parsed.source,
+                tuple(p.program_id for p in used),
+                f"llm.{mode.value}",
+                None,
+                parsed.reasoning,
+                extra,
+            )
+        ]
+
+    # --- hooks the controller calls --------------------------------------------------------------------
+
+    def prepare(self, rng: np.random.Generator, iteration: int) -> None:
+        """Before an iteration's proposals: one step of the instructions' evolution when it is due."""
+        if not self.instructions.due or self.exhausted_reason:
+            return
+        model = self.models[int(rng.choice(len(self.models), p=self.model_p))]
+
+        def write(text: str) -> str | None:
+            request = ChatRequest(model, META_SYSTEM, text, 1.0, 512, self.timeout_s)
+            answer = self._call(request, rng, "instruction", "meta", None)
+            if answer is None:
+                return None
+            completion, record = answer
+            self._record(replace(record, outcome="instruction"))
+            return completion.text
+
+        self.instructions.step(rng, iteration, write)
+
+    def observe(self, proposal: Proposal, improved: bool, message: str = "") -> None:
+        """A candidate of this mutator was judged: ``improved`` on its best parent or not; ``message``
+        says why it failed (sandbox outcome, duplicate), empty when it ran."""
+        instruction = proposal.extra.get("instruction")
+        if instruction:
+            self.instructions.record(instruction, improved)
+        if message:
+            self.note_failure(message)
+
+    def note_failure(self, message: str) -> None:
+        """Remember a failure to quote in later prompts (controller's thread only)."""
+        self.failures.append(" ".join(message.split())[:300])
+
+    def take_calls(self) -> list[CallRecord]:
+        """The attempts made since the last call (the controller stores them).
+
+        Called from the controller's thread between iterations; answers that gave no candidate are
+        judged against their instruction here, so that the instructions and the failures quoted in
+        prompts change only between iterations, never while calls run.
+        """
+        with self._lock:
+            calls, self._calls = self._calls, []
+            pending, self._pending = self._pending, []
+        for instruction, message in pending:
+            if instruction is not None:
+                self.instructions.record(instruction, improved=False)
+            self.note_failure(message)
+        return calls
+
+    def state(self) -> dict:
+        return {"instructions": self.instructions.state(), "failures": list(self.failures)}
+
+    def restore(self, state: dict) -> None:
+        self.instructions.restore(state["instructions"])
+        self.failures.extend(state.get("failures", []))
+
+    # --- calls -------------------------------------------------------------------------------------------
+
+    def _call(
+        self, request: ChatRequest, rng: np.random.Generator, purpose: str, mode: str, instruction: str | None
+    ) -> tuple[Completion, CallRecord] | None:
+        """The model's answer and the record of the attempt that gave it (for the caller to complete
+        and store), or ``None`` when every attempt failed (failed attempts are recorded here)."""
+        worst = self.prices.cost(
+            request.model,
+            int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 1,
+            request.max_output_tokens,
+        )
+        key_index: list[int | None] = [None]
+
+        def attempt(number: int) -> Completion:
+            try:
+                self.budget.start(worst)
+            except BudgetExhausted as exc:
+                raise _Stop("budget", str(exc)) from None
+            try:
+                key_index[0], key = self.keys.acquire()
+            except QuotaExhausted as exc:
+                self.budget.release(worst)
+                raise _Stop("quota", str(exc)) from None
+            completion = None
+            try:
+                completion = self.backend.complete(request, key)
+                return completion
+            except BackendError as error:
+                if error.retry_after is not None:
+                    self.keys.penalise(key_index[0], error.retry_after)
+                raise
+            finally:
+                self.budget.finish(worst, self._cost(request.model, completion))
+
+        succeeded: list[CallRecord] = []
+
+        def on_attempt(number: int, result: Completion | None, error: BackendError | None, seconds: float):
+            record = CallRecord(
+                self.backend.name,
+                result.model if result else request.model,
+                purpose,
+                mode,
+                instruction,
+                number,
+                key_index[0],
+                result.prompt_tokens if result else 0,
+                result.completion_tokens if result else 0,
+                round(seconds, 4),
+                self._cost(request.model, result),
+                "ok" if error is None else error.kind.value,
+                "" if error is None else str(error),
+            )
+            if error is None:
+                succeeded.append(record)
+            else:
+                self._record(record)
+
+        try:
+            completion = call_with_retries(attempt, self.retry, rng, on_attempt=on_attempt)
+            return completion, succeeded[0]
+        except BackendError as error:
+            self._judge_later(None, f"the model call failed: {error.kind.value}: {error}")
+            return None
+        except _Stop as stop:
+            self.exhausted_reason = stop.message
+            no_attempt, no_tokens = 0, 0  # no request was sent
+            self._record(
+                CallRecord(self.backend.name, request.model, purpose, mode, instruction, no_attempt, None,
+                           no_tokens, no_tokens, 0.0, 0.0, stop.kind, stop.message)
+            )  # fmt: skip
+            return None
+
+    def _cost(self, requested: str, completion: Completion | None) -> float:
+        """Dollars of an answer, at the price of the model asked for (the name the settings price),
+        or else of the model the server says answered."""
+        if completion is None:
+            return 0.0
+        priced = requested if self.prices.rates(requested) != (0.0, 0.0) else completion.model
+        return self.prices.cost(priced, completion.prompt_tokens, completion.completion_tokens)
+
+    def _record(self, call: CallRecord) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def _judge_later(self, instruction: str | None, message: str) -> None:
+        """An attempt that gave no candidate; see :meth:`take_calls`."""
+        with self._lock:
+            self._pending.append((instruction, message))
+
+
+class _Stop(Exception):
+    """A call that must not be made: the keys' quotas or the run's budget are used up."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+def _probabilities(weights: Sequence[float], n: int) -> np.ndarray:
+    w = np.asarray(weights if len(weights) else [1.0] * n, dtype=float)
+    return w / w.sum()
