@@ -308,6 +308,7 @@ def _llm_changes(args: argparse.Namespace) -> dict:
         "llm.modes": _names(args.prompt_modes),
         "llm.requests_per_minute": args.rpm,
         "llm.requests_per_day": args.rpd,
+        "llm.prices": tuple(args.price) if args.price else None,
     }
     if args.mutator is not None:
         if not args.mutators:
@@ -365,7 +366,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from aurora_evo.config import read_config
         from aurora_evo.evolve import Evolution
 
-        evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True)
+        evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True, evolving=False)
         try:
             count = evolution.validate_more(args.validate)
         finally:
@@ -447,6 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--prompt-modes", metavar="LIST", help="comma-separated: best_shot, diff, rewrite")
     llm.add_argument("--rpm", type=int, metavar="N", help="requests per minute allowed per API key")
     llm.add_argument("--rpd", type=int, metavar="N", help="requests per day allowed per API key")
+    llm.add_argument(
+        "--price",
+        action="append",
+        metavar="MODEL=IN/OUT",
+        help="a model's price in dollars per million input/output tokens (replaces the preset's llm.prices; "
+        "built-in list prices cover common Gemini and OpenAI models)",
+    )
     llm.add_argument("--max-cost", type=float, metavar="USD", help="stop before spending more on LLM calls")
     llm.add_argument("--max-calls", type=int, metavar="N", help="stop after N LLM calls")
     where = evolve.add_mutually_exclusive_group()

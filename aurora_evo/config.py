@@ -267,9 +267,22 @@ class RunConfig:
         return self
 
     def _llm_checks(self) -> list[tuple[bool, str]]:
+        from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
+
         llm = self.llm
         used = "llm" in self.mutators.kinds
+        try:
+            extra = parse_prices(llm.prices)
+        except InputError as exc:
+            return [(False, str(exc))]
+        table = PriceTable(extra)
+        unpriced = [m for m in llm.models if table.rates(m) == (0.0, 0.0) and m not in extra]
+        first = unpriced[0] if unpriced else "MODEL"
         return [
+            # A budget cannot hold a call whose price is unknown; a local model is priced 0/0 explicitly.
+            (not (used and self.stop.max_cost_usd is not None and unpriced),
+             f"--max-cost needs a price for model {first!r}: give it with --price {first}=INPUT/OUTPUT "
+             "(dollars per million tokens; 0/0 for a local model)"),
             (llm.backend in LLM_BACKENDS, f"llm.backend must be one of {', '.join(LLM_BACKENDS)}"),
             (not used or len(llm.models) > 0, "llm.models: name at least one model (--model NAME)"),
             (not llm.model_weights or len(llm.model_weights) == len(llm.models),

@@ -146,14 +146,22 @@ class Evolution:
         run_dir: the run folder; holds ``config.json`` and ``archive.sqlite``.
         executor: evaluates candidates (default: sandboxes, ``config.evaluation.workers`` at once).
         resume: continue the run in ``run_dir`` from its last committed iteration.
+        evolving: ``False`` to only read or validate the run (``export --validate``): no mutator is
+            built, so a run that used a language model needs no API key.
     """
 
     def __init__(
-        self, config: RunConfig, run_dir: Path, *, executor: Executor | None = None, resume: bool = False
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        *,
+        executor: Executor | None = None,
+        resume: bool = False,
+        evolving: bool = True,
     ):
         self.config = config
         self.run_dir = Path(run_dir)
-        if "llm" in config.mutators.kinds:
+        if evolving and "llm" in config.mutators.kinds:
             from aurora_evo.mutators.llm.factory import api_keys
 
             api_keys(config.llm)  # a missing key is a one-line error before anything is written
@@ -178,7 +186,8 @@ class Evolution:
         self.budget = CallBudget(config.stop.max_calls, config.stop.max_cost_usd, calls=calls, cost_usd=spent)
         # A day of the keys' history, so a resumed run stays within their per-day limits.
         history = self.archive.key_history(self.run_id, time.time() - DAY_S)
-        self.mutators = make_mutators(config, self.task, self.budget, history)
+        # Not evolving (export --validate): no language model, so no API key is needed.
+        self.mutators = make_mutators(config, self.task, self.budget, history) if evolving else {}
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
         self.rng = np.random.default_rng(config.seed)
@@ -187,6 +196,7 @@ class Evolution:
         self.best: tuple[str, float] | None = None
         self._sources: dict[str, str] = {}
         self._known: set[str] = set()
+        self._stored_now: set[str] = set()  # programs archived in the current iteration
         self._started = time.monotonic()
         if resume:
             self._restore()
@@ -302,8 +312,15 @@ class Evolution:
         if not deferred:
             return [], 0
         width = max(1, min(len(deferred), self.config.llm.concurrency))
-        with ThreadPoolExecutor(width, thread_name_prefix="aurora-llm") as pool:
+        pool = ThreadPoolExecutor(width, thread_name_prefix="aurora-llm")
+        try:
             made = list(pool.map(lambda d: self.mutators[d.kind].propose(d.parents, d.rng, 1), deferred))
+        except BaseException:  # Ctrl-C: do not wait for calls that have not started, nor for retries
+            for request in deferred:
+                self.mutators[request.kind].close()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         proposals, refused = [], 0
         for request, result in zip(deferred, made, strict=True):
             if not result:
@@ -405,6 +422,7 @@ class Evolution:
             descriptor=dict(zip([d.name for d in self.descriptors], values, strict=True)) if values else None,
         )
         pid = self.archive.add_program(record, list(proposal.parent_ids)).id
+        self._stored_now.add(pid)
         if result.outcome.ok:
             per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
             self.archive.add_evaluations(pid, "train", per_case)
@@ -527,35 +545,44 @@ class Evolution:
         return self._stats(told, len(proposals), 0, time.monotonic() - began)
 
     def step(self) -> IterationStats:
-        """One iteration (see the module docstring); commits atomically."""
+        """One iteration (see the module docstring); commits atomically, except the LLM calls, which
+        are stored as soon as they are made (they are spent, whatever becomes of the iteration)."""
         began = time.monotonic()
         self.iteration += 1
         proposals, duplicates = self.ask()
+        unusable, made_by = self._store_calls()
         results = self.evaluate([p.source for _, p in proposals]) if proposals else []
         with self.archive.transaction():
+            self._stored_now = set()
             told = self.tell(proposals, results)
-            told["outcomes"].update(self._store_calls())
+            told["outcomes"].update(unusable)
+            for call_id, pid in made_by:
+                if pid in self._stored_now:
+                    self.archive.link_llm_call(call_id, pid)
+            for mutator in self.mutators.values():
+                if hasattr(mutator, "instructions"):
+                    self.archive.set_instructions(self.run_id, mutator.state()["instructions"]["items"])
             self._finish_iteration(told, len(proposals), duplicates)
         return self._stats(told, len(proposals), duplicates, time.monotonic() - began)
 
-    def _store_calls(self) -> Counter:
-        """Store the LLM calls made this iteration and the instructions' record; returns the counts of
-        answers that gave no candidate (``no_code``, ``diff_not_applied``, failed calls)."""
+    def _store_calls(self) -> tuple[Counter, list[tuple[int, str]]]:
+        """Store (and commit) the LLM calls made since the last time, so that a run killed before its
+        iteration commits still counts them against its budgets and its keys' limits. Returns the
+        counts of answers that gave no candidate (``no_code``, ``diff_not_applied``, failed calls), and
+        (call row id, id its candidate will have) for the calls that gave one."""
         unusable: Counter = Counter()
+        made_by: list[tuple[int, str]] = []
         for mutator in self.mutators.values():
             if not hasattr(mutator, "take_calls"):
                 continue
-            rows = []
-            for call in mutator.take_calls():
-                row = call.as_row()
-                pid = program_id(self.run_id, call.source) if call.source is not None else None
-                row["program_id"] = pid if pid is not None and pid in self._sources else None
-                rows.append(row)
+            calls = mutator.take_calls()
+            ids = self.archive.add_llm_calls(self.run_id, self.iteration, [c.as_row() for c in calls])
+            for call_id, call in zip(ids, calls, strict=True):
+                if call.source is not None:
+                    made_by.append((call_id, program_id(self.run_id, call.source)))
                 if call.purpose == "program" and call.outcome != "ok":
                     unusable["llm." + call.outcome] += 1
-            self.archive.add_llm_calls(self.run_id, self.iteration, rows)
-            self.archive.set_instructions(self.run_id, mutator.state()["instructions"]["items"])
-        return unusable
+        return unusable, made_by
 
     def _finish_iteration(self, told: dict, evaluated: int, duplicates: int) -> None:
         islands = self.config.islands
@@ -608,10 +635,12 @@ class Evolution:
             return f"spent the ${stop.max_cost_usd:g} budget"
         if stop.max_calls is not None and self.budget.calls >= stop.max_calls:
             return f"made the {stop.max_calls} LLM calls allowed"
+        if self.budget.refused:  # the budgets end the run, even when offline mutators could go on
+            return self.budget.refused
         weighted = [
             k for k, w in zip(self.config.mutators.kinds, self.config.mutators.weights, strict=True) if w > 0
         ]
-        stopped = [getattr(self.mutators[k], "exhausted_reason", None) for k in weighted]
+        stopped = [getattr(self.mutators.get(k), "exhausted_reason", None) for k in weighted]
         if stopped and all(stopped):
             return stopped[0]
         if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:
@@ -655,5 +684,8 @@ class Evolution:
         return {name: result.score for name, result in zip(sources, results, strict=True)}
 
     def close(self) -> None:
+        for mutator in self.mutators.values():
+            if hasattr(mutator, "close"):
+                mutator.close()
         self.executor.close()
         self.archive.close()

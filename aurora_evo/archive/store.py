@@ -1135,16 +1135,23 @@ class Archive:
 
     # --- LLM calls and prompt instructions -----------------------------------------------------------
 
-    def add_llm_calls(self, run_id: str, iteration: int, calls: Iterable[Mapping]) -> None:
+    def add_llm_calls(self, run_id: str, iteration: int, calls: Iterable[Mapping]) -> list[int]:
         """Store attempts at LLM calls (mappings with the ``llm_calls`` columns but the run, iteration
-        and id; ``when`` becomes ``requested_at``)."""
-        rows = []
-        for call in calls:
-            row = {k: v for k, v in call.items() if k != "when"}
-            rows.append({"run_id": run_id, "iteration": iteration, "requested_at": call["when"], **row})
-        if rows:
-            with self._db.atomic():
-                self._db.table("llm_calls").insert_all(rows)
+        and id; ``when`` becomes ``requested_at``); returns their row ids."""
+        ids = []
+        with self._db.atomic():
+            table = self._db.table("llm_calls")
+            for call in calls:
+                row = {k: v for k, v in call.items() if k != "when"}
+                table.insert({"run_id": run_id, "iteration": iteration, "requested_at": call["when"], **row})
+                ids.append(int(table.last_rowid))
+        return ids
+
+    def link_llm_call(self, call_id: int, program_id: str) -> None:
+        """Record that LLM call ``call_id`` produced the archived program ``program_id``."""
+        self._require_program(program_id)
+        with self._db.atomic():
+            self._db.execute("UPDATE llm_calls SET program_id = ? WHERE id = ?", [program_id, call_id])
 
     def llm_calls(self, run_id: str) -> list[dict]:
         """The run's LLM call attempts, oldest first, as rows."""

@@ -26,6 +26,8 @@ from typing import Any, ClassVar, Protocol
 
 #: The longest error message kept (the SDKs' messages can embed whole response bodies).
 MAX_MESSAGE_CHARS = 400
+#: Messages are kept this long until the key has been scrubbed from them, then cut to MAX_MESSAGE_CHARS.
+UNCUT_MESSAGE_CHARS = 4000
 #: Sent as the key to OpenAI-compatible local servers that need none (vLLM's documented placeholder).
 NO_KEY_PLACEHOLDER = "EMPTY"
 #: Keys at least this long are hidden wherever they appear in a message; shorter ones only as whole tokens.
@@ -42,6 +44,7 @@ class ErrorKind(enum.StrEnum):
     BAD_RESPONSE = "bad_response"  # undecodable/truncated JSON, no choices/candidates, no text
     AUTH = "auth"  # 401/403, or Gemini's 400 API_KEY_INVALID
     BAD_REQUEST = "bad_request"  # other 4xx (e.g. unknown model), or a backend that cannot be set up
+    CUT_OFF = "cut_off"  # the output-token limit was reached before any answer text (thinking used it up)
 
     @property
     def retryable(self) -> bool:
@@ -60,21 +63,39 @@ _RETRYABLE = frozenset(
 
 
 class BackendError(Exception):
-    """A failed call: its ``kind``, a one-line ``message``, the server's ``retry_after`` (seconds) and the
-    HTTP ``status`` when there was one."""
+    """A failed call: its ``kind``, a one-line ``message``, the server's ``retry_after`` (seconds), the
+    HTTP ``status`` when there was one, and the ``usage`` (prompt, completion tokens) the server billed
+    for an answer it did send (e.g. one with no text), with the ``model`` it names."""
 
     def __init__(
-        self, kind: ErrorKind, message: str, *, retry_after: float | None = None, status: int | None = None
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        usage: tuple[int, int] | None = None,
+        model: str | None = None,
     ):
-        message = _one_line(message)
+        # Cut only after the key is scrubbed (see _scrubbed): a cut through a key would keep its prefix.
+        message = _one_line(message, UNCUT_MESSAGE_CHARS)
         super().__init__(message)
         self.kind = ErrorKind(kind)
         self.message = message
         self.retry_after = retry_after
         self.status = status
+        self.usage = usage
+        self.model = model
 
     def __reduce__(self) -> tuple[Callable[..., BackendError], tuple[Any, ...]]:
-        return _restore_error, (self.kind, self.message, self.retry_after, self.status)
+        return _restore_error, (
+            self.kind,
+            self.message,
+            self.retry_after,
+            self.status,
+            self.usage,
+            self.model,
+        )
 
     def __repr__(self) -> str:
         extras = "".join(
@@ -86,9 +107,14 @@ class BackendError(Exception):
 
 
 def _restore_error(
-    kind: ErrorKind, message: str, retry_after: float | None, status: int | None
+    kind: ErrorKind,
+    message: str,
+    retry_after: float | None,
+    status: int | None,
+    usage: tuple[int, int] | None = None,
+    model: str | None = None,
 ) -> BackendError:
-    return BackendError(kind, message, retry_after=retry_after, status=status)
+    return BackendError(kind, message, retry_after=retry_after, status=status, usage=usage, model=model)
 
 
 @dataclass(frozen=True)
@@ -145,11 +171,18 @@ def _scrubbed(error: BackendError, api_key: str) -> BackendError:
         message = message.replace(api_key, "<api-key>")
     elif api_key:  # a toy key ("k"): only where it stands alone, or "package" would lose its k
         message = re.sub(rf"(?<![\w-]){re.escape(api_key)}(?![\w-])", "<api-key>", message)
-    return BackendError(error.kind, message, retry_after=error.retry_after, status=error.status)
+    return BackendError(
+        error.kind,
+        _one_line(message),
+        retry_after=error.retry_after,
+        status=error.status,
+        usage=error.usage,
+        model=error.model,
+    )
 
 
 def _describe(exc: BaseException) -> str:
-    detail = _one_line(str(exc), 200)
+    detail = _one_line(str(exc), 1000)
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
@@ -366,7 +399,7 @@ class OpenAIBackend(_SdkBackend):
             status = exc.status_code
             message = exc.message
             if isinstance(exc.body, str) and exc.body:
-                message = f"{message} - {exc.body[:200]}"
+                message = f"{message} - {exc.body[:1000]}"
             headers = exc.response.headers if exc.response is not None else None
             return BackendError(
                 _kind_for_status(status),
@@ -400,18 +433,21 @@ def _openai_completion(response: Any, request: ChatRequest) -> Completion:
     message = getattr(choice, "message", None)
     text = getattr(message, "content", None)
     finish = getattr(choice, "finish_reason", None)
+    usage = getattr(response, "usage", None)
+    tokens = (int(getattr(usage, "prompt_tokens", 0) or 0), int(getattr(usage, "completion_tokens", 0) or 0))
+    model = getattr(response, "model", None) or request.model
     if not isinstance(text, str) or not text.strip():
         refusal = getattr(message, "refusal", None)
         why = f"refusal: {refusal}" if refusal else f"finish_reason={finish}"
-        raise BackendError(ErrorKind.BAD_RESPONSE, f"no text in the first choice ({why})")
+        kind = ErrorKind.CUT_OFF if finish == "length" and not refusal else ErrorKind.BAD_RESPONSE
+        raise BackendError(kind, f"no text in the first choice ({why})", usage=tokens, model=model)
     # vLLM and DeepSeek call it reasoning_content; newer vLLM and Ollama call it reasoning.
     thoughts = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
-    usage = getattr(response, "usage", None)
     return Completion(
         text=text,
-        model=getattr(response, "model", None) or request.model,
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        model=model,
+        prompt_tokens=tokens[0],
+        completion_tokens=tokens[1],
         thoughts=thoughts if isinstance(thoughts, str) else "",
     )
 
@@ -544,19 +580,26 @@ def _gemini_completion(response: Any, request: ChatRequest) -> Completion:
     parts = (candidate.content.parts if candidate.content is not None else None) or []
     text = "".join(part.text for part in parts if part.text and not part.thought)
     thoughts = "".join(part.text for part in parts if part.text and part.thought)
-    if not text.strip():
-        why = f"finish_reason={_enum_name(candidate.finish_reason)}"
-        if candidate.finish_message:
-            why += f": {candidate.finish_message}"
-        raise BackendError(ErrorKind.BAD_RESPONSE, f"no text in the first candidate ({why})")
     usage = response.usage_metadata
     prompt_tokens = (usage.prompt_token_count or 0) if usage is not None else 0
     completion_tokens = (
         (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0) if usage is not None else 0
     )
+    model = response.model_version or request.model
+    if not text.strip():
+        finish = _enum_name(candidate.finish_reason)
+        why = f"finish_reason={finish}"
+        if candidate.finish_message:
+            why += f": {candidate.finish_message}"
+        raise BackendError(
+            ErrorKind.CUT_OFF if finish == "MAX_TOKENS" else ErrorKind.BAD_RESPONSE,
+            f"no text in the first candidate ({why})",
+            usage=(int(prompt_tokens), int(completion_tokens)),
+            model=model,
+        )
     return Completion(
         text=text,
-        model=response.model_version or request.model,
+        model=model,
         prompt_tokens=int(prompt_tokens),
         completion_tokens=int(completion_tokens),
         thoughts=thoughts,

@@ -11,7 +11,15 @@ import threading
 
 
 class BudgetExhausted(Exception):
-    """The run's call or cost budget does not allow another call."""
+    """The run's call or cost budget does not allow another call now.
+
+    ``final`` is false while other calls are in flight: once they end and their real (usually smaller)
+    cost is known, the budget may allow another call after all.
+    """
+
+    def __init__(self, message: str, final: bool):
+        super().__init__(message)
+        self.final = final
 
 
 class CallBudget:
@@ -38,6 +46,8 @@ class CallBudget:
         self._held_calls = 0
         self._held_usd = 0.0
         self._lock = threading.Lock()
+        #: Why the budget refused a call with none in flight: it can pay for no further call.
+        self.refused: str | None = None
 
     @property
     def exhausted(self) -> bool:
@@ -61,7 +71,10 @@ class CallBudget:
         """
         with self._lock:
             if self._full(worst_usd):
-                raise BudgetExhausted(self._describe())
+                final = self._held_calls == 0
+                if final:
+                    self.refused = self._describe()
+                raise BudgetExhausted(self._describe(), final)
             self._held_calls += 1
             self._held_usd += worst_usd
 

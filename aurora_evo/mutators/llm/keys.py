@@ -20,7 +20,9 @@ from aurora_evo.errors import InputError
 MINUTE_S = 60.0
 DAY_S = 86_400.0
 
-#: Environment variables read for each backend, in order; ``*_KEYS`` hold comma-separated lists.
+#: Environment variables for each backend, in order of precedence: the first one set is used (as the
+#: Gemini SDK itself does, so a stale GOOGLE_API_KEY left from another API is not rotated in); ``*_KEYS``
+#: hold comma-separated lists.
 KEY_VARIABLES = {
     "gemini": ("GEMINI_API_KEYS", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "openai": ("OPENAI_API_KEYS", "OPENAI_API_KEY"),
@@ -32,19 +34,20 @@ class MissingKeyError(InputError):
 
 
 class QuotaExhausted(Exception):
-    """Every key has used its daily allowance; ``retry_in_s`` is when the first one has room again."""
+    """No key can be used for a long while: every one has used its daily allowance, was refused by the
+    server (a bad key), or must rest longer than the caller will wait; ``retry_in_s`` is when the first
+    one may be used again (infinite for refused keys)."""
 
-    def __init__(self, retry_in_s: float):
-        super().__init__(
-            f"every API key has used its daily request limit; the first frees in {retry_in_s:.0f} s"
-        )
+    def __init__(self, message: str, retry_in_s: float):
+        super().__init__(message)
         self.retry_in_s = retry_in_s
 
 
 def keys_from_env(
     backend: str, environ: Mapping[str, str] | None = None, *, required: bool = True
 ) -> list[str]:
-    """The API keys for ``backend`` from the environment (see :data:`KEY_VARIABLES`), duplicates dropped.
+    """The API keys for ``backend``: those of the first variable of :data:`KEY_VARIABLES` that is set,
+    duplicates dropped.
 
     Raises:
         MissingKeyError: when none is set and ``required``.
@@ -55,6 +58,8 @@ def keys_from_env(
         for key in environ.get(name, "").split(","):
             if key.strip() and key.strip() not in keys:
                 keys.append(key.strip())
+        if keys:
+            break
     if not keys and required:
         names = " or ".join(KEY_VARIABLES[backend][1:])
         raise MissingKeyError(
@@ -100,37 +105,52 @@ class KeyPool:
         self._lock = threading.Lock()
         self._used: list[deque[float]] = [deque() for _ in self.keys]
         self._cooling = [0.0] * len(self.keys)
+        self._refused = [False] * len(self.keys)
         self._next = 0
         for index, when in sorted(history, key=lambda item: item[1]):
             if 0 <= index < len(self.keys):
                 self._used[index].append(when)
 
-    def acquire(self) -> tuple[int, str]:
+    def acquire(self, max_wait_s: float = float("inf")) -> tuple[int, str]:
         """A key with room for one more request, as ``(index, key)``; counts the request.
 
-        Waits while every key is at its per-minute limit (or cooling down after a 429).
+        Waits while every key is at its per-minute limit (or resting after a 429), up to ``max_wait_s``.
 
         Raises:
-            QuotaExhausted: when every key has used its daily allowance.
+            QuotaExhausted: when every key has used its daily allowance or was refused, or the wait
+                would be longer than ``max_wait_s``.
         """
         while True:
             with self._lock:
                 now = self._clock()
-                waits = [self._wait(i, now) for i in range(len(self.keys))]
+                usable = [i for i in range(len(self.keys)) if not self._refused[i]]
+                if not usable:
+                    raise QuotaExhausted("the server refused every API key (check them)", float("inf"))
+                waits = {i: self._wait(i, now) for i in usable}
                 # Round robin from the key after the last one handed out, among those free now.
                 order = [(self._next + k) % len(self.keys) for k in range(len(self.keys))]
-                free = [i for i in order if waits[i] == 0.0]
+                free = [i for i in order if waits.get(i) == 0.0]
                 if free:
                     index = free[0]
                     self._used[index].append(now)
                     self._next = index + 1
                     return index, self.keys[index]
+                wait = min(waits.values())
                 if self.limits.per_day is not None and all(
-                    len(self._used[i]) >= self.limits.per_day for i in range(len(self.keys))
+                    len(self._used[i]) >= self.limits.per_day for i in usable
                 ):
-                    raise QuotaExhausted(min(waits))
-                wait = min(waits)
+                    raise QuotaExhausted(
+                        f"every API key has used its daily request limit; the first frees in {wait:.0f} s",
+                        wait,
+                    )
+                if wait > max_wait_s:
+                    raise QuotaExhausted(f"every API key is rate limited for at least {wait:.0f} s", wait)
             self._sleep(wait)
+
+    def refuse(self, index: int) -> None:
+        """Take key ``index`` out of rotation (the server refused it: a bad or revoked key)."""
+        with self._lock:
+            self._refused[index] = True
 
     def penalise(self, index: int, seconds: float) -> None:
         """Rest key ``index`` for ``seconds`` (the server said it is rate limited)."""

@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from aurora_evo.mutators.base import Parent, Proposal
-from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion
+from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
 from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
 from aurora_evo.mutators.llm.keys import KeyPool, QuotaExhausted
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
-from aurora_evo.mutators.llm.parse import ParseStatus, parse_response
+from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
 from aurora_evo.mutators.llm.pricing import PriceTable
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
 from aurora_evo.mutators.llm.retry import RetryPolicy, call_with_retries
@@ -128,6 +128,7 @@ class LLMMutator:
         self._calls: list[CallRecord] = []
         self._pending: list[tuple[str | None, str]] = []
         self._lock = threading.Lock()
+        self._closing = threading.Event()
 
     # --- the Mutator protocol -------------------------------------------------------------------------
 
@@ -166,7 +167,9 @@ class LLMMutator:
                 tuple(p.program_id for p in used),
                 f"llm.{mode.value}",
                 None,
-                parsed.reasoning,
+                # A thinking model may keep its reasoning apart from the answer (thought summaries,
+                # reasoning_content): it stands in when the answer explains nothing itself.
+                parsed.reasoning or _shortened(completion.thoughts),
                 extra,
             )
         ]
@@ -233,49 +236,58 @@ class LLMMutator:
     ) -> tuple[Completion, CallRecord] | None:
         """The model's answer and the record of the attempt that gave it (for the caller to complete
         and store), or ``None`` when every attempt failed (failed attempts are recorded here)."""
-        worst = self.prices.cost(
-            request.model,
-            int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 1,
-            request.max_output_tokens,
-        )
+        prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 1
+        worst = self._cost(request.model, None, prompt_tokens, request.max_output_tokens)
         key_index: list[int | None] = [None]
 
         def attempt(number: int) -> Completion:
+            if self._closing.is_set():
+                raise _Stop("interrupted", "the run is stopping", final=False)
             try:
                 self.budget.start(worst)
             except BudgetExhausted as exc:
-                raise _Stop("budget", str(exc)) from None
+                raise _Stop("budget", str(exc), final=exc.final) from None
             try:
-                key_index[0], key = self.keys.acquire()
+                # A key that must rest longer than a retry would wait is as good as gone for now.
+                key_index[0], key = self.keys.acquire(max_wait_s=self.retry.max_retry_after_s)
             except QuotaExhausted as exc:
                 self.budget.release(worst)
-                raise _Stop("quota", str(exc)) from None
-            completion = None
+                raise _Stop("quota", str(exc), final=True) from None
+            cost = 0.0
             try:
                 completion = self.backend.complete(request, key)
+                cost = self._cost(
+                    request.model, completion.model, completion.prompt_tokens, completion.completion_tokens
+                )
                 return completion
             except BackendError as error:
-                if error.retry_after is not None:
+                if error.usage is not None:  # an answer came back, without usable text: it is billed
+                    cost = self._cost(request.model, error.model, *error.usage)
+                if error.kind is ErrorKind.AUTH:
+                    self.keys.refuse(key_index[0])
+                elif error.retry_after is not None:
                     self.keys.penalise(key_index[0], error.retry_after)
                 raise
             finally:
-                self.budget.finish(worst, self._cost(request.model, completion))
+                self.budget.finish(worst, cost)
 
         succeeded: list[CallRecord] = []
 
         def on_attempt(number: int, result: Completion | None, error: BackendError | None, seconds: float):
+            usage = (result.prompt_tokens, result.completion_tokens) if result else (error.usage or (0, 0))
+            model = (result.model if result else error.model) or request.model
             record = CallRecord(
                 self.backend.name,
-                result.model if result else request.model,
+                model,
                 purpose,
                 mode,
                 instruction,
                 number,
                 key_index[0],
-                result.prompt_tokens if result else 0,
-                result.completion_tokens if result else 0,
+                usage[0],
+                usage[1],
                 round(seconds, 4),
-                self._cost(request.model, result),
+                self._cost(request.model, model, *usage),
                 "ok" if error is None else error.kind.value,
                 "" if error is None else str(error),
             )
@@ -285,12 +297,17 @@ class LLMMutator:
                 self._record(record)
 
         try:
-            completion = call_with_retries(attempt, self.retry, rng, on_attempt=on_attempt)
+            completion = call_with_retries(
+                attempt, self.retry, rng, on_attempt=on_attempt, sleep=self._closing.wait
+            )
             return completion, succeeded[0]
-        except BackendError as error:
-            self._judge_later(None, f"the model call failed: {error.kind.value}: {error}")
+        except BackendError:
+            # Transport failures are recorded in the archive, not quoted to the model: the prompt's
+            # "recent failures" are for mistakes in answers.
             return None
         except _Stop as stop:
+            if not stop.final:  # calls in flight hold the budget, or the run is stopping: skip this one
+                return None
             self.exhausted_reason = stop.message
             no_attempt, no_tokens = 0, 0  # no request was sent
             self._record(
@@ -299,13 +316,18 @@ class LLMMutator:
             )  # fmt: skip
             return None
 
-    def _cost(self, requested: str, completion: Completion | None) -> float:
-        """Dollars of an answer, at the price of the model asked for (the name the settings price),
-        or else of the model the server says answered."""
-        if completion is None:
-            return 0.0
-        priced = requested if self.prices.rates(requested) != (0.0, 0.0) else completion.model
-        return self.prices.cost(priced, completion.prompt_tokens, completion.completion_tokens)
+    def _cost(
+        self, requested: str, reported: str | None, prompt_tokens: int, completion_tokens: int
+    ) -> float:
+        """Dollars of a call, at the higher of the prices of the model asked for and of the model the
+        server says answered (``None`` before the call)."""
+        names = [requested] + ([reported] if reported else [])
+        rate_in, rate_out = max((self.prices.rates(name) for name in names), key=lambda r: (r[0] + r[1], r))
+        return (prompt_tokens * rate_in + completion_tokens * rate_out) / 1e6
+
+    def close(self) -> None:
+        """Stop: calls not yet started are skipped, and waits between retries end at once."""
+        self._closing.set()
 
     def _record(self, call: CallRecord) -> None:
         with self._lock:
@@ -318,11 +340,17 @@ class LLMMutator:
 
 
 class _Stop(Exception):
-    """A call that must not be made: the keys' quotas or the run's budget are used up."""
+    """A call that must not be made: the keys' quotas or the run's budget are used up (``final``), or
+    not now (calls in flight hold the budget; the run is stopping)."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, *, final: bool):
         super().__init__(message)
-        self.kind, self.message = kind, message
+        self.kind, self.message, self.final = kind, message, final
+
+
+def _shortened(text: str, limit: int = REASONING_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _probabilities(weights: Sequence[float], n: int) -> np.ndarray:

@@ -58,6 +58,7 @@ class PriceTable:
 
     def rates(self, model: str) -> tuple[float, float]:
         """(input, output) dollars per million tokens of ``model``; (0, 0) when unknown."""
+        model = model.removeprefix("models/")  # Gemini's full resource name, e.g. models/gemini-2.5-pro
         matches = [name for name in self.table if model.startswith(name)]
         return self.table[max(matches, key=len)] if matches else (0.0, 0.0)
 

@@ -16,6 +16,7 @@ from servers import (
     Reply,
     blocked,
     empty_choices,
+    error_reply,
     gemini_invalid_key,
     gemini_reply,
     model_not_found,
@@ -29,6 +30,7 @@ from servers import (
 )
 
 from aurora_evo.mutators.llm.backends import (
+    MAX_MESSAGE_CHARS,
     BackendError,
     ChatRequest,
     Completion,
@@ -244,9 +246,29 @@ def test_empty_text_is_bad_response(flavour):
     assert error.kind is ErrorKind.BAD_RESPONSE and "no text" in error.message and finish in error.message
 
 
-def test_gemini_thoughts_without_answer_is_bad_response():
-    error, _ = fail(GEMINI, [gemini_reply(None, thoughts="thinking...", finish_reason="MAX_TOKENS")])
-    assert error.kind is ErrorKind.BAD_RESPONSE and "MAX_TOKENS" in error.message
+def test_an_answer_cut_off_before_any_text_is_billed_and_not_retried():
+    """Thinking can use up the whole output allowance: the server bills the tokens and sends no text."""
+    error, _ = fail(
+        GEMINI,
+        [
+            gemini_reply(
+                None,
+                thoughts="thinking...",
+                finish_reason="MAX_TOKENS",
+                completion_tokens=10,
+                thoughts_tokens=4086,
+            )
+        ],
+    )
+    assert error.kind is ErrorKind.CUT_OFF and not error.kind.retryable and "MAX_TOKENS" in error.message
+    assert error.usage == (100, 4096) and error.model == "gemini-test"
+    error, _ = fail(OPENAI, [openai_reply("", finish_reason="length", completion_tokens=4096)])
+    assert error.kind is ErrorKind.CUT_OFF and error.usage == (100, 4096)
+
+
+def test_an_empty_answer_that_was_not_cut_off_is_a_bad_response():
+    error, _ = fail(GEMINI, [gemini_reply(None, thoughts="thinking...", finish_reason="STOP")])
+    assert error.kind is ErrorKind.BAD_RESPONSE and error.kind.retryable
 
 
 def test_openai_non_json_200_is_bad_response():
@@ -404,3 +426,12 @@ def test_unknown_path_is_a_provider_style_404(flavour):
             urllib.request.urlopen(server.base_url + "/nope", data=b"{}", timeout=5)
         body = json.loads(caught.value.read())
         assert caught.value.code == 404 and "message" in body["error"]
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_key_cut_by_the_message_limit_leaves_no_prefix(flavour):
+    """Messages are cut to a few hundred characters; the key is scrubbed before, never after, the cut."""
+    # The SDKs put their own text before the server's; some padding makes the cut fall inside the key.
+    for length in range(MAX_MESSAGE_CHARS - 160, MAX_MESSAGE_CHARS, 8):
+        error, _ = fail(flavour, [error_reply(flavour, 401, f"{'x' * length} bad key {KEY} given")])
+        assert KEY[:8] not in error.message and len(error.message) <= MAX_MESSAGE_CHARS

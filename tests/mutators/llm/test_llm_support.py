@@ -112,9 +112,12 @@ def test_backoff_stays_within_its_cap(failures, base, cap, seed):
 # --- keys ---------------------------------------------------------------------------------------------
 
 
-def test_keys_come_from_the_environment_in_order_without_duplicates():
-    env = {"GEMINI_API_KEYS": "a, b,,a", "GEMINI_API_KEY": "c", "GOOGLE_API_KEY": "b"}
-    assert keys_from_env("gemini", env) == ["a", "b", "c"]
+def test_keys_come_from_the_first_variable_set_without_duplicates():
+    env = {"GEMINI_API_KEYS": "a, b,,a", "GEMINI_API_KEY": "c", "GOOGLE_API_KEY": "d"}
+    assert keys_from_env("gemini", env) == ["a", "b"]
+    # A GOOGLE_API_KEY left over from another Google API is not rotated in beside GEMINI_API_KEY.
+    assert keys_from_env("gemini", {"GEMINI_API_KEY": "c", "GOOGLE_API_KEY": "d"}) == ["c"]
+    assert keys_from_env("gemini", {"GOOGLE_API_KEY": "d"}) == ["d"]
     assert keys_from_env("openai", {"OPENAI_API_KEY": "k"}) == ["k"]
 
 
