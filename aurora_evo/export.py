@@ -1,7 +1,8 @@
 """Evolved programs as standalone files, and as schedulers you can call.
 
 :func:`export_program` writes a ``.py`` file that needs only numpy: a header saying what it is (domain,
-scores, run, lineage, the reasoning attached to it), the feature constants it uses, and its source.
+scores, run, lineage, the language model that wrote it if one did, the reasoning attached to it), the
+feature constants it uses, and its source.
 :func:`load_scheduler` turns such a file (or any vetted program) into a small picklable
 :class:`Scheduler`.
 """
@@ -54,6 +55,7 @@ def standalone_source(
     program: str,
     lineage: list[str],
     reasoning: str = "",
+    author: str = "",
 ) -> str:
     """The text of an exported program file (see the module docstring)."""
     signature = "priority(item, bins)" if contract is not Contract.ALLOCATION else "priority(task, nodes)"
@@ -65,6 +67,8 @@ def standalone_source(
         *_lineage(lineage or [program]),
         "# scores: " + ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None),
     ]
+    if author:
+        header.append(f"# written by: {author}")
     if reasoning.strip():
         header += ["# reasoning:", *_comment(reasoning)]
     constants = constants_used(source)
@@ -187,6 +191,17 @@ def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = 
     return ok[:k]
 
 
+def _author(archive, program_id: str) -> str:
+    """The language model that wrote a program and how it was prompted, or ``""``."""
+    row = next(
+        archive.database.query(
+            "SELECT model, mode FROM llm_calls WHERE program_id = ? ORDER BY id LIMIT 1", [program_id]
+        ),
+        None,
+    )
+    return f"{row['model']} (prompt mode: {row['mode']})" if row else ""
+
+
 def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
     from aurora_evo.archive import Archive
@@ -217,6 +232,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
                 program=record.id,
                 lineage=[record.id, *[p for p in lineage if p != record.id]],
                 reasoning=record.reasoning,
+                author=_author(archive, record.id),
             )
             out_dir.mkdir(parents=True, exist_ok=True)
             path = out_dir / f"{run_id}-{rank}-{record.id}.py"

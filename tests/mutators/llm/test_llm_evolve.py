@@ -256,6 +256,7 @@ prices = ["my-model=1.0/2.0"]
     texts = [Path(line).read_text() for line in exported.stdout.split()]
     # The model's explanation travels with its program into the exported file.
     assert any("# reasoning:\n# Weight the room left by" in text for text in texts)
+    assert any("# written by: test-model (prompt mode: " in text for text in texts)
 
 
 def test_a_missing_key_is_one_line_and_leaves_nothing_behind(tmp_path):
