@@ -380,6 +380,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- report ---------------------------------------------------------------------------------------
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from aurora_evo.analysis.report import write_report
+
+    run_dir = Path(args.run_dir)
+    out = Path(args.out) if args.out else run_dir / "report"
+    for path in write_report(run_dir, out):
+        sys.stdout.write(f"{path}\n")
+    return EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 
@@ -481,6 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
         "not scored there yet; the run itself scores only its successive bests",
     )
     export.set_defaults(handler=_cmd_export)
+
+    report = verbs.add_parser(
+        "report",
+        help="draw a run's figures (PNG) and a Markdown summary",
+        description="Draw the figures of a run (scores per island, Elo ratings, the MAP-Elites grid, the "
+        "best program's lineage, sandbox outcomes, scenarios or attacker progress, LLM use) as PNG files, "
+        "with report.md summarising the run and linking them. Reads the archive only.",
+    )
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    report.add_argument("--out", metavar="DIR", help="folder for the report (default: RUN_DIR/report)")
+    report.set_defaults(handler=_cmd_report)
 
     bench = verbs.add_parser("bench", help="benchmarks against published results")
     benches = bench.add_subparsers(dest="bench", metavar="BENCHMARK", parser_class=_Parser)

@@ -122,4 +122,5 @@ class ProgressDisplay:
             if record.validation_score is not None:
                 lines.append(self._against_baselines(record.validation_score))
             lines.append(f"export it with: aurora-evo export {evolution.run_dir} --top 5 --out programs/")
+            lines.append(f"see the run with: aurora-evo report {evolution.run_dir}")
         sys.stdout.write("\n".join(lines) + "\n")

@@ -1,0 +1,79 @@
+"""The archive as DataFrames: every frame agrees with the archive it was read from."""
+
+from __future__ import annotations
+
+import pytest
+
+from aurora_evo.analysis import load_run
+from aurora_evo.archive import Archive
+from aurora_evo.errors import InputError
+from aurora_evo.evolve import ARCHIVE_FILE
+
+
+@pytest.fixture(scope="module")
+def run(small_run):
+    with load_run(small_run) as data:
+        yield data
+
+
+def test_programs_match_the_archive(run, small_run):
+    programs = run.programs()
+    with Archive(small_run / ARCHIVE_FILE) as archive:
+        records = archive.programs(run.run_id)
+    assert list(programs.id) == [r.id for r in records]
+    assert set(programs.operator) <= {"gp", "edit"} and programs.evicted.dtype == bool
+    ok = programs[programs.outcome == "ok"]
+    assert ok.score.notna().all() and programs.validation_score.notna().any()
+
+
+def test_every_lineage_edge_joins_two_programs_of_the_run(run):
+    ids = set(run.programs().id)
+    lineage = run.lineage()
+    assert not lineage.empty and set(lineage.child_id) <= ids and set(lineage.parent_id) <= ids
+
+
+def test_ancestry_reaches_a_seed_and_orders_by_depth(run):
+    best = run.best_program()
+    ancestry = run.ancestry(best)
+    assert ancestry.id.iloc[0] == best and ancestry.depth.iloc[0] == 0
+    assert list(ancestry.depth) == sorted(ancestry.depth)
+    seeds = ancestry[ancestry.parent_id.isna()]
+    assert not seeds.empty and set(seeds.mutator.str.split(".").str[0]) <= {"gp", "edit"}
+    assert ancestry.id.is_unique
+
+
+def test_islands_give_best_and_median_per_iteration(run):
+    islands = run.islands()
+    config = run.config
+    assert set(islands.island) == set(range(config.islands.islands))
+    assert islands.iteration.max() == config.stop.max_iterations
+    assert (islands.best_score >= islands.median_score).all()
+
+
+def test_evaluations_spread_metrics_into_columns(run):
+    train = run.evaluations("train")
+    assert {"program_id", "split", "case", "score", "excess_percent"} <= set(train.columns)
+    assert (train.score == -train.excess_percent).all()
+    scenarios = run.scenarios()
+    assert set(scenarios.split) == {"train", "validation"}
+    assert (scenarios.best_score >= scenarios.mean_score).all()
+
+
+def test_elo_cells_outcomes_and_coverage(run):
+    assert not run.elo_history().empty and run.ratings().rating.is_monotonic_decreasing
+    cells = run.cells()
+    assert list(cells.columns) == [*run.config.archive.descriptors, "program_id", "score"]
+    coverage = run.coverage_history()
+    assert coverage.filled.is_monotonic_increasing and coverage.filled.iloc[-1] == len(cells)
+    outcomes = run.outcomes()
+    assert "ok" in outcomes.columns and len(outcomes) == run.config.stop.max_iterations + 1
+
+
+def test_offline_runs_have_empty_llm_frames(run):
+    assert run.llm_calls().empty and run.instructions().empty
+    assert "cost_usd" in run.llm_calls().columns
+
+
+def test_a_folder_that_is_not_a_run_is_one_line(tmp_path):
+    with pytest.raises(InputError, match="not a run folder"):
+        load_run(tmp_path)

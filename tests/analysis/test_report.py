@@ -1,0 +1,233 @@
+"""``aurora-evo report``: every figure is drawn and readable, report.md links them, the CLI verb."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from aurora_evo.analysis import load_run
+from aurora_evo.analysis.report import (
+    NO_DATA,
+    fig_attacker,
+    fig_elo,
+    fig_lineage,
+    fig_llm,
+    fig_map_elites,
+    fig_outcomes,
+    fig_scores_by_island,
+    write_report,
+)
+from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from aurora_evo.errors import InputError
+
+PICTURES = [
+    "scores_by_island.png",
+    "elo.png",
+    "map_elites.png",
+    "lineage.png",
+    "outcomes.png",
+    "attacker.png",
+]
+
+
+def _assert_readable_png(path):
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[0] >= 300 and image.shape[1] >= 500, image.shape
+    pixels = image.reshape(-1, image.shape[2])
+    assert not np.all(pixels == pixels[0]), f"{path.name} is one colour"
+
+
+def _legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def _fake_llm_calls(run_dir) -> None:
+    """Three LLM calls per iteration, and one refused by the budget, written to the run's archive."""
+    with load_run(run_dir) as run:
+        for iteration in range(1, 11):
+            rows = [
+                {"backend": "gemini", "model": "gemini-2.5-flash", "purpose": "program", "mode": "diff",
+                 "instruction_id": "i1", "attempt": 1, "key_index": 0, "prompt_tokens": 1000 + iteration,
+                 "completion_tokens": 300, "latency_s": 1.5, "cost_usd": 0.001,
+                 "outcome": "ok" if k else "no_code", "error": "", "program_id": None, "when": 1000.0 + k}
+                for k in range(3)
+            ]  # fmt: skip
+            refused = {**rows[0], "attempt": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+            run.archive.add_llm_calls(run.run_id, iteration, [*rows, {**refused, "outcome": "budget"}])
+
+
+def test_write_report_writes_every_picture_and_links_them(small_run, tmp_path):
+    written = write_report(small_run, tmp_path / "report")
+    assert [p.name for p in written] == [*PICTURES, "report.md"]  # no llm.png: an offline run
+    for path in written[:-1]:
+        _assert_readable_png(path)
+    markdown = written[-1].read_text()
+    assert markdown.startswith("# Run `small`")
+    for picture in PICTURES:
+        assert f"]({picture})" in markdown  # relative links
+    for line in ("- domain: binpacking", "- iterations: 21", "- best training score:", "- best held-out score:",
+                 "- best program:", "- LLM calls: none"):  # fmt: skip
+        assert line in markdown
+
+
+def test_figures_have_titles_axis_labels_and_legends(small_run):
+    with load_run(small_run) as run:
+        fig = fig_scores_by_island(run)
+        ax = fig.axes[0]
+        assert ax.get_title() == "Score of each island over the iterations"
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("iteration", run.score_label)
+        legend = _legend_texts(ax)
+        assert {"island 0", "island 1", "island 2", "best (solid)", "median (dashed)"} <= set(legend)
+        assert "island reset" in legend  # resets every 5 iterations
+        assert len(ax.lines) >= 2 * 3
+
+        fig = fig_elo(run)
+        ax = fig.axes[0]
+        assert ax.get_title() == "Elo ratings: the top 5 programs by current rating"
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("iteration", "Elo rating")
+        top = run.ratings().program_id.head(5)
+        legend = _legend_texts(ax)
+        assert [text[:8] for text in legend[:5]] == [pid[:8] for pid in top]
+        assert legend[-1] == "other programs"
+
+        fig = fig_map_elites(run)
+        ax = fig.axes[0]
+        filled = len(run.cells())
+        assert 0 < filled < 100
+        assert ax.get_title() == f"MAP-Elites: {filled} of 100 cells filled ({filled}%)"
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("complexity (bin)", "specialisation (bin)")
+        assert fig.axes[1].get_ylabel() == f"elite's {run.score_label}"  # the colour bar
+        grid = ax.images[0].get_array()
+        assert grid.shape == (10, 10) and int((~grid.mask).sum()) == filled  # empty cells are masked
+
+        fig = fig_outcomes(run)
+        ax = fig.axes[0]
+        assert ax.get_title().startswith("Sandbox outcomes of the candidates: ")
+        assert ax.get_xlabel() == "iteration" and ax.get_ylabel() == "candidates (count)"
+        assert _legend_texts(ax)[0].startswith("ok (")
+
+        fig = fig_attacker(run)
+        ax = fig.axes[0]
+        assert ax.get_title().startswith("Scenarios (no attacker in this run)")
+        assert ax.get_xlabel() == run.score_label
+        assert _legend_texts(ax) == ["mean over the programs scored", "best score of any program"]
+        assert len(ax.get_yticklabels()) == len(run.scenarios())
+
+
+def test_attacker_figure_plots_curriculum_events_when_the_run_has_them(small_run, tmp_path):
+    run_dir = tmp_path / "small"
+    shutil.copytree(small_run, run_dir)
+    with load_run(run_dir) as run:
+        for iteration in range(5):
+            run.archive.add_event(run.run_id, iteration, "curriculum", {"level": iteration // 2, "note": "x"})
+            run.archive.add_event(run.run_id, iteration, "attacker", {"learnability": 0.1 * iteration})
+        fig = fig_attacker(run)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["Attacker and curriculum: curriculum progress", "Attacker progress"]
+    assert [_legend_texts(ax) for ax in fig.axes] == [["level"], ["learnability"]]  # numeric fields only
+    assert fig.axes[1].get_xlabel() == "iteration"
+
+
+def test_lineage_draws_evicted_ancestors_hollow(small_run):
+    with load_run(small_run) as run:
+        programs = run.programs()
+        evicted = set(programs.id[programs.evicted])
+        lineage = run.lineage()
+        children = lineage[lineage.parent_id.isin(evicted)].child_id
+        assert not children.empty, "the run should hold a child of an evicted program"
+        program_id = str(children.iloc[-1])
+        tree = run.ancestry(program_id)
+        ancestors = set(tree.id[tree.evicted]) - {program_id}
+        assert ancestors
+
+        fig = fig_lineage(run, program_id)
+        ax = fig.axes[0]
+        nodes = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+        assert set(nodes) == set(tree.id)
+        for node in ancestors:
+            assert tuple(nodes[node].get_facecolor()[0]) == (1.0, 1.0, 1.0, 1.0)  # hollow
+        assert ax.get_title().startswith(f"Lineage of {program_id[:8]}: ")
+        assert f"{int(tree.evicted.sum())} evicted" in ax.get_title()
+        labels = " ".join(_texts(fig))
+        assert all(node[:8] in labels for node in tree.id)  # a small tree: every node labelled
+        assert "(evicted)" in labels
+        assert fig.axes[1].get_ylabel() == f"training {run.score_label}"
+
+        best = fig_lineage(run)  # the best by held-out score
+        assert run.best_program("validation_score")[:8] in best.axes[0].get_title()
+        assert "best by held-out score" in best.axes[0].get_title()
+
+
+def test_llm_figure_from_the_archived_calls(small_run, tmp_path):
+    run_dir = tmp_path / "small"
+    shutil.copytree(small_run, run_dir)
+    _fake_llm_calls(run_dir)
+    with load_run(run_dir) as run:
+        fig = fig_llm(run)
+    tokens, outcomes, cost = fig.axes  # the twin axis comes last
+    assert tokens.get_title() == "LLM tokens and cumulative cost: 30 calls sent, $0.03 spent"
+    assert (tokens.get_xlabel(), tokens.get_ylabel()) == ("iteration", "tokens per iteration")
+    assert cost.get_ylabel() == "cumulative cost (US dollars)"
+    assert _legend_texts(tokens) == ["prompt tokens", "completion tokens", "cumulative cost"]
+    assert cost.lines[0].get_ydata()[-1] == pytest.approx(0.03)
+    assert outcomes.get_title() == "LLM call outcomes"
+    assert [t.get_text() for t in outcomes.get_yticklabels()] == ["no_code", "budget", "ok"]  # upwards
+
+    written = write_report(run_dir, tmp_path / "report")
+    assert written[-2].name == "llm.png"
+    _assert_readable_png(written[-2])
+    markdown = written[-1].read_text()
+    assert "](llm.png)" in markdown and "- LLM calls: 30 sent (10 refused)" in markdown
+
+
+def test_a_run_with_nothing_evaluated_says_so(tmp_path):
+    from aurora_evo.config import RunConfig, override
+    from aurora_evo.evolve import Evolution
+
+    config = override(RunConfig(seed=1), **{"task.domain": "binpacking", "task.train_instances": 1,
+                                            "task.train_items": 50, "task.validation_instances": 1,
+                                            "task.validation_items": 50, "evaluation.full_warm_up": False})  # fmt: skip
+    Evolution(config, tmp_path / "empty").close()
+    written = write_report(tmp_path / "empty", tmp_path / "report")
+    assert [p.name for p in written] == [*PICTURES, "report.md"]
+    for path in written[:-1]:
+        _assert_readable_png(path)
+    with load_run(tmp_path / "empty") as run:
+        for draw in (fig_scores_by_island, fig_elo, fig_map_elites, fig_lineage, fig_outcomes, fig_attacker):
+            assert NO_DATA in _texts(draw(run)), draw.__name__
+        assert "no LLM calls in this run" in _texts(fig_llm(run))
+    assert "- best training score: none yet" in written[-1].read_text()
+
+
+def test_bad_input_is_an_input_error(small_run, tmp_path):
+    with pytest.raises(InputError, match="not a run folder"):
+        write_report(tmp_path, tmp_path / "report")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="not a folder"):
+        write_report(small_run, tmp_path / "file")
+
+
+def test_cli_report_prints_the_written_paths(small_run, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["report", str(small_run), "--out", str(out)]) == EXIT_OK
+    printed, err = capsys.readouterr()
+    assert err == ""
+    paths = printed.splitlines()
+    assert [p.rsplit("/", 1)[-1] for p in paths] == [*PICTURES, "report.md"]
+    assert all((out / name).is_file() for name in [*PICTURES, "report.md"])
+
+
+def test_cli_report_on_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == EXIT_BAD_INPUT
+    printed, err = capsys.readouterr()
+    assert printed == "" and len(err.splitlines()) == 1
+    assert re.match(r"aurora-evo report: error: .*not a run folder", err)
+    assert not (tmp_path / "report").exists()
