@@ -500,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw a run's figures (PNG) and a Markdown summary",
         description="Draw the figures of a run (scores per island, Elo ratings, the MAP-Elites grid, the "
         "best program's lineage, sandbox outcomes, scenarios or attacker progress, LLM use) as PNG files, "
-        "with report.md summarising the run and linking them. Reads the archive only.",
+        "with report.md summarising the run and linking them. Changes no row of the archive.",
     )
     report.add_argument("run_dir", metavar="RUN_DIR")
     report.add_argument("--out", metavar="DIR", help="folder for the report (default: RUN_DIR/report)")

@@ -163,6 +163,17 @@ def load_scheduler(path: str | Path, contract: Contract | None = None) -> Schedu
     return Scheduler(source, contract, path.stem)
 
 
+def selection_pool(config) -> tuple[int, int] | None:
+    """``(training cases, held-out cases)`` of an allocation run, for :func:`top_programs`; ``None`` for
+    bin packing (whose held-out score decides alone)."""
+    if config.task.domain == "binpacking":
+        return None  # (it would generate its instances only to count them)
+    from aurora_evo.tasks import build_task
+
+    task = build_task(config.task, config.seed)
+    return len(task.train), len(task.validation)
+
+
 def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = None) -> list:
     """The ``k`` best programs of a run that ran.
 
@@ -207,15 +218,11 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     from aurora_evo.archive import Archive
     from aurora_evo.config import read_config
     from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, run_id_of
-    from aurora_evo.tasks import build_task
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     config = read_config(run_dir / CONFIG_FILE)
     contract = Contract.BINPACKING if config.task.domain == "binpacking" else Contract.ALLOCATION
-    pooled = None
-    if contract is Contract.ALLOCATION:  # (bin packing would generate its instances only to count them)
-        task = build_task(config.task, config.seed)
-        pooled = (len(task.train), len(task.validation))
+    pooled = selection_pool(config)
     domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
     unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
     written = []

@@ -9,6 +9,7 @@ mean reward in [0, 1] for allocation runs, minus the % excess bins over the L1 b
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,22 @@ class RunData:
         if not (self.run_dir / ARCHIVE_FILE).is_file() or not (self.run_dir / CONFIG_FILE).is_file():
             raise InputError(f"{self.run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
         self.config: RunConfig = read_config(self.run_dir / CONFIG_FILE)
-        self.archive = Archive(self.run_dir / ARCHIVE_FILE)
+        archive_path = self.run_dir / ARCHIVE_FILE
+        if archive_path.stat().st_size == 0:
+            raise InputError(f"{archive_path}: empty file, not an archive (the run never started)")
+        try:
+            self.archive = Archive(archive_path)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{archive_path}: not a readable archive ({exc})") from None
         self.run_id = run_id_of(self.archive, self.run_dir)
+        try:
+            self.archive.get_run(self.run_id)
+        except KeyError:
+            self.archive.close()
+            raise InputError(
+                f"{self.run_dir}: the run was never registered in its archive (killed at once?)"
+            ) from None
+        self._pool: tuple[int, int] | bool | None = False
 
     def close(self) -> None:
         self.archive.close()
@@ -115,6 +130,17 @@ class RunData:
         frame.insert(1, "depth", [depth[i] for i in frame.id])
         frame.insert(2, "parent_id", [first.get(i) for i in frame.id])
         return frame.sort_values(["depth", "id"]).reset_index(drop=True)
+
+    def winner(self) -> str | None:
+        """The program ``aurora-evo export`` ships first: the best of those scored on the held-out
+        cases (pooled with the training cases for allocation runs, whose few held-out scenarios are
+        too few to choose by alone), else the best by training score; ``None`` before any ran."""
+        from aurora_evo.export import selection_pool, top_programs
+
+        if self._pool is False:
+            self._pool = selection_pool(self.config)
+        top = top_programs(self.archive, self.run_id, 1, self._pool)
+        return top[0].id if top else None
 
     def best_program(self, by: str = "score") -> str | None:
         """The id of the best program by ``score`` (training) or ``validation_score``."""

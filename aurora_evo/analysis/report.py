@@ -128,6 +128,16 @@ def fig_scores_by_island(run: RunData) -> Figure:
         ax.axvline(iteration, color="0.5", linestyle=":", linewidth=1.0)
     if resets:
         handles.append(Line2D([], [], color="0.5", linestyle=":", linewidth=1.0, label="island reset"))
+    # An island just reset holds one or two programs, whose median can be far below everything else:
+    # the axis follows the best lines and the bulk of the medians, and the title says what it cut.
+    best, medians = islands.best_score.dropna(), islands.median_score.dropna()
+    low = min(best.min(), medians.quantile(0.05)) if not medians.empty else best.min()
+    high = max(best.max(), medians.max()) if not medians.empty else best.max()
+    pad = 0.05 * (high - low) if high > low else 0.5
+    ax.set_ylim(low - pad, high + pad)
+    cut = int((medians < low - pad).sum())
+    if cut:
+        title += f" ({cut} median points below the axis)"
     ax.set_title(title)
     ax.set_xlabel("iteration")
     ax.xaxis.set_major_locator(_iteration_ticks())
@@ -282,8 +292,8 @@ def _mutator_label(mutator: str) -> str:
 
 
 def fig_lineage(run: RunData, program_id: str | None = None) -> Figure:
-    """The family tree of ``program_id`` (default: the best program by held-out score if any was
-    scored there, else by training score) back to its seeds, evicted ancestors included.
+    """The family tree of ``program_id`` (default: the run's winner, the program ``export`` ships
+    first, see :meth:`RunData.winner`) back to its seeds, evicted ancestors included.
 
     x is the generation back from the program (longest path, so every parent sits left of its
     children), y spreads each generation; edges run parent -> child (solid: the parent it was made
@@ -293,9 +303,7 @@ def fig_lineage(run: RunData, program_id: str | None = None) -> Figure:
     """
     which = ""
     if program_id is None:
-        program_id, which = run.best_program("validation_score"), " (best by held-out score)"
-        if program_id is None:
-            program_id, which = run.best_program("score"), " (best by training score)"
+        program_id, which = run.winner(), " (the run's winner, as export picks it)"
     if program_id is None:
         fig = _figure(11.0, 6.5)
         _no_data(fig.add_subplot(), "Lineage of the best program")
@@ -316,10 +324,13 @@ def fig_lineage(run: RunData, program_id: str | None = None) -> Figure:
     ax = fig.add_subplot()
 
     for child, parent, position in zip(links.child_id, links.parent_id, links.position, strict=True):
+        # An edge skipping generations is bent, so it cannot hide under the chain of nodes between.
+        bend = 0.0 if abs(x[child] - x[parent]) <= 1 else 0.3
         ax.annotate(
             "", xy=(x[child], y[child]), xytext=(x[parent], y[parent]), zorder=1,
             arrowprops={"arrowstyle": "-|>", "color": "0.55", "linewidth": 0.9, "shrinkA": 5, "shrinkB": 6,
-                        "linestyle": "-" if position == 0 else "--", "mutation_scale": 8},
+                        "linestyle": "-" if position == 0 else "--", "mutation_scale": 8,
+                        "connectionstyle": f"arc3,rad={bend}"},
         )  # fmt: skip
     scores = tree.score.astype(float)
     finite = scores.dropna()
@@ -327,19 +338,20 @@ def fig_lineage(run: RunData, program_id: str | None = None) -> Figure:
     if norm.vmin == norm.vmax:
         norm = Normalize(norm.vmin - 0.5, norm.vmax + 0.5)
     cmap = colormaps["viridis"]
-    seeds = {n for n in nodes if not parents.get(n)}
+    roots = {n for n in nodes if not parents.get(n)}
+    seeds = {n for n in roots if int(tree.iteration[n]) == 0}  # other roots: random programs made later
     big = len(nodes) > LABEL_NODES_UP_TO
     size = 30 if big else 70
     for node in nodes:
         score, evicted = scores[node], bool(tree.evicted[node])
         colour = cmap(norm(score)) if not np.isnan(score) else "0.6"
-        marker = "*" if node == program_id else "s" if node in seeds else "o"
+        marker = "*" if node == program_id else "s" if node in seeds else "D" if node in roots else "o"
         scale = 4.0 if node == program_id else 1.0
         face = "white" if evicted else colour
         width = 2.0 if evicted else 0.8
         ax.scatter([x[node]], [y[node]], s=size * scale, marker=marker, facecolors=[face],
                    edgecolors=[colour], linewidths=width, zorder=3, gid=node)  # fmt: skip
-        if not big or node == program_id or node in seeds:
+        if not big or node == program_id or node in roots:
             text = f"{_short(node)}\n{_mutator_label(tree.mutator[node])}" + (
                 "\n(evicted)" if evicted else ""
             )
@@ -351,18 +363,22 @@ def fig_lineage(run: RunData, program_id: str | None = None) -> Figure:
     legend = [
         Line2D([], [], marker="*", color="0.3", linestyle="", markersize=12, label="the program"),
         Line2D([], [], marker="s", color="0.3", linestyle="", markersize=7, label="seed"),
+        Line2D([], [], marker="D", color="0.3", linestyle="", markersize=6, label="random program"),
         Line2D([], [], marker="o", color="0.3", linestyle="", markersize=7, label="in the archive"),
         Line2D([], [], marker="o", linestyle="", markersize=7, label="evicted", **hollow),
         Line2D([], [], color="0.55", label="made from (first parent)"),
         Line2D([], [], color="0.55", linestyle="--", label="further parent (crossover)"),
     ]
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=6, fontsize=8,
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=7, fontsize=8,
               frameon=False)  # fmt: skip
-    evicted = int(tree.evicted.sum())
-    if program_id in seeds:
-        summary = f"a seed ({tree.mutator[program_id]}): no ancestors"
+    evicted = int(tree.evicted.drop(program_id).sum())  # ancestors only
+    if program_id in roots:
+        summary = f"made from nothing ({tree.mutator[program_id]}): no ancestors"
     else:
-        summary = f"{len(nodes) - 1} ancestors, {evicted} evicted, {len(seeds)} seed(s)"
+        randoms = len(roots - seeds)
+        summary = f"{len(nodes) - 1} ancestors, {evicted} evicted, {len(seeds)} seed(s)" + (
+            f", {randoms} random program(s)" if randoms else ""
+        )
     ax.set_title(f"Lineage of {_short(program_id)}{which}: {summary}")
     ax.set_xlim(-span - 0.6, 0.6)
     ax.set_ylim(-0.05, 1.08)
@@ -408,8 +424,10 @@ def fig_outcomes(run: RunData) -> Figure:
     ax.set_ylim(0, counts.sum(axis=1).max() * 1.08)
     ax.xaxis.set_major_locator(_iteration_ticks())
     totals = outcomes[names].sum()
-    share = totals.get("ok", 0) / totals.sum()
-    ax.set_title(f"{title}: {int(totals.sum())} evaluated, {share:.0%} ok")
+    # llm.* counts are answers that never reached the sandbox (no code, a diff that did not apply).
+    judged = totals[[n for n in names if not n.startswith("llm.")]].sum()
+    share = totals.get("ok", 0) / judged if judged else 0.0
+    ax.set_title(f"{title}: {int(judged)} evaluated, {share:.0%} ok")
     ax.set_xlabel("iteration" if width == 1 else f"iteration (bars of {width} iterations)")
     ax.set_ylabel("candidates (count)" if width == 1 else f"candidates per {width} iterations (count)")
     ax.grid(axis="y", alpha=0.3)
@@ -575,7 +593,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("map_elites.png", fig_map_elites,
                "The MAP-Elites grid: the elite's score in each descriptor cell (blank: empty)."),
     FigureSpec("lineage.png", fig_lineage,
-               "Family tree of the best program back to its seeds (hollow: evicted ancestors)."),
+               "Family tree of the run's winner back to its seeds (hollow: evicted ancestors)."),
     FigureSpec("outcomes.png", fig_outcomes, "How the sandbox judged the candidates, per iteration."),
     FigureSpec("attacker.png", fig_attacker,
                "Attacker and curriculum progress, or, without an attacker, the score reached on each case."),
@@ -596,7 +614,7 @@ def _summary(run: RunData) -> list[str]:
         f"# Run `{run.run_id}`",
         "",
         f"- domain: {run.config.task.domain}",
-        f"- status: {status or 'unknown'}",
+        f"- status: {'running, or interrupted' if status == 'running' else status or 'unknown'}",
         f"- iterations: {len(iterations)}"
         + (f" (0 to {int(iterations.iteration.max())}; 0 scores the seeds)" if len(iterations) else ""),
         f"- programs: {len(programs)} ({int((programs.outcome == 'ok').sum())} ran ok, "
@@ -605,19 +623,22 @@ def _summary(run: RunData) -> list[str]:
     ]
     frame = programs.set_index("id")
     for by, name in (("score", "training"), ("validation_score", "held-out")):
-        best = run.best_program(by)
-        if best is None:
+        # From this one read of the programs: a run still going may add a new best meanwhile.
+        scored = programs.dropna(subset=[by])
+        if scored.empty:
             lines.append(f"- best {name} score: none yet")
-        else:
-            row = frame.loc[best]
-            lines.append(
-                f"- best {name} score: {_score(row[by])} (program `{best}`, {row.mutator}, "
-                f"iteration {int(row.iteration)}; training {_score(row.score)}, "
-                f"held-out {_score(row.validation_score)})"
-            )
-    best = run.best_program("validation_score") or run.best_program("score")
-    if best is not None:
-        lines.append(f"- best program: `{best}`, made by `{frame.mutator[best]}`")
+            continue
+        best = scored.sort_values([by, "iteration"], ascending=[False, True]).id.iloc[0]
+        row = frame.loc[best]
+        lines.append(
+            f"- best {name} score: {_score(row[by])} (program `{best}`, {row.mutator}, "
+            f"iteration {int(row.iteration)}; training {_score(row.score)}, "
+            f"held-out {_score(row.validation_score)})"
+        )
+    winner = run.winner()
+    if winner is not None and winner in frame.index:
+        lines.append(f"- the run's winner (what `aurora-evo export` ships first): `{winner}`, made by "
+                     f"`{frame.mutator[winner]}`")  # fmt: skip
     calls = run.llm_calls()
     if not calls.empty:
         sent = calls[calls.attempt > 0]

@@ -74,7 +74,7 @@ def test_write_report_writes_every_picture_and_links_them(small_run, tmp_path):
     for picture in PICTURES:
         assert f"]({picture})" in markdown  # relative links
     for line in ("- domain: binpacking", "- iterations: 21", "- best training score:", "- best held-out score:",
-                 "- best program:", "- LLM calls: none"):  # fmt: skip
+                 "- the run's winner (what `aurora-evo export` ships first):", "- LLM calls: none"):  # fmt: skip
         assert line in markdown
 
 
@@ -155,15 +155,24 @@ def test_lineage_draws_evicted_ancestors_hollow(small_run):
         for node in ancestors:
             assert tuple(nodes[node].get_facecolor()[0]) == (1.0, 1.0, 1.0, 1.0)  # hollow
         assert ax.get_title().startswith(f"Lineage of {program_id[:8]}: ")
-        assert f"{int(tree.evicted.sum())} evicted" in ax.get_title()
+        assert f"{len(ancestors)} evicted" in ax.get_title()  # ancestors only, not the program itself
+        # One arrow per lineage edge of the tree, each from the parent (left) to the child (right).
+        edges = run.lineage()
+        edges = edges[edges.child_id.isin(tree.id) & edges.parent_id.isin(tree.id)]
+        arrows = [a for a in ax.texts if getattr(a, "arrow_patch", None) is not None]
+        assert len(arrows) == len(edges)
+        centre = {gid: tuple(c.get_offsets()[0]) for gid, c in nodes.items()}
+        drawn = {(a.xyann, a.xy) for a in arrows}
+        assert drawn == {(centre[p], centre[c]) for p, c in zip(edges.parent_id, edges.child_id, strict=True)}
+        assert all(parent[0] < child[0] for parent, child in drawn)
         labels = " ".join(_texts(fig))
         assert all(node[:8] in labels for node in tree.id)  # a small tree: every node labelled
         assert "(evicted)" in labels
         assert fig.axes[1].get_ylabel() == f"training {run.score_label}"
 
-        best = fig_lineage(run)  # the best by held-out score
-        assert run.best_program("validation_score")[:8] in best.axes[0].get_title()
-        assert "best by held-out score" in best.axes[0].get_title()
+        best = fig_lineage(run)  # by default the run's winner, the program export ships first
+        assert run.winner()[:8] in best.axes[0].get_title()
+        assert "the run's winner" in best.axes[0].get_title()
 
 
 def test_llm_figure_from_the_archived_calls(small_run, tmp_path):
