@@ -393,6 +393,84 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- scenarios ------------------------------------------------------------------------------------
+
+
+def _cmd_scenarios_validate(args: argparse.Namespace) -> int:
+    """Run the five quality-control layers on each file; diversity compares with the files before it."""
+    from collections import Counter
+
+    from aurora_evo.scenario import load_scenario
+    from aurora_evo.scenario.levels import level
+    from aurora_evo.scenario.quality import Layer, check_scenario
+
+    if args.level is not None:
+        level(args.level)  # an unknown level is bad input: one line, exit 2
+    scenarios = [(path, load_scenario(path)) for path in args.files]  # every file loads before any check
+    recent: list = []
+    results = []
+    for path, scenario in scenarios:
+        report = check_scenario(scenario, level=args.level, recent=recent)
+        recent.append(report.features)
+        results.append((path, report))
+
+    refused = [(path, report) for path, report in results if not report.passed]
+    counts = Counter(layer for _, report in refused for layer in report.refused_layers)
+    layers = sorted(counts, key=lambda layer: (-counts[layer], list(Layer).index(layer)))
+    if args.json:
+        _print_json(
+            {
+                "files": [{"file": path, **report.as_dict()} for path, report in results],
+                "checked": len(results),
+                "refused": len(refused),
+                "refused_by_layer": {layer.value: counts.get(layer, 0) for layer in Layer},
+            }
+        )
+    else:
+        for path, report in results:
+            for verdict in report.verdicts:
+                if verdict.passed:
+                    note = verdict.details.get("note")
+                    sys.stdout.write(f"{path}: {verdict.layer} ok" + (f" ({note})" if note else "") + "\n")
+                else:
+                    sys.stdout.write(f"{path}: {verdict.layer} REFUSED: {verdict.message}\n")
+        if refused:
+            names = ", ".join(layer.value for layer in layers)
+            sys.stdout.write(f"{len(refused)} of {len(results)} files refused ({names})\n")
+        else:
+            sys.stdout.write(f"{len(results)} of {len(results)} files passed\n")
+    return EXIT_PROGRAM_FAILED if refused else EXIT_OK
+
+
+def _cmd_scenarios_generate(args: argparse.Namespace) -> int:
+    """Draw random genomes of a level, keep the scenarios that pass quality control, write N of them."""
+    import numpy as np
+
+    from aurora_evo.attacker.generate import generate_scenarios
+    from aurora_evo.scenario import save_scenario
+    from aurora_evo.scenario.generate import offered_load
+    from aurora_evo.scenario.levels import level
+
+    level(args.level)  # an unknown level is bad input: one line, exit 2
+    if args.n < 1:
+        raise InputError(f"-n must be at least 1, got {args.n}")
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    rng = np.random.default_rng(args.seed)
+    accepted = generate_scenarios(args.level, args.n, rng, max_attempts=args.max_attempts, domain=args.domain)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    for scenario, _report in accepted:
+        path = save_scenario(scenario, out / f"{scenario.name}.json")
+        sys.stdout.write(f"{path}: {scenario.summary()}, offered load {offered_load(scenario):.2f}\n")
+    return EXIT_OK
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 
@@ -535,6 +613,49 @@ def build_parser() -> argparse.ArgumentParser:
     allocation.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_sandbox_options(allocation)
     allocation.set_defaults(handler=_cmd_bench_allocation)
+
+    scenarios = verbs.add_parser("scenarios", help="work with scenario files (validate, generate)")
+    scenario_verbs = scenarios.add_subparsers(dest="scenarios_verb", metavar="ACTION", parser_class=_Parser)
+    scenario_verbs.required = True
+    validate = scenario_verbs.add_parser(
+        "validate",
+        help="run the five quality-control layers on scenario files",
+        description="Check each scenario file with the quality-control layers: bounds (realistic ranges), "
+        "feasibility (a clairvoyant packing meets the SLAs), realism (distributions against the shipped "
+        "Google 2011 and Alibaba 2017 samples), diversity (against the files given before it) and "
+        "complexity (the difficulty level's ranges). Prints one line per layer; exits 0 when every file "
+        "passes, 1 when any is refused, 2 on bad input.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="scenario JSON files")
+    validate.add_argument(
+        "--level",
+        metavar="LEVEL",
+        help="check against this level (easy ... beyond) instead of each file's own",
+    )
+    validate.add_argument("--json", action="store_true", help="print one JSON object with every verdict")
+    validate.set_defaults(handler=_cmd_scenarios_validate)
+    generate = scenario_verbs.add_parser(
+        "generate",
+        help="write N fresh scenarios of a level that pass quality control",
+        description="Draw random scenario genomes of a difficulty level (aurora_evo.attacker), generate a "
+        "scenario from each, keep those that pass the quality-control layers (diversity against those "
+        "kept before), and write N of them as DIR/LEVEL-DOMAIN-gen-NNN.json, printing one line per file. "
+        "Same seed, same files.",
+    )
+    generate.add_argument(
+        "--level", required=True, metavar="LEVEL", help="easy, medium, hard, expert or beyond"
+    )
+    generate.add_argument("-n", type=int, default=1, metavar="N", help="how many scenarios (default 1)")
+    generate.add_argument("--out", required=True, metavar="DIR", help="folder for the files (created)")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    generate.add_argument(
+        "--domain", choices=("cloud", "edge", "network"), help="one domain (default: drawn per scenario)"
+    )
+    generate.add_argument(
+        "--max-attempts", type=int, metavar="M", help="scenarios to try at most (default 10 N + 10)"
+    )
+    generate.set_defaults(handler=_cmd_scenarios_generate)
+    # more `scenarios` actions (e.g. `generate`): one scenario_verbs.add_parser(...) each, here
     return parser
 
 

@@ -1,0 +1,69 @@
+"""Difficulty levels of scenarios, in one place: what size and pressure each level means.
+
+The curriculum climbs easy -> medium -> hard -> expert -> beyond. A level bounds a scenario's task
+count, node count, offered load (demand over capacity while tasks arrive, see
+:func:`aurora_evo.scenario.generate.offered_load`) and the share of tasks with a deadline. The ranges
+enclose the shipped seed scenarios of each level (easy: 5 tasks on 3 nodes; medium: 20 on 10; hard: 250
+on 25; expert: 1,000 on 100) with room to vary; ``beyond`` is the issue's "500+ tasks, 100+ nodes".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Level:
+    """What a difficulty level allows (closed ranges).
+
+    Attributes:
+        name: ``easy``, ``medium``, ``hard``, ``expert`` or ``beyond``.
+        tasks: (min, max) number of tasks.
+        nodes: (min, max) number of nodes.
+        load: (min, max) offered load.
+        deadline_share: (min, max) share of tasks with a deadline.
+    """
+
+    name: str
+    tasks: tuple[int, int]
+    nodes: tuple[int, int]
+    load: tuple[float, float]
+    deadline_share: tuple[float, float]
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_NAMES.index(self.name)
+
+
+LEVELS: dict[str, Level] = {
+    level.name: level
+    for level in (
+        Level("easy", (3, 12), (2, 5), (0.2, 0.7), (0.0, 0.7)),
+        Level("medium", (12, 60), (5, 16), (0.5, 0.85), (0.0, 0.6)),
+        Level("hard", (60, 400), (16, 50), (0.8, 1.1), (0.2, 0.6)),
+        Level("expert", (400, 1500), (50, 150), (0.95, 1.25), (0.3, 0.7)),
+        Level("beyond", (500, 5000), (100, 500), (1.0, 1.5), (0.3, 0.8)),
+    )
+}
+
+#: Level names from easiest to hardest: the curriculum's order.
+LEVEL_NAMES: tuple[str, ...] = tuple(LEVELS)
+
+
+def level(name: str) -> Level:
+    """The level called ``name``.
+
+    Raises:
+        InputError: one line naming the levels, when there is no such level.
+    """
+    from aurora_evo.errors import InputError
+
+    if name not in LEVELS:
+        raise InputError(f"no level {name!r}; levels are {', '.join(LEVEL_NAMES)}")
+    return LEVELS[name]
+
+
+def next_level(name: str) -> str | None:
+    """The level after ``name`` in the curriculum, or ``None`` after the last."""
+    index = LEVEL_NAMES.index(name)
+    return LEVEL_NAMES[index + 1] if index + 1 < len(LEVEL_NAMES) else None
