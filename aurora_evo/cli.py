@@ -256,6 +256,7 @@ def _evolve_config(args: argparse.Namespace):
         "seed": args.seed,
         "evaluation.workers": args.workers,
         "mutators.kinds": _names(args.mutators),
+        "attacker.enabled": False if args.no_attacker else None,
         "mutators.weights": _numbers(args.mutator_weights, "--mutator-weights"),
         "stop.max_cost_usd": args.max_cost,
         "stop.max_calls": args.max_calls,
@@ -411,7 +412,8 @@ def _cmd_scenarios_validate(args: argparse.Namespace) -> int:
     results = []
     for path, scenario in scenarios:
         report = check_scenario(scenario, level=args.level, recent=recent)
-        recent.append(report.features)
+        if report.passed:  # diversity is measured against the scenarios accepted before
+            recent.append(report.features)
         results.append((path, report))
 
     refused = [(path, report) for path, report in results if not report.passed]
@@ -525,6 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--mutators", metavar="LIST", help="comma-separated mix of gp, edit, llm (default: gp,edit; offline)"
     )
     evolve.add_argument("--mutator-weights", metavar="LIST", help="how often each of --mutators is used")
+    evolve.add_argument(
+        "--no-attacker",
+        action="store_true",
+        help="train on the seed scenarios only (by default an attacker co-evolves scenarios for allocation "
+        "domains, climbing a curriculum from easy to beyond)",
+    )
     llm = evolve.add_argument_group(
         "language models",
         "--mutator gemini uses Gemini through google-genai (key in GEMINI_API_KEY or GOOGLE_API_KEY; "

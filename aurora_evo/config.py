@@ -136,6 +136,42 @@ class LLMConfig:
 
 
 @dataclass(frozen=True)
+class AttackerConfig:
+    """Co-evolution of the training scenarios (allocation domains; bin packing trains on its fixed
+    generated instances).
+
+    Attributes:
+        enabled: co-evolve scenarios (``--no-attacker`` turns it off).
+        interval: iterations between attacker steps.
+        population: scenario genomes kept.
+        candidates: new scenarios proposed (and quality-checked) per step.
+        elites: the defender's best programs scored on each candidate.
+        active: attacker scenarios in the training set at once (beside the seed scenarios).
+        start_level: the curriculum's first level (easy, medium, hard, expert, beyond).
+        advance_share: the best program's success share on the level's training scenarios that moves
+            the curriculum to the next level.
+        margin: a program succeeds on a scenario when its reward (0-1) beats best fit's on it by more
+            than this ...
+        max_sla_violation_rate: ... and at most this share of its deadline tasks is late or rejected.
+        sweet_spot, width: learnability is highest when the elites succeed on this share, falling
+            off over about ``width``.
+    """
+
+    enabled: bool = True
+    interval: int = 10
+    population: int = 8
+    candidates: int = 4
+    elites: int = 3
+    active: int = 4
+    start_level: str = "easy"
+    advance_share: float = 0.7
+    margin: float = 0.0
+    max_sla_violation_rate: float = 0.1
+    sweet_spot: float = 0.5
+    width: float = 0.25
+
+
+@dataclass(frozen=True)
 class ArchiveConfig:
     """The MAP-Elites grid and the Elo matches.
 
@@ -207,6 +243,7 @@ class RunConfig:
     islands: IslandConfig = field(default_factory=IslandConfig)
     mutators: MutatorConfig = field(default_factory=MutatorConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
+    attacker: AttackerConfig = field(default_factory=AttackerConfig)
     stop: StopConfig = field(default_factory=StopConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
@@ -257,6 +294,7 @@ class RunConfig:
              "mutators.weights must be >= 0 with a positive sum"),
             (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
             *self._llm_checks(),
+            *self._attacker_checks(),
             (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
             (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
             (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
@@ -309,6 +347,22 @@ class RunConfig:
              f"llm.base_url must start with http:// or https://, got {llm.base_url!r}"),
         ]  # fmt: skip
 
+    def _attacker_checks(self) -> list[tuple[bool, str]]:
+        from aurora_evo.scenario.levels import LEVEL_NAMES
+
+        a = self.attacker
+        return [
+            (a.interval >= 1, "attacker.interval must be at least 1"),
+            (a.population >= 2 and a.candidates >= 1 and a.elites >= 1 and a.active >= 1,
+             "attacker.population must be >= 2, and candidates, elites and active >= 1"),
+            (a.start_level in LEVEL_NAMES, f"attacker.start_level must be one of {', '.join(LEVEL_NAMES)}"),
+            (0 < a.advance_share <= 1, "attacker.advance_share must be in (0, 1]"),
+            (0 <= a.margin < 1 and 0 <= a.max_sla_violation_rate <= 1,
+             "attacker.margin must be in [0, 1) and attacker.max_sla_violation_rate in [0, 1]"),
+            (0 < a.sweet_spot < 1 and a.width > 0,
+             "attacker.sweet_spot must be in (0, 1), attacker.width > 0"),
+        ]  # fmt: skip
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -324,7 +378,7 @@ def _build(cls, data: dict, where: str):
         kind = fields[name].type
         nested = {
             "IslandConfig": IslandConfig, "MutatorConfig": MutatorConfig, "StopConfig": StopConfig,
-            "LLMConfig": LLMConfig,
+            "LLMConfig": LLMConfig, "AttackerConfig": AttackerConfig,
             "ArchiveConfig": ArchiveConfig, "TaskConfig": TaskConfig, "EvalConfig": EvalConfig,
         }.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))  # fmt: skip
         if nested is not None:

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +56,11 @@ from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
 from aurora_evo.sandbox import SandboxConfig
+from aurora_evo.scenario.levels import LEVEL_NAMES
 from aurora_evo.tasks import Task, build_task
 
 CONFIG_FILE = "config.json"
+LEVEL_RANK = {name: rank for rank, name in enumerate(LEVEL_NAMES)}
 ARCHIVE_FILE = "archive.sqlite"
 
 
@@ -128,6 +130,39 @@ def make_mutators(
     return mutators
 
 
+def make_attacker(config: RunConfig, task: Task, budget: CallBudget | None = None, key_history=()):
+    """The scenario attacker of an allocation run (``None`` for bin packing or ``--no-attacker``); it
+    has a language model of its own when the run's mutators include one and ``budget`` is given."""
+    settings = config.attacker
+    if not settings.enabled or task.kind != "allocation":
+        return None
+    writer = None
+    if budget is not None and "llm" in config.mutators.kinds:
+        from aurora_evo.mutators.llm.factory import build_llm_attacker
+
+        writer = build_llm_attacker(config.llm, budget, key_history=key_history)
+    from aurora_evo.attacker.coevolution import Attacker
+    from aurora_evo.attacker.learnability import LearnabilityConfig
+    from aurora_evo.scenario.model import Domain
+
+    return Attacker(
+        Domain(config.task.domain),
+        settings.start_level,
+        population=settings.population,
+        candidates=settings.candidates,
+        active=settings.active,
+        advance_share=settings.advance_share,
+        margin=settings.margin,
+        learnability_config=LearnabilityConfig(
+            max_sla_violation_rate=settings.max_sla_violation_rate,
+            sweet_spot=settings.sweet_spot,
+            width=settings.width,
+        ),
+        elo_k=config.archive.elo_k,
+        writer=writer,
+    )
+
+
 @dataclass
 class _Deferred:
     """A proposal to ask a concurrent mutator (an LLM) for, once the slots are all chosen."""
@@ -190,6 +225,9 @@ class Evolution:
         self.mutators = make_mutators(config, self.task, self.budget, history) if evolving else {}
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
+        self.base_train = self.task.train
+        self.attacker = make_attacker(config, self.task, self.budget if evolving else None, history)
+        self._history_start = 0  # best_history compares only since the training set last changed
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self.best_history: list[float | None] = []
@@ -217,6 +255,10 @@ class Evolution:
         self.rng.bit_generator.state = state["rng"]
         self.best_history = list(state["best_history"])
         self.best = tuple(state["best"]) if state["best"] else None
+        self._history_start = int(state.get("history_start", 0))
+        if self.attacker is not None and state.get("attacker"):
+            self.attacker.restore(state["attacker"])
+            self._set_training(self.attacker.training_scenarios())
         for kind, saved in state.get("mutators", {}).items():
             if kind in self.mutators and hasattr(self.mutators[kind], "restore"):
                 self.mutators[kind].restore(saved)
@@ -241,6 +283,8 @@ class Evolution:
             "best_history": self.best_history,
             "best": list(self.best) if self.best else None,
             "mutators": {k: m.state() for k, m in self.mutators.items() if hasattr(m, "state")},
+            "history_start": self._history_start,
+            "attacker": self.attacker.state() if self.attacker is not None else None,
         }
         self.archive.save_state(self.run_id, self.iteration, state)
 
@@ -549,11 +593,16 @@ class Evolution:
         are stored as soon as they are made (they are spent, whatever becomes of the iteration)."""
         began = time.monotonic()
         self.iteration += 1
+        attack = None
+        if self.attacker is not None and self.iteration % self.config.attacker.interval == 0:
+            attack = self._attack()
         proposals, duplicates = self.ask()
         unusable, made_by = self._store_calls()
         results = self.evaluate([p.source for _, p in proposals]) if proposals else []
         with self.archive.transaction():
             self._stored_now = set()
+            if attack is not None:
+                self._store_attack(attack)
             told = self.tell(proposals, results)
             told["outcomes"].update(unusable)
             for call_id, pid in made_by:
@@ -565,6 +614,116 @@ class Evolution:
             self._finish_iteration(told, len(proposals), duplicates)
         return self._stats(told, len(proposals), duplicates, time.monotonic() - began)
 
+    # --- the attacker ------------------------------------------------------------------------------------
+
+    def _elites(self, k: int) -> list[str]:
+        """The ``k`` best distinct programs on the islands (best first)."""
+        members = sorted((m for island in self.islands for m in island.members), key=lambda m: -m.score)
+        elites: list[str] = []
+        for member in members:
+            if member.program_id not in elites:
+                elites.append(member.program_id)
+        return elites[:k]
+
+    def _attack(self) -> dict:
+        """One attacker step (before the iteration's transaction: it runs the sandbox): candidates,
+        the elites scored on them and on the training scenarios of the level, the curriculum, and
+        the islands rescored when the training set changed. Returns what to store."""
+        attacker = self.attacker
+        candidates = attacker.ask(self.rng)
+        accepted = [c for c in candidates if c.accepted]
+        elites = self._elites(self.config.attacker.elites)
+        cases = [c.scenario for c in accepted] + attacker.training_scenarios()
+        per_case: dict[str, list[dict]] = {case.name: [] for case in cases}
+        baseline: dict[str, dict] = {}
+        if elites and cases:
+            # Success means beating best fit on the scenario, so best fit is scored beside the elites.
+            sources = [self._source(pid) for pid in elites] + [seed_sources(self.task.contract)["best_fit"]]
+            results = self.evaluate(sources, cases)
+            for result in results[:-1]:
+                for case in cases:
+                    metrics = result.per_case.get(case.name, {}) if result.outcome.ok else {}
+                    per_case[case.name].append(dict(metrics))
+            if results[-1].outcome.ok:
+                baseline = {name: dict(metrics) for name, metrics in results[-1].per_case.items()}
+        level = attacker.level
+        step = attacker.tell(candidates, per_case, self.iteration, elites, baseline)
+        # The defender (its best program) on every scenario of the level it was scored on in this step:
+        # the new ones (learnable or not) and those in the training set. The curriculum needs 4 or more.
+        wins = [attacker.succeeded(per_case[case.name][0], baseline.get(case.name)) for case in cases
+                if per_case.get(case.name)]  # fmt: skip
+        level_success = float(np.mean(wins)) if len(wins) >= 4 else None
+        advanced = attacker.maybe_advance(level_success) if level_success is not None else None
+        changed = step.training_changed or advanced is not None
+        rescored = self._set_training(attacker.training_scenarios()) if changed else {}
+        return {
+            "candidates": candidates,
+            "rescored": rescored,
+            "event": {
+                "level": level, "level_rank": LEVEL_RANK[level], "proposed": step.proposed,
+                "refused": step.refused, "refusals": step.refusals,
+                "mean_learnability": float(np.mean(step.learnability)) if step.learnability else None,
+                "mean_success": float(np.mean(step.success_rates)) if step.success_rates else None,
+                "level_success": level_success, "active": step.active, "elites": elites,
+                "scenario_elo": {n: attacker.ratings[n] for n in step.active if n in attacker.ratings},
+                "training_changed": changed,
+                "reasons": [c.report.feedback() for c in candidates if not c.accepted],
+            },
+            "advanced": advanced,
+        }  # fmt: skip
+
+    def _set_training(self, attack_scenarios) -> dict[str, EvalResult]:
+        """Train on the seed scenarios and ``attack_scenarios`` from now on: the island members are
+        scored on the attacker's scenarios (in the sandbox) and their scores recomputed over the new
+        set, and the best is taken afresh. Returns the new evaluations, by program, to store."""
+        self.task = replace(self.task, train=tuple(self.base_train) + tuple(attack_scenarios))
+        members = sorted({m.program_id for island in self.islands for m in island.members})
+        if not members or not attack_scenarios:
+            fresh: dict[str, EvalResult] = {}
+        else:
+            results = self.evaluate([self._source(pid) for pid in members], list(attack_scenarios))
+            fresh = dict(zip(members, results, strict=True))
+        names = [case.name for case in self.task.train]
+        for island in self.islands:
+            rescored = []
+            for member in island.members:
+                scores = {
+                    k: v
+                    for k, v in self.archive.case_scores(member.program_id, "train").items()
+                    if v is not None
+                }
+                result = fresh.get(member.program_id)
+                if result is not None and result.outcome.ok:
+                    scores.update(case_scores(result))
+                known = {n: scores[n] for n in names if n in scores}
+                if len(known) < len(names):
+                    continue  # it failed on a new scenario: off the island (it stays in the archive)
+                rescored.append(Member(member.program_id, float(np.mean(list(known.values()))),
+                                       behaviour_signature(known)))  # fmt: skip
+            island.members = rescored
+        best = max(
+            (m for island in self.islands for m in island.members), key=lambda m: m.score, default=None
+        )
+        self.best = (best.program_id, best.score) if best else None
+        self._history_start = len(self.best_history)
+        return fresh
+
+    def _store_attack(self, attack: dict) -> None:
+        """Inside the iteration's transaction: the rescoring evaluations and the attacker's events."""
+        for pid, result in attack["rescored"].items():
+            if result.outcome.ok:
+                scores = case_scores(result)
+                per_case = {name: {"score": scores[name], **m} for name, m in result.per_case.items()}
+                self.archive.add_evaluations(pid, "train", per_case)
+        self.archive.add_event(self.run_id, self.iteration, "attacker", attack["event"])
+        self.archive.add_event(self.run_id, self.iteration, "quality", self.attacker.monitor.summary())
+        if attack["advanced"] is not None:
+            self.archive.add_event(
+                self.run_id, self.iteration, "curriculum",
+                {"level": attack["advanced"], "level_rank": LEVEL_RANK[attack["advanced"]],
+                 "level_success": attack["event"]["level_success"]},
+            )  # fmt: skip
+
     def _store_calls(self) -> tuple[Counter, list[tuple[int, str]]]:
         """Store (and commit) the LLM calls made since the last time, so that a run killed before its
         iteration commits still counts them against its budgets and its keys' limits. Returns the
@@ -572,7 +731,8 @@ class Evolution:
         (call row id, id its candidate will have) for the calls that gave one."""
         unusable: Counter = Counter()
         made_by: list[tuple[int, str]] = []
-        for mutator in self.mutators.values():
+        writer = getattr(self.attacker, "writer", None)
+        for mutator in [*self.mutators.values(), *([writer] if writer is not None else [])]:
             if not hasattr(mutator, "take_calls"):
                 continue
             calls = mutator.take_calls()
@@ -625,8 +785,8 @@ class Evolution:
     def stop_reason(self) -> str | None:
         """Why the run should stop now, or ``None``."""
         stop = self.config.stop
-        # None: no program had run successfully yet.
-        history = [-np.inf if best is None else best for best in self.best_history]
+        # None: no program had run successfully yet. A changed training set restarts the comparison.
+        history = [-np.inf if best is None else best for best in self.best_history[self._history_start :]]
         if stop.max_iterations is not None and self.iteration >= stop.max_iterations:
             return f"reached {stop.max_iterations} iterations"
         if stop.max_seconds is not None and time.monotonic() - self._started >= stop.max_seconds:
@@ -684,6 +844,9 @@ class Evolution:
         return {name: result.score for name, result in zip(sources, results, strict=True)}
 
     def close(self) -> None:
+        writer = getattr(self.attacker, "writer", None)
+        if writer is not None:
+            writer.close()
         for mutator in self.mutators.values():
             if hasattr(mutator, "close"):
                 mutator.close()

@@ -104,6 +104,12 @@ class ProgressDisplay:
         evolution = self.evolution
         best = evolution.best
         lines = [f"stopped: {reason}", f"run folder: {evolution.run_dir}"]
+        if evolution.attacker is not None:
+            attacker = evolution.attacker
+            lines.append(
+                f"attacker: curriculum at {attacker.level}; {len(attacker.training_scenarios())} of its "
+                f"scenarios in the training set beside {len(evolution.base_train)} seed scenarios"
+            )
         if "llm" in evolution.mutators:
             lines.append(
                 f"LLM calls: {evolution.budget.calls}, ${evolution.budget.cost_usd:.4f} "

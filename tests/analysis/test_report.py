@@ -240,3 +240,30 @@ def test_cli_report_on_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert printed == "" and len(err.splitlines()) == 1
     assert re.match(r"aurora-evo report: error: .*not a run folder", err)
     assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.slow
+def test_attacker_figure_of_a_coevolution_run(tmp_path):
+    from aurora_evo.config import RunConfig, override
+    from aurora_evo.evolve import Evolution
+
+    config = override(RunConfig(seed=2), **{"task.levels": ("easy",), "islands.islands": 2, "islands.population": 4,
+                                            "stop.max_iterations": 6, "stop.patience": None, "stop.window": None,
+                                            "evaluation.full_warm_up": False, "attacker.interval": 2})  # fmt: skip
+    evolution = Evolution(config, tmp_path / "co")
+    try:
+        evolution.run()
+    finally:
+        evolution.close()
+    with load_run(tmp_path / "co") as run:
+        fig = fig_attacker(run)
+    level, success, quality = fig.axes
+    assert (
+        level.get_title().startswith("Attacker and curriculum: ") and level.get_ylabel() == "curriculum level"
+    )
+    assert [t.get_text() for t in level.get_yticklabels()] == ["easy", "medium", "hard", "expert", "beyond"]
+    assert success.get_title() == "The defender against the attacker's scenarios"
+    assert "sweet spot (0.5)" in _legend_texts(success)
+    assert quality.get_title().startswith("Quality control of the attacker's candidates: ")
+    assert _legend_texts(quality) == ["accepted", "refused"]
+    assert all(ax.get_xlabel() == "iteration" for ax in fig.axes)

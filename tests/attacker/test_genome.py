@@ -6,10 +6,10 @@ import itertools
 import sys
 import types
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +30,8 @@ from aurora_evo.scenario.generate import GeneratorParams, offered_load
 from aurora_evo.scenario.levels import LEVEL_NAMES, level
 
 seeds = st.integers(0, 2**32 - 1)
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _in_bounds(genome: ScenarioGenome) -> bool:

@@ -119,7 +119,12 @@ def _restore_error(
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One chat call: a system prompt and a user message to ``model``."""
+    """One chat call: a system prompt and a user message to ``model``.
+
+    ``json_schema``, when set, is a JSON Schema the answer must follow (structured output), sent the
+    provider's way: OpenAI's ``response_format`` of type ``json_schema`` (not strict: strict mode
+    restricts the keywords a schema may use), Gemini's ``responseMimeType`` JSON with ``responseJsonSchema``.
+    """
 
     model: str
     system: str
@@ -127,6 +132,7 @@ class ChatRequest:
     temperature: float = 1.0
     max_output_tokens: int = 4096
     timeout_s: float = 120.0
+    json_schema: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -384,6 +390,7 @@ class OpenAIBackend(_SdkBackend):
             temperature=request.temperature,
             max_tokens=request.max_output_tokens,
             timeout=request.timeout_s,
+            **_openai_schema(request.json_schema),
         )
         return _openai_completion(response, request)
 
@@ -412,6 +419,19 @@ class OpenAIBackend(_SdkBackend):
         if isinstance(exc, ValueError):  # json.JSONDecodeError from a cut or garbled body
             return BackendError(ErrorKind.BAD_RESPONSE, f"undecodable response: {_describe(exc)}")
         return BackendError(ErrorKind.BAD_RESPONSE, _describe(exc))
+
+
+def _openai_schema(schema: dict | None) -> dict[str, Any]:
+    """The ``response_format`` argument asking for JSON that follows ``schema`` (none without one)."""
+    if schema is None:
+        return {}
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", str(schema.get("title") or "answer"))[:64]
+    return {
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": schema, "strict": False},
+        }
+    }
 
 
 def _openai_completion(response: Any, request: ChatRequest) -> Completion:
@@ -495,6 +515,12 @@ class GeminiBackend(_SdkBackend):
         if "automatic_continuation" in types.GenerateContentConfig.model_fields:
             # ... and no following of continuation tokens (on by default in the SDKs that have it).
             options["automatic_continuation"] = False
+        if request.json_schema is not None:
+            # responseJsonSchema takes JSON Schema as is; older SDKs only have the OpenAPI-subset field.
+            fields = types.GenerateContentConfig.model_fields
+            field = "response_json_schema" if "response_json_schema" in fields else "response_schema"
+            options["response_mime_type"] = "application/json"
+            options[field] = request.json_schema
         config = types.GenerateContentConfig(**options)
         response = client.models.generate_content(model=request.model, contents=request.user, config=config)
         return _gemini_completion(response, request)

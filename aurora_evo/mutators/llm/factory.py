@@ -55,3 +55,29 @@ def build_llm_mutator(
         max_output_tokens=config.max_output_tokens,
         timeout_s=config.timeout_s,
     )
+
+
+def build_llm_attacker(
+    config: LLMConfig,
+    budget: CallBudget,
+    *,
+    key_history: Iterable[tuple[int, float]] = (),
+    environ: Mapping[str, str] | None = None,
+):
+    """The LLM attacker of a run whose mutators include the language model: the same backend, keys
+    and prices, the first model, and the run's budget."""
+    from aurora_evo.attacker.llm import LLMAttacker, LLMAttackerConfig
+
+    backend = (GeminiBackend if config.backend == "gemini" else OpenAIBackend)(config.base_url or None)
+    limits = KeyLimits(config.requests_per_minute or None, config.requests_per_day or None)
+    settings = LLMAttackerConfig(
+        timeout_s=config.timeout_s, retry=RetryPolicy(config.attempts, config.backoff_s, config.max_backoff_s)
+    )
+    return LLMAttacker(
+        backend,
+        KeyPool(api_keys(config, environ), limits, key_history),
+        config.models[0],
+        config=settings,
+        budget=budget,
+        prices=PriceTable(parse_prices(config.prices)),
+    )

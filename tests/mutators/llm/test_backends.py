@@ -435,3 +435,60 @@ def test_a_key_cut_by_the_message_limit_leaves_no_prefix(flavour):
     for length in range(MAX_MESSAGE_CHARS - 160, MAX_MESSAGE_CHARS, 8):
         error, _ = fail(flavour, [error_reply(flavour, 401, f"{'x' * length} bad key {KEY} given")])
         assert KEY[:8] not in error.message and len(error.message) <= MAX_MESSAGE_CHARS
+
+
+# ------------------------------------------------------------------------------------ structured output
+
+SCHEMA = {
+    "title": "scenario spec!",
+    "type": "object",
+    "properties": {
+        "n_tasks": {"type": "integer", "minimum": 3, "maximum": 12},
+        "rationale": {"type": "string"},
+    },
+    "required": ["n_tasks", "rationale"],
+    "additionalProperties": False,
+}
+
+
+def schema_call(flavour: str, schema: dict | None) -> dict:
+    """The body of one request carrying ``schema``, after a good JSON answer."""
+    with LoopbackServer(flavour, [good(flavour, '{"n_tasks": 4, "rationale": "r"}')]) as server:
+        request = make_request(flavour)
+        request = ChatRequest(request.model, SYSTEM, USER, 0.3, 321, 5.0, json_schema=schema)
+        completion = make_backend(flavour, server.base_url).complete(request, KEY)
+        assert completion.text == '{"n_tasks": 4, "rationale": "r"}'
+        [req] = server.requests
+        return req["json"]
+
+
+def test_openai_json_schema_is_sent_as_response_format():
+    body = schema_call(OPENAI, SCHEMA)
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "scenario_spec_", "schema": SCHEMA, "strict": False},
+    }
+    assert body["messages"][1] == {"role": "user", "content": USER} and body["max_tokens"] == 321
+
+
+def test_openai_json_schema_without_title_is_named_answer():
+    schema = {key: value for key, value in SCHEMA.items() if key != "title"}
+    assert schema_call(OPENAI, schema)["response_format"]["json_schema"]["name"] == "answer"
+
+
+def test_gemini_json_schema_is_sent_as_response_json_schema():
+    config = schema_call(GEMINI, SCHEMA)["generationConfig"]
+    assert config == {
+        "temperature": 0.3,
+        "maxOutputTokens": 321,
+        "responseMimeType": "application/json",
+        "responseJsonSchema": SCHEMA,
+    }
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_no_json_schema_sends_no_structured_output_option(flavour):
+    body = schema_call(flavour, None)
+    assert "response_format" not in body
+    assert "responseMimeType" not in body.get("generationConfig", {})
+    assert "responseJsonSchema" not in body.get("generationConfig", {})
