@@ -159,7 +159,8 @@ def test_bounds_and_feasibility_refuse_deadlines_shorter_than_durations():
     bounds, feasibility = check_bounds(bad), check_feasibility(bad)
     assert not bounds.passed and "shorter than its" in bounds.reason
     assert not feasibility.passed and "cannot be met even if started on arrival" in feasibility.reason
-    assert feasibility.details["clairvoyant_share"] == 0.0
+    assert feasibility.details["packing"].startswith("skipped")  # a lower bound refuses: no packing
+    assert "clairvoyant_share" not in feasibility.details
 
 
 # --- feasibility --------------------------------------------------------------------------------
@@ -172,6 +173,52 @@ def test_feasibility_refuses_a_load_no_packing_can_serve():
     assert not verdict.passed and "a clairvoyant packing meets only" in verdict.reason
     assert verdict.details["clairvoyant_share"] < 0.9
     assert check_bounds(bad).passed  # every value is in range: only the packing shows the problem
+
+
+def test_feasibility_counts_the_capacity_of_tasks_without_a_deadline(make_scenario):
+    # two 8-cpu nodes; four 8-cpu, 1000 s tasks without a deadline fill both at t=0, then ten 1-cpu
+    # tasks with 30 s deadlines arrive: a scheduler that cannot see ahead starts the long tasks
+    long = [[8, 4, 0, 0]] * 4
+    short = [[1, 1, 0, 0]] * 10
+    s = make_scenario(
+        [[8, 32, 0, 0], [8, 32, 0, 0]],
+        long + short,
+        [0.0] * 4 + [1.0 + i for i in range(10)],
+        [1000.0] * 4 + [10.0] * 10,
+        deadline=[NO_DEADLINE] * 4 + [30.0] * 10,
+    )
+    verdict = check_feasibility(s)
+    assert not verdict.passed and "started on arrival" in verdict.reason
+    assert verdict.details["eager_share"] == 0.0
+    packing = clairvoyant_deadline_packing(s)
+    assert packing.met == 0 and sorted(packing.start[:4]) == [0.0, 0.0, 1000.0, 1000.0]  # no idling
+    assert_valid_schedule(s, packing)
+    # the same tasks arriving after the deadline tasks leave them room
+    late = make_scenario(
+        [[8, 32, 0, 0], [8, 32, 0, 0]],
+        long + short,
+        [20.0] * 4 + [1.0 + i for i in range(10)],
+        [1000.0] * 4 + [10.0] * 10,
+        deadline=[NO_DEADLINE] * 4 + [30.0] * 10,
+    )
+    assert check_feasibility(late).passed
+
+
+def test_queued_tasks_without_a_deadline_yield_to_deadline_tasks(make_scenario):
+    # one node, busy until 10 s; a long task without a deadline queues at 1 s, a tight one arrives at
+    # 2 s: a scheduler may serve the deadline first, and the long task still uses the node after it
+    s = make_scenario(
+        [[8, 32, 0, 0]],
+        [[8, 4, 0, 0], [8, 4, 0, 0], [8, 4, 0, 0]],
+        [0.0, 1.0, 2.0],
+        [10.0, 500.0, 5.0],
+        deadline=[20.0, NO_DEADLINE, 14.0],
+    )
+    packing = clairvoyant_deadline_packing(s)
+    assert packing.met == 2 and packing.start[2] == pytest.approx(10.0)
+    assert packing.start[1] == pytest.approx(15.0)  # placed, using capacity, after the deadline task
+    assert_valid_schedule(s, packing)
+    assert check_feasibility(s).passed
 
 
 def test_feasibility_refuses_a_task_no_single_node_can_hold(make_scenario):
@@ -208,9 +255,31 @@ def test_the_packing_respects_the_queue_timeout(make_scenario):
 @pytest.mark.parametrize("name", ["hard-edge-05", "hard-network-04", "expert-cloud-03"])
 def test_the_packing_is_a_valid_schedule(name):
     s = seed(name)
-    packing = clairvoyant_deadline_packing(s)
-    assert packing.share >= 0.9
-    assert_valid_schedule(s, packing)
+    held = clairvoyant_deadline_packing(s, eager=False)  # tasks without a deadline wait for the others
+    assert held.share >= 0.9
+    assert_valid_schedule(s, held)
+    eager = clairvoyant_deadline_packing(s)  # they start on arrival when they can: fewer deadlines met
+    assert 0.5 <= eager.share <= held.share
+    assert_valid_schedule(s, eager)
+    background = ~s.tasks.has_deadline
+    assert (eager.node[background] >= 0).mean() > 0.5  # they use capacity (the rest time out)
+
+
+def test_feasibility_is_fast_on_a_thousand_tasks_and_a_hundred_nodes(make_scenario):
+    rng = np.random.default_rng(0)
+    n, k = 1000, 100
+    demand = np.column_stack([rng.uniform(1, 16, n), rng.uniform(1, 64, n), np.zeros(n), np.zeros(n)])
+    s = make_scenario(
+        np.tile([64.0, 256.0, 0.0, 10.0], (k, 1)),
+        demand,
+        np.sort(rng.uniform(0, 3600, n)),
+        rng.uniform(100, 3000, n),
+        deadline=np.where(rng.random(n) < 0.5, 3.0e5, NO_DEADLINE),
+    )
+    started = time.perf_counter()
+    verdict = check_feasibility(s)
+    assert time.perf_counter() - started < 1.5  # ~0.3 s; slack for a busy machine
+    assert verdict.passed
 
 
 def test_feasibility_is_fast_on_the_largest_seed():
@@ -249,6 +318,30 @@ def test_realism_refuses_metronome_arrivals():
     unique = s.tasks.demand * (1.0 + 1e-4 * np.arange(n))[:, None]  # every task its own job
     verdict = check_realism(with_tasks(s, arrival=np.arange(n) * 3.0, demand=unique))
     assert not verdict.passed and "job inter-arrival gap distribution differs" in verdict.reason
+
+
+def test_realism_refuses_three_repeated_durations():
+    s = seed("hard-cloud-03")
+    three = np.array([5.0, 30.0, 300.0])[np.arange(len(s.tasks)) % 3]  # KS D ~ 0.3 alone
+    verdict = check_realism(with_tasks(s, duration=three))
+    assert not verdict.passed and "only 3 distinct duration values among 250" in verdict.reason
+    assert verdict.details["tests"]["duration"]["min_distinct"] == 10
+
+
+def test_realism_refuses_many_tasks_on_few_shapes_and_a_regular_clock():
+    s = seed("hard-cloud-03")
+    n = len(s.tasks)
+    cpu = 0.25 * 1.2 ** (np.arange(n) % 19)  # 19 shapes, one cpu:memory ratio
+    demand = np.column_stack([cpu, 4.0 * cpu, np.zeros(n), np.zeros(n)])
+    verdict = check_realism(with_tasks(s, demand=demand, arrival=np.arange(n) * 2.0))
+    assert not verdict.passed
+    assert "250 tasks share only 19 request shapes" in verdict.reason
+    assert "near-regular clock" in verdict.reason
+    assert "distinct cpu memory ratio" in verdict.reason
+    # each rule alone
+    assert "near-regular clock" in check_realism(with_tasks(s, arrival=np.arange(n) * 2.0)).reason
+    few = check_realism(with_tasks(s, demand=demand))
+    assert not few.passed and "share only 19 request shapes" in few.reason
 
 
 def test_small_scenarios_get_the_weak_check_and_say_so():
@@ -333,6 +426,17 @@ def test_complexity_does_not_trust_a_provenance_that_disagrees_with_the_arrivals
     assert not verdict.passed and "offered load" in verdict.reason
     assert verdict.details["load_window_source"].startswith("arrivals")
     assert check_complexity(s).details["load_window_source"] == "provenance"
+
+
+def test_complexity_does_not_trust_a_stale_window_for_a_few_jobs():
+    s = seed("medium-cloud-01")  # 8 jobs: too few for the old plausibility test
+    squeezed = with_tasks(s, arrival=s.tasks.arrival * 0.01)
+    verdict = check_complexity(squeezed)
+    assert not verdict.passed and "offered load" in verdict.reason
+    assert verdict.details["measured"]["load"] > 50
+    assert verdict.details["load_window_source"].startswith("arrivals")
+    stretched = with_tasks(s, arrival=s.tasks.arrival * 1.5)  # the other way: load 1.5x lower
+    assert check_complexity(stretched).details["load_window_source"].startswith("arrivals")
 
 
 # --- all layers ---------------------------------------------------------------------------------------

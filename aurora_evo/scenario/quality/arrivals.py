@@ -28,29 +28,28 @@ def _job_arrivals(s: Scenario) -> np.ndarray:
 def _window(s: Scenario, config: QualityConfig) -> tuple[float, str]:
     """(arrival window in s, where it came from) for the offered load.
 
-    The window the provenance records (the generator's) is used when it covers every arrival (give or
-    take the generator's 1 s batch spread) and, for scenarios with at least ``realism_min_samples``
-    jobs, is at most ``trusted_window_factor`` times the window the job arrivals suggest (span x J /
-    (J - 1)): so a stale or forged provenance cannot hide a compressed arrival stream. Otherwise the
-    window is estimated from the task arrivals as span x n / (n - 1); NaN when that is undefined (one
-    task, or all arrive at once).
+    The window is always estimated from the arrivals: span x J / (J - 1) over the J job arrivals
+    (:func:`_job_arrivals`; the generator draws jobs, the first at 0 and the window ending where the
+    next would arrive), or over the task arrivals when fewer than two jobs arrive at distinct times;
+    NaN when undefined (all tasks arrive at once). The window the provenance records (the
+    generator's, which knows the rate the arrivals were drawn at) is used instead only when it lies
+    within ``trusted_window_factor`` of that estimate, either way: so a stale or forged provenance
+    (arrivals squeezed or stretched after generation) cannot hide the load the arrivals offer.
     """
     arrival = s.tasks.arrival
     n = arrival.size
-    span = float(arrival.max() - arrival.min())
+    span = float(arrival.max() - arrival.min()) if n else 0.0
     estimate = span * n / (n - 1) if n > 1 and span > 0 else float("nan")
+    jobs = _job_arrivals(s) if n else arrival
+    job_span = float(jobs[-1] - jobs[0]) if jobs.size else 0.0
+    if jobs.size > 1 and job_span > 0:
+        estimate = job_span * jobs.size / (jobs.size - 1)
     derived = s.provenance.get("derived")
     recorded = derived.get("arrival_window_s") if isinstance(derived, Mapping) else None
     if isinstance(recorded, int | float) and math.isfinite(recorded) and recorded > 0:
         recorded = float(recorded)
-        jobs = _job_arrivals(s)
-        n_jobs, job_span = jobs.size, float(jobs[-1] - jobs[0])
-        covers = span <= 1.05 * recorded + 1.0
-        plausible = (
-            n_jobs < config.realism_min_samples
-            or recorded <= config.trusted_window_factor * job_span * n_jobs / (n_jobs - 1)
-        )
-        if covers and plausible:
+        factor = config.trusted_window_factor * (1.0 + 1e-9)
+        if math.isfinite(estimate) and estimate / factor <= recorded <= estimate * factor:
             return recorded, "provenance"
         return estimate, "arrivals (the recorded window does not match them)"
     return estimate, "arrivals"

@@ -113,7 +113,12 @@ def check_realism(
     ``duration_location_factor``). A shape is refused when the KS test rejects at ``realism_alpha``
     and the KS distance exceeds ``realism_max_distance``. With fewer than ``realism_min_samples``
     values a distribution gets only the location check (``details["weak"]`` names them). Also refused:
-    more than ``max_tasks_per_shape`` tasks per request shape, and many jobs all arriving at once.
+    sizes or durations with fewer than ``realism_min_distinct_share`` x min(n, ``realism_min_samples``)
+    distinct values among n; more than ``max_tasks_per_shape`` tasks per request shape; fewer than
+    ``realism_min_samples`` request shapes among ``realism_min_samples`` x 6.22 tasks or more (so many
+    tasks on few shapes cannot dodge the KS tests); with ``realism_min_samples`` tasks or more, task
+    inter-arrival gaps with a coefficient of variation under ``min_task_interarrival_cv`` (a regular
+    clock, whatever the job count); and many jobs all arriving at once.
 
     ``reference``: raw samples in the layout of
     :func:`~aurora_evo.scenario.traces.load_reference_samples`; ``None`` uses the shipped ones.
@@ -150,6 +155,16 @@ def check_realism(
     for name, x, r, factor, unit in samples:
         entry: dict[str, object] = {"n": int(x.size), "reference": ref.sources[name]}
         tests[name] = entry
+        if name != "interarrival":  # equal gaps are judged by their distribution
+            distinct = int(np.unique(x).size)
+            least = math.ceil(min(x.size, config.realism_min_samples) * config.realism_min_distinct_share)
+            entry["distinct"], entry["min_distinct"] = distinct, least
+            if distinct < least:
+                label = name.replace("_", " ")
+                problems.append(
+                    f"only {distinct} distinct {label} values among {x.size} (at least {least}: the "
+                    f"{ref.sources[name]} spread continuously)"
+                )
         if factor is not None:
             x_med, r_med = float(np.median(x)), float(np.median(r))
             shift = x_med - r_med
@@ -188,6 +203,22 @@ def check_realism(
         )
     if jobs.size >= config.realism_min_samples and raw_gaps.size and raw_gaps.max() == 0:
         problems.append(f"all {jobs.size} jobs arrive at the same instant")
+    n_shapes = len(np.unique(tasks.demand[:, :2], axis=0))
+    many = config.realism_min_samples * TRACE_TASKS_PER_JOB
+    if len(tasks) >= many and n_shapes < config.realism_min_samples:
+        problems.append(
+            f"{len(tasks)} tasks share only {n_shapes} request shapes (at least {config.realism_min_samples} "
+            f"from {math.ceil(many)} tasks on: Alibaba 2017 jobs average {TRACE_TASKS_PER_JOB:g} tasks)"
+        )
+    task_gaps = np.diff(np.sort(tasks.arrival))
+    if len(tasks) >= config.realism_min_samples and task_gaps.mean() > 0:
+        cv = float(task_gaps.std() / task_gaps.mean())
+        tests["task_interarrival_cv"] = {"value": cv, "min": config.min_task_interarrival_cv}
+        if cv < config.min_task_interarrival_cv:
+            problems.append(
+                f"the {len(tasks)} tasks arrive on a near-regular clock (inter-arrival CV {cv:.2f} < "
+                f"{config.min_task_interarrival_cv:g}; Poisson arrivals have 1, the traces' batches more)"
+            )
 
     details: dict[str, object] = {"tests": tests, "weak": weak, "problems": problems}
     if weak:
@@ -196,7 +227,9 @@ def check_realism(
         )
     if problems:
         return Verdict(Layer.REALISM, False, _join(Layer.REALISM, problems, limit=5), details)
-    checked = [name for name in tests if name not in weak and name != "tasks_per_shape"]
+    checked = [
+        name for name in tests if name not in weak and name not in ("tasks_per_shape", "task_interarrival_cv")
+    ]
     text = f"realism: {', '.join(checked)} match the traces" if checked else "realism: locations plausible"
     if weak:
         text += f" (weak check for {', '.join(weak)}: too few values)"

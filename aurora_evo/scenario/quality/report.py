@@ -124,18 +124,35 @@ class QualityConfig:
     """Thresholds of the quality-control layers.
 
     Attributes:
-        sla_share: feasibility: the clairvoyant packing must meet at least this share of the deadlines
-            (0-1). The shipped seeds reach 0.93-1.0 (the online seed programs 0.53-0.99: the biggest
-            requests fit only the largest few nodes, and bursts of them queue).
+        sla_share: feasibility: the best clairvoyant packing (which may hold back the tasks without a
+            deadline, an upper bound) must meet at least this share of the deadlines (0-1). The shipped
+            seeds reach 0.93-1.0 (the online seed programs 0.53-0.99: the biggest requests fit only the
+            largest few nodes, and bursts of them queue).
+        eager_sla_share: feasibility: the clairvoyant packing in which every task without a deadline
+            that can start on arrival does (as a scheduler that cannot see ahead would) must meet at
+            least this share of the deadlines (0-1). The shipped seeds reach 0.60-1.0 (the lowest ones
+            at load ~1, where long tasks without a deadline take the only nodes big enough for a later
+            deadline task; the online seed programs do no better there); long tasks filling every node
+            just before tight deadlines arrive score 0.
         realism_alpha: realism: significance level of each two-sample KS test. A distribution is refused
             only when its test rejects at this level *and* its KS distance exceeds
             ``realism_max_distance``: with a thousand tasks a KS test detects differences far too small to
             matter (the generator's log-normal fits differ from the lumpy traces by D ~ 0.1 at
             p ~ 1e-7), so significance alone would refuse every realistic scenario.
         realism_max_distance: realism: largest tolerated KS distance D (0-1) between the scenario's
-            median-centred log values and the smoothed reference's. Seeds and generated scenarios reach
-            0.29, random attacker genomes (:mod:`aurora_evo.attacker.genome`) mostly under 0.38 (their
-            burstiest arrivals, CV near 4, reach 0.55 and are refused); one repeated value scores 0.5.
+            median-centred log values and the smoothed reference's. The seeds reach 0.29 (on 20 values
+            or more), random attacker genomes (:mod:`aurora_evo.attacker.genome`) a median of 0.2-0.27
+            per level and a 90th percentile of 0.27-0.42 (their burstiest arrivals reach 0.55 and are
+            refused: ~25% of expert and beyond genomes at 0.35, ~15% at 0.4); one repeated value
+            scores 0.5, three repeated durations 0.3 (the distinct-value rule refuses those).
+        realism_min_distinct_share: realism: the request sizes (cpu, memory, cpu:memory ratio, over the
+            distinct shapes) and the durations must have at least this share of min(n,
+            ``realism_min_samples``) distinct values among their n: the traces spread continuously, and
+            a KS test lets three repeated durations through at D ~ 0.3. The seeds have all-distinct
+            durations and at least 41 distinct cpu sizes among 51+ shapes.
+        min_task_interarrival_cv: realism: with ``realism_min_samples`` tasks or more, smallest
+            coefficient of variation of the task inter-arrival gaps (Poisson arrivals: 1; the seeds'
+            batched arrivals: 1.3-7.5; a regular clock: 0).
         realism_min_samples: realism: fewer values than this (request shapes, tasks or job gaps) get the
             weak check only: the location test, no KS test.
         realism_smoothing: realism: standard deviation (natural log units) of the Gaussian kernel that
@@ -154,29 +171,37 @@ class QualityConfig:
             near-copy (a seed with every time stretched by 1%) lies under 0.01.
         diversity_recent: diversity: compare against at most this many of the most recent scenarios.
         trusted_window_factor: complexity and features: the arrival window a scenario's provenance
-            records is used for its offered load only when it covers every arrival and, with enough
-            jobs, is at most this many times the window the job arrivals suggest (else the window is
-            estimated from the arrivals: a stale or forged provenance cannot shrink the load).
+            records is used for its offered load only when it lies within this factor (either way) of
+            the window the task arrivals show (span x n / (n - 1)); else the window comes from the
+            arrivals, so a stale or forged provenance cannot move the load. The seeds' recorded windows
+            lie within 1.1x of the estimate except for a few of the smallest (3-11 jobs: up to 1.7x),
+            whose load is then measured on their arrivals and stays within their level.
     """
 
     sla_share: float = 0.9
+    eager_sla_share: float = 0.5
     realism_alpha: float = 0.001
-    realism_max_distance: float = 0.4
+    realism_max_distance: float = 0.35
     realism_min_samples: int = 20
+    realism_min_distinct_share: float = 0.5
+    min_task_interarrival_cv: float = 0.5
     realism_smoothing: float = 0.3
     size_location_factor: float = 30.0
     duration_location_factor: float = 200.0
     max_tasks_per_shape: float = 5 * TRACE_TASKS_PER_JOB
     diversity_min_distance: float = 0.1
     diversity_recent: int = 50
-    trusted_window_factor: float = 3.0
+    trusted_window_factor: float = 1.1
 
     def __post_init__(self) -> None:
         checks = (
             (0.0 <= self.sla_share <= 1.0, "sla_share must be in [0, 1]"),
+            (0.0 <= self.eager_sla_share <= 1.0, "eager_sla_share must be in [0, 1]"),
             (0.0 < self.realism_alpha < 1.0, "realism_alpha must be in (0, 1)"),
             (0.0 < self.realism_max_distance <= 1.0, "realism_max_distance must be in (0, 1]"),
             (self.realism_min_samples >= 2, "realism_min_samples must be >= 2"),
+            (0.0 <= self.realism_min_distinct_share <= 1.0, "realism_min_distinct_share must be in [0, 1]"),
+            (self.min_task_interarrival_cv >= 0.0, "min_task_interarrival_cv must be >= 0"),
             (self.realism_smoothing >= 0.0, "realism_smoothing must be >= 0"),
             (self.size_location_factor >= 1.0, "size_location_factor must be >= 1"),
             (self.duration_location_factor >= 1.0, "duration_location_factor must be >= 1"),
