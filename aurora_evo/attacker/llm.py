@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,12 +33,12 @@ from typing import Any
 import numpy as np
 
 from aurora_evo.attacker.genome import DOMAINS, GENE_NAMES, GENES, ScenarioGenome, gene_bounds
-from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
-from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
-from aurora_evo.mutators.llm.keys import KeyPool, QuotaExhausted
-from aurora_evo.mutators.llm.mutator import CHARS_PER_TOKEN, CallRecord
+from aurora_evo.mutators.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.mutators.llm.budget import CallBudget
+from aurora_evo.mutators.llm.caller import CallFailure, CallRecord, LLMCaller
+from aurora_evo.mutators.llm.keys import KeyPool
 from aurora_evo.mutators.llm.pricing import PriceTable
-from aurora_evo.mutators.llm.retry import RetryPolicy, call_with_retries
+from aurora_evo.mutators.llm.retry import RetryPolicy
 from aurora_evo.scenario import quality
 from aurora_evo.scenario.levels import level as level_spec
 from aurora_evo.scenario.model import Scenario
@@ -344,23 +343,17 @@ class LLMAttacker:
         prices: PriceTable | None = None,
         quality_config: Any = None,
     ):
-        self.backend = backend
-        self.keys = keys
         self.model = model
         self.config = config or LLMAttackerConfig()
-        self.budget = budget or CallBudget()
-        self.prices = prices or PriceTable()
+        self.caller = LLMCaller(
+            backend, keys, budget or CallBudget(), prices or PriceTable(), self.config.retry
+        )
         self.quality_config = quality_config
         #: Quality control's feedback on the last refused scenario, quoted in the next prompt.
         self.last_refusal = ""
         #: Why the last :meth:`propose` gave no scenario (or what was refused before it gave one).
         self.last_reasons: tuple[str, ...] = ()
-        #: Set when the budget or the keys allow no further call: ``propose`` returns ``None`` at once.
-        self.exhausted_reason: str | None = None
         self.accepted = 0
-        self._calls: list[CallRecord] = []
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
 
     def propose(
         self,
@@ -439,11 +432,14 @@ class LLMAttacker:
 
     # --- hooks the controller calls ------------------------------------------------------------------
 
+    @property
+    def exhausted_reason(self) -> str | None:
+        """Set when the budget or the keys allow no further call: ``propose`` returns ``None`` at once."""
+        return self.caller.exhausted_reason
+
     def take_calls(self) -> list[CallRecord]:
         """The attempts made since the last call (the controller stores them)."""
-        with self._lock:
-            calls, self._calls = self._calls, []
-        return calls
+        return self.caller.take_calls()
 
     def state(self) -> dict:
         return {"last_refusal": self.last_refusal, "accepted": self.accepted}
@@ -454,7 +450,7 @@ class LLMAttacker:
 
     def close(self) -> None:
         """Stop: calls not yet started are skipped, and waits between retries end at once."""
-        self._closing.set()
+        self.caller.close()
 
     # --- calls -----------------------------------------------------------------------------------------
 
@@ -462,90 +458,13 @@ class LLMAttacker:
         self, request: ChatRequest, rng: np.random.Generator, answer: int
     ) -> tuple[Completion, CallRecord] | str:
         """The model's answer and the record of the attempt that gave it (for the caller to complete and
-        store), or why there is none (failed attempts are recorded here)."""
-        prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 1
-        worst = self._cost(request.model, None, prompt_tokens, request.max_output_tokens)
-        key_index: list[int | None] = [None]
-
-        def attempt(number: int) -> Completion:
-            if self._closing.is_set():
-                raise _Stop("interrupted", "the run is stopping", final=False)
-            try:
-                self.budget.start(worst)
-            except BudgetExhausted as exc:
-                raise _Stop("budget", str(exc), final=exc.final) from None
-            try:
-                key_index[0], key = self.keys.acquire(max_wait_s=self.config.retry.max_retry_after_s)
-            except QuotaExhausted as exc:
-                self.budget.release(worst)
-                raise _Stop("quota", str(exc), final=True) from None
-            cost = 0.0
-            try:
-                completion = self.backend.complete(request, key)
-                cost = self._cost(
-                    request.model, completion.model, completion.prompt_tokens, completion.completion_tokens
-                )
-                return completion
-            except BackendError as error:
-                if error.usage is not None:  # an answer came back, without usable text: it is billed
-                    cost = self._cost(request.model, error.model, *error.usage)
-                if error.kind is ErrorKind.AUTH:
-                    self.keys.refuse(key_index[0])
-                elif error.retry_after is not None:
-                    self.keys.penalise(key_index[0], error.retry_after)
-                raise
-            finally:
-                self.budget.finish(worst, cost)
-
-        succeeded: list[CallRecord] = []
-
-        def on_attempt(number: int, result: Completion | None, error: BackendError | None, seconds: float):
-            usage = (result.prompt_tokens, result.completion_tokens) if result else (error.usage or (0, 0))
-            model = (result.model if result else error.model) or request.model
-            record = CallRecord(
-                self.backend.name, model, PURPOSE, MODE, None, number, key_index[0], usage[0], usage[1],
-                round(seconds, 4), self._cost(request.model, model, *usage),
-                "ok" if error is None else error.kind.value, "" if error is None else str(error),
-            )  # fmt: skip
-            if error is None:
-                succeeded.append(record)
-            else:
-                self._record(record)
-
-        try:
-            completion = call_with_retries(
-                attempt, self.config.retry, rng, on_attempt=on_attempt, sleep=self._closing.wait
-            )
-            return completion, succeeded[0]
-        except BackendError as error:
-            return f"answer {answer}: the call failed ({error.kind.value}: {error})"
-        except _Stop as stop:
-            if stop.final:
-                self.exhausted_reason = stop.message
-                self._record(
-                    CallRecord(self.backend.name, request.model, PURPOSE, MODE, None, 0, None, 0, 0, 0.0, 0.0,
-                               stop.kind, stop.message)
-                )  # fmt: skip
-            return f"answer {answer}: no call made ({stop.kind}: {stop.message})"
-
-    def _cost(
-        self, requested: str, reported: str | None, prompt_tokens: int, completion_tokens: int
-    ) -> float:
-        """Dollars of a call, at the higher of the prices of the model asked for and the model that
-        answered (``None`` before the call)."""
-        names = [requested] + ([reported] if reported else [])
-        rate_in, rate_out = max((self.prices.rates(n) for n in names), key=lambda r: (r[0] + r[1], r))
-        return (prompt_tokens * rate_in + completion_tokens * rate_out) / 1e6
+        store), or why there is none (failed attempts are recorded by the caller)."""
+        result = self.caller.call(request, rng, PURPOSE, MODE)
+        if isinstance(result, CallFailure):
+            if result.kind in ("budget", "quota", "interrupted", "exhausted"):
+                return f"answer {answer}: no call made ({result.kind}: {result.message})"
+            return f"answer {answer}: the call failed ({result.kind}: {result.message})"
+        return result
 
     def _record(self, call: CallRecord) -> None:
-        with self._lock:
-            self._calls.append(call)
-
-
-class _Stop(Exception):
-    """A call that must not be made: the keys' quotas or the run's budget are used up (``final``), or
-    not now (calls in flight hold the budget; the run is stopping)."""
-
-    def __init__(self, kind: str, message: str, *, final: bool):
-        super().__init__(message)
-        self.kind, self.message, self.final = kind, message, final
+        self.caller.record(call)

@@ -10,6 +10,8 @@
 * :mod:`~aurora_evo.mutators.llm.prompts`, :mod:`~aurora_evo.mutators.llm.parse`: the three prompt modes
   and the parser of whatever comes back.
 * :mod:`~aurora_evo.mutators.llm.meta`: the evolving population of prompt instructions.
+* :mod:`~aurora_evo.mutators.llm.caller`: :class:`LLMCaller`, one role's calls (budget, keys, retries,
+  a :class:`CallRecord` per attempt), shared by the mutator and the LLM attacker.
 * :mod:`~aurora_evo.mutators.llm.mutator`: :class:`LLMMutator`, which ties them together;
   :func:`build_llm_mutator` makes one from a run's settings.
 
@@ -26,10 +28,11 @@ from aurora_evo.mutators.llm.backends import (
     OpenAIBackend,
 )
 from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
+from aurora_evo.mutators.llm.caller import CallFailure, CallRecord, LLMCaller
 from aurora_evo.mutators.llm.factory import api_keys, build_llm_mutator
 from aurora_evo.mutators.llm.keys import KeyLimits, KeyPool, MissingKeyError, QuotaExhausted, keys_from_env
 from aurora_evo.mutators.llm.meta import Instruction, InstructionPool
-from aurora_evo.mutators.llm.mutator import CallRecord, LLMMutator
+from aurora_evo.mutators.llm.mutator import LLMMutator
 from aurora_evo.mutators.llm.parse import Parsed, ParseStatus, apply_diff, parse_response
 from aurora_evo.mutators.llm.pricing import PriceTable
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, Prompt, PromptMode, build_prompt
@@ -41,6 +44,7 @@ __all__ = [
     "BackendError",
     "BudgetExhausted",
     "CallBudget",
+    "CallFailure",
     "CallRecord",
     "ChatRequest",
     "Completion",
@@ -50,6 +54,7 @@ __all__ = [
     "InstructionPool",
     "KeyLimits",
     "KeyPool",
+    "LLMCaller",
     "LLMMutator",
     "MissingKeyError",
     "OpenAIBackend",

@@ -12,65 +12,28 @@ The model's code is untrusted: it only goes to the sandbox, like every other can
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
 from aurora_evo.mutators.base import Parent, Proposal
-from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
-from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
-from aurora_evo.mutators.llm.keys import KeyPool, QuotaExhausted
+from aurora_evo.mutators.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.mutators.llm.budget import CallBudget
+from aurora_evo.mutators.llm.caller import CallFailure, CallRecord, LLMCaller
+from aurora_evo.mutators.llm.keys import KeyPool
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
 from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
 from aurora_evo.mutators.llm.pricing import PriceTable
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
-from aurora_evo.mutators.llm.retry import RetryPolicy, call_with_retries
+from aurora_evo.mutators.llm.retry import RetryPolicy
 from aurora_evo.policy import Contract
 
 #: Recent failures quoted back to the model, so it does not repeat them.
 FEEDBACK_FAILURES = 3
 
 DEFAULT_RETRY = RetryPolicy()
-
-#: Characters per token, to bound the cost of a prompt before it is sent.
-CHARS_PER_TOKEN = 3.0
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One attempt at an LLM call, as the archive stores it.
-
-    Attributes:
-        purpose: ``program`` (asks for a candidate) or ``instruction`` (meta-prompt evolution).
-        outcome: ``ok`` (a candidate came back), ``no_code``, ``diff_not_applied`` (the answer was not
-            usable), ``instruction`` (a meta answer), or the error kind (``rate_limited``, ``timeout``,
-            ``quota``, ``budget``...).
-        source: the candidate it produced, if any (to link the call to the program).
-    """
-
-    backend: str
-    model: str
-    purpose: str
-    mode: str
-    instruction_id: str | None
-    attempt: int
-    key_index: int | None
-    prompt_tokens: int
-    completion_tokens: int
-    latency_s: float
-    cost_usd: float
-    outcome: str
-    error: str = ""
-    source: str | None = None
-    when: float = field(default_factory=time.time)
-
-    def as_row(self) -> dict:
-        row = asdict(self)
-        row.pop("source")
-        return row
 
 
 class LLMMutator:
@@ -112,23 +75,16 @@ class LLMMutator:
         timeout_s: float = 120.0,
     ):
         self.contract = contract
-        self.backend = backend
-        self.keys = keys
         self.models = list(models)
         self.model_p = _probabilities(model_weights, len(self.models))
-        self.budget = budget or CallBudget()
-        self.prices = prices or PriceTable()
+        self.caller = LLMCaller(backend, keys, budget or CallBudget(), prices or PriceTable(), retry)
         self.modes = [PromptMode(m) for m in modes]
         self.mode_p = _probabilities(mode_weights, len(self.modes))
-        self.retry = retry
         self.instructions = instructions or InstructionPool(DEFAULT_INSTRUCTIONS)
         self.temperature, self.max_output_tokens, self.timeout_s = temperature, max_output_tokens, timeout_s
         self.failures: deque[str] = deque(maxlen=FEEDBACK_FAILURES)
-        self.exhausted_reason: str | None = None
-        self._calls: list[CallRecord] = []
         self._pending: list[tuple[str | None, str]] = []
         self._lock = threading.Lock()
-        self._closing = threading.Event()
 
     # --- the Mutator protocol -------------------------------------------------------------------------
 
@@ -213,8 +169,8 @@ class LLMMutator:
         judged against their instruction here, so that the instructions and the failures quoted in
         prompts change only between iterations, never while calls run.
         """
+        calls = self.caller.take_calls()
         with self._lock:
-            calls, self._calls = self._calls, []
             pending, self._pending = self._pending, []
         for instruction, message in pending:
             if instruction is not None:
@@ -231,107 +187,29 @@ class LLMMutator:
 
     # --- calls -------------------------------------------------------------------------------------------
 
+    @property
+    def exhausted_reason(self) -> str | None:
+        """Why no further call can be made (the run's budget or every key's quota), or ``None``."""
+        return self.caller.exhausted_reason
+
+    def close(self) -> None:
+        """Stop: calls not yet started are skipped, and waits between retries end at once."""
+        self.caller.close()
+
     def _call(
         self, request: ChatRequest, rng: np.random.Generator, purpose: str, mode: str, instruction: str | None
     ) -> tuple[Completion, CallRecord] | None:
         """The model's answer and the record of the attempt that gave it (for the caller to complete
-        and store), or ``None`` when every attempt failed (failed attempts are recorded here)."""
-        prompt_tokens = int((len(request.system) + len(request.user)) / CHARS_PER_TOKEN) + 1
-        worst = self._cost(request.model, None, prompt_tokens, request.max_output_tokens)
-        key_index: list[int | None] = [None]
-
-        def attempt(number: int) -> Completion:
-            if self._closing.is_set():
-                raise _Stop("interrupted", "the run is stopping", final=False)
-            try:
-                self.budget.start(worst)
-            except BudgetExhausted as exc:
-                raise _Stop("budget", str(exc), final=exc.final) from None
-            try:
-                # A key that must rest longer than a retry would wait is as good as gone for now.
-                key_index[0], key = self.keys.acquire(max_wait_s=self.retry.max_retry_after_s)
-            except QuotaExhausted as exc:
-                self.budget.release(worst)
-                raise _Stop("quota", str(exc), final=True) from None
-            cost = 0.0
-            try:
-                completion = self.backend.complete(request, key)
-                cost = self._cost(
-                    request.model, completion.model, completion.prompt_tokens, completion.completion_tokens
-                )
-                return completion
-            except BackendError as error:
-                if error.usage is not None:  # an answer came back, without usable text: it is billed
-                    cost = self._cost(request.model, error.model, *error.usage)
-                if error.kind is ErrorKind.AUTH:
-                    self.keys.refuse(key_index[0])
-                elif error.retry_after is not None:
-                    self.keys.penalise(key_index[0], error.retry_after)
-                raise
-            finally:
-                self.budget.finish(worst, cost)
-
-        succeeded: list[CallRecord] = []
-
-        def on_attempt(number: int, result: Completion | None, error: BackendError | None, seconds: float):
-            usage = (result.prompt_tokens, result.completion_tokens) if result else (error.usage or (0, 0))
-            model = (result.model if result else error.model) or request.model
-            record = CallRecord(
-                self.backend.name,
-                model,
-                purpose,
-                mode,
-                instruction,
-                number,
-                key_index[0],
-                usage[0],
-                usage[1],
-                round(seconds, 4),
-                self._cost(request.model, model, *usage),
-                "ok" if error is None else error.kind.value,
-                "" if error is None else str(error),
-            )
-            if error is None:
-                succeeded.append(record)
-            else:
-                self._record(record)
-
-        try:
-            completion = call_with_retries(
-                attempt, self.retry, rng, on_attempt=on_attempt, sleep=self._closing.wait
-            )
-            return completion, succeeded[0]
-        except BackendError:
+        and store), or ``None`` (failed attempts are recorded by the caller)."""
+        answer = self.caller.call(request, rng, purpose, mode, instruction)
+        if isinstance(answer, CallFailure):
             # Transport failures are recorded in the archive, not quoted to the model: the prompt's
             # "recent failures" are for mistakes in answers.
             return None
-        except _Stop as stop:
-            if not stop.final:  # calls in flight hold the budget, or the run is stopping: skip this one
-                return None
-            self.exhausted_reason = stop.message
-            no_attempt, no_tokens = 0, 0  # no request was sent
-            self._record(
-                CallRecord(self.backend.name, request.model, purpose, mode, instruction, no_attempt, None,
-                           no_tokens, no_tokens, 0.0, 0.0, stop.kind, stop.message)
-            )  # fmt: skip
-            return None
-
-    def _cost(
-        self, requested: str, reported: str | None, prompt_tokens: int, completion_tokens: int
-    ) -> float:
-        """Dollars of a call, at the higher of the prices of the model asked for and of the model the
-        server says answered (``None`` before the call)."""
-        names = [requested] + ([reported] if reported else [])
-        rate_in, rate_out = max((self.prices.rates(name) for name in names), key=lambda r: (r[0] + r[1], r))
-        return (prompt_tokens * rate_in + completion_tokens * rate_out) / 1e6
-
-    def close(self) -> None:
-        """Stop: calls not yet started are skipped, and waits between retries end at once."""
-        self._closing.set()
+        return answer
 
     def _record(self, call: CallRecord) -> None:
-        with self._lock:
-            self._calls.append(call)
+        self.caller.record(call)
 
     def _judge_later(self, instruction: str | None, message: str) -> None:
         """An attempt that gave no candidate; see :meth:`take_calls`."""
