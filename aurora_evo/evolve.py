@@ -235,6 +235,7 @@ class Evolution:
         self._sources: dict[str, str] = {}
         self._known: set[str] = set()
         self._stored_now: set[str] = set()  # programs archived in the current iteration
+        self._dropped: list[str] = []  # island members that failed on a new training scenario
         self._started = time.monotonic()
         if resume:
             self._restore()
@@ -258,7 +259,8 @@ class Evolution:
         self._history_start = int(state.get("history_start", 0))
         if self.attacker is not None and state.get("attacker"):
             self.attacker.restore(state["attacker"])
-            self._set_training(self.attacker.training_scenarios())
+            # The saved islands already hold the scores over this training set.
+            self._train_on(self.attacker.training_scenarios())
         for kind, saved in state.get("mutators", {}).items():
             if kind in self.mutators and hasattr(self.mutators[kind], "restore"):
                 self.mutators[kind].restore(saved)
@@ -676,7 +678,7 @@ class Evolution:
         """Train on the seed scenarios and ``attack_scenarios`` from now on: the island members are
         scored on the attacker's scenarios (in the sandbox) and their scores recomputed over the new
         set, and the best is taken afresh. Returns the new evaluations, by program, to store."""
-        self.task = replace(self.task, train=tuple(self.base_train) + tuple(attack_scenarios))
+        self._train_on(attack_scenarios)
         members = sorted({m.program_id for island in self.islands for m in island.members})
         if not members or not attack_scenarios:
             fresh: dict[str, EvalResult] = {}
@@ -696,8 +698,9 @@ class Evolution:
                 if result is not None and result.outcome.ok:
                     scores.update(case_scores(result))
                 known = {n: scores[n] for n in names if n in scores}
-                if len(known) < len(names):
-                    continue  # it failed on a new scenario: off the island (it stays in the archive)
+                if len(known) < len(names):  # it failed on a new scenario: off the island
+                    self._dropped.append(member.program_id)
+                    continue
                 rescored.append(Member(member.program_id, float(np.mean(list(known.values()))),
                                        behaviour_signature(known)))  # fmt: skip
             island.members = rescored
@@ -708,8 +711,14 @@ class Evolution:
         self._history_start = len(self.best_history)
         return fresh
 
+    def _train_on(self, attack_scenarios) -> None:
+        self.task = replace(self.task, train=tuple(self.base_train) + tuple(attack_scenarios))
+
     def _store_attack(self, attack: dict) -> None:
-        """Inside the iteration's transaction: the rescoring evaluations and the attacker's events."""
+        """Inside the iteration's transaction: the rescoring evaluations, the programs that left the
+        islands (evicted when no cell holds them either), and the attacker's events."""
+        self._evict_if_homeless(self._dropped)
+        self._dropped = []
         for pid, result in attack["rescored"].items():
             if result.outcome.ok:
                 scores = case_scores(result)

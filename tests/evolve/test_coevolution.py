@@ -89,6 +89,9 @@ def test_a_resumed_coevolution_ends_where_an_uninterrupted_one_does(tmp_path, co
     assert resumed.attacker.state() == evolution.attacker.state()
     assert [c.name for c in resumed.task.train] == [c.name for c in evolution.task.train]
     assert resumed.best == evolution.best
+    # The stop criteria compare scores only since the training set last changed, resumed or not.
+    assert resumed.best_history == evolution.best_history
+    assert resumed._history_start == evolution._history_start
 
 
 @pytest.mark.slow
@@ -194,3 +197,15 @@ def test_with_a_language_model_the_attacker_writes_scenarios_too(tmp_path):
         assert {c["purpose"] for c in calls} >= {"program", "scenario"}
         steps = archive.events("llm-co", "attacker")
         assert all(e.data["proposed"] == config.attacker.candidates + 1 for e in steps)
+
+
+@pytest.mark.slow
+def test_reopening_a_coevolved_run_keeps_its_best_and_its_history_window(coevolved):
+    config, path, evolution = coevolved
+    again = Evolution(config, path, resume=True)
+    try:
+        assert again.best == evolution.best
+        assert again._history_start == evolution._history_start
+        assert [c.name for c in again.task.train] == [c.name for c in evolution.task.train]
+    finally:
+        again.close()
