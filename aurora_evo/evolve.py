@@ -115,32 +115,31 @@ def run_id_of(archive: Archive, run_dir: Path) -> str:
     return runs[0].id if len(runs) == 1 else Path(run_dir).resolve().name
 
 
-def make_mutators(
-    config: RunConfig, task: Task, budget: CallBudget, key_history: Sequence[tuple[int, float]] = ()
-) -> dict[str, Mutator]:
-    """The run's mutators by kind; the LLM one spends from ``budget``."""
+def make_mutators(config: RunConfig, task: Task, budget: CallBudget, connection=None) -> dict[str, Mutator]:
+    """The run's mutators by kind; the LLM one spends from ``budget`` through ``connection`` (an
+    :class:`~aurora_evo.mutators.llm.factory.LLMConnection`)."""
     mutators: dict[str, Mutator] = {}
     for kind in config.mutators.kinds:
         if kind == "llm":
             from aurora_evo.mutators.llm.factory import build_llm_mutator
 
-            mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, key_history=key_history)
+            mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, connection)
         else:
             mutators[kind] = {"gp": GPMutator, "edit": EditMutator}[kind](task.contract)
     return mutators
 
 
-def make_attacker(config: RunConfig, task: Task, budget: CallBudget | None = None, key_history=()):
+def make_attacker(config: RunConfig, task: Task, budget: CallBudget | None = None, connection=None):
     """The scenario attacker of an allocation run (``None`` for bin packing or ``--no-attacker``); it
-    has a language model of its own when the run's mutators include one and ``budget`` is given."""
+    asks the language model too when the run has a ``connection`` to one."""
     settings = config.attacker
     if not settings.enabled or task.kind != "allocation":
         return None
     writer = None
-    if budget is not None and "llm" in config.mutators.kinds:
+    if connection is not None and budget is not None:
         from aurora_evo.mutators.llm.factory import build_llm_attacker
 
-        writer = build_llm_attacker(config.llm, budget, key_history=key_history)
+        writer = build_llm_attacker(config.llm, budget, connection)
     from aurora_evo.attacker.coevolution import Attacker
     from aurora_evo.attacker.learnability import LearnabilityConfig
     from aurora_evo.scenario.model import Domain
@@ -219,14 +218,20 @@ class Evolution:
         self.run_id = run_id_of(self.archive, self.run_dir) if resume else self.run_dir.resolve().name
         calls, spent = self.archive.llm_spending(self.run_id)
         self.budget = CallBudget(config.stop.max_calls, config.stop.max_cost_usd, calls=calls, cost_usd=spent)
-        # A day of the keys' history, so a resumed run stays within their per-day limits.
-        history = self.archive.key_history(self.run_id, time.time() - DAY_S)
         # Not evolving (export --validate): no language model, so no API key is needed.
-        self.mutators = make_mutators(config, self.task, self.budget, history) if evolving else {}
+        connection = None
+        if evolving and "llm" in config.mutators.kinds:
+            from aurora_evo.mutators.llm.factory import connect
+
+            # A day of the keys' history, so a resumed run stays within their per-day limits.
+            connection = connect(
+                config.llm, key_history=self.archive.key_history(self.run_id, time.time() - DAY_S)
+            )
+        self.mutators = make_mutators(config, self.task, self.budget, connection) if evolving else {}
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
         self.base_train = self.task.train
-        self.attacker = make_attacker(config, self.task, self.budget if evolving else None, history)
+        self.attacker = make_attacker(config, self.task, self.budget, connection)
         self._history_start = 0  # best_history compares only since the training set last changed
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
@@ -470,8 +475,7 @@ class Evolution:
         pid = self.archive.add_program(record, list(proposal.parent_ids)).id
         self._stored_now.add(pid)
         if result.outcome.ok:
-            per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
-            self.archive.add_evaluations(pid, "train", per_case)
+            self._store_evaluations(pid, "train", result, scores)
         self._sources[pid] = proposal.source
         return pid
 
@@ -528,11 +532,18 @@ class Evolution:
             self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
         )
 
+    def _store_evaluations(
+        self, pid: str, split: str, result: EvalResult, scores: dict[str, float] | None = None
+    ) -> None:
+        """A successful evaluation's metrics per case, with the case's score (``scores``, computed here
+        unless given), under ``split``."""
+        scores = case_scores(result) if scores is None else scores
+        per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
+        self.archive.add_evaluations(pid, split, per_case)
+
     def _store_validation(self, pid: str, result: EvalResult) -> None:
         if result.outcome.ok:
-            scores = case_scores(result)
-            per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
-            self.archive.add_evaluations(pid, "validation", per_case)
+            self._store_evaluations(pid, "validation", result)
             self.archive.set_validation_score(pid, float(result.score))
 
     def validate_more(self, n: int) -> int:
@@ -721,9 +732,7 @@ class Evolution:
         self._dropped = []
         for pid, result in attack["rescored"].items():
             if result.outcome.ok:
-                scores = case_scores(result)
-                per_case = {name: {"score": scores[name], **m} for name, m in result.per_case.items()}
-                self.archive.add_evaluations(pid, "train", per_case)
+                self._store_evaluations(pid, "train", result)
         self.archive.add_event(self.run_id, self.iteration, "attacker", attack["event"])
         self.archive.add_event(self.run_id, self.iteration, "quality", self.attacker.monitor.summary())
         if attack["advanced"] is not None:

@@ -209,3 +209,17 @@ def test_reopening_a_coevolved_run_keeps_its_best_and_its_history_window(coevolv
         assert [c.name for c in again.task.train] == [c.name for c in evolution.task.train]
     finally:
         again.close()
+
+
+def test_the_mutator_and_the_llm_attacker_share_one_key_pool(tmp_path):
+    """A key's per-minute and per-day limits count every call made with it, whichever role made it."""
+    config = override(
+        RunConfig(seed=3),
+        **(SMALL_CLOUD | {"mutators.kinds": ("llm", "gp"), "mutators.weights": (0.5, 0.5), "llm.models": ("m",),
+                          "llm.base_url": "http://127.0.0.1:9/v1", "llm.requests_per_day": 10}),
+    )  # fmt: skip
+    evolution = Evolution(config, tmp_path / "shared")
+    try:
+        assert evolution.attacker.writer.caller.keys is evolution.mutators["llm"].caller.keys
+    finally:
+        evolution.close()
