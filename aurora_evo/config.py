@@ -77,6 +77,9 @@ class StopConfig:
         window, min_improvement: stop when the best score improved by less than ``min_improvement``
             (relative to its magnitude) over the last ``window`` iterations.
         target_score: stop once the best training score reaches it.
+        curriculum_level: stop once the defender masters this curriculum level (the best program
+            succeeds on ``attacker.advance_share`` of its scenarios), with the attacker on; the
+            default is the last level.
     """
 
     max_iterations: int | None = 100
@@ -87,6 +90,7 @@ class StopConfig:
     window: int | None = 100
     min_improvement: float = 0.01
     target_score: float | None = None
+    curriculum_level: str | None = "beyond"
 
 
 @dataclass(frozen=True)
@@ -145,13 +149,13 @@ class AttackerConfig:
         interval: iterations between attacker steps.
         population: scenario genomes kept.
         candidates: new scenarios proposed (and quality-checked) per step.
-        elites: the defender's best programs scored on each candidate.
+        elites: the defender programs scored on each candidate: the islands' best programs, best first.
         active: attacker scenarios in the training set at once (beside the seed scenarios).
         start_level: the curriculum's first level (easy, medium, hard, expert, beyond).
         advance_share: the best program's success share on the level's training scenarios that moves
             the curriculum to the next level.
-        margin: a program succeeds on a scenario when its reward (0-1) beats best fit's on it by more
-            than this ...
+        margin: a program succeeds on a scenario when its reward (0-1) is at least best fit's on it
+            plus this (a tie succeeds at 0) ...
         max_sla_violation_rate: ... and at most this share of its deadline tasks is late or rejected.
         sweet_spot, width: learnability is highest when the elites succeed on this share, falling
             off over about ``width``.
@@ -356,6 +360,8 @@ class RunConfig:
             (a.population >= 2 and a.candidates >= 1 and a.elites >= 1 and a.active >= 1,
              "attacker.population must be >= 2, and candidates, elites and active >= 1"),
             (a.start_level in LEVEL_NAMES, f"attacker.start_level must be one of {', '.join(LEVEL_NAMES)}"),
+            (self.stop.curriculum_level in (None, *LEVEL_NAMES),
+             f"stop.curriculum_level must be one of {', '.join(LEVEL_NAMES)}"),
             (0 < a.advance_share <= 1, "attacker.advance_share must be in (0, 1]"),
             (0 <= a.margin < 1 and 0 <= a.max_sla_violation_rate <= 1,
              "attacker.margin must be in [0, 1) and attacker.max_sla_violation_rate in [0, 1]"),

@@ -57,6 +57,7 @@ from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVEL_NAMES
+from aurora_evo.scenario.model import Scenario
 from aurora_evo.tasks import Task, build_task
 
 CONFIG_FILE = "config.json"
@@ -241,6 +242,7 @@ class Evolution:
         self._known: set[str] = set()
         self._stored_now: set[str] = set()  # programs archived in the current iteration
         self._dropped: list[str] = []  # island members that failed on a new training scenario
+        self._stored_scenarios: set[str] = set()  # attacker scenarios the archive holds
         self._started = time.monotonic()
         if resume:
             self._restore()
@@ -262,8 +264,11 @@ class Evolution:
         self.best_history = list(state["best_history"])
         self.best = tuple(state["best"]) if state["best"] else None
         self._history_start = int(state.get("history_start", 0))
+        self._stored_scenarios = {row["name"] for row in self.archive.scenario_rows(self.run_id)}
         if self.attacker is not None and state.get("attacker"):
-            self.attacker.restore(state["attacker"])
+            self.attacker.restore(state["attacker"], self._stored_scenario)
+            for check in self.archive.quality_checks(self.run_id):
+                self.attacker.monitor.add(check)
             # The saved islands already hold the scores over this training set.
             self._train_on(self.attacker.training_scenarios())
         for kind, saved in state.get("mutators", {}).items():
@@ -273,6 +278,11 @@ class Evolution:
             self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
         for record in self.archive.programs(self.run_id):
             self._known.add(source_hash(normalise_source(record.source)))
+
+    def _stored_scenario(self, name: str) -> Scenario:
+        from aurora_evo.scenario.io import scenario_from_dict
+
+        return scenario_from_dict(self.archive.scenario(self.run_id, name))
 
     def _save_state(self) -> None:
         for island in self.islands:
@@ -630,12 +640,16 @@ class Evolution:
     # --- the attacker ------------------------------------------------------------------------------------
 
     def _elites(self, k: int) -> list[str]:
-        """The ``k`` best distinct programs on the islands (best first)."""
-        members = sorted((m for island in self.islands for m in island.members), key=lambda m: -m.score)
+        """``k`` distinct programs, best first: the islands' best programs, then (when fewer islands
+        have one) the next best members. Champions of separate islands differ in behaviour more than
+        one island's top members do, so their successes spread over more than all-or-nothing."""
+        champions = [island.best for island in self.islands if island.best is not None]
+        others = (m for island in self.islands for m in island.members)
         elites: list[str] = []
-        for member in members:
-            if member.program_id not in elites:
-                elites.append(member.program_id)
+        for group in (champions, others):
+            for member in sorted(group, key=lambda m: -m.score):
+                if member.program_id not in elites:
+                    elites.append(member.program_id)
         return elites[:k]
 
     def _attack(self) -> dict:
@@ -650,7 +664,7 @@ class Evolution:
         per_case: dict[str, list[dict]] = {case.name: [] for case in cases}
         baseline: dict[str, dict] = {}
         if elites and cases:
-            # Success means beating best fit on the scenario, so best fit is scored beside the elites.
+            # Success means doing at least as well as best fit, so best fit is scored beside the elites.
             sources = [self._source(pid) for pid in elites] + [seed_sources(self.task.contract)["best_fit"]]
             results = self.evaluate(sources, cases)
             for result in results[:-1]:
@@ -670,7 +684,7 @@ class Evolution:
         changed = step.training_changed or advanced is not None
         rescored = self._set_training(attacker.training_scenarios()) if changed else {}
         return {
-            "candidates": candidates,
+            "checks": step.checks,
             "rescored": rescored,
             "event": {
                 "level": level, "level_rank": LEVEL_RANK[level], "proposed": step.proposed,
@@ -679,7 +693,7 @@ class Evolution:
                 "mean_success": float(np.mean(step.success_rates)) if step.success_rates else None,
                 "level_success": level_success, "active": step.active, "elites": elites,
                 "scenario_elo": {n: attacker.ratings[n] for n in step.active if n in attacker.ratings},
-                "training_changed": changed,
+                "training_changed": changed, "mastered": attacker.mastered,
                 "reasons": [c.report.feedback() for c in candidates if not c.accepted],
             },
             "advanced": advanced,
@@ -714,7 +728,8 @@ class Evolution:
                     continue
                 rescored.append(Member(member.program_id, float(np.mean(list(known.values()))),
                                        behaviour_signature(known)))  # fmt: skip
-            island.members = rescored
+            # New scores reorder the members; the island keeps them best first (its best, its worst).
+            island.members = sorted(rescored, key=lambda m: -m.score)
         best = max(
             (m for island in self.islands for m in island.members), key=lambda m: m.score, default=None
         )
@@ -733,6 +748,8 @@ class Evolution:
         for pid, result in attack["rescored"].items():
             if result.outcome.ok:
                 self._store_evaluations(pid, "train", result)
+        self._store_training_scenarios()
+        self.archive.add_quality_checks(self.run_id, attack["checks"])
         self.archive.add_event(self.run_id, self.iteration, "attacker", attack["event"])
         self.archive.add_event(self.run_id, self.iteration, "quality", self.attacker.monitor.summary())
         if attack["advanced"] is not None:
@@ -741,6 +758,19 @@ class Evolution:
                 {"level": attack["advanced"], "level_rank": LEVEL_RANK[attack["advanced"]],
                  "level_success": attack["event"]["level_success"]},
             )  # fmt: skip
+
+    def _store_training_scenarios(self) -> None:
+        """Store the attacker's training scenarios the archive does not hold yet (the saved state
+        names them)."""
+        from aurora_evo.scenario.io import scenario_to_dict
+
+        for active in self.attacker.active:
+            if active.scenario.name not in self._stored_scenarios:
+                self.archive.add_scenario(
+                    self.run_id, active.born, scenario_to_dict(active.scenario),
+                    learnability=active.learnability, success_rate=active.success_rate,
+                )  # fmt: skip
+                self._stored_scenarios.add(active.scenario.name)
 
     def _store_calls(self) -> tuple[Counter, list[tuple[int, str]]]:
         """Store (and commit) the LLM calls made since the last time, so that a run killed before its
@@ -821,6 +851,13 @@ class Evolution:
         stopped = [getattr(self.mutators.get(k), "exhausted_reason", None) for k in weighted]
         if stopped and all(stopped):
             return stopped[0]
+        mastered = self.attacker.mastered if self.attacker is not None else None
+        if (
+            stop.curriculum_level is not None
+            and mastered is not None
+            and (LEVEL_RANK[mastered] >= LEVEL_RANK[stop.curriculum_level])
+        ):
+            return f"the defender mastered the {stop.curriculum_level} curriculum level"
         if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:
             return f"reached the target score {stop.target_score:g}"
         if (

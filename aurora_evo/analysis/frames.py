@@ -269,6 +269,23 @@ class RunData:
         frame["success"] = frame.improved / frame.children.where(frame.children > 0)
         return frame
 
+    # --- co-evolution ---------------------------------------------------------------------------------
+
+    def attacker_scenarios(self) -> pd.DataFrame:
+        """Every scenario the attacker put in the training set: ``name``, ``iteration`` (when it
+        entered), ``level``, ``learnability``, ``success_rate`` (the elites' then). Load one with
+        ``aurora_evo.scenario.io.scenario_from_dict(run.archive.scenario(run.run_id, name))``."""
+        columns = ["name", "iteration", "level", "learnability", "success_rate"]
+        rows = ({c: row[c] for c in columns} for row in self.archive.scenario_rows(self.run_id))
+        return _frame(rows, columns)
+
+    def quality_checks(self) -> pd.DataFrame:
+        """Quality control's verdict on every scenario the attacker proposed: ``iteration``,
+        ``scenario``, ``passed``, ``refused_layers`` (list), ``reasons`` (list), ``features`` (list of
+        floats, or None)."""
+        columns = ["iteration", "scenario", "passed", "refused_layers", "reasons", "features"]
+        return _frame(self.archive.quality_checks(self.run_id), columns)
+
 
 def load_run(run_dir: str | Path) -> RunData:
     """:class:`RunData` for ``run_dir``."""

@@ -453,8 +453,8 @@ def _numeric_series(events: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _fig_coevolution(run: RunData, attacks: pd.DataFrame) -> Figure:
     """The controller's attacker steps: the curriculum's level, the defender against the attacker's
-    scenarios (success means beating best fit on a scenario), and the candidates quality control let
-    through."""
+    scenarios (success means matching or beating best fit on a scenario), and the candidates quality
+    control let through."""
     from aurora_evo.scenario.levels import LEVEL_NAMES
 
     data = pd.DataFrame(list(attacks.data))
@@ -478,8 +478,8 @@ def _fig_coevolution(run: RunData, attacks: pd.DataFrame) -> Figure:
                                                                  label="advance")], fontsize=8)  # fmt: skip
 
     for column, label, colour in (
-        ("mean_success", "elites beating best fit on new scenarios (share)", "tab:blue"),
-        ("level_success", "best program beating best fit on the level's scenarios (share)", "tab:green"),
+        ("mean_success", "elites matching best fit on new scenarios (share)", "tab:blue"),
+        ("level_success", "best program matching best fit on the level's scenarios (share)", "tab:green"),
         ("mean_learnability", "learnability of new scenarios (0-1)", "tab:red"),
     ):
         values = pd.to_numeric(data[column], errors="coerce")

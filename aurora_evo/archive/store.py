@@ -49,6 +49,13 @@ Tables (foreign keys enforced; nothing is ever deleted):
 * ``instructions(run_id, id, text, parent_ids_json, origin, born, children, improved, retired)``
   PK (run_id, id): the evolving prompt instructions and their record (children judged, children that
   improved on their parents).
+* ``scenarios(run_id, name, iteration, level, learnability, success_rate, scenario_json)``
+  PK (run_id, name): every scenario the attacker put in the training set, once, when it entered
+  (``scenario_json`` in the scenario file format, ``success_rate`` the elites' share that succeeded
+  on it then).
+* ``quality_checks(id INTEGER PK, run_id, iteration, scenario, passed, refused_layers_json,
+  reasons_json, features_json)``: quality control's verdict on every scenario the attacker proposed
+  (the records of :class:`~aurora_evo.scenario.quality.QualityMonitor`), oldest first.
 
 Transactions: :meth:`Archive.transaction` makes everything inside it one atomic commit (one evolution
 iteration = one transaction); an exception inside rolls it all back. Transactions nest (inner ones are
@@ -445,6 +452,39 @@ _TABLES = (
         },
         pk=("run_id", "id"),
         foreign_keys=_RUN_FK,
+    ),
+    # Scenarios the attacker put in the training set, stored once each (the state names them).
+    _TableSpec(
+        "scenarios",
+        {
+            "run_id": str,
+            "name": str,
+            "iteration": int,
+            "level": str,
+            "learnability": float,
+            "success_rate": float,
+            "scenario_json": str,
+        },
+        pk=("run_id", "name"),
+        foreign_keys=_RUN_FK,
+    ),
+    # Quality control's verdict on every scenario the attacker proposed (the monitor's records).
+    _TableSpec(
+        "quality_checks",
+        {
+            "id": int,
+            "run_id": str,
+            "iteration": int,
+            "scenario": str,
+            "passed": int,
+            "refused_layers_json": str,
+            "reasons_json": str,
+            "features_json": str,
+        },
+        pk="id",
+        nullable=("features_json",),
+        foreign_keys=_RUN_FK,
+        indexes=(("run_id", "iteration"),),
     ),
 )
 
@@ -1204,6 +1244,88 @@ class Archive:
                 "parent_ids": _loads(r["parent_ids_json"]),
             }
             for r in rows
+        ]
+
+    # --- attacker scenarios --------------------------------------------------------------------------
+
+    def add_scenario(
+        self, run_id: str, iteration: int, scenario: Mapping, *, learnability: float, success_rate: float
+    ) -> bool:
+        """Store a training scenario of the attacker (``scenario`` in the file format's dict form, with
+        its ``name`` and ``level``) unless the run already has one of that name; returns whether it
+        was new."""
+        row = {
+            "run_id": run_id,
+            "name": scenario["name"],
+            "iteration": iteration,
+            "level": scenario.get("level") or "",
+            "learnability": float(learnability),
+            "success_rate": float(success_rate),
+            "scenario_json": _dumps(dict(scenario), "scenario_json"),
+        }
+        with self._db.atomic():
+            if self._db.execute(
+                "SELECT 1 FROM scenarios WHERE run_id = ? AND name = ?", [run_id, row["name"]]
+            ).fetchone():
+                return False
+            self._db.table("scenarios").insert(row)
+            return True
+
+    def scenario(self, run_id: str, name: str) -> dict:
+        """A stored attacker scenario, in the file format's dict form.
+
+        Raises:
+            KeyError: the run has no scenario of that name.
+        """
+        row = self._db.execute(
+            "SELECT scenario_json FROM scenarios WHERE run_id = ? AND name = ?", [run_id, name]
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"run {run_id!r} has no scenario {name!r}")
+        return _loads(row[0])
+
+    def scenario_rows(self, run_id: str) -> list[dict]:
+        """The run's stored attacker scenarios without their content, in the order they entered."""
+        return list(
+            self._db.query(
+                "SELECT run_id, name, iteration, level, learnability, success_rate FROM scenarios "
+                "WHERE run_id = ? ORDER BY iteration, name",
+                [run_id],
+            )
+        )
+
+    def add_quality_checks(self, run_id: str, checks: Iterable[Mapping]) -> None:
+        """Append quality-control records (:func:`~aurora_evo.scenario.quality.check_record`)."""
+        rows = [
+            {
+                "run_id": run_id,
+                "iteration": int(c["iteration"]),
+                "scenario": c["scenario"],
+                "passed": int(bool(c["passed"])),
+                "refused_layers_json": _dumps(list(c["refused_layers"]), "refused_layers_json"),
+                "reasons_json": _dumps(list(c["reasons"]), "reasons_json"),
+                "features_json": (
+                    None if c["features"] is None else _dumps(list(c["features"]), "features_json")
+                ),
+            }
+            for c in checks
+        ]
+        if rows:
+            with self._db.atomic():
+                self._db.table("quality_checks").insert_all(rows)
+
+    def quality_checks(self, run_id: str) -> list[dict]:
+        """The run's quality-control records, oldest first, in :func:`check_record`'s form."""
+        return [
+            {
+                "iteration": r["iteration"],
+                "scenario": r["scenario"],
+                "passed": bool(r["passed"]),
+                "refused_layers": _loads(r["refused_layers_json"]),
+                "reasons": _loads(r["reasons_json"]),
+                "features": _loads(r["features_json"]),
+            }
+            for r in self._db.query("SELECT * FROM quality_checks WHERE run_id = ? ORDER BY id", [run_id])
         ]
 
     # --- helpers -------------------------------------------------------------------------------------

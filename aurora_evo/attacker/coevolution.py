@@ -18,7 +18,7 @@ Everything random comes from the generator the controller passes in; the state i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +29,9 @@ from aurora_evo.attacker.genome import ScenarioGenome, cx_blend, mut_gaussian, s
 from aurora_evo.attacker.learnability import LearnabilityConfig, learnability, success
 from aurora_evo.scenario.levels import LEVEL_NAMES, next_level
 from aurora_evo.scenario.model import Domain, Scenario
+
+#: Rewards this close to best fit's count as equal to it (the simulator's float noise is far smaller).
+TIE_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,8 @@ class StepResult:
     success_rates: list[float]
     active: list[str]
     training_changed: bool
-    advanced_to: str | None = None
-    level_success: float | None = None
-    extra: dict = field(default_factory=dict)
+    #: Quality control's record of each candidate (:func:`~aurora_evo.scenario.quality.check_record`).
+    checks: list[dict] = field(default_factory=list)
 
 
 class Attacker:
@@ -89,11 +91,12 @@ class Attacker:
         population, candidates, active: genomes kept, tried per step, scenarios in the training set.
         advance_share: the elites' success share on the level's active scenarios that moves the
             curriculum on (the issue's 70 %).
-        margin: an elite succeeds on a scenario when its reward beats best fit's by more than this.
+        margin: an elite succeeds on a scenario when its reward is at least best fit's plus this.
         learnability_config: the SLA limit of success, and the sweet spot of the learnability curve.
         elo_k: K factor of the scenarios' Elo matches against the elites.
         writer: an :class:`~aurora_evo.attacker.llm.LLMAttacker` that adds one scenario of its own to
             each step's candidates (the model is told the defenders' recent results), or ``None``.
+        redraws: draws of a genome tried for one whose complexity fits the level (see :meth:`_draw`).
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class Attacker:
         learnability_config: LearnabilityConfig | None = None,
         elo_k: float = 16.0,
         writer=None,
+        redraws: int = 4,
     ):
         self.domain = domain
         self.level = start_level
@@ -117,6 +121,7 @@ class Attacker:
         self.margin = margin
         self.config = learnability_config or LearnabilityConfig()
         self.elo_k = elo_k
+        self.redraws = max(1, int(redraws))
         self.population: list[Member] = []
         self.active: list[ActiveScenario] = []
         self.ratings: dict[str, float] = {}
@@ -129,6 +134,8 @@ class Attacker:
         self.monitor = QualityMonitor()
         #: (genes, elites' success rate, learnability) of the latest judged scenarios, for the writer.
         self.history: list[tuple[dict, float, float]] = []
+        #: The hardest level the defender has mastered (see :meth:`maybe_advance`), or ``None``.
+        self.mastered: str | None = None
         self._made = 0
 
     # --- ask ---------------------------------------------------------------------------------------------
@@ -151,11 +158,28 @@ class Attacker:
             genome = self._new_genome(rng)
             self._made += 1
             name = f"attack-{self.level}-{self.domain.value}-{self._made:04d}"
-            scenario = genome.to_scenario(rng, name)
+            scenario = self._draw(genome, rng, name)
             report = check_scenario(scenario, level=self.level, recent=self.recent_features[-20:])
             proposed.append(Candidate(genome, scenario, report))
         written = self._written(rng)
         return proposed + ([written] if written is not None else [])
+
+    def _draw(self, genome: ScenarioGenome, rng: np.random.Generator, name: str) -> Scenario:
+        """A scenario of ``genome`` whose realised sizes, load and deadline share fit the level.
+
+        A genome sets targets; one draw can miss them (7 deadline tasks of 10 drawn at a share of
+        0.6 is above the easy level's 0.7 cap; a few long tasks can double the load), and a miss wastes
+        the candidate on the complexity check. So up to ``redraws`` draws of the same genome are made,
+        keeping the first whose complexity fits (the last one otherwise, for quality control to refuse
+        with its reason). The other four checks still judge the scenario kept.
+        """
+        from aurora_evo.scenario.quality import check_complexity
+
+        for _ in range(self.redraws):
+            scenario = genome.to_scenario(rng, name)
+            if check_complexity(scenario, self.level).passed:
+                break
+        return scenario
 
     def _written(self, rng: np.random.Generator) -> Candidate | None:
         """The writer's scenario for this step, in the run's domain, or ``None``."""
@@ -199,10 +223,10 @@ class Attacker:
             baseline: scenario name -> best fit's metrics on it (see :meth:`succeeded`).
         """
         refusals: dict[str, int] = {}
-        rates, scores = [], []
+        rates, scores, checks = [], [], []
         before = [a.scenario.name for a in self.active]
         for candidate in candidates:
-            self.monitor.record(candidate.report, candidate.report.features, iteration)
+            checks.append(self.monitor.record(candidate.report, candidate.report.features, iteration))
             if not candidate.accepted:
                 for layer in candidate.report.refused_layers:
                     refusals[str(layer)] = refusals.get(str(layer), 0) + 1
@@ -237,15 +261,20 @@ class Attacker:
             success_rates=rates,
             active=after,
             training_changed=sorted(after) != sorted(before),
+            checks=checks,
         )
 
     def succeeded(self, metrics: Mapping, baseline: Mapping | None) -> bool:
-        """Whether a program succeeded on a scenario: its reward beats best fit's there by more than
+        """Whether a program succeeded on a scenario: its reward is at least best fit's there plus
         ``margin`` (within the SLA limit of the learnability settings). Without best fit's result
-        (it failed to run), the absolute threshold of the learnability settings decides."""
+        (it failed to run), the absolute threshold of the learnability settings decides.
+
+        A tie with best fit is a success. On small, lightly loaded scenarios every sensible program
+        places every task as best fit does; had ties been failures, no elite could ever succeed there,
+        no scenario would be learnable and the curriculum would never leave the easy level."""
         if baseline is None or "reward" not in baseline:
             return success(metrics, config=self.config)
-        threshold = min(1.0, float(baseline["reward"]) + self.margin + 1e-9)
+        threshold = min(1.0, float(baseline["reward"]) + self.margin) - TIE_TOLERANCE
         return success(metrics, threshold, config=self.config)
 
     def _play(self, scenario: str, elites: Sequence[str], outcomes: Sequence[float]) -> None:
@@ -259,9 +288,14 @@ class Attacker:
 
     def maybe_advance(self, level_success: float) -> str | None:
         """Move the curriculum on when the elites succeed on ``level_success`` >= ``advance_share`` of
-        the level's training scenarios; returns the new level, or ``None``."""
+        the level's training scenarios; returns the new level, or ``None``. Success at that share
+        masters the level (:attr:`mastered`), the last one included."""
+        if level_success < self.advance_share:
+            return None
+        if self.mastered is None or LEVEL_NAMES.index(self.level) > LEVEL_NAMES.index(self.mastered):
+            self.mastered = self.level
         following = next_level(self.level)
-        if following is None or level_success < self.advance_share:
+        if following is None:
             return None
         self.level = following
         self.population, self.active, self.recent_features = [], [], []
@@ -277,16 +311,17 @@ class Attacker:
     # --- persistence -------------------------------------------------------------------------------------
 
     def state(self) -> dict:
-        """Plain data to resume from (the training scenarios in their JSON form)."""
-        from aurora_evo.scenario.io import scenario_to_dict
-
+        """Plain data to resume from. The training scenarios are named, not included: the controller
+        stores each once (:meth:`~aurora_evo.archive.Archive.add_scenario`), since a state is saved
+        every iteration and an expert level's four scenarios weigh about a megabyte."""
         return {
             "level": self.level,
+            "mastered": self.mastered,
             "made": self._made,
             "population": [[m.genome.level, list(m.genome.genes), m.fitness] for m in self.population],
             "active": [
                 {
-                    "scenario": scenario_to_dict(a.scenario),
+                    "name": a.scenario.name,
                     "level": a.genome.level,
                     "genes": list(a.genome.genes),
                     "learnability": a.learnability,
@@ -301,14 +336,24 @@ class Attacker:
             "writer": self.writer.state() if self.writer is not None else None,
         }
 
-    def restore(self, state: Mapping) -> None:
+    def restore(self, state: Mapping, scenarios: Callable[[str], Scenario] | None = None) -> None:
+        """Continue from :meth:`state`; ``scenarios`` returns a training scenario by name (from the
+        archive). States saved before scenarios were stored apart hold them inline."""
         from aurora_evo.scenario.io import scenario_from_dict
 
+        def scenario_of(saved: Mapping) -> Scenario:
+            if "scenario" in saved:
+                return scenario_from_dict(saved["scenario"])
+            if scenarios is None:
+                raise ValueError("Attacker.restore: the state names its scenarios; pass a lookup")
+            return scenarios(saved["name"])
+
         self.level = state["level"]
+        self.mastered = state.get("mastered")
         self._made = int(state["made"])
         self.population = [Member(ScenarioGenome(lv, tuple(g)), float(f)) for lv, g, f in state["population"]]
         self.active = [
-            ActiveScenario(scenario_from_dict(a["scenario"]), ScenarioGenome(a["level"], tuple(a["genes"])),
+            ActiveScenario(scenario_of(a), ScenarioGenome(a["level"], tuple(a["genes"])),
                            float(a["learnability"]), float(a["success_rate"]), int(a["born"]))
             for a in state["active"]
         ]  # fmt: skip

@@ -38,6 +38,8 @@ TABLES = {
     "state",
     "llm_calls",
     "instructions",
+    "scenarios",
+    "quality_checks",
 }
 
 
@@ -401,9 +403,11 @@ def test_an_archive_made_before_the_llm_tables_gains_them_when_opened(tmp_path):
     db = sqlite_utils.Database(path)
     db["llm_calls"].drop()
     db["instructions"].drop()
+    db["scenarios"].drop()
+    db["quality_checks"].drop()
     db.close()
     with Archive(path) as a:
-        assert {"llm_calls", "instructions"} <= set(a.database.table_names())
+        assert {"llm_calls", "instructions", "scenarios", "quality_checks"} <= set(a.database.table_names())
         assert a.get_run("r").seed == 1 and a.llm_spending("r") == (0, 0.0)
 
 
@@ -435,3 +439,18 @@ def test_llm_calls_spending_and_key_history(tmp_path):
             {"id": "i1", "run_id": "r", "text": "t", "parent_ids": [], "origin": "seed", "born": 0,
              "children": 3, "improved": 1, "retired": 1}
         ]  # fmt: skip
+
+
+def test_attacker_scenarios_are_stored_once_by_name(tmp_path):
+    with Archive(tmp_path / "a.db") as a:
+        a.create_run("r", config={}, seed=1)
+        scenario = {"name": "attack-hard-0001", "level": "hard", "tasks": [1, 2]}
+        assert a.add_scenario("r", 30, scenario, learnability=0.9, success_rate=0.5)
+        assert not a.add_scenario("r", 40, {**scenario, "tasks": []}, learnability=0.1, success_rate=0.0)
+        assert a.scenario("r", "attack-hard-0001") == scenario  # the first one stays
+        assert a.scenario_rows("r") == [
+            {"run_id": "r", "name": "attack-hard-0001", "iteration": 30, "level": "hard",
+             "learnability": 0.9, "success_rate": 0.5}
+        ]  # fmt: skip
+        with pytest.raises(KeyError, match="no scenario 'nope'"):
+            a.scenario("r", "nope")

@@ -374,6 +374,10 @@ def test_evolve_then_export(capsys, tmp_path):
             lambda t: ["evolve", "--preset", _preset(t, '[task]\nlevels = ["easy", "impossible"]\n')],
             "task.levels must be among",
         ),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, '[stop]\ncurriculum_level = "godlike"\n')],
+            "stop.curriculum_level must be one of easy, medium, hard, expert, beyond",
+        ),
     ],
 )
 def test_evolve_and_export_bad_input_is_one_line(capsys, tmp_path, make_args, expected):

@@ -7,9 +7,12 @@ import pytest
 
 from aurora_evo.archive import Archive
 from aurora_evo.attacker.coevolution import Attacker
+from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.attacker.genome import ScenarioGenome
 from aurora_evo.config import RunConfig, override
 from aurora_evo.evolve import ARCHIVE_FILE, Evolution
+from aurora_evo.islands import Member
+from aurora_evo.scenario.io import scenario_from_dict, scenario_to_dict
 from aurora_evo.scenario.model import Domain
 
 SMALL_CLOUD = {
@@ -87,6 +90,8 @@ def test_a_resumed_coevolution_ends_where_an_uninterrupted_one_does(tmp_path, co
     run(override(config, **{"stop.max_iterations": 7}), parted)
     _, resumed = run(config, parted, resume=True)
     assert resumed.attacker.state() == evolution.attacker.state()
+    # Quality control's monitoring goes on from the stored checks, as if never stopped.
+    assert resumed.attacker.monitor.summary() == evolution.attacker.monitor.summary()
     assert [c.name for c in resumed.task.train] == [c.name for c in evolution.task.train]
     assert resumed.best == evolution.best
     # The stop criteria compare scores only since the training set last changed, resumed or not.
@@ -122,8 +127,24 @@ def test_the_curriculum_advances_when_the_defender_succeeds_often_enough():
     assert attacker.maybe_advance(0.69) is None and attacker.level == "easy"
     assert attacker.maybe_advance(0.7) == "medium"
     assert attacker.level == "medium" and attacker.active == [] and attacker.population == []
+    assert attacker.mastered == "easy"
     attacker.level = "beyond"
-    assert attacker.maybe_advance(1.0) is None  # the last level
+    assert attacker.maybe_advance(0.5) is None and attacker.mastered == "easy"
+    assert attacker.maybe_advance(1.0) is None  # the last level: mastered, nowhere to go
+    assert attacker.level == "beyond" and attacker.mastered == "beyond"
+
+
+def test_a_run_stops_once_the_defender_masters_the_curriculum_level(tmp_path):
+    config = override(RunConfig(seed=2), **(SMALL_CLOUD | {"stop.curriculum_level": "medium"}))
+    evolution = Evolution(config, tmp_path / "m")
+    try:
+        assert evolution.stop_reason() is None
+        evolution.attacker.mastered = "easy"
+        assert evolution.stop_reason() is None
+        evolution.attacker.mastered = "medium"
+        assert evolution.stop_reason() == "the defender mastered the medium curriculum level"
+    finally:
+        evolution.close()
 
 
 def test_learnable_scenarios_enter_the_training_set_and_unlearnable_ones_do_not():
@@ -145,13 +166,24 @@ def test_learnable_scenarios_enter_the_training_set_and_unlearnable_ones_do_not(
     assert attacker.ratings["program:p1"] > attacker.ratings["program:p2"]
 
 
-def test_success_means_beating_best_fit_by_the_margin():
+def test_success_means_matching_best_fit_plus_the_margin():
     attacker = Attacker(Domain.CLOUD, "easy", margin=0.01)
     ok = {"reward": 0.82, "sla_violation_rate": 0.0}
     assert attacker.succeeded(ok, {"reward": 0.80})
+    assert attacker.succeeded(ok, {"reward": 0.81})
     assert not attacker.succeeded(ok, {"reward": 0.815})
     assert not attacker.succeeded({"reward": 0.95, "sla_violation_rate": 0.5}, {"reward": 0.5})  # SLA limit
     assert not attacker.succeeded({}, {"reward": 0.5})  # a failed evaluation
+
+
+def test_a_tie_with_best_fit_is_a_success():
+    """On easy scenarios every sensible program places every task as best fit does: ties must count,
+    or nothing is ever learnable there and the curriculum never leaves the easy level."""
+    attacker = Attacker(Domain.CLOUD, "easy")
+    tie = {"reward": 0.8, "sla_violation_rate": 0.0}
+    assert attacker.succeeded(tie, {"reward": 0.8})
+    assert attacker.succeeded(tie, {"reward": 0.8 + 1e-12})  # float noise
+    assert not attacker.succeeded(tie, {"reward": 0.8001})
 
 
 def test_the_attacker_state_round_trips():
@@ -161,9 +193,33 @@ def test_the_attacker_state_round_trips():
     metrics = {c.scenario.name: [{"reward": 0.9, "sla_violation_rate": 0.0}, {}] for c in candidates}
     attacker.tell(candidates, metrics, 1, ["a", "b"], {c.scenario.name: {"reward": 0.8} for c in candidates})
     again = Attacker(Domain.CLOUD, "easy")
-    again.restore(attacker.state())
+    stored = {a.scenario.name: a.scenario for a in attacker.active}
+    assert stored, "a learnable candidate should be training"
+    again.restore(attacker.state(), stored.__getitem__)
     assert again.state() == attacker.state()
+    assert [a.scenario for a in again.active] == [a.scenario for a in attacker.active]
     assert isinstance(again.population[0].genome, ScenarioGenome)
+
+
+def test_the_training_scenarios_are_stored_once_not_in_every_state(coevolved):
+    _, path, evolution = coevolved
+    with Archive(path / ARCHIVE_FILE) as archive:
+        _, state = archive.load_state("co")
+        assert all("scenario" not in a for a in state["attacker"]["active"])  # named only
+        stored = {row["name"]: row for row in archive.scenario_rows("co")}
+        for active in evolution.attacker.active:
+            assert stored[active.scenario.name]["iteration"] == active.born
+            restored = scenario_from_dict(archive.scenario("co", active.scenario.name))
+            assert scenario_to_dict(restored) == scenario_to_dict(active.scenario)
+        # Every scenario that trained, once (a step that moves the curriculum on clears the set).
+        advanced = {e.iteration for e in archive.events("co", "curriculum")}
+        entered = {
+            n
+            for e in archive.events("co", "attacker")
+            if e.iteration not in advanced
+            for n in e.data["active"]
+        }
+        assert entered and set(stored) == entered
 
 
 @pytest.mark.slow
@@ -223,3 +279,70 @@ def test_the_mutator_and_the_llm_attacker_share_one_key_pool(tmp_path):
         assert evolution.attacker.writer.caller.keys is evolution.mutators["llm"].caller.keys
     finally:
         evolution.close()
+
+
+def test_the_elites_are_the_islands_best_programs_first(tmp_path):
+    config = override(RunConfig(seed=2), **SMALL_CLOUD)
+    evolution = Evolution(config, tmp_path / "e")
+    try:
+        first, second, third = evolution.islands
+        first.members = [Member("a", 0.9, ()), Member("b", 0.8, ())]
+        second.members = [Member("c", 0.5, ()), Member("a", 0.4, ())]
+        third.members = []
+        assert evolution._elites(2) == ["a", "c"]  # not the first island's runner-up
+        assert evolution._elites(5) == ["a", "c", "b"]
+    finally:
+        evolution.close()
+
+
+@pytest.mark.slow
+def test_rescoring_on_a_new_training_set_keeps_each_island_best_first(tmp_path):
+    """The island's best and worst are read off its ends, so new scores must reorder its members."""
+    config = override(RunConfig(seed=2), **SMALL_CLOUD)
+    evolution = Evolution(config, tmp_path / "r")
+    try:
+        evolution.initialise()
+        for _ in range(6):
+            evolution.step()
+        rng = np.random.default_rng(4)
+        hard = [scenario for scenario, _ in generate_scenarios("hard", 2, rng, domain=Domain.CLOUD)]
+        before = {m.program_id: m.score for island in evolution.islands for m in island.members}
+        evolution._set_training(hard)
+        after = {m.program_id: m.score for island in evolution.islands for m in island.members}
+        kept = list(after)  # the members that ran on the new scenarios
+        assert sorted(kept, key=before.get, reverse=True) != sorted(kept, key=after.get, reverse=True), (
+            "the new scenarios should reorder some programs"
+        )
+        for island in evolution.islands:
+            scores = [m.score for m in island.members]
+            assert scores == sorted(scores, reverse=True)
+    finally:
+        evolution.close()
+
+
+def test_the_attacker_redraws_a_genome_whose_draw_misses_its_level():
+    """A genome's targets are met only on average; a draw that misses the level is drawn again."""
+    fitting = {}
+    for redraws in (1, 4):
+        attacker = Attacker(Domain.CLOUD, "easy", candidates=10, redraws=redraws)
+        rng = np.random.default_rng(0)
+        candidates = attacker.ask(rng) + attacker.ask(rng)
+        fitting[redraws] = sum(c.report.verdicts[-1].passed for c in candidates)
+        assert all(str(c.report.verdicts[-1].layer) == "complexity" for c in candidates)
+    assert fitting[1] < 20 and fitting[4] == 20
+
+
+@pytest.mark.slow
+def test_analysis_reads_the_attackers_scenarios_and_quality_checks(coevolved):
+    from aurora_evo.analysis import load_run
+
+    _, path, evolution = coevolved
+    with load_run(path) as run:
+        checks = run.quality_checks()
+        steps = run.events("attacker")
+        assert len(checks) == sum(d["proposed"] for d in steps.data)
+        assert (~checks.passed).sum() == sum(d["refused"] for d in steps.data)
+        assert set(checks.iteration) <= set(steps.iteration)
+        scenarios = run.attacker_scenarios()
+        assert {a.scenario.name for a in evolution.attacker.active} <= set(scenarios.name)
+        assert scenarios.learnability.between(0, 1).all() and scenarios.level.notna().all()

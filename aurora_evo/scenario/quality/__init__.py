@@ -63,7 +63,7 @@ from aurora_evo.scenario.quality.feasibility import (
     check_feasibility,
     clairvoyant_deadline_packing,
 )
-from aurora_evo.scenario.quality.monitor import QualityMonitor
+from aurora_evo.scenario.quality.monitor import QualityMonitor, check_record
 from aurora_evo.scenario.quality.pipeline import check_scenario
 from aurora_evo.scenario.quality.realism import check_realism
 from aurora_evo.scenario.quality.report import (
@@ -106,6 +106,7 @@ __all__ = [
     "check_diversity",
     "check_feasibility",
     "check_realism",
+    "check_record",
     "check_scenario",
     "clairvoyant_deadline_packing",
     "feature_distance",

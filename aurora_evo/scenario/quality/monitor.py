@@ -4,7 +4,7 @@ the drift of the accepted scenarios."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +19,10 @@ class QualityMonitor:
     :meth:`summary` returns plain, JSON-ready data for the archive's events. Iterations are grouped
     into windows of ``window`` iterations; drift is the :func:`feature_distance` of each window's mean
     accepted feature vector from the first window's with accepted scenarios.
+
+    Each check is kept as a plain record (:func:`check_record`), which the controller also stores in
+    the archive, so that a resumed run's monitor :meth:`add` s them back and goes on as if never
+    stopped.
     """
 
     def __init__(self, window: int = 10) -> None:
@@ -30,14 +34,20 @@ class QualityMonitor:
 
     def record(
         self, report: QualityReport, features: np.ndarray | Sequence[float] | None, iteration: int
-    ) -> None:
-        """Note one checked scenario (``features`` may be ``None`` when they could not be computed)."""
-        vector = None if features is None else np.asarray(features, dtype=np.float64).copy()
-        layers = tuple(layer.value for layer in report.refused_layers)
-        self._records.append((int(iteration), report.passed, layers, vector))
-        for verdict in report.verdicts:
-            if not verdict.passed:
-                self._reasons[verdict.reason[:200]] += 1
+    ) -> dict:
+        """Note one checked scenario (``features`` may be ``None`` when they could not be computed);
+        returns its :func:`check_record`."""
+        record = check_record(report, features, iteration)
+        self.add(record)
+        return record
+
+    def add(self, record: Mapping) -> None:
+        """Note one check given as a :func:`check_record` (e.g. read back from the archive)."""
+        features = record["features"]
+        vector = None if features is None else np.array([np.nan if v is None else v for v in features], float)
+        layers = tuple(record["refused_layers"])
+        self._records.append((int(record["iteration"]), bool(record["passed"]), layers, vector))
+        self._reasons.update(record["reasons"])
 
     def __len__(self) -> int:
         return len(self._records)
@@ -84,3 +94,22 @@ class QualityMonitor:
             "window_iterations": self.window,
             "windows": rows,
         }
+
+
+def check_record(
+    report: QualityReport, features: np.ndarray | Sequence[float] | None, iteration: int
+) -> dict:
+    """One quality check as plain, JSON-ready data: ``iteration``, ``scenario`` (its name),
+    ``passed``, ``refused_layers`` (in layer order), ``reasons`` (each refusing layer's reason, cut to
+    200 characters) and ``features`` (a list of floats, or ``None``)."""
+    return {
+        "iteration": int(iteration),
+        "scenario": report.scenario,
+        "passed": bool(report.passed),
+        "refused_layers": [layer.value for layer in report.refused_layers],
+        "reasons": [v.reason[:200] for v in report.verdicts if not v.passed],
+        # JSON has no NaN: a feature that could not be measured is None.
+        "features": None
+        if features is None
+        else [float(v) if np.isfinite(v) else None for v in np.asarray(features, dtype=float)],
+    }
