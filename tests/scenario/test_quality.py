@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import time
 from functools import cache
 
 import numpy as np
@@ -265,7 +264,7 @@ def test_the_packing_is_a_valid_schedule(name):
     assert (eager.node[background] >= 0).mean() > 0.5  # they use capacity (the rest time out)
 
 
-def test_feasibility_is_fast_on_a_thousand_tasks_and_a_hundred_nodes(make_scenario):
+def test_feasibility_passes_a_thousand_loose_tasks_on_a_hundred_nodes(make_scenario):
     rng = np.random.default_rng(0)
     n, k = 1000, 100
     demand = np.column_stack([rng.uniform(1, 16, n), rng.uniform(1, 64, n), np.zeros(n), np.zeros(n)])
@@ -276,17 +275,7 @@ def test_feasibility_is_fast_on_a_thousand_tasks_and_a_hundred_nodes(make_scenar
         rng.uniform(100, 3000, n),
         deadline=np.where(rng.random(n) < 0.5, 3.0e5, NO_DEADLINE),
     )
-    started = time.perf_counter()
-    verdict = check_feasibility(s)
-    assert time.perf_counter() - started < 1.5  # ~0.3 s; slack for a busy machine
-    assert verdict.passed
-
-
-def test_feasibility_is_fast_on_the_largest_seed():
-    s = seed("expert-cloud-01")  # 1,000 tasks on 100 nodes, its packing needs both orders
-    started = time.perf_counter()
-    check_feasibility(s)
-    assert time.perf_counter() - started < 2.0  # ~0.3 s; slack for a busy machine
+    assert check_feasibility(s).passed  # its speed is measured by benchmarks/quality_speed.py
 
 
 # --- realism ------------------------------------------------------------------------------------
@@ -544,6 +533,24 @@ def test_the_monitor_reports_rates_refusals_and_drift():
     assert windows[0]["drift"] == 0.0 and windows[1]["drift"] > 0.5  # hard -> expert
     assert windows[2]["mean_features"] is None and windows[2]["validation_rate"] == 0.0
     assert len(monitor) == 5
+
+
+def test_a_monitor_rebuilt_from_its_json_records_summarises_the_same():
+    """A resumed run's monitor is rebuilt from the records stored in the archive (as JSON)."""
+    monitor, records = QualityMonitor(window=2), []
+    bad = dataclasses.replace(seed("easy-cloud-01"), level="expert")
+    for iteration, s in enumerate([seed("hard-cloud-01"), bad, seed("expert-edge-02")]):
+        report = check_scenario(s)
+        features = None if iteration == 2 else np.where(np.arange(len(report.features)) == 0, np.nan, 1.0)
+        records.append(json.loads(json.dumps(monitor.record(report, features, iteration))))
+    assert records[1]["refused_layers"] == ["complexity"] and records[1]["reasons"][0].startswith(
+        "complexity"
+    )
+    assert records[0]["features"][0] is None and records[2]["features"] is None
+    again = QualityMonitor(window=2)
+    for record in records:
+        again.add(record)
+    assert json.dumps(again.summary()) == json.dumps(monitor.summary())
 
 
 # --- the command ------------------------------------------------------------------------------------

@@ -56,14 +56,10 @@ def test_front_members_are_not_dominated_and_the_rest_are(points):
         assert mask[i] == (not dominated)
 
 
-def test_many_objectives_are_estimated_quickly_and_closely():
-    import time
-
+def test_many_objectives_are_estimated_closely():
     rng = np.random.default_rng(3)
     points = rng.uniform(0.2, 1.0, size=(20, 8))
-    began = time.perf_counter()
     estimate = hypervolume(points, rng=np.random.default_rng(1), samples=200_000)
-    assert time.perf_counter() - began < 5.0
     exact_of_a_box = hypervolume(np.ones((1, 8)) * 0.5)
     assert exact_of_a_box == pytest.approx(0.5**8, rel=0.02)
     # The union of 20 boxes lies between the largest box and the sum of all of them.
