@@ -73,6 +73,21 @@ def test_attacker_steps_are_recorded_and_feed_the_training_set(coevolved):
 
 
 @pytest.mark.slow
+def test_the_curriculum_climbs_with_the_defender_near_the_sweet_spot(coevolved):
+    """Easy scenarios are passed (every sensible program ties best fit there); at the levels above,
+    the elites succeed on some of the new scenarios and fail on others."""
+    _, path, _ = coevolved
+    with Archive(path / ARCHIVE_FILE) as archive:
+        advances = archive.events("co", "curriculum")
+        steps = archive.events("co", "attacker")
+    ranks = [e.data["level_rank"] for e in advances]
+    assert ranks and ranks == sorted(ranks) and ranks[0] == 1  # easy -> medium first, then upwards
+    above_easy = [e.data["mean_success"] for e in steps if e.data["level"] != "easy"]
+    assert 0.2 <= np.mean(above_easy) <= 0.9
+    assert any(0 < rate < 1 for rate in above_easy)
+
+
+@pytest.mark.slow
 def test_island_scores_are_means_over_the_current_training_set(coevolved):
     _, path, evolution = coevolved
     names = [case.name for case in evolution.task.train]
