@@ -38,15 +38,36 @@ from aurora_evo.tasks import build_task
 HELD_OUT_SEED = 20261126
 
 
-def held_out_scenarios(config, per_level: int) -> list:
-    """Scenarios no run trains on: the task's held-out seeds, the expert seeds, generated ones."""
+def held_out_scenarios(config, per_level: int) -> list[tuple[str, object]]:
+    """Scenarios no run trains on, each with its group: the task's held-out seeds, the expert seeds,
+    generated ones per level."""
     task = build_task(config.task, config.seed)
-    cases = list(task.validation) + seed_scenarios("expert", config.task.domain)
+    cases = [("held-out seeds", case) for case in task.validation]
+    cases += [("expert seeds", case) for case in seed_scenarios("expert", config.task.domain)]
     rng = np.random.default_rng(HELD_OUT_SEED)
     for level in ("medium", "hard", "expert"):
         generated = generate_scenarios(level, per_level, rng, domain=Domain(config.task.domain))
-        cases += [scenario for scenario, _ in generated]
+        cases += [(f"generated {level}", scenario) for scenario, _ in generated]
     return cases
+
+
+def compare(with_attacker: np.ndarray, without: np.ndarray) -> dict:
+    """Paired comparison of two arrays of rewards: means, wins, ties and the Wilcoxon signed-rank test."""
+    difference = with_attacker - without
+    nonzero = difference[np.abs(difference) > 1e-12]
+    test = stats.wilcoxon(nonzero) if len(nonzero) else None
+    return {
+        "pairs": int(difference.size),
+        "mean_reward_attacker": float(with_attacker.mean()),
+        "mean_reward_seeds_only": float(without.mean()),
+        "ratio": float(with_attacker.mean() / without.mean()),
+        "mean_difference": float(difference.mean()),
+        "attacker_wins": int((difference > 1e-12).sum()),
+        "seeds_only_wins": int((difference < -1e-12).sum()),
+        "ties": int((np.abs(difference) <= 1e-12).sum()),
+        "wilcoxon_statistic": None if test is None else float(test.statistic),
+        "wilcoxon_p": None if test is None else float(test.pvalue),
+    }
 
 
 def winner_source(config, run_dir: Path) -> tuple[str, str]:
@@ -92,8 +113,10 @@ def main() -> None:
     args = parser.parse_args()
 
     config = load_preset(preset_path(args.preset))
-    cases = held_out_scenarios(config, args.held_out)
+    grouped = held_out_scenarios(config, args.held_out)
+    cases = [case for _, case in grouped]
     names = [case.name for case in cases]
+    groups = np.array([group for group, _ in grouped])
     rewards: dict[str, list[list[float]]] = {label: [] for label, _ in ARMS}
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,28 +142,20 @@ def main() -> None:
                 f"{row['seeds only']['mean_reward']:.4f} ({row['seeds only']['iterations']} iterations); "
                 f"mean reward on {len(names)} held-out"
             )
-    with_attacker = np.array(rewards["attacker"]).ravel()
-    without = np.array(rewards["seeds only"]).ravel()
-    difference = with_attacker - without
-    nonzero = difference[np.abs(difference) > 1e-12]
-    test = stats.wilcoxon(nonzero) if len(nonzero) else None
+    with_attacker, without = np.array(rewards["attacker"]), np.array(rewards["seeds only"])
     summary = {
         "preset": args.preset,
         "seeds": args.seeds,
         "iterations": args.iterations,
         "held_out_scenarios": len(names),
-        "pairs": int(difference.size),
-        "mean_reward_attacker": float(with_attacker.mean()),
-        "mean_reward_seeds_only": float(without.mean()),
-        "ratio": float(with_attacker.mean() / without.mean()),
-        "mean_difference": float(difference.mean()),
-        "attacker_wins": int((difference > 1e-12).sum()),
-        "seeds_only_wins": int((difference < -1e-12).sum()),
-        "ties": int((np.abs(difference) <= 1e-12).sum()),
-        "wilcoxon_statistic": None if test is None else float(test.statistic),
-        "wilcoxon_p": None if test is None else float(test.pvalue),
+        **compare(with_attacker.ravel(), without.ravel()),
+        "by_group": {
+            group: compare(with_attacker[:, groups == group].ravel(), without[:, groups == group].ravel())
+            for group in dict.fromkeys(groups)
+        },
         "runs": runs,
         "cases": names,
+        "rewards": {label: values for label, values in rewards.items()},
     }
     print(
         f"\nheld-out mean reward: attacker {summary['mean_reward_attacker']:.4f}, seeds only "
@@ -149,6 +164,12 @@ def main() -> None:
         f"worse on {summary['seeds_only_wins']}, tied on {summary['ties']}; Wilcoxon signed-rank "
         f"p = {summary['wilcoxon_p']}"
     )
+    for group, row in summary["by_group"].items():
+        print(
+            f"  {group} ({row['pairs']} pairs): attacker {row['mean_reward_attacker']:.4f}, seeds only "
+            f"{row['mean_reward_seeds_only']:.4f}; better on {row['attacker_wins']}, worse on "
+            f"{row['seeds_only_wins']}, tied on {row['ties']}; p = {row['wilcoxon_p']}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
 
