@@ -159,6 +159,9 @@ class AttackerConfig:
         max_sla_violation_rate: ... and at most this share of its deadline tasks is late or rejected.
         sweet_spot, width: learnability is highest when the elites succeed on this share, falling
             off over about ``width``.
+        weight: the share of a program's training score carried by the attacker's scenarios
+            together (the seed scenarios carry the rest); 0.1 measured best of the two tried
+            (BENCHMARKS.md, ablation).
     """
 
     enabled: bool = True
@@ -173,6 +176,7 @@ class AttackerConfig:
     max_sla_violation_rate: float = 0.1
     sweet_spot: float = 0.5
     width: float = 0.25
+    weight: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -367,6 +371,7 @@ class RunConfig:
              "attacker.margin must be in [0, 1) and attacker.max_sla_violation_rate in [0, 1]"),
             (0 < a.sweet_spot < 1 and a.width > 0,
              "attacker.sweet_spot must be in (0, 1), attacker.width > 0"),
+            (0 <= a.weight <= 1, "attacker.weight must be in [0, 1]"),
         ]  # fmt: skip
 
     def to_dict(self) -> dict:

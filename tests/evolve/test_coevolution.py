@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -82,20 +84,44 @@ def test_the_curriculum_climbs_with_the_defender_near_the_sweet_spot(coevolved):
         steps = archive.events("co", "attacker")
     ranks = [e.data["level_rank"] for e in advances]
     assert ranks and ranks == sorted(ranks) and ranks[0] == 1  # easy -> medium first, then upwards
-    above_easy = [e.data["mean_success"] for e in steps if e.data["level"] != "easy"]
+    above_easy = [  # None: no candidate of the step passed quality control
+        e.data["mean_success"]
+        for e in steps
+        if e.data["level"] != "easy" and e.data["mean_success"] is not None
+    ]
     assert 0.2 <= np.mean(above_easy) <= 0.9
     assert any(0 < rate < 1 for rate in above_easy)
 
 
 @pytest.mark.slow
-def test_island_scores_are_means_over_the_current_training_set(coevolved):
-    _, path, evolution = coevolved
-    names = [case.name for case in evolution.task.train]
+def test_island_scores_weigh_the_seed_and_attacker_scenarios_of_the_current_training_set(coevolved):
+    config, path, evolution = coevolved
+    attack = {case.name for case in evolution.attacker.training_scenarios()}
+    seeds = [case.name for case in evolution.task.train if case.name not in attack]
+    assert attack, "the run should end with attacker scenarios in training"
+    weight = config.attacker.weight
     with Archive(path / ARCHIVE_FILE) as archive:
         for island in evolution.islands:
             for member in island.members:
                 scores = archive.case_scores(member.program_id, "train")
-                assert member.score == pytest.approx(np.mean([scores[n] for n in names]))
+                expected = (1 - weight) * np.mean([scores[n] for n in seeds]) + weight * np.mean(
+                    [scores[n] for n in attack]
+                )
+                assert member.score == pytest.approx(expected)
+
+
+def test_the_training_score_gives_the_attacker_scenarios_their_weight(tmp_path):
+    config = override(RunConfig(seed=2), **(SMALL_CLOUD | {"attacker.weight": 0.25}))
+    evolution = Evolution(config, tmp_path / "w")
+    try:
+        scores = {"seed-a": 0.8, "seed-b": 0.6, "attack-1": 0.2, "attack-2": 0.4}
+        assert evolution._training_score(scores, plain=0.5) == 0.5  # no attacker scenario in training
+        drawn = generate_scenarios("easy", 2, np.random.default_rng(0), domain=Domain.CLOUD)
+        evolution._train_on([dataclasses.replace(s, name=f"attack-{i}") for i, (s, _) in enumerate(drawn, 1)])
+        assert evolution._training_score(scores, plain=0.5) == pytest.approx(0.75 * 0.7 + 0.25 * 0.3)
+        assert evolution._training_score({"attack-1": 0.2}, plain=0.2) == 0.2  # nothing else to weigh
+    finally:
+        evolution.close()
 
 
 @pytest.mark.slow
