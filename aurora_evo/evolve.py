@@ -768,6 +768,10 @@ class Evolution:
         for pid, result in attack["rescored"].items():
             if result.outcome.ok:
                 self._store_evaluations(pid, "train", result)
+        if attack["rescored"] and self.best is not None:
+            # The rescoring named the best afresh; like any new best, it is scored on held-out cases.
+            if self.archive.get_program(self.best[0]).validation_score is None:
+                self._validate(self.best[0], self._source(self.best[0]))
         self._store_training_scenarios()
         self.archive.add_quality_checks(self.run_id, attack["checks"])
         self.archive.add_event(self.run_id, self.iteration, "attacker", attack["event"])

@@ -337,7 +337,7 @@ def test_the_elites_are_the_islands_best_programs_first(tmp_path):
 
 
 @pytest.mark.slow
-def test_rescoring_on_a_new_training_set_keeps_each_island_best_first(tmp_path):
+def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_the_new_best(tmp_path):
     """The island's best and worst are read off its ends, so new scores must reorder its members."""
     config = override(RunConfig(seed=2), **SMALL_CLOUD)
     evolution = Evolution(config, tmp_path / "r")
@@ -348,7 +348,8 @@ def test_rescoring_on_a_new_training_set_keeps_each_island_best_first(tmp_path):
         rng = np.random.default_rng(4)
         hard = [scenario for scenario, _ in generate_scenarios("hard", 2, rng, domain=Domain.CLOUD)]
         before = {m.program_id: m.score for island in evolution.islands for m in island.members}
-        evolution._set_training(hard)
+        best_before = evolution.best
+        fresh = evolution._set_training(hard)
         after = {m.program_id: m.score for island in evolution.islands for m in island.members}
         kept = list(after)  # the members that ran on the new scenarios
         assert sorted(kept, key=before.get, reverse=True) != sorted(kept, key=after.get, reverse=True), (
@@ -357,6 +358,12 @@ def test_rescoring_on_a_new_training_set_keeps_each_island_best_first(tmp_path):
         for island in evolution.islands:
             scores = [m.score for m in island.members]
             assert scores == sorted(scores, reverse=True)
+        # The rescoring named a new best; storing the step scores it on the held-out cases too.
+        assert evolution.best[0] != best_before[0]
+        assert evolution.archive.get_program(evolution.best[0]).validation_score is None
+        with evolution.archive.transaction():
+            evolution._store_attack({"rescored": fresh, "checks": [], "event": {}, "advanced": None})
+        assert evolution.archive.get_program(evolution.best[0]).validation_score is not None
     finally:
         evolution.close()
 
