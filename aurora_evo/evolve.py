@@ -56,12 +56,11 @@ from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
 from aurora_evo.sandbox import SandboxConfig
-from aurora_evo.scenario.levels import LEVEL_NAMES
+from aurora_evo.scenario.levels import LEVELS
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.tasks import Task, build_task
 
 CONFIG_FILE = "config.json"
-LEVEL_RANK = {name: rank for rank, name in enumerate(LEVEL_NAMES)}
 ARCHIVE_FILE = "archive.sqlite"
 
 
@@ -433,9 +432,10 @@ class Evolution:
         improved = False
         for (island_index, proposal), result in zip(proposals, results, strict=True):
             outcomes[result.outcome.value] += 1
-            if result.outcome.ok:  # the score the archive, the islands and the mutators see
-                result = replace(result, score=self._training_score(case_scores(result), result.score))
-            member = self._tell_one(island_index, proposal, result)
+            scores = case_scores(result) if result.outcome.ok else {}
+            if scores:  # the score the archive, the islands and the mutators see
+                result = replace(result, score=self._training_score(scores, result.score))
+            member = self._tell_one(island_index, proposal, result, scores)
             failure = "" if result.outcome.ok else f"{result.outcome.value}: {result.message}"
             self._observe(proposal, float(result.score) if result.outcome.ok else None, failure)
             if member is not None and (self.best is None or member.score > self.best[1]):
@@ -444,9 +444,11 @@ class Evolution:
                 self._validate(member.program_id, proposal.source)
         return {"outcomes": outcomes, "improved": improved}
 
-    def _tell_one(self, island_index: int, proposal: Proposal, result: EvalResult) -> Member | None:
-        """Store one candidate; when it ran, place it on its island, in its cell, and rate it."""
-        scores = case_scores(result) if result.outcome.ok else {}
+    def _tell_one(
+        self, island_index: int, proposal: Proposal, result: EvalResult, scores: dict[str, float]
+    ) -> Member | None:
+        """Store one candidate (``scores``: its per-case scores, empty when it failed); when it ran,
+        place it on its island, in its cell, and rate it."""
         # The descriptors (one parses the source) are computed once, for the record and the cell.
         names = [d.name for d in self.descriptors]
         values = descriptor_values(names, proposal.source, scores) if scores else None
@@ -690,7 +692,7 @@ class Evolution:
             "checks": step.checks,
             "rescored": rescored,
             "event": {
-                "level": level, "level_rank": LEVEL_RANK[level], "proposed": step.proposed,
+                "level": level, "level_rank": LEVELS[level].rank, "proposed": step.proposed,
                 "refused": step.refused, "refusals": step.refusals,
                 "mean_learnability": float(np.mean(step.learnability)) if step.learnability else None,
                 "mean_success": float(np.mean(step.success_rates)) if step.success_rates else None,
@@ -779,7 +781,7 @@ class Evolution:
         if attack["advanced"] is not None:
             self.archive.add_event(
                 self.run_id, self.iteration, "curriculum",
-                {"level": attack["advanced"], "level_rank": LEVEL_RANK[attack["advanced"]],
+                {"level": attack["advanced"], "level_rank": LEVELS[attack["advanced"]].rank,
                  "level_success": attack["event"]["level_success"]},
             )  # fmt: skip
 
@@ -879,7 +881,7 @@ class Evolution:
         if (
             stop.curriculum_level is not None
             and mastered is not None
-            and (LEVEL_RANK[mastered] >= LEVEL_RANK[stop.curriculum_level])
+            and LEVELS[mastered].rank >= LEVELS[stop.curriculum_level].rank
         ):
             return f"the defender mastered the {stop.curriculum_level} curriculum level"
         if stop.target_score is not None and self.best and self.best[1] >= stop.target_score:

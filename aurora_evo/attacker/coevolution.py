@@ -27,7 +27,7 @@ from aurora_evo.archive import elo
 from aurora_evo.archive.elo import INITIAL_RATING
 from aurora_evo.attacker.genome import ScenarioGenome, cx_blend, mut_gaussian, sel_tournament
 from aurora_evo.attacker.learnability import LearnabilityConfig, learnability, success
-from aurora_evo.scenario.levels import LEVEL_NAMES, next_level
+from aurora_evo.scenario.levels import LEVELS, next_level
 from aurora_evo.scenario.model import Domain, Scenario
 
 #: Rewards this close to best fit's count as equal to it (the simulator's float noise is far smaller).
@@ -292,7 +292,7 @@ class Attacker:
         masters the level (:attr:`mastered`), the last one included."""
         if level_success < self.advance_share:
             return None
-        if self.mastered is None or LEVEL_NAMES.index(self.level) > LEVEL_NAMES.index(self.mastered):
+        if self.mastered is None or LEVELS[self.level].rank > LEVELS[self.mastered].rank:
             self.mastered = self.level
         following = next_level(self.level)
         if following is None:
@@ -300,10 +300,6 @@ class Attacker:
         self.level = following
         self.population, self.active, self.recent_features = [], [], []
         return following
-
-    @property
-    def level_rank(self) -> int:
-        return LEVEL_NAMES.index(self.level)
 
     def training_scenarios(self) -> list[Scenario]:
         return [a.scenario for a in self.active]
