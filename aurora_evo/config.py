@@ -207,6 +207,10 @@ class TaskConfig:
         domain: ``binpacking`` (FunSearch's contract) or an allocation domain (cloud, edge, network).
         dataset: for bin packing, ``weibull`` (capacity 100) or ``or`` (capacity 150) instances.
         train_instances, train_items: generated training instances (bin packing).
+        train_cases: cases the training instances are dealt into, in order (bin packing): a program gets
+            one score per case (its behaviour signature and its Elo matches use them); 0 means one case
+            per instance. Many small instances score a program with less noise, and grouping them keeps
+            the per-case records few.
         validation_instances, validation_items: generated validation instances (bin packing).
         levels: seed levels used for allocation domains; every third seed of them is held out.
     """
@@ -215,6 +219,7 @@ class TaskConfig:
     dataset: str = "weibull"
     train_instances: int = 4
     train_items: int = 1000
+    train_cases: int = 0
     validation_instances: int = 4
     validation_items: int = 5000
     levels: tuple[str, ...] = ("easy", "medium", "hard")
@@ -289,6 +294,11 @@ class RunConfig:
             (stop.patience is None or stop.patience >= 1, "stop.patience must be at least 1"),
             (stop.window is None or stop.window >= 1, "stop.window must be at least 1"),
             (stop.min_improvement >= 0, "stop.min_improvement must be >= 0"),
+            (min(self.task.train_instances, self.task.train_items, self.task.validation_instances,
+                 self.task.validation_items) >= 1,
+             "task.train_instances, train_items, validation_instances and validation_items must be >= 1"),
+            (0 <= self.task.train_cases <= self.task.train_instances,
+             "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
             (set(self.task.levels) <= set(LEVELS) and len(self.task.levels) > 0,
              f"task.levels must be among {', '.join(LEVELS)}"),
             (set(self.archive.descriptors) <= set(DESCRIPTORS),

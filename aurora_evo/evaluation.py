@@ -70,18 +70,29 @@ def compile_outcome(
         return EvalResult(Outcome.SYNTAX_ERROR, str(exc))
 
 
-#: Below this many placement decisions, the numpy path finishes before numba would have compiled the
-#: program (~0.1 s against ~30,000 decisions a second), so ``jit="auto"`` does not compile.
+#: Below this many placement decisions of a resource-allocation evaluation, the numpy path finishes
+#: before numba would have compiled the program (~0.1 s against ~30,000 decisions a second), so
+#: ``jit="auto"`` does not compile.
 JIT_MIN_DECISIONS = 5_000
+
+#: The same for bin packing, in items: the numpy path packs an item of a 120-item OR instance in
+#: ~16 us and numba in ~1 us after compiling for ~0.2 s, so compiling pays from ~15,000 items
+#: (``benchmarks/jit_threshold.py``; larger instances have more bins per item and favour numba sooner).
+JIT_MIN_ITEMS = 20_000
 
 JitMode = Literal["auto", "always", "never"]
 
 
-def use_jit(mode: JitMode, decisions: int) -> bool:
-    """Whether to compile with numba: ``"always"``, ``"never"``, or ``"auto"`` by workload size."""
+def use_jit(mode: JitMode, cases: Sequence) -> bool:
+    """Whether to compile with numba for an evaluation on ``cases`` (scenarios or bin-packing datasets):
+    ``"always"``, ``"never"``, or ``"auto"``: when the evaluation makes enough decisions to repay the
+    compilation (:data:`JIT_MIN_DECISIONS` tasks, :data:`JIT_MIN_ITEMS` items)."""
     if mode not in ("auto", "always", "never"):
         raise ValueError(f"jit mode {mode!r}; use 'auto', 'always' or 'never'")
-    return mode == "always" or (mode == "auto" and decisions >= JIT_MIN_DECISIONS)
+    if mode != "auto":
+        return mode == "always"
+    binpacking = any(not isinstance(c, Scenario) for c in cases)
+    return decisions_of(cases) >= (JIT_MIN_ITEMS if binpacking else JIT_MIN_DECISIONS)
 
 
 def decisions_of(cases: Sequence) -> int:
@@ -144,7 +155,7 @@ def score_allocation(
 
 def evaluate_allocation(source: str, scenarios: Sequence[Scenario], *, jit: JitMode = "auto") -> EvalResult:
     """Run and score in this process (vetted programs only); the score is the mean reward."""
-    program = compile_outcome(source, Contract.ALLOCATION, jit=use_jit(jit, decisions_of(scenarios)))
+    program = compile_outcome(source, Contract.ALLOCATION, jit=use_jit(jit, scenarios))
     if isinstance(program, EvalResult):
         return program
     nodes = run_allocation(program, scenarios)
@@ -235,7 +246,7 @@ def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], comp
 
 def evaluate_binpacking(source: str, datasets: Sequence, *, jit: JitMode = "auto") -> EvalResult:
     """Run and score in this process (vetted programs only)."""
-    ran = run_binpacking(source, datasets, jit=use_jit(jit, decisions_of(datasets)))
+    ran = run_binpacking(source, datasets, jit=use_jit(jit, datasets))
     if isinstance(ran, EvalResult):
         return ran
     assignments, compiled = ran

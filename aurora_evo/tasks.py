@@ -58,8 +58,19 @@ def _binpacking(config: TaskConfig, seed: int) -> Task:
         f"bin packing, {config.dataset}: train on {config.train_instances} x {config.train_items} generated "
         f"items, validate on {config.validation_instances} x {config.validation_items}"
     )
-    # One case per training instance: scores per instance give behaviour signatures and Elo matches.
-    cases = tuple(Dataset(f"{train.name}/{i.name}", (i,), train.source) for i in train.instances)
+    # Scores per case give behaviour signatures and Elo matches: one case per instance by default.
+    if config.train_cases:
+        groups = np.array_split(np.arange(len(train.instances)), config.train_cases)
+        cases = tuple(
+            Dataset(
+                f"{train.name}/{train.instances[g[0]].name}..{train.instances[g[-1]].name}",
+                tuple(train.instances[i] for i in g),
+                train.source,
+            )
+            for g in groups
+        )
+    else:
+        cases = tuple(Dataset(f"{train.name}/{i.name}", (i,), train.source) for i in train.instances)
     return Task("binpacking", Contract.BINPACKING, cases, (validation,), description)
 
 

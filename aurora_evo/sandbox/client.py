@@ -23,7 +23,6 @@ import numpy as np
 from aurora_evo.evaluation import (
     EvalResult,
     JitMode,
-    decisions_of,
     score_allocation,
     score_binpacking,
     use_jit,
@@ -67,8 +66,9 @@ class SandboxConfig:
         memory_mb: address space a jail may map beyond what it inherits from the supervisor, MiB.
         jit: compile candidates with numba: ``"always"``, ``"never"`` (they run on the numpy path,
             which makes the same decisions), or ``"auto"``: only when the evaluation makes at least
-            :data:`aurora_evo.evaluation.JIT_MIN_DECISIONS` decisions, below which the numpy path
-            finishes before numba would have compiled the program.
+            :data:`aurora_evo.evaluation.JIT_MIN_DECISIONS` decisions (tasks), or
+            :data:`aurora_evo.evaluation.JIT_MIN_ITEMS` items for bin packing, below which the numpy
+            path finishes before numba would have compiled the program.
         boundscheck: compile candidates with numba's index checks (out-of-bounds access raises
             ``IndexError`` instead of reading garbage or corrupting memory).
         full_warm_up: compile common numpy functions in the supervisor first, so that each jail,
@@ -226,7 +226,7 @@ class Sandbox:
                 "keys": keys,
                 "timeout_s": self.config.timeout_s if timeout_s is None else timeout_s,
                 "memory_mb": self.config.memory_mb,
-                "jit": use_jit(self.config.jit, decisions_of(cases)),
+                "jit": use_jit(self.config.jit, cases),
                 "boundscheck": self.config.boundscheck,
                 "prefork": self.config.prefork,
             }

@@ -1,0 +1,39 @@
+"""A run's cases: bin-packing training instances one per case, or dealt into ``train_cases`` cases."""
+
+import pytest
+
+from aurora_evo.config import ConfigError, RunConfig, TaskConfig, override
+from aurora_evo.tasks import build_task
+
+OR = {"domain": "binpacking", "dataset": "or", "train_items": 120, "validation_instances": 2}
+
+
+def test_one_case_per_training_instance_by_default():
+    task = build_task(TaskConfig(**OR, train_instances=5, validation_items=250), seed=0)
+    assert [len(case.instances) for case in task.train] == [1] * 5
+    assert task.train[0].name == "train-or/u120_00"
+
+
+def test_training_instances_are_dealt_into_train_cases_in_order():
+    ungrouped = build_task(TaskConfig(**OR, train_instances=10, validation_items=250), seed=0)
+    task = build_task(TaskConfig(**OR, train_instances=10, train_cases=3, validation_items=250), seed=0)
+    assert [len(case.instances) for case in task.train] == [4, 3, 3]
+    # The same instances as without grouping, in the same order, and the names say which they are.
+    flat = [i for case in task.train for i in case.instances]
+    assert [i.items.tolist() for i in flat] == [c.instances[0].items.tolist() for c in ungrouped.train]
+    assert task.train[1].name == f"train-or/{flat[4].name}..{flat[6].name}"
+    assert task.validation == ungrouped.validation
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("task.train_cases", 11, "task.train_cases must be between 0"),
+        ("task.train_cases", -1, "task.train_cases must be between 0"),
+        ("task.train_instances", 0, "task.train_instances, train_items"),
+        ("task.validation_items", 0, "task.train_instances, train_items"),
+    ],
+)
+def test_task_sizes_are_checked(setting, value, message):
+    with pytest.raises(ConfigError, match=message):
+        override(RunConfig(), **{"task.domain": "binpacking", "task.train_instances": 10, setting: value})
