@@ -54,23 +54,19 @@ def _binpacking(config: TaskConfig, seed: int) -> Task:
         config.validation_items,
         name=f"validation-{config.dataset}",
     )
+    # Scores per case give behaviour signatures and Elo matches: one case per instance by default.
+    groups = np.array_split(train.instances, config.train_cases or len(train.instances))
+    cases = tuple(
+        Dataset(
+            f"{train.name}/{g[0].name}" + (f"..{g[-1].name}" if len(g) > 1 else ""), tuple(g), train.source
+        )
+        for g in groups
+    )
+    grouped = f", in {len(cases)} cases" if len(cases) < len(train.instances) else ""
     description = (
         f"bin packing, {config.dataset}: train on {config.train_instances} x {config.train_items} generated "
-        f"items, validate on {config.validation_instances} x {config.validation_items}"
+        f"items{grouped}, validate on {config.validation_instances} x {config.validation_items}"
     )
-    # Scores per case give behaviour signatures and Elo matches: one case per instance by default.
-    if config.train_cases:
-        groups = np.array_split(np.arange(len(train.instances)), config.train_cases)
-        cases = tuple(
-            Dataset(
-                f"{train.name}/{train.instances[g[0]].name}..{train.instances[g[-1]].name}",
-                tuple(train.instances[i] for i in g),
-                train.source,
-            )
-            for g in groups
-        )
-    else:
-        cases = tuple(Dataset(f"{train.name}/{i.name}", (i,), train.source) for i in train.instances)
     return Task("binpacking", Contract.BINPACKING, cases, (validation,), description)
 
 
