@@ -55,7 +55,9 @@ def _binpacking(config: TaskConfig, seed: int) -> Task:
         name=f"validation-{config.dataset}",
     )
     # Scores per case give behaviour signatures and Elo matches: one case per instance by default.
-    groups = np.array_split(train.instances, config.train_cases or len(train.instances))
+    # Split indices, not the instances: numpy would build an object array of them.
+    bounds = np.array_split(np.arange(len(train.instances)), config.train_cases or len(train.instances))
+    groups = [train.instances[b[0] : b[-1] + 1] for b in bounds]
     cases = tuple(
         Dataset(
             f"{train.name}/{g[0].name}" + (f"..{g[-1].name}" if len(g) > 1 else ""), tuple(g), train.source
