@@ -136,6 +136,9 @@ def _ops() -> list[Op]:
         Op("where_vs", (V, S, V, V), V, "np.where(a <= b, c, d)"),
         Op("if_ss", (S, S, S, S), S, "c if a <= b else d"),
         Op("step_v", (V,), V, "(a > 0.0) * 1.0"),
+        # A band in one node (where_vs twice otherwise): bin packing's "do not leave a remnant too
+        # small for any later item" needs a lower and an upper bound on the room left.
+        Op("within_vss", (V, S, S), V, "(np.abs(a - b) <= c) * 1.0"),
         Op("vmin", (V,), S, "np.min(a)"),
         Op("vmax", (V,), S, "np.max(a)"),
         Op("vmean", (V,), S, "np.mean(a)"),
