@@ -196,6 +196,23 @@ def test_rendering_is_readable():
     assert "return bins.copy()" in GPMutator(Contract.BINPACKING).render(parse_genotype("bins", pset))
 
 
+def test_within_is_a_closed_band_in_one_node_under_numba_and_numpy():
+    # Best fit that will not leave 9-19 units in a bin: the band is closed at both ends.
+    genotype = "sub_vv(neg_v(room), mul_vs(within_vss(room, 14.0, 5.0), 1000.0))"
+    pset = primitive_set(Contract.BINPACKING)
+    source = GPMutator(Contract.BINPACKING).render(parse_genotype(genotype, pset))
+    assert "(np.abs(room - 14.0) <= 5.0) * 1.0" in source
+    item = 30.0
+    bins = item + np.array([8.99, 9.0, 14.0, 19.0, 19.01, 120.0])
+    want = -(bins - item) - 1000.0 * np.array([0, 1, 1, 1, 0, 0])
+    program = compile_program(source, Contract.BINPACKING)
+    assert program.compiled
+    for run in (program.jitted, program.python):
+        np.testing.assert_allclose(run(item, bins), want)
+        assert int(np.argmax(run(item, bins))) == 0
+    assert check_genotypes(Contract.BINPACKING.value, [genotype], 3) == [(genotype, None, True)]
+
+
 def test_seed_trees_decide_like_the_shipped_seeds():
     shipped = {
         Contract.BINPACKING: {
