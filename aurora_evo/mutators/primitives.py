@@ -100,7 +100,7 @@ class Leaf:
     doc: str = ""
 
 
-def _ops() -> list[Op]:
+def _ops(contract: Contract) -> list[Op]:
     V, S = Vec, Scalar
     ops: list[Op] = []
     for name, sym in (("add", "+"), ("sub", "-"), ("mul", "*")):
@@ -136,13 +136,15 @@ def _ops() -> list[Op]:
         Op("where_vs", (V, S, V, V), V, "np.where(a <= b, c, d)"),
         Op("if_ss", (S, S, S, S), S, "c if a <= b else d"),
         Op("step_v", (V,), V, "(a > 0.0) * 1.0"),
-        # A band in one node (where_vs twice otherwise): bin packing's "do not leave a remnant too
-        # small for any later item" needs a lower and an upper bound on the room left.
-        Op("within_vss", (V, S, S), V, "(np.abs(a - b) <= c) * 1.0"),
         Op("vmin", (V,), S, "np.min(a)"),
         Op("vmax", (V,), S, "np.max(a)"),
         Op("vmean", (V,), S, "np.mean(a)"),
     ]
+    if contract is Contract.BINPACKING:
+        # A band in one node (where_vs twice otherwise): "do not leave a remnant too small for any
+        # later item" needs a lower and an upper bound on the room left. Bin packing only, so the
+        # allocation language (and its runs) stay as they were.
+        ops.append(Op("within_vss", (V, S, S), V, "(np.abs(a - b) <= c) * 1.0"))
     return ops
 
 
@@ -240,7 +242,7 @@ def primitive_set(contract: Contract) -> gp.PrimitiveSetTyped:
         supported = ", ".join(c.value for c in _PARAMETERS)
         raise ValueError(f"no GP primitive set for contract {contract.value!r}; supported: {supported}")
     pset = gp.PrimitiveSetTyped(contract.value, [], Vec)
-    for op in _ops():
+    for op in _ops(contract):
         pset.addPrimitive(op, list(op.args), op.ret, name=op.name)
     leaves = _binpacking_leaves() if contract is Contract.BINPACKING else _allocation_leaves()
     for leaf in leaves:
@@ -414,6 +416,25 @@ class _Renderer:
         return lines, constants
 
 
+# A power whose operands are both simple (a name, a number, a dotted name; a minus before the exponent):
+# ruff's formatter writes it without spaces, and a unary minus before it as -(a**b); ast.unparse writes
+# a ** b and -a ** b. (ast.unparse puts spaces around every binary operator, so "-" glued to a name
+# is unary.)
+_SIMPLE_POWER = re.compile(
+    r"(?<![\w.)\]])(-?)([A-Za-z_][\w.]*|\d[\w.]*) \*\* (-?[A-Za-z_][\w.]*|-?\d[\w.]*)(?![\w.(\[])"
+)
+
+
+def _hug(match: re.Match) -> str:
+    minus, base, exponent = match.groups()
+    return f"-({base}**{exponent})" if minus else f"{base}**{exponent}"
+
+
+def _unparse(expr: ast.expr) -> str:
+    """``ast.unparse``, simple powers written as ruff formats them (exported files pass ``ruff format``)."""
+    return _SIMPLE_POWER.sub(_hug, ast.unparse(expr))
+
+
 def render_program(
     tree: gp.PrimitiveTree,
     pset: gp.PrimitiveSetTyped,
@@ -452,6 +473,6 @@ def render_program(
     for name, text, doc in lines:
         line = f"    {name} = {text}"
         out.append(f"{line}  # {doc}" if doc and len(line) + len(doc) + 4 <= 110 else line)
-    out += [f"    {name} = {ast.unparse(value)}" for name, value in renderer.temps]
-    out.append(f"    return {ast.unparse(expr)}")
+    out += [f"    {name} = {_unparse(value)}" for name, value in renderer.temps]
+    out.append(f"    return {_unparse(expr)}")
     return "\n".join(out) + "\n"

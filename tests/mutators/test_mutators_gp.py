@@ -7,6 +7,8 @@ import itertools
 import multiprocessing
 import os
 import random
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -211,6 +213,27 @@ def test_within_is_a_closed_band_in_one_node_under_numba_and_numpy():
         np.testing.assert_allclose(run(item, bins), want)
         assert int(np.argmax(run(item, bins))) == 0
     assert check_genotypes(Contract.BINPACKING.value, [genotype], 3) == [(genotype, None, True)]
+
+
+def test_within_is_a_bin_packing_primitive_only():
+    assert "within_vss" in primitive_set(Contract.BINPACKING).mapping
+    assert "within_vss" not in primitive_set(Contract.ALLOCATION).mapping
+
+
+def test_simple_powers_render_as_ruff_formats_them(tmp_path):
+    pset = primitive_set(Contract.BINPACKING)
+    genotype = "sub_vv(neg_v(square_v(tightest)), add_vv(square_v(room), square_v(abs_v(room))))"
+    source = GPMutator(Contract.BINPACKING).render(parse_genotype(genotype, pset))
+    assert "return -(tightest**2) - (room**2 + np.abs(room) ** 2)" in source
+    path = tmp_path / "program.py"
+    path.write_text(source)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_seed_trees_decide_like_the_shipped_seeds():
