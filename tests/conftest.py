@@ -1,7 +1,10 @@
-"""Shared fixtures: the seed programs compiled once per session, and a small scenario builder."""
+"""Shared fixtures: the seed programs compiled once per session, a small scenario builder, and the
+project's own ruff checks for generated files."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +82,25 @@ def build_scenario(
 def make_scenario():
     """The :func:`build_scenario` helper, as a fixture."""
     return build_scenario
+
+
+def ruff_problems(paths) -> str:
+    """What ``ruff check`` and ``ruff format --check`` (the project's settings) report on ``paths``;
+    empty when both pass."""
+    out = []
+    for check in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *check, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            out.append(done.stdout + done.stderr)
+    return "".join(out)
+
+
+@pytest.fixture(scope="session")
+def ruff():
+    """The :func:`ruff_problems` helper, as a fixture."""
+    return ruff_problems
