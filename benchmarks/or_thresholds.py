@@ -1,0 +1,82 @@
+"""How the OR preset's 120-item training ranks threshold programs, against 250- and 500-item instances.
+
+    python benchmarks/or_thresholds.py [--top 6]
+
+The programs are best fit with two hand-set rules (the family of the threshold probe in BENCHMARKS.md):
+skip the fullest bin the item fits in when it would keep more than ``s`` units, and avoid leaving a
+room in the band ``[lo, hi]`` (``s = 1000`` turns the first rule off). Every setting of a grid (106
+settings) is scored on the training set of ``islands/binpacking-or.toml`` (600 x 120 items, seed
+0); the ``--top`` best by training are then scored on 200 fresh instances of 250 items (the
+validation size) and 100 of 500 (OR3's size). The shipped program and the probe (s 8.5, band 9-19)
+are scored on 20 (the old validation set), 400 fresh 250-item and 200 fresh 500-item instances.
+Scores are minus the % excess over L1, numpy path; nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo.config import load_preset
+from aurora_evo.domains.binpacking import or_dataset
+from aurora_evo.evaluation import evaluate_binpacking
+from aurora_evo.tasks import build_task
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = """import numpy as np
+
+
+def priority(item, bins):
+    room = bins - item
+    tightest = (bins == np.min(bins)) * 1.0
+    return -room - tightest * (room > {s}) * 1000.0 - (np.abs(room - {c}) <= {w}) * 1000.0
+"""
+GRIDS = (
+    ([4.5, 8.5, 12.5, 1000.0], [5.5, 8.5, 11.5], [15.5, 19.5, 23.5]),
+    ([1000.0, 8.5, 10.5], [9.5, 11.5, 13.5, 15.5], [21.5, 23.5, 25.5, 27.5, 30.5, 35.5]),
+)
+
+
+def program(s: float, lo: float, hi: float) -> str:
+    return TEMPLATE.format(s=s, c=(lo + hi) / 2, w=(hi - lo) / 2)
+
+
+def excess(source: str, datasets) -> float:
+    """% excess over L1 (positive; the evaluation's score is its negative)."""
+    return -evaluate_binpacking(source, datasets).score
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", type=int, default=6, help="settings re-scored on 250 and 500 items")
+    args = parser.parse_args()
+    config = load_preset(REPO / "islands" / "binpacking-or.toml")
+    task = build_task(config.task, config.seed)
+    old_validation = build_task(replace(config.task, validation_instances=20), config.seed).validation
+    v250 = (or_dataset(np.random.default_rng(777), 200, 250, name="v250"),)
+    u500 = (or_dataset(np.random.default_rng(12345), 100, 500, name="u500"),)
+
+    settings = {key for grid in GRIDS for key in itertools.product(*grid)}
+    trained = sorted((excess(program(*key), task.train), key) for key in settings)
+    print(f"{len(settings)} settings; best {args.top} by training (120 items), then 250 and 500 items:")
+    print(f"{'s':>7} {'band':>12} {'train %':>8} {'250 %':>7} {'500 %':>7}")
+    for train, (s, lo, hi) in trained[: args.top]:
+        source = program(s, lo, hi)
+        band = f"[{lo:g}, {hi:g}]"
+        print(f"{s:7g} {band:>12} {train:8.2f} {excess(source, v250):7.2f} {excess(source, u500):7.2f}")
+
+    more250 = (or_dataset(np.random.default_rng(12345), 400, 250, name="g250"),)
+    more500 = (or_dataset(np.random.default_rng(12345), 200, 500, name="g500"),)
+    print(f"\n{'program':>12} {'train %':>8} {'old val %':>9} {'400x250 %':>9} {'200x500 %':>9}")
+    probes = {"probe": program(8.5, 9.0, 19.0), "shipped": (REPO / "programs" / "binpack_or.py").read_text()}
+    for name, source in probes.items():
+        row = [excess(source, d) for d in (task.train, old_validation, more250, more500)]
+        print(f"{name:>12} " + " ".join(f"{x:{w}.2f}" for x, w in zip(row, (8, 9, 9, 9), strict=True)))
+
+
+if __name__ == "__main__":
+    main()
