@@ -211,6 +211,10 @@ class TaskConfig:
             one score per case (its behaviour signature and its Elo matches use them); 0 means one case
             per instance. Many small instances score a program with less noise, and grouping them keeps
             the per-case records few.
+        train_score_items: when set (bin packing), score training instances by the excess over L1
+            expected on instances of this many items, from their settled bins and their excess at the
+            end (:func:`~aurora_evo.domains.binpacking.evaluate.extrapolated_excess`), rather than by
+            the excess measured. Validation always measures.
         validation_instances, validation_items: generated validation instances (bin packing).
         levels: seed levels used for allocation domains; every third seed of them is held out.
     """
@@ -220,6 +224,7 @@ class TaskConfig:
     train_instances: int = 4
     train_items: int = 1000
     train_cases: int = 0
+    train_score_items: int | None = None
     validation_instances: int = 4
     validation_items: int = 5000
     levels: tuple[str, ...] = ("easy", "medium", "hard")
@@ -297,6 +302,8 @@ class RunConfig:
             (min(self.task.train_instances, self.task.train_items, self.task.validation_instances,
                  self.task.validation_items) >= 1,
              "task.train_instances, train_items, validation_instances and validation_items must be >= 1"),
+            (self.task.train_score_items is None or self.task.train_score_items >= 1,
+             "task.train_score_items must be >= 1"),
             (0 <= self.task.train_cases <= self.task.train_instances,
              "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
             (set(self.task.levels) <= set(LEVELS) and len(self.task.levels) > 0,

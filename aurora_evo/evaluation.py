@@ -217,9 +217,16 @@ def _bins_used(instance, assignment: np.ndarray) -> int | None:
     return int(np.unique(assignment).size) if fits else None
 
 
+def case_excess(metrics: dict) -> float:
+    """The excess (percent) a bin-packing case scores a program by: the one expected at the case's
+    ``score_items`` when it has them, else the one measured."""
+    return float(metrics.get("scored_excess_percent", metrics["excess_percent"]))
+
+
 def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], compiled: bool) -> EvalResult:
-    """Excess over L1 of the given packings, after checking each one; the score is minus its mean."""
-    from aurora_evo.domains.binpacking import excess_percent, l1_bound
+    """Excess over L1 of the given packings, after checking each one; the score is minus its mean over
+    the datasets (each dataset's excess extrapolated to its ``score_items`` when it has them)."""
+    from aurora_evo.domains.binpacking import excess_percent, extrapolated_excess, l1_bound, settled_bins
 
     instances = [(d, i) for d in datasets for i in d.instances]
     if len(assignments) != len(instances):
@@ -227,6 +234,7 @@ def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], comp
             Outcome.INVALID_OUTPUT, f"{len(assignments)} packings for {len(instances)} instances"
         )
     bins: dict[str, list[int]] = {}
+    settled: dict[str, tuple[int, float]] = {}  # (bins, load / capacity), summed over the instances
     for (dataset, instance), assignment in zip(instances, assignments, strict=True):
         used = _bins_used(instance, assignment)
         if used is None:
@@ -234,13 +242,25 @@ def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], comp
                 Outcome.INVALID_OUTPUT, f"{dataset.name}: packing of {instance.name} failed verification"
             )
         bins.setdefault(dataset.name, []).append(used)
+        if dataset.score_items is not None:
+            count, load = settled_bins(instance, assignment)
+            total = settled.get(dataset.name, (0, 0.0))
+            settled[dataset.name] = (total[0] + count, total[1] + load)
     per_case: dict[str, dict] = {}
     for key, dataset in zip(_unique_names([d.name for d in datasets]), datasets, strict=True):
         used = bins[dataset.name][: len(dataset.instances)]
         del bins[dataset.name][: len(dataset.instances)]
         l1 = [l1_bound(instance) for instance in dataset.instances]
         per_case[key] = {"excess_percent": excess_percent(used, l1), "bins": used, "l1": l1}
-    excess = [case["excess_percent"] for case in per_case.values()]
+        if dataset.score_items is not None:
+            per_case[key]["score_items"] = dataset.score_items
+            per_case[key]["scored_excess_percent"] = extrapolated_excess(
+                per_case[key]["excess_percent"],
+                settled[dataset.name],
+                np.mean([len(instance.items) for instance in dataset.instances]),
+                dataset.score_items,
+            )
+    excess = [case_excess(case) for case in per_case.values()]
     return EvalResult(Outcome.OK, "", -math.fsum(excess) / len(excess), per_case, compiled)
 
 

@@ -48,7 +48,7 @@ from aurora_evo.archive import (
 )
 from aurora_evo.config import RunConfig, save_config
 from aurora_evo.errors import InputError
-from aurora_evo.evaluation import EvalResult
+from aurora_evo.evaluation import EvalResult, case_excess
 from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
@@ -85,7 +85,7 @@ def case_scores(result: EvalResult) -> dict[str, float]:
     """Per-case scores of an evaluation, higher is better (reward, or minus the excess over L1)."""
     scores = {}
     for name, metrics in result.per_case.items():
-        scores[name] = float(metrics["reward"]) if "reward" in metrics else -float(metrics["excess_percent"])
+        scores[name] = float(metrics["reward"]) if "reward" in metrics else -case_excess(metrics)
     return scores
 
 

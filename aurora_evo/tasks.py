@@ -60,7 +60,10 @@ def _binpacking(config: TaskConfig, seed: int) -> Task:
     groups = [train.instances[b[0] : b[-1] + 1] for b in bounds]
     cases = tuple(
         Dataset(
-            f"{train.name}/{g[0].name}" + (f"..{g[-1].name}" if len(g) > 1 else ""), tuple(g), train.source
+            f"{train.name}/{g[0].name}" + (f"..{g[-1].name}" if len(g) > 1 else ""),
+            tuple(g),
+            train.source,
+            config.train_score_items,
         )
         for g in groups
     )
@@ -69,6 +72,8 @@ def _binpacking(config: TaskConfig, seed: int) -> Task:
         f"bin packing, {config.dataset}: train on {config.train_instances} x {config.train_items} generated "
         f"items{grouped}, validate on {config.validation_instances} x {config.validation_items}"
     )
+    if config.train_score_items is not None:
+        description += f" (training scored at {config.train_score_items} items)"
     return Task("binpacking", Contract.BINPACKING, cases, (validation,), description)
 
 

@@ -35,9 +35,11 @@ from aurora_evo.domains.binpacking.evaluate import (
     PackResult,
     evaluate,
     excess_percent,
+    extrapolated_excess,
     l1_bound,
     pack,
     pack_vector,
+    settled_bins,
 )
 from aurora_evo.domains.binpacking.generators import (
     or_dataset,
@@ -66,6 +68,7 @@ __all__ = [
     "builtin_datasets",
     "evaluate",
     "excess_percent",
+    "extrapolated_excess",
     "l1_bound",
     "load_dataset",
     "load_funsearch_json",
@@ -76,6 +79,7 @@ __all__ = [
     "pack",
     "pack_vector",
     "run_bench",
+    "settled_bins",
     "weibull_dataset",
     "weibull_instance",
 ]

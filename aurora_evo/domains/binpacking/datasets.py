@@ -152,11 +152,16 @@ class Dataset:
         name: dataset name (``"OR3"``, ``"Weibull 5k"``...).
         instances: at least one instance, names unique.
         source: where the data came from (a path, a repository and commit, or a generator call).
+        score_items: when set, a run scores programs on this dataset by the excess expected on instances
+            of this many items rather than the excess measured (see
+            :func:`~aurora_evo.domains.binpacking.evaluate.extrapolated_excess`); one-dimensional
+            instances only. Reports and benchmarks always give the excess measured.
     """
 
     name: str
     instances: tuple[Instance | VectorInstance, ...]
     source: str
+    score_items: int | None = None
 
     def __post_init__(self) -> None:
         instances = tuple(self.instances)
@@ -166,6 +171,9 @@ class Dataset:
         if len(set(names)) != len(names):
             duplicate = next(name for name in names if names.count(name) > 1)
             raise ValueError(f"dataset {self.name}: instance name {duplicate!r} appears twice")
+        vector = isinstance(instances[0], VectorInstance)
+        if self.score_items is not None and (self.score_items < 1 or vector):
+            raise ValueError(f"dataset {self.name}: score_items needs one-dimensional instances and >= 1")
         object.__setattr__(self, "instances", instances)
 
 
