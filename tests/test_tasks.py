@@ -25,6 +25,29 @@ def test_training_instances_are_dealt_into_train_cases_in_order():
     assert task.validation == ungrouped.validation
 
 
+def test_train_score_items_scores_training_at_that_length_and_leaves_validation_measured():
+    from aurora_evo.domains.binpacking import BEST_FIT_SOURCE
+    from aurora_evo.evaluation import evaluate_binpacking
+    from aurora_evo.evolve import case_scores
+
+    config = TaskConfig(**OR, train_instances=6, train_cases=2, validation_items=250, train_score_items=500)
+    task = build_task(config, seed=0)
+    assert [case.score_items for case in task.train] == [500, 500]
+    assert task.validation[0].score_items is None
+    assert "(training scored at 500 items)" in task.description
+    trained = evaluate_binpacking(BEST_FIT_SOURCE, task.train)
+    for name, case in trained.per_case.items():
+        assert case["score_items"] == 500
+        assert case["scored_excess_percent"] != case["excess_percent"]
+        assert case_scores(trained)[name] == -case["scored_excess_percent"]
+    assert trained.score == pytest.approx(
+        -sum(c["scored_excess_percent"] for c in trained.per_case.values()) / 2
+    )
+    validated = evaluate_binpacking(BEST_FIT_SOURCE, task.validation)
+    assert "scored_excess_percent" not in validated.per_case["validation-or"]
+    assert validated.score == -validated.per_case["validation-or"]["excess_percent"]
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
@@ -32,6 +55,7 @@ def test_training_instances_are_dealt_into_train_cases_in_order():
         ("task.train_cases", -1, "task.train_cases must be between 0"),
         ("task.train_instances", 0, "task.train_instances, train_items"),
         ("task.validation_items", 0, "task.train_instances, train_items"),
+        ("task.train_score_items", 0, "task.train_score_items must be >= 1"),
     ],
 )
 def test_task_sizes_are_checked(setting, value, message):

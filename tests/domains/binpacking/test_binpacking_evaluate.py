@@ -17,9 +17,12 @@ from aurora_evo.domains.binpacking import (
     builtin_datasets,
     evaluate,
     excess_percent,
+    extrapolated_excess,
     l1_bound,
+    or_dataset,
     pack,
     pack_vector,
+    settled_bins,
 )
 from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, compile_program
 
@@ -215,6 +218,48 @@ def test_excess_percent_is_a_ratio_of_means():
     assert excess_percent(np.array([10, 30]), np.array([9, 20])) == pytest.approx(100 * (20 - 14.5) / 14.5)
     with pytest.raises(ValueError, match="equal non-empty shapes"):
         excess_percent(np.array([1, 2]), np.array([1]))
+
+
+def test_settled_bins_are_those_no_item_of_the_instance_fits_in_any_more():
+    instance = Instance("a", 10.0, [6.0, 3.0, 5.0, 4.0, 2.0, 1.5])  # smallest item 1.5
+    # loads 9 (room 1), 9 (room 1), 3.5 (room 6.5): two bins settled, holding 1.8 bins of load
+    assert settled_bins(instance, np.array([0, 0, 1, 1, 2, 2])) == (2, pytest.approx(1.8))
+    assert settled_bins(instance, np.arange(6)) == (0, 0.0)
+
+
+def test_extrapolated_excess_moves_from_the_measured_excess_to_the_settled_rate():
+    settled = (9, 8.0)  # 1 bin of waste over 8 bins of load: a rate of 12.5 %
+    assert extrapolated_excess(20.0, settled, 100, 100) == 20.0  # at its own length, what was measured
+    assert extrapolated_excess(20.0, settled, 100, 400) == pytest.approx(12.5 + 7.5 / 4)
+    assert extrapolated_excess(20.0, settled, 100, 10**9) == pytest.approx(12.5)
+    assert extrapolated_excess(20.0, (0, 0.0), 100, 400) == 20.0  # nothing settled: nothing to go on
+
+
+def test_extrapolating_short_instances_predicts_long_ones_better_than_their_measured_excess(baselines):
+    # On 120-item instances the bins still open at the end weigh four times what they do on 500: the
+    # estimate for 500 items from 120-item packings must land nearer the 500-item excess than the
+    # 120-item excess does, for best fit and for a policy that keeps rooms open (the OR probe).
+    probe = program(
+        "import numpy as np\n\n\ndef priority(item, bins):\n    room = bins - item\n"
+        "    tightest = (bins == np.min(bins)) * 1.0\n"
+        "    return -room - tightest * (room > 8.5) * 1000.0 - (np.abs(room - 14.0) <= 5.0) * 1000.0\n"
+    )
+    short = or_dataset(np.random.default_rng(1), 300, 120)
+    long = or_dataset(np.random.default_rng(2), 60, 500)
+    for policy in (baselines["Best Fit"], probe):
+        measured = evaluate(policy, short).excess_percent
+        settled = [settled_bins(instance, pack(policy, instance).assignment) for instance in short.instances]
+        total = (sum(bins for bins, _ in settled), sum(load for _, load in settled))
+        estimate = extrapolated_excess(measured, total, 120, 500)
+        target = evaluate(policy, long).excess_percent
+        assert abs(estimate - target) < abs(measured - target) / 2
+
+
+def test_score_items_needs_one_dimensional_instances():
+    with pytest.raises(ValueError, match="score_items needs one-dimensional instances"):
+        Dataset("v", (VectorInstance("v0", np.ones(2), np.ones((1, 2))),), "test", score_items=10)
+    with pytest.raises(ValueError, match="score_items needs"):
+        Dataset("a", (Instance("a0", 10.0, [1.0]),), "test", score_items=0)
 
 
 # --- vector bin packing -----------------------------------------------------------------------------
