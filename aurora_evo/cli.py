@@ -576,8 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="N",
-        help="first score on the held-out cases (in the sandbox) the N best programs by training score "
-        "not scored there yet; the run itself scores only its successive bests",
+        help="first score on the held-out cases (in the sandbox) the N best training scores not scored "
+        "there yet, one program each (the smallest); the run itself scores only its successive bests",
     )
     export.set_defaults(handler=_cmd_export)
 

@@ -261,8 +261,9 @@ def test_evolve_then_export(capsys, tmp_path):
 
     before = validated()
     code, out, err = run(capsys, "export", str(run_dir), "--validate", "4", "--out", str(tmp_path / "more"))
-    assert code == EXIT_OK and "scored 4 more program(s) on the held-out cases" in err
-    assert validated() == before + 4
+    scored = int(err.split("scored ")[1].split(" more program(s) on the held-out cases")[0])
+    assert code == EXIT_OK and 1 <= scored <= 4  # one per training score: the tiny run has few
+    assert validated() == before + scored
 
 
 @pytest.mark.parametrize(

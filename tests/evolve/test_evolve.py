@@ -112,6 +112,25 @@ def test_stop_criteria(tmp_path, tiny_config):
         evolution.close()
 
 
+def test_validate_more_scores_one_program_per_training_score_the_smallest(tmp_path, tiny_config):
+    run(tiny_config, tmp_path / "r")
+    evolution = Evolution(tiny_config, tmp_path / "r", resume=True, evolving=False)
+    try:
+        ran = [p for p in evolution.archive.programs("r") if p.outcome == "ok"]
+        before = {p.id for p in ran if p.validation_score is not None}
+        assert len({p.score for p in ran}) < len(ran)  # programs that tie, or the test shows nothing
+        count = evolution.validate_more(10_000)
+        validated = [p for p in evolution.archive.programs("r") if p.validation_score is not None]
+    finally:
+        evolution.close()
+    scores = [p.score for p in validated]
+    assert len(scores) == len(set(scores)) == len({p.score for p in ran})
+    assert count == len(validated) - len(before)
+    for program in validated:
+        if program.id not in before:
+            assert program.complexity == min(p.complexity for p in ran if p.score == program.score)
+
+
 def test_a_run_folder_cannot_be_started_twice(tmp_path, tiny_config):
     run(override(tiny_config, **{"stop.max_iterations": 1}), tmp_path / "once")
     with pytest.raises(Exception, match="already"):
