@@ -39,10 +39,10 @@ def _comment(text: str, width: int = 96) -> list[str]:
     return lines
 
 
-def _lineage(ids: list[str], width: int = 96) -> list[str]:
-    """``# lineage: a <- b <- ...`` wrapped to ``width`` characters, continued lines indented."""
-    lines = textwrap.wrap(" <- ".join(ids), width, break_on_hyphens=False, break_long_words=False)
-    return [f"# lineage: {lines[0]}", *(f"#   {line}" for line in lines[1:])]
+def _field(name: str, text: str, width: int = 96) -> list[str]:
+    """``# name: text`` with ``text`` wrapped to ``width`` characters, continued lines indented."""
+    lines = textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False)
+    return [f"# {name}: {lines[0]}", *(f"#   {line}" for line in lines[1:])]
 
 
 def standalone_source(
@@ -64,8 +64,8 @@ def standalone_source(
         f"# domain: {domain} (contract: {signature}; the highest score is chosen)",
         f"# run: {run}",
         f"# program: {program}",
-        *_lineage(lineage or [program]),
-        "# scores: " + ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None),
+        *_field("lineage", " <- ".join(lineage or [program])),
+        *_field("scores", ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None)),
     ]
     if author:
         header.append(f"# written by: {author}")
@@ -78,12 +78,15 @@ def standalone_source(
         first = tree.body[0]
         lines = source.splitlines()
         source = "\n".join(lines[: first.lineno - 1] + lines[first.end_lineno :])
-    body = [*header, *([f'"""{docstring}"""', ""] if docstring is not None else [""]), "import numpy as np"]
+    code = "\n".join(line for line in source.splitlines() if line.strip() != "import numpy as np").strip()
+    # A program such as best fit's ``-(bins - item)`` needs no numpy, and an unused import fails lint.
+    uses_numpy = any(isinstance(node, ast.Name) and node.id == "np" for node in ast.walk(ast.parse(code)))
+    body = [*header, *([f'"""{docstring}"""', ""] if docstring is not None else [""])]
+    body += ["import numpy as np"] if uses_numpy else []
     if constants:
         body += ["", "# Feature columns of the allocation contract (aurora_evo/features.py).", *[
             f"{name} = {value!r}" for name, value in constants.items()
         ]]  # fmt: skip
-    code = "\n".join(line for line in source.splitlines() if line.strip() != "import numpy as np").strip()
     # As ruff formats a module: two blank lines before a definition, one before other statements.
     gap = "\n\n\n" if re.match(r"(def|class|async def|@)\b|@", code) else "\n\n"
     return re.sub(r"\n{4,}", "\n\n\n", "\n".join(body) + gap + code + "\n")
@@ -225,6 +228,8 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     pooled = selection_pool(config)
     domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
     unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
+    extrapolated = config.task.train_score_items if contract is Contract.BINPACKING else None
+    at = f", extrapolated to {extrapolated} items" if extrapolated is not None else ""
     written = []
     with Archive(run_dir / ARCHIVE_FILE) as archive:
         run_id = run_id_of(archive, run_dir)
@@ -234,7 +239,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
                 record.source,
                 domain=domain,
                 contract=contract,
-                scores={f"train ({unit})": record.score, f"validation ({unit})": record.validation_score},
+                scores={f"train ({unit}{at})": record.score, f"validation ({unit})": record.validation_score},
                 run=run_id,
                 program=record.id,
                 lineage=[record.id, *[p for p in lineage if p != record.id]],

@@ -77,7 +77,9 @@ class RunData:
     def score_label(self) -> str:
         """What a score means in this run, for axis labels."""
         if self.config.task.domain == "binpacking":
-            return "score (minus % excess bins over L1)"
+            extrapolated = self.config.task.train_score_items
+            at = f"; training's at {extrapolated} items" if extrapolated is not None else ""
+            return f"score (minus % excess bins over L1{at})"
         return "score (mean reward, 0-1)"
 
     def _query(self, sql: str, params: list) -> pd.DataFrame:

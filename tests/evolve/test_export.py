@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from aurora_evo.config import override
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.evolve import Evolution
 from aurora_evo.export import constants_used, export_run, load_scheduler, standalone_source
@@ -32,6 +33,21 @@ def test_an_allocation_program_exports_with_the_constants_it_reads(tmp_path):
         [sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_program_without_numpy_exports_without_its_import_and_long_scores_wrap(tmp_path, ruff):
+    # Best fit's seed reads no numpy: an unused import failed the lint of exported files.
+    scores = {"train (minus % excess over L1, extrapolated to 250 items)": -3.9, "validation (...)": -4.1}
+    text = standalone_source(
+        "import numpy as np\n\n\ndef priority(item, bins):\n    return -(bins - item)\n",
+        domain="binpacking", contract=Contract.BINPACKING, scores=scores, run="r", program="p", lineage=["p"],
+    )  # fmt: skip
+    assert "import numpy" not in text
+    assert "# scores: train (minus % excess over L1, extrapolated to 250 items) -3.9," in text
+    path = tmp_path / "best_fit.py"
+    path.write_text(text)
+    assert ruff([path]) == ""
+    assert load_scheduler(path).pack(np.array([3.0, 4.0]), 10.0).bins_used == 1
 
 
 def test_load_scheduler_places_runs_and_pickles(tmp_path):
@@ -67,7 +83,8 @@ def test_a_bin_packing_scheduler_packs(tmp_path):
 @pytest.mark.parametrize("top", [1, 3])
 def test_export_run_writes_the_best_programs(tmp_path, tiny_config, top, ruff):
     run_dir = tmp_path / "run"
-    evolution = Evolution(tiny_config, run_dir)
+    score_items = 400 if top == 3 else None  # the header says when training was extrapolated
+    evolution = Evolution(override(tiny_config, **{"task.train_score_items": score_items}), run_dir)
     try:
         evolution.run()
     finally:
@@ -76,6 +93,7 @@ def test_export_run_writes_the_best_programs(tmp_path, tiny_config, top, ruff):
     assert len(written) == top
     text = written[0].read_text()
     assert text.startswith("# aurora-evo evolved program") and "# scores: train" in text
+    assert ("extrapolated to 400 items" in text) == (score_items == 400)
     scheduler = load_scheduler(written[0])
     instance = builtin_datasets()["OR3"].instances[0]
     assert scheduler.pack(instance.items, instance.capacity).bins_used > 0
