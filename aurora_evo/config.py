@@ -57,10 +57,15 @@ class IslandConfig:
 @dataclass(frozen=True)
 class MutatorConfig:
     """Which mutators propose candidates, and how often each is picked: ``gp`` (genetic programming),
-    ``edit`` (source edits) and ``llm`` (a language model, see :class:`LLMConfig`)."""
+    ``edit`` (source edits) and ``llm`` (a language model, see :class:`LLMConfig`).
+
+    ``gp_leave_out`` names primitives and leaves of the GP language to do without (e.g. ``n``, the
+    number of bins offered, which grows with a bin-packing instance's length).
+    """
 
     kinds: tuple[str, ...] = ("gp", "edit")
     weights: tuple[float, ...] = (0.75, 0.25)
+    gp_leave_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

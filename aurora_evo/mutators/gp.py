@@ -288,6 +288,8 @@ class GPConfig:
         constant_sigma: relative size of a constant mutation's gaussian step.
         max_tries: attempts per requested proposal before giving up on it.
         max_inline_height: operators nested in one line of the rendered program before a temporary.
+        leave_out: primitives and named terminals (by name) left out of the language, see
+            :func:`~aurora_evo.mutators.primitives.primitive_set`.
     """
 
     max_depth: int = 8
@@ -305,6 +307,7 @@ class GPConfig:
     constant_sigma: float = 0.3
     max_tries: int = 10
     max_inline_height: int = 4
+    leave_out: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not 0 <= self.init_min_depth <= self.init_max_depth <= self.max_depth:
@@ -343,7 +346,7 @@ class GPMutator:
     def __init__(self, contract: Contract, config: GPConfig | None = None, **overrides):
         self.contract = contract
         self.config = with_settings("GPMutator", GPConfig(), config, overrides)
-        self.pset = primitive_set(contract)
+        self.pset = primitive_set(contract, self.config.leave_out)
 
     def render(self, tree: gp.PrimitiveTree) -> str:
         """The program source of ``tree``."""

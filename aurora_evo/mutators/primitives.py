@@ -24,6 +24,7 @@ import functools
 import math
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from deap import gp
@@ -229,24 +230,36 @@ _SEEDS = {
 }
 
 
-def primitive_set(contract: Contract) -> gp.PrimitiveSetTyped:
-    """A new typed primitive set for ``contract`` (root type :class:`Vec`, no arguments).
+def primitive_set(contract: Contract, leave_out: Sequence[str] = ()) -> gp.PrimitiveSetTyped:
+    """A new typed primitive set for ``contract`` (root type :class:`Vec`, no arguments), without the
+    primitives and named terminals in ``leave_out``.
 
-    ``pset.context[name]`` is the :class:`Op` or :class:`Leaf` of every primitive and named terminal;
-    ``pset.contract`` is the contract.
+    ``pset.context[name]`` is the :class:`Op` or :class:`Leaf` of every primitive and named terminal
+    (left-out leaves included, as other leaves may be defined through them); ``pset.contract`` is the
+    contract.
 
     Raises:
-        ValueError: the contract has no GP language (vector bin packing).
+        ValueError: the contract has no GP language (vector bin packing), or ``leave_out`` names
+            something the language does not have.
     """
     if contract not in _PARAMETERS:
         supported = ", ".join(c.value for c in _PARAMETERS)
         raise ValueError(f"no GP primitive set for contract {contract.value!r}; supported: {supported}")
-    pset = gp.PrimitiveSetTyped(contract.value, [], Vec)
-    for op in _ops(contract):
-        pset.addPrimitive(op, list(op.args), op.ret, name=op.name)
+    ops = _ops(contract)
     leaves = _binpacking_leaves() if contract is Contract.BINPACKING else _allocation_leaves()
+    unknown = sorted(set(leave_out) - {x.name for x in [*ops, *leaves]})
+    if unknown:
+        known = ", ".join(x.name for x in [*ops, *leaves])
+        raise ValueError(f"the {contract.value} GP language has no {', '.join(unknown)}; it has {known}")
+    pset = gp.PrimitiveSetTyped(contract.value, [], Vec)
+    for op in ops:
+        if op.name not in leave_out:
+            pset.addPrimitive(op, list(op.args), op.ret, name=op.name)
     for leaf in leaves:
-        pset.addTerminal(leaf, leaf.ret, name=leaf.name)
+        if leaf.name in leave_out:
+            pset.context[leaf.name] = leaf
+        else:
+            pset.addTerminal(leaf, leaf.ret, name=leaf.name)
     pset.contract = contract
     return pset
 
@@ -298,8 +311,15 @@ def parse_genotype(text: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
 
 
 def seed_trees(pset: gp.PrimitiveSetTyped) -> dict[str, gp.PrimitiveTree]:
-    """The classic heuristics as trees (first fit, best fit, worst fit, ...), by name."""
-    return {name: parse_genotype(text, pset) for name, text in _SEEDS[pset.contract].items()}
+    """The classic heuristics as trees (first fit, best fit, worst fit, ...), by name: those the
+    language can write (a language that leaves ``cap`` out has no worst fit)."""
+    mapping = set(pset.mapping)
+    seeds = _SEEDS[pset.contract].items()
+    return {
+        name: parse_genotype(text, pset)
+        for name, text in seeds
+        if set(re.findall(r"[A-Za-z_]\w*", text)) <= mapping
+    }
 
 
 # --- rendering ------------------------------------------------------------------------------------

@@ -218,6 +218,23 @@ def test_within_is_a_bin_packing_primitive_only():
     assert "within_vss" not in primitive_set(Contract.ALLOCATION).mapping
 
 
+def test_a_language_can_leave_primitives_and_leaves_out():
+    pset = primitive_set(Contract.BINPACKING, leave_out=("n", "vmean", "cap"))
+    assert {"n", "vmean", "cap"}.isdisjoint(pset.mapping)
+    assert "spare" in pset.mapping  # defined through cap, which still renders as its preamble
+    mutator = GPMutator(Contract.BINPACKING, leave_out=("n", "vmean", "cap"))
+    assert "cap = np.max(bins)" in mutator.render(parse_genotype("spare", pset))
+    rng = np.random.default_rng(0)
+    proposals = mutator.seeds(rng, 40)
+    assert "worst fit" not in " ".join(p.reasoning for p in proposals)  # its seed tree reads cap
+    parents = [Parent(str(i), p.source, 0.0, p.genotype) for i, p in enumerate(proposals[:6])]
+    proposals += mutator.propose(parents, rng, 40)
+    sources = [p.source for p in proposals]
+    assert len(sources) > 60 and not any("float(len(bins))" in s or "np.mean(" in s for s in sources)
+    with pytest.raises(ValueError, match="has no nope, ns; it has"):
+        primitive_set(Contract.BINPACKING, leave_out=("ns", "nope"))
+
+
 def test_simple_powers_render_as_ruff_formats_them(tmp_path, ruff):
     pset = primitive_set(Contract.BINPACKING)
     genotype = "sub_vv(neg_v(square_v(tightest)), add_vv(square_v(room), square_v(abs_v(room))))"
