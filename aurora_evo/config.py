@@ -325,6 +325,7 @@ class RunConfig:
             (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
             *self._llm_checks(),
             *self._attacker_checks(),
+            *self._gp_checks(),
             (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
             (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
             (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
@@ -333,6 +334,21 @@ class RunConfig:
             if not ok:
                 raise ConfigError(message)
         return self
+
+    def _gp_checks(self) -> list[tuple[bool, str]]:
+        if not self.mutators.gp_leave_out:
+            return []
+        from aurora_evo.mutators.primitives import primitive_set
+        from aurora_evo.policy import Contract
+
+        binpacking = self.task.domain == "binpacking"
+        try:
+            primitive_set(
+                Contract.BINPACKING if binpacking else Contract.ALLOCATION, self.mutators.gp_leave_out
+            )
+        except ValueError as exc:
+            return [(False, f"mutators.gp_leave_out: {exc}")]
+        return []
 
     def _llm_checks(self) -> list[tuple[bool, str]]:
         from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices

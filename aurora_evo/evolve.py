@@ -46,7 +46,7 @@ from aurora_evo.archive import (
     program_id,
     source_hash,
 )
-from aurora_evo.config import ConfigError, RunConfig, save_config
+from aurora_evo.config import RunConfig, save_config
 from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult, case_excess
 from aurora_evo.executor import Executor, SandboxExecutor
@@ -125,10 +125,7 @@ def make_mutators(config: RunConfig, task: Task, budget: CallBudget, connection=
 
             mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, connection)
         elif kind == "gp":
-            try:
-                mutators[kind] = GPMutator(task.contract, leave_out=config.mutators.gp_leave_out)
-            except ValueError as exc:
-                raise ConfigError(f"mutators.gp_leave_out: {exc}") from None
+            mutators[kind] = GPMutator(task.contract, leave_out=config.mutators.gp_leave_out)
         else:
             mutators[kind] = EditMutator(task.contract)
     return mutators

@@ -277,6 +277,10 @@ def test_evolve_then_export(capsys, tmp_path):
         ),
         (lambda t: ["evolve", "--preset", _preset(t, "[islands\n")], "invalid TOML"),
         (
+            lambda t: ["evolve", "--preset", _preset(t, '[mutators]\ngp_leave_out = ["n"]\n')],
+            "mutators.gp_leave_out: the allocation GP language has no n; it has",
+        ),
+        (
             lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")],
             "islands.islands must be at least 1",
         ),
