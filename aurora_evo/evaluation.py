@@ -233,30 +233,29 @@ def score_binpacking(datasets: Sequence, assignments: Sequence[np.ndarray], comp
         return EvalResult(
             Outcome.INVALID_OUTPUT, f"{len(assignments)} packings for {len(instances)} instances"
         )
-    bins: dict[str, list[int]] = {}
-    settled: dict[str, tuple[int, float]] = {}  # (bins, load / capacity), summed over the instances
+    # Per dataset name, per instance: bins used and, for datasets scored at a length, settled bins.
+    packed: dict[str, list[tuple[int, tuple[int, float] | None]]] = {}
     for (dataset, instance), assignment in zip(instances, assignments, strict=True):
         used = _bins_used(instance, assignment)
         if used is None:
             return EvalResult(
                 Outcome.INVALID_OUTPUT, f"{dataset.name}: packing of {instance.name} failed verification"
             )
-        bins.setdefault(dataset.name, []).append(used)
-        if dataset.score_items is not None:
-            count, load = settled_bins(instance, assignment)
-            total = settled.get(dataset.name, (0, 0.0))
-            settled[dataset.name] = (total[0] + count, total[1] + load)
+        settled = settled_bins(instance, assignment) if dataset.score_items is not None else None
+        packed.setdefault(dataset.name, []).append((used, settled))
     per_case: dict[str, dict] = {}
     for key, dataset in zip(_unique_names([d.name for d in datasets]), datasets, strict=True):
-        used = bins[dataset.name][: len(dataset.instances)]
-        del bins[dataset.name][: len(dataset.instances)]
+        mine = packed[dataset.name][: len(dataset.instances)]
+        del packed[dataset.name][: len(dataset.instances)]
+        used = [bins for bins, _ in mine]
         l1 = [l1_bound(instance) for instance in dataset.instances]
         per_case[key] = {"excess_percent": excess_percent(used, l1), "bins": used, "l1": l1}
         if dataset.score_items is not None:
+            settled = (sum(s[0] for _, s in mine), sum(s[1] for _, s in mine))
             per_case[key]["score_items"] = dataset.score_items
             per_case[key]["scored_excess_percent"] = extrapolated_excess(
                 per_case[key]["excess_percent"],
-                settled[dataset.name],
+                settled,
                 np.mean([len(instance.items) for instance in dataset.instances]),
                 dataset.score_items,
             )

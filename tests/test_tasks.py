@@ -48,6 +48,17 @@ def test_train_score_items_scores_training_at_that_length_and_leaves_validation_
     assert validated.score == -validated.per_case["validation-or"]["excess_percent"]
 
 
+def test_two_cases_of_one_name_are_each_extrapolated_from_their_own_packings():
+    from aurora_evo.domains.binpacking import BEST_FIT_SOURCE, Dataset
+    from aurora_evo.evaluation import evaluate_binpacking
+
+    task = build_task(TaskConfig(**OR, train_instances=6, train_cases=2, validation_items=250), seed=0)
+    first, second = (Dataset("same", case.instances, "test", 500) for case in task.train)
+    both = evaluate_binpacking(BEST_FIT_SOURCE, [first, second]).per_case
+    alone = [evaluate_binpacking(BEST_FIT_SOURCE, [d]).per_case["same"] for d in (first, second)]
+    assert [c["scored_excess_percent"] for c in both.values()] == [c["scored_excess_percent"] for c in alone]
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
