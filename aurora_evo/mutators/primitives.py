@@ -285,18 +285,15 @@ def parse_genotype(text: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
     """
     nodes: list = []
     expected: deque[type] = deque([pset.ret])
-    for token in re.split(r"[ \t\n\r\f\v(),]", text):
-        if not token:
-            continue
+    for token in _tokens(text):
         if not expected:
             raise ValueError(f"genotype has text after its end: {token!r}")
         type_ = expected.popleft()
         node = pset.mapping.get(token)
         if node is None:
-            try:
-                value = float(token)
-            except ValueError:
-                raise ValueError(f"unknown primitive or terminal {token!r} in genotype") from None
+            value = _number(token)
+            if value is None:
+                raise ValueError(f"unknown primitive or terminal {token!r} in genotype")
             if not math.isfinite(value):
                 raise ValueError(f"constant {token!r} in genotype is not finite")
             node = constant_terminal(value)
@@ -310,15 +307,25 @@ def parse_genotype(text: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
     return gp.PrimitiveTree(nodes)
 
 
+def _tokens(text: str) -> list[str]:
+    """The names and numbers of a genotype, in order."""
+    return [token for token in re.split(r"[ \t\n\r\f\v(),]", text) if token]
+
+
+def _number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
 def seed_trees(pset: gp.PrimitiveSetTyped) -> dict[str, gp.PrimitiveTree]:
     """The classic heuristics as trees (first fit, best fit, worst fit, ...), by name: those the
     language can write (a language that leaves ``cap`` out has no worst fit)."""
-    mapping = set(pset.mapping)
-    seeds = _SEEDS[pset.contract].items()
     return {
         name: parse_genotype(text, pset)
-        for name, text in seeds
-        if set(re.findall(r"[A-Za-z_]\w*", text)) <= mapping
+        for name, text in _SEEDS[pset.contract].items()
+        if all(token in pset.mapping or _number(token) is not None for token in _tokens(text))
     }
 
 

@@ -235,6 +235,14 @@ def test_a_language_can_leave_primitives_and_leaves_out():
         primitive_set(Contract.BINPACKING, leave_out=("ns", "nope"))
 
 
+def test_a_seed_tree_with_a_constant_is_kept(monkeypatch):
+    # The seeds are filtered by the names they use; an exponent's "e" in 1e-09 is not a name.
+    from aurora_evo.mutators import primitives
+
+    monkeypatch.setitem(primitives._SEEDS, Contract.BINPACKING, {"scaled": "mul_vs(bins, 1e-09)"})
+    assert list(seed_trees(primitive_set(Contract.BINPACKING))) == ["scaled"]
+
+
 def test_simple_powers_render_as_ruff_formats_them(tmp_path, ruff):
     pset = primitive_set(Contract.BINPACKING)
     genotype = "sub_vv(neg_v(square_v(tightest)), add_vv(square_v(room), square_v(abs_v(room))))"
