@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,12 +61,26 @@ class MutatorConfig:
     ``edit`` (source edits) and ``llm`` (a language model, see :class:`LLMConfig`).
 
     ``gp_leave_out`` names primitives and leaves of the GP language to do without (e.g. ``n``, the
-    number of bins offered, which grows with a bin-packing instance's length).
+    number of bins offered, which grows with a bin-packing instance's length). ``gp_constants`` are
+    the round values half the GP's fresh constants are drawn from (empty: its defaults, see
+    :data:`~aurora_evo.mutators.gp.NICE_CONSTANTS`), and ``gp_p_constant`` the chance that a new scalar
+    leaf is a fresh constant rather than a named one such as ``item`` (``None``: the GP's default).
     """
 
     kinds: tuple[str, ...] = ("gp", "edit")
     weights: tuple[float, ...] = (0.75, 0.25)
     gp_leave_out: tuple[str, ...] = ()
+    gp_constants: tuple[float, ...] = ()
+    gp_p_constant: float | None = None
+
+    def gp_settings(self) -> dict[str, Any]:
+        """The :class:`~aurora_evo.mutators.gp.GPConfig` fields these settings override."""
+        settings: dict[str, Any] = {"leave_out": self.gp_leave_out}
+        if self.gp_constants:
+            settings["constants"] = tuple(float(c) for c in self.gp_constants)
+        if self.gp_p_constant is not None:
+            settings["p_constant"] = float(self.gp_p_constant)
+        return settings
 
 
 @dataclass(frozen=True)
@@ -336,8 +351,14 @@ class RunConfig:
         return self
 
     def _gp_checks(self) -> list[tuple[bool, str]]:
-        if not self.mutators.gp_leave_out:
-            return []
+        mutators = self.mutators
+        p_constant = mutators.gp_p_constant
+        checks = [
+            (p_constant is None or 0 <= p_constant <= 1, "mutators.gp_p_constant must be within [0, 1]"),
+            (all(math.isfinite(c) for c in mutators.gp_constants), "mutators.gp_constants must be finite"),
+        ]
+        if not mutators.gp_leave_out:
+            return checks
         from aurora_evo.mutators.primitives import primitive_set
         from aurora_evo.policy import Contract
 
@@ -347,8 +368,8 @@ class RunConfig:
                 Contract.BINPACKING if binpacking else Contract.ALLOCATION, self.mutators.gp_leave_out
             )
         except ValueError as exc:
-            return [(False, f"mutators.gp_leave_out: {exc}")]
-        return []
+            return [*checks, (False, f"mutators.gp_leave_out: {exc}")]
+        return checks
 
     def _llm_checks(self) -> list[tuple[bool, str]]:
         from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices

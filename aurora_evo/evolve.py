@@ -125,7 +125,7 @@ def make_mutators(config: RunConfig, task: Task, budget: CallBudget, connection=
 
             mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, connection)
         elif kind == "gp":
-            mutators[kind] = GPMutator(task.contract, leave_out=config.mutators.gp_leave_out)
+            mutators[kind] = GPMutator(task.contract, **config.mutators.gp_settings())
         else:
             mutators[kind] = EditMutator(task.contract)
     return mutators

@@ -18,6 +18,7 @@ it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -71,10 +72,10 @@ def _round(value: float, digits: int = 4) -> float:
 # --- constants and depths --------------------------------------------------------------------
 
 
-def draw_constant(rng: np.random.Generator) -> float:
-    """A fresh constant: half the time a round one from :data:`NICE_CONSTANTS`, else ~N(0, 2)."""
+def draw_constant(rng: np.random.Generator, constants: Sequence[float] = NICE_CONSTANTS) -> float:
+    """A fresh constant: half the time a round one from ``constants``, else ~N(0, 2)."""
     if rng.random() < 0.5:
-        return float(_choice(rng, NICE_CONSTANTS))
+        return float(_choice(rng, constants))
     return _round(float(rng.normal(0.0, 2.0)), 3)
 
 
@@ -91,14 +92,21 @@ def node_depths(tree: gp.PrimitiveTree) -> list[int]:
 # --- generation --------------------------------------------------------------------------------
 
 
-def _terminal(pset, rng: np.random.Generator, type_: type, p_constant: float):
+def _terminal(pset, rng: np.random.Generator, type_: type, p_constant: float, constants: Sequence[float]):
     if type_ is Scalar and rng.random() < p_constant:
-        return constant_terminal(draw_constant(rng))
+        return constant_terminal(draw_constant(rng, constants))
     return _choice(rng, pset.terminals[type_])
 
 
 def _generate(
-    pset, rng, min_depth: int, max_depth: int, stop: Callable[[int, int], bool], type_, p_constant: float
+    pset,
+    rng,
+    min_depth: int,
+    max_depth: int,
+    stop: Callable[[int, int], bool],
+    type_,
+    p_constant: float,
+    constants: Sequence[float],
 ) -> gp.PrimitiveTree:
     """DEAP's ``generate``: grow from the root until ``stop(height, depth)`` says to put a leaf."""
     expr = []
@@ -107,7 +115,7 @@ def _generate(
     while stack:
         depth, type_ = stack.pop()
         if stop(height, depth) or not pset.primitives[type_]:
-            expr.append(_terminal(pset, rng, type_, p_constant))
+            expr.append(_terminal(pset, rng, type_, p_constant, constants))
         else:
             prim = _choice(rng, pset.primitives[type_])
             expr.append(prim)
@@ -115,20 +123,38 @@ def _generate(
     return gp.PrimitiveTree(expr)
 
 
-def gen_full(pset, rng, min_depth: int, max_depth: int, type_=None, *, p_constant: float = 0.3):
-    """A tree whose leaves are all at one depth drawn from [min_depth, max_depth]."""
-    return _generate(pset, rng, min_depth, max_depth, lambda h, d: d == h, type_, p_constant)
+def gen_full(
+    pset,
+    rng,
+    min_depth: int,
+    max_depth: int,
+    type_=None,
+    *,
+    p_constant: float = 0.3,
+    constants: Sequence[float] = NICE_CONSTANTS,
+):
+    """A tree whose leaves are all at one depth drawn from [min_depth, max_depth]; a scalar leaf is a
+    fresh constant (see :func:`draw_constant`) with probability ``p_constant``."""
+    return _generate(pset, rng, min_depth, max_depth, lambda h, d: d == h, type_, p_constant, constants)
 
 
 def gen_grow(
-    pset, rng, min_depth: int, max_depth: int, type_=None, *, p_leaf: float = 0.3, p_constant: float = 0.3
+    pset,
+    rng,
+    min_depth: int,
+    max_depth: int,
+    type_=None,
+    *,
+    p_leaf: float = 0.3,
+    p_constant: float = 0.3,
+    constants: Sequence[float] = NICE_CONSTANTS,
 ):
     """A tree whose branches stop at random (probability ``p_leaf`` per node past ``min_depth``)."""
 
     def stop(height: int, depth: int) -> bool:
         return depth == height or (depth >= min_depth and rng.random() < p_leaf)
 
-    return _generate(pset, rng, min_depth, max_depth, stop, type_, p_constant)
+    return _generate(pset, rng, min_depth, max_depth, stop, type_, p_constant, constants)
 
 
 def gen_half_and_half(pset, rng, min_depth: int, max_depth: int, type_=None, **kwargs):
@@ -178,24 +204,33 @@ def _splice(tree: gp.PrimitiveTree, index: int, subtree: Sequence) -> gp.Primiti
 
 
 def mut_subtree(
-    tree, pset, rng, *, max_depth: int = 3, p_leaf: float = 0.3, p_constant: float = 0.3
+    tree,
+    pset,
+    rng,
+    *,
+    max_depth: int = 3,
+    p_leaf: float = 0.3,
+    p_constant: float = 0.3,
+    constants: Sequence[float] = NICE_CONSTANTS,
 ) -> Change | None:
     """DEAP's ``mutUniform``: replace the subtree at a random node by a grown one of the same type."""
     index = int(rng.integers(len(tree)))
     type_ = tree[index].ret
-    new = gen_grow(pset, rng, 0, max_depth, type_, p_leaf=p_leaf, p_constant=p_constant)
+    new = gen_grow(pset, rng, 0, max_depth, type_, p_leaf=p_leaf, p_constant=p_constant, constants=constants)
     old = len(tree[tree.searchSubtree(index)])
     note = f"replaced a {old}-node {type_.__name__} subtree by a {len(new)}-node one ({new})"
     return Change(_splice(tree, index, new), index, note)
 
 
-def mut_point(tree, pset, rng, *, p_constant: float = 0.3) -> Change | None:
+def mut_point(
+    tree, pset, rng, *, p_constant: float = 0.3, constants: Sequence[float] = NICE_CONSTANTS
+) -> Change | None:
     """DEAP's ``mutNodeReplacement``: swap one node for another of the same signature."""
     index = int(rng.integers(len(tree)))
     node = tree[index]
     if node.arity == 0:
         options = [t for t in pset.terminals[node.ret] if t.name != node.name]
-        new = _terminal(pset, rng, node.ret, p_constant) if node.ret is Scalar else None
+        new = _terminal(pset, rng, node.ret, p_constant, constants) if node.ret is Scalar else None
         if new is None or new.name == node.name:
             if not options:
                 return None
@@ -285,6 +320,7 @@ class GPConfig:
         w_shrink: relative weight of shrink mutation.
         p_leaf: chance that a grown branch stops at each node past its minimum depth.
         p_constant: chance that a new scalar leaf is a fresh constant rather than a named terminal.
+        constants: the round values half the fresh constants are drawn from (the rest are ~N(0, 2)).
         constant_sigma: relative size of a constant mutation's gaussian step.
         max_tries: attempts per requested proposal before giving up on it.
         max_inline_height: operators nested in one line of the rendered program before a temporary.
@@ -304,6 +340,7 @@ class GPConfig:
     w_shrink: float = 0.15
     p_leaf: float = 0.3
     p_constant: float = 0.3
+    constants: tuple[float, ...] = NICE_CONSTANTS
     constant_sigma: float = 0.3
     max_tries: int = 10
     max_inline_height: int = 4
@@ -318,6 +355,10 @@ class GPConfig:
             raise ValueError("mutation weights must be >= 0")
         if self.w_subtree + self.w_point + self.w_constant + self.w_shrink <= 0:
             raise ValueError("at least one mutation weight must be > 0")
+        if not 0 <= self.p_constant <= 1:
+            raise ValueError("p_constant must be within [0, 1]")
+        if not self.constants or not all(math.isfinite(c) for c in self.constants):
+            raise ValueError("constants must be one or more finite numbers")
 
     def fits(self, tree: gp.PrimitiveTree) -> bool:
         """Whether ``tree`` is within the depth and size limits."""
@@ -369,7 +410,7 @@ class GPMutator:
                 break
             for tree in gen_ramped(
                 self.pset, rng, n - len(out), cfg.init_min_depth, cfg.init_max_depth,
-                p_leaf=cfg.p_leaf, p_constant=cfg.p_constant,
+                p_leaf=cfg.p_leaf, p_constant=cfg.p_constant, constants=cfg.constants,
             ):  # fmt: skip
                 if cfg.fits(tree):
                     why = f"ramped half-and-half random tree of depth {tree.height}"
@@ -415,6 +456,7 @@ class GPMutator:
             cfg.init_max_depth,
             p_leaf=cfg.p_leaf,
             p_constant=cfg.p_constant,
+            constants=cfg.constants,
         )
         if not cfg.fits(tree):
             return None
@@ -455,9 +497,10 @@ class GPMutator:
                 max_depth=cfg.subtree_max_depth,
                 p_leaf=cfg.p_leaf,
                 p_constant=cfg.p_constant,
+                constants=cfg.constants,
             )
         if operator == "mutate_point":
-            return mut_point(tree, self.pset, rng, p_constant=cfg.p_constant)
+            return mut_point(tree, self.pset, rng, p_constant=cfg.p_constant, constants=cfg.constants)
         if operator == "mutate_constant":
             return mut_constant(tree, rng, sigma=cfg.constant_sigma)
         return mut_shrink(tree, rng)
