@@ -477,7 +477,7 @@ def _check_type(value: Any, kind: Any, where: str) -> None:
     if base.startswith("tuple["):
         item = base[len("tuple[") :].split(",")[0]
         ok = isinstance(value, tuple) and all(_is(v, item) for v in value)
-        expected = f"a list of {item}"
+        expected = f"list of {item}"
     else:
         ok, expected = _is(value, base), base
     if not ok:

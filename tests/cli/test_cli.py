@@ -281,6 +281,18 @@ def test_evolve_then_export(capsys, tmp_path):
             "mutators.gp_leave_out: the allocation GP language has no n; it has",
         ),
         (
+            lambda t: ["evolve", "--preset", _preset(t, "[mutators]\ngp_p_constant = 2\n")],
+            "mutators.gp_p_constant must be within [0, 1]",
+        ),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, "[mutators]\ngp_constants = [1.0, inf]\n")],
+            "mutators.gp_constants must be finite",
+        ),
+        (
+            lambda t: ["evolve", "--preset", _preset(t, '[mutators]\ngp_constants = ["a"]\n')],
+            "mutators.gp_constants: must be a list of float",
+        ),
+        (
             lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")],
             "islands.islands must be at least 1",
         ),

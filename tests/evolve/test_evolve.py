@@ -221,3 +221,15 @@ def test_programs_pushed_off_every_island_are_marked_evicted(tmp_path, tiny_conf
         evicted = {pid for (pid,) in db.execute("select id from programs where evicted")}
     # (A program can also come and go within one iteration, never seen in a saved island.)
     assert ever - now and ever - now <= evicted and not evicted & now
+
+
+def test_a_run_draws_gp_constants_from_its_settings(tmp_path, tiny_config):
+    # mutators.gp_constants and gp_p_constant reach the run's GP (the OR preset's 1-2-5 ladder).
+    config = override(
+        tiny_config,
+        **{"stop.max_iterations": 2, "mutators.gp_constants": [123.0], "mutators.gp_p_constant": 1.0},
+    )
+    run(config, tmp_path / "r")
+    with Archive(tmp_path / "r" / "archive.sqlite") as archive:
+        genotypes = [p.genotype or "" for p in archive.programs("r") if p.mutator.startswith("gp.")]
+    assert any("123.0" in g for g in genotypes)  # never drawn otherwise

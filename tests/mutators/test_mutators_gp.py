@@ -410,11 +410,51 @@ def test_parents_without_a_usable_genotype_give_fresh_trees():
     assert all(p.mutator == "gp.random" and p.parent_ids == () for p in proposals)
 
 
+def _constants(proposals) -> list[float]:
+    pset = primitive_set(Contract.BINPACKING)
+    return [n.value for p in proposals for n in parse_genotype(p.genotype, pset) if is_constant(n)]
+
+
+def test_fresh_constants_come_from_the_configured_round_values():
+    # A run can draw its round constants on its own scale (the OR preset: a 1-2-5 ladder 0.01-100),
+    # through generation, subtree and point mutation alike; half are still gaussian.
+    ladder = (0.05, 20.0)
+    mutator = GPMutator(Contract.BINPACKING, constants=ladder, p_constant=1.0)
+    rng = np.random.default_rng(3)
+    fresh = mutator.seeds(rng, 60)
+    parents = [Parent(str(i), p.source, 0.0, p.genotype) for i, p in enumerate(fresh)]
+    grown = [
+        p for p in mutator.propose(parents, rng, 200) if p.mutator in ("gp.mutate_subtree", "gp.mutate_point")
+    ]
+    for proposals in (fresh, grown):
+        values = _constants(proposals)
+        on_ladder = [v for v in values if v in ladder]
+        assert set(on_ladder) == set(ladder) and 0.3 < len(on_ladder) / len(values) < 0.7
+        assert not set(values) & {0.1, 0.5, 2.0, 10.0}  # the default round values
+    default = _constants(GPMutator(Contract.BINPACKING).seeds(np.random.default_rng(3), 60))
+    assert default and not set(default) & set(ladder)
+
+
+def test_the_chance_of_a_constant_leaf_is_a_setting():
+    def share(p_constant: float) -> float:
+        mutator = GPMutator(Contract.BINPACKING, p_constant=p_constant)
+        proposals = mutator.seeds(np.random.default_rng(5), 80)
+        trees = [parse_genotype(p.genotype, mutator.pset) for p in proposals if p.mutator == "gp.random"]
+        leaves = [n for tree in trees for n in tree if n.arity == 0 and n.ret is Scalar]
+        return sum(is_constant(n) for n in leaves) / len(leaves)
+
+    assert share(0.0) == 0.0 and share(1.0) == 1.0
+    assert share(0.3) < share(0.7)
+
+
 def test_settings_are_checked():
     with pytest.raises(TypeError, match="GPConfig"):
         GPMutator(Contract.BINPACKING, max_dept=3)
     with pytest.raises(ValueError):
         GPConfig(init_max_depth=9, max_depth=8)
+    for bad in ({"p_constant": 1.5}, {"constants": ()}, {"constants": (1.0, float("nan"))}):
+        with pytest.raises(ValueError, match=r"p_constant|constants"):
+            GPConfig(**bad)
     assert GPMutator(Contract.BINPACKING, GPConfig(max_nodes=30), p_crossover=0.5).config == GPConfig(
         max_nodes=30, p_crossover=0.5
     )
