@@ -24,7 +24,6 @@ import numpy as np
 
 from aurora_evo.config import load_preset
 from aurora_evo.mutators import GPMutator, parse_genotype
-from aurora_evo.mutators.gp import mut_subtree
 from aurora_evo.policy import Contract
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,20 +38,12 @@ def near_band(match: re.Match) -> bool:
 
 def count(mutator: GPMutator, samples: int, seed: int) -> tuple[int, int]:
     """(children with a within_vss on room or spare with two constants, children with one near the band)."""
-    cfg = mutator.config
     tree = parse_genotype("neg_v(sub_vs(bins, item))", mutator.pset)
     rng = np.random.default_rng(seed)
     nodes = band = 0
     for _ in range(samples):
-        child = mut_subtree(
-            tree,
-            mutator.pset,
-            rng,
-            max_depth=cfg.subtree_max_depth,
-            p_leaf=cfg.p_leaf,
-            p_constant=cfg.p_constant,
-            constants=cfg.constants,
-        )
+        # The mutator's own call, so the counts follow its settings as a run's proposals do.
+        child = mutator._mutate("mutate_subtree", tree, rng)
         found = list(BAND_NODE.finditer(str(child.tree)))
         nodes += bool(found)
         band += any(near_band(m) for m in found)
