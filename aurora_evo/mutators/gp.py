@@ -9,7 +9,8 @@ it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
 
 :class:`GPMutator` loop, per proposal::
 
-    pool <- parents whose genotype parses
+    pool <- parents whose genotype parses, or whose source reads back as a tree (an edit's or an LLM's
+            program written in the GP language; see :mod:`aurora_evo.mutators.readback`)
     if pool is empty:            tree <- ramped half-and-half random tree
     elif rng < p_crossover:      tree <- one-point crossover of two parents of the pool
     else:                        tree <- subtree | point | constant | shrink mutation of one parent
@@ -26,6 +27,7 @@ import numpy as np
 from deap import gp
 
 from aurora_evo.mutators.base import Parent, Proposal, with_settings
+from aurora_evo.mutators.readback import read_tree
 from aurora_evo.mutators.primitives import (
     Scalar,
     constant_terminal,
@@ -365,6 +367,10 @@ class GPConfig:
         return len(tree) <= self.max_nodes and tree.height <= self.max_depth
 
 
+#: Sources remembered by :meth:`GPMutator.tree_of` before it forgets them all (a run's islands hold
+#: about a hundred programs; reading one back takes milliseconds).
+_READ_CACHE = 4096
+
 _LABELS = {
     "mutate_subtree": "subtree mutation",
     "mutate_point": "point mutation",
@@ -388,6 +394,7 @@ class GPMutator:
         self.contract = contract
         self.config = with_settings("GPMutator", GPConfig(), config, overrides)
         self.pset = primitive_set(contract, self.config.leave_out)
+        self._read: dict[str, gp.PrimitiveTree | None] = {}  # source -> its tree, None if unreadable
 
     def render(self, tree: gp.PrimitiveTree) -> str:
         """The program source of ``tree``."""
@@ -417,16 +424,27 @@ class GPMutator:
                     self._keep(out, seen, tree, "gp.random", (), why)
         return out[:n]
 
+    def tree_of(self, parent: Parent) -> gp.PrimitiveTree | None:
+        """The tree of a parent: its genotype when that parses, else its source read back as a program
+        of this language (see :func:`~aurora_evo.mutators.readback.read_tree`), else ``None``."""
+        if parent.genotype is not None:
+            try:
+                return self.parse(parent.genotype)
+            except ValueError:
+                pass
+        if parent.source not in self._read:
+            if len(self._read) >= _READ_CACHE:
+                self._read.clear()
+            try:
+                self._read[parent.source] = read_tree(parent.source, self.pset)
+            except ValueError:
+                self._read[parent.source] = None
+        return self._read[parent.source]
+
     def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]:
-        """Mutants and crossovers of the parents that have a genotype of this primitive set; fresh random
-        trees when none has."""
-        pool = []
-        for parent in parents:
-            if parent.genotype is not None:
-                try:
-                    pool.append((parent, self.parse(parent.genotype)))
-                except ValueError:
-                    continue
+        """Mutants and crossovers of the parents that are trees of this primitive set (by genotype or by
+        source, see :meth:`tree_of`); fresh random trees when none is."""
+        pool = [(parent, tree) for parent in parents if (tree := self.tree_of(parent)) is not None]
         out: list[Proposal] = []
         seen = {parent.source for parent in parents}
         for _ in range(n * self.config.max_tries):
@@ -460,7 +478,7 @@ class GPMutator:
         )
         if not cfg.fits(tree):
             return None
-        return tree, "gp.random", (), f"random tree of depth {tree.height} (no parent has a GP genotype)"
+        return tree, "gp.random", (), f"random tree of depth {tree.height} (no parent is a GP tree)"
 
     def _vary(self, pool, rng):
         cfg = self.config

@@ -33,6 +33,7 @@ from aurora_evo import features
 from aurora_evo.policy import Contract
 
 __all__ = [
+    "PARAMETERS",
     "Leaf",
     "Op",
     "Scalar",
@@ -43,6 +44,7 @@ __all__ = [
     "primitive_set",
     "render_program",
     "seed_trees",
+    "template_ast",
 ]
 
 
@@ -211,7 +213,8 @@ def _allocation_leaves() -> list[Leaf]:
     return leaves
 
 
-_PARAMETERS = {Contract.BINPACKING: ("item", "bins"), Contract.ALLOCATION: ("task", "nodes")}
+#: The parameters of ``priority`` per contract.
+PARAMETERS = {Contract.BINPACKING: ("item", "bins"), Contract.ALLOCATION: ("task", "nodes")}
 
 #: Seed trees per contract, in DEAP's prefix notation.
 _SEEDS = {
@@ -242,8 +245,8 @@ def primitive_set(contract: Contract, leave_out: Sequence[str] = ()) -> gp.Primi
         ValueError: the contract has no GP language (vector bin packing), or ``leave_out`` names
             something the language does not have.
     """
-    if contract not in _PARAMETERS:
-        supported = ", ".join(c.value for c in _PARAMETERS)
+    if contract not in PARAMETERS:
+        supported = ", ".join(c.value for c in PARAMETERS)
         raise ValueError(f"no GP primitive set for contract {contract.value!r}; supported: {supported}")
     ops = _ops(contract)
     leaves = _binpacking_leaves() if contract is Contract.BINPACKING else _allocation_leaves()
@@ -333,18 +336,19 @@ def seed_trees(pset: gp.PrimitiveSetTyped) -> dict[str, gp.PrimitiveTree]:
 
 
 @functools.cache
-def _parsed(text: str) -> ast.expr:
+def template_ast(text: str) -> ast.expr:
+    """The ``ast`` of a template or leaf expression, cached and shared: never modify it."""
     return ast.parse(text, mode="eval").body
 
 
 def _template(text: str) -> ast.expr:
     """A fresh ``ast`` of a template (the parsed one is cached, and never handed out to be mutated)."""
-    return copy.deepcopy(_parsed(text))
+    return copy.deepcopy(template_ast(text))
 
 
 @functools.cache
 def _uses(text: str, name: str) -> int:
-    return sum(isinstance(n, ast.Name) and n.id == name for n in ast.walk(_parsed(text)))
+    return sum(isinstance(n, ast.Name) and n.id == name for n in ast.walk(template_ast(text)))
 
 
 class _Substitute(ast.NodeTransformer):
@@ -483,7 +487,7 @@ def render_program(
         # An input array or read-only view: numba cannot return it as a new float64[:] array.
         expr = ast.Call(ast.Attribute(expr, "copy"), [], [])
     lines, constants = renderer.preamble()
-    first, second = _PARAMETERS[pset.contract]
+    first, second = PARAMETERS[pset.contract]
     what = "bin" if pset.contract is Contract.BINPACKING else "node"
     actor = "the item" if pset.contract is Contract.BINPACKING else "the task"
     nodes = f"{len(tree)} node" + ("s" if len(tree) > 1 else "")

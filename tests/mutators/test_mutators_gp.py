@@ -399,10 +399,11 @@ def test_proposals_name_their_operator_parents_and_site(mutator):
         assert proposal.source == mutator.render(parse_genotype(proposal.genotype, mutator.pset))
 
 
-def test_parents_without_a_usable_genotype_give_fresh_trees():
+def test_parents_that_are_not_trees_give_fresh_trees():
+    # Worst Fit's source uses a boolean mask the language cannot write, so it does not read back.
     mutator = GPMutator(Contract.BINPACKING)
     parents = [
-        Parent("hand", BASELINE_SOURCES["Best Fit"]),
+        Parent("hand", BASELINE_SOURCES["Worst Fit"]),
         Parent("bad", "x", genotype="not_a_primitive(bins)"),
     ]
     proposals = mutator.propose(parents, np.random.default_rng(14), 5)
