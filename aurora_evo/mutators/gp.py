@@ -27,7 +27,6 @@ import numpy as np
 from deap import gp
 
 from aurora_evo.mutators.base import Parent, Proposal, with_settings
-from aurora_evo.mutators.readback import read_tree
 from aurora_evo.mutators.primitives import (
     Scalar,
     constant_terminal,
@@ -37,6 +36,7 @@ from aurora_evo.mutators.primitives import (
     render_program,
     seed_trees,
 )
+from aurora_evo.mutators.readback import read_tree
 from aurora_evo.policy import Contract
 
 __all__ = [

@@ -33,6 +33,7 @@ from aurora_evo import features
 from aurora_evo.policy import Contract
 
 __all__ = [
+    "DIVISION",
     "PARAMETERS",
     "Leaf",
     "Op",
@@ -57,6 +58,8 @@ class Scalar:
 
 
 _EPS = "1e-09"
+#: The template of division: ``a / b`` unless ``b`` is within 1e-9 of zero (0 when ``b`` is 0).
+DIVISION = f"a * np.sign(b) / np.maximum(np.abs(b), {_EPS})"
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,8 @@ def _ops(contract: Contract) -> list[Op]:
         ]
     ops.append(Op("sub_sv", (S, V), V, "a - b"))
     # Not a / (b + copysign(eps, b)): numba and numpy may disagree on the sign of a zero.
-    div = f"a * np.sign(b) / np.maximum(np.abs(b), {_EPS})"
-    ops += [Op("div_vv", (V, V), V, div), Op("div_vs", (V, S), V, div)]
-    ops += [Op("div_sv", (S, V), V, div), Op("div_ss", (S, S), S, div)]
+    ops += [Op("div_vv", (V, V), V, DIVISION), Op("div_vs", (V, S), V, DIVISION)]
+    ops += [Op("div_sv", (S, V), V, DIVISION), Op("div_ss", (S, S), S, DIVISION)]
     unary = {
         "neg": "-a",
         "abs": "np.abs(a)",

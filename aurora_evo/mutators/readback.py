@@ -10,7 +10,9 @@ tree of the primitive set computes:
   ``return expr``. An assignment whose right-hand side is a leaf's own definition (``room = bins - item``)
   binds that leaf; any other is a temporary, read in place wherever it is used;
 * every expression is a constant, a leaf, or a primitive's template with its arguments filled in
-  (matched on the ``ast``, so layout, parentheses and comments do not matter).
+  (matched on the ``ast``, so layout, parentheses and comments do not matter). One shorthand is read
+  too: ``a / c`` for a constant ``c`` (an edit's swap of ``*`` for ``/``) is the guarded division, which
+  computes exactly ``a / c`` when ``|c| >= 1e-9``.
 
 Several trees can print alike (``x - 2.0`` is ``sub_vs(x, 2.0)`` and ``add_vs(x, -2.0)``); any of them
 computes what the source computes, and the first the primitive set lists is returned.
@@ -19,12 +21,14 @@ computes what the source computes, and the first the primitive set lists is retu
 from __future__ import annotations
 
 import ast
+import copy
 import math
 
 from deap import gp
 
 from aurora_evo import features
 from aurora_evo.mutators.primitives import (
+    DIVISION,
     PARAMETERS,
     Leaf,
     Op,
@@ -164,6 +168,7 @@ class _Reader:
         for name in PARAMETERS[pset.contract]:
             self.env[name] = ("leaf", name)
         self.memo: dict[tuple[int, type], list | None] = {}
+        self.made: list[ast.expr] = []
 
     def read(self) -> gp.PrimitiveTree:
         body = list(self.function.body)
@@ -223,6 +228,12 @@ class _Reader:
         return self.memo[key]
 
     def _match_new(self, expr: ast.expr, type_: type) -> list | None:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            divisor = _constant_value(expr.right)
+            if divisor is not None and abs(divisor) >= 1e-9:
+                # a * sign(c) / max(|c|, 1e-9) is a / c to the last bit: sign flips are exact.
+                expr = _Fill({"a": expr.left, "b": expr.right}).visit(copy.deepcopy(template_ast(DIVISION)))
+                self.made.append(expr)  # kept alive: the memo is keyed by id()
         if type_ is Scalar:
             value = _constant_value(expr)
             if value is not None:
@@ -257,6 +268,16 @@ class _Reader:
             return self._match(value, type_)
         terminal = self.terminals.get(value)
         return [terminal] if terminal is not None and terminal.ret is type_ else None
+
+
+class _Fill(ast.NodeTransformer):
+    """A template with its argument names replaced by expressions."""
+
+    def __init__(self, args: dict[str, ast.expr]):
+        self.args = args
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return self.args.get(node.id, node)
 
 
 def _is_number(terminal) -> bool:
