@@ -203,6 +203,8 @@ class _Reader:
         name = statement.targets[0].id
         if name in self.env:
             raise ValueError(f"line {statement.lineno}: {name} is assigned twice")
+        if name in self.globals:
+            raise ValueError(f"line {statement.lineno}: {name} is assigned over a global")
         self._check_defined(statement.value)
         leaf = self.leaves.get(name)
         if (

@@ -111,6 +111,8 @@ def test_shipped_gp_programs_read_back(name, contract):
         ("import numpy as np\n", "no priority function"),
         (_PRIORITY + "    bins = bins * 2.0\n    return -bins\n", "assigned twice"),
         (_PRIORITY + "    t1 = t2 + 1.0\n    t2 = -bins\n    return t1\n", "t2 is not defined"),
+        # The templates' np.abs would then call something else.
+        (_PRIORITY + "    np = bins\n    return np.abs(bins)\n", "assigned over a global"),
         (_PRIORITY + "    if item > 1.0:\n        return bins\n    return -bins\n", "only assignments"),
         (_PRIORITY + "    return np.tanh(bins)\n", "cannot read"),
         (_PRIORITY + "    return -bins[::-1]\n", "cannot read"),
