@@ -345,7 +345,8 @@ def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_
         evolution.initialise()
         for _ in range(6):
             evolution.step()
-        rng = np.random.default_rng(4)
+        # Two hard scenarios on which this run's best loses its place (drawn with a generator chosen so).
+        rng = np.random.default_rng(0)
         hard = [scenario for scenario, _ in generate_scenarios("hard", 2, rng, domain=Domain.CLOUD)]
         before = {m.program_id: m.score for island in evolution.islands for m in island.members}
         best_before = evolution.best
