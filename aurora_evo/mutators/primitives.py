@@ -40,6 +40,7 @@ __all__ = [
     "Scalar",
     "Vec",
     "constant_terminal",
+    "fill_template",
     "is_constant",
     "parse_genotype",
     "primitive_set",
@@ -344,7 +345,7 @@ def template_ast(text: str) -> ast.expr:
 
 
 def _template(text: str) -> ast.expr:
-    """A fresh ``ast`` of a template (the parsed one is cached, and never handed out to be mutated)."""
+    """A fresh ``ast`` of a template, free to modify (a copy of the cached :func:`template_ast`)."""
     return copy.deepcopy(template_ast(text))
 
 
@@ -360,6 +361,11 @@ class _Substitute(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.expr:
         arg = self.args.get(node.id)
         return copy.deepcopy(arg) if arg is not None else node
+
+
+def fill_template(text: str, args: Sequence[ast.expr]) -> ast.expr:
+    """A fresh ``ast`` of template ``text`` with ``a``, ``b``, ... replaced by copies of ``args``."""
+    return _Substitute(list(args)).visit(_template(text))
 
 
 def _is_atom(expr: ast.expr) -> bool:
@@ -413,14 +419,14 @@ class _Renderer:
                 expr, height = self.hoist(expr), 0
             args.append(expr)
             heights.append(height)
-        expr = _tidy(_Substitute(args).visit(_template(op.template)))
+        expr = _tidy(fill_template(op.template, args))
         while len(ast.unparse(expr)) > self.max_chars + 24:  # keeps a line within ~100 characters
             long = [k for k, arg in enumerate(args) if not _is_atom(arg)]
             if not long:
                 break
             k = max(long, key=lambda k: len(ast.unparse(args[k])))
             args[k], heights[k] = self.hoist(args[k]), 0
-            expr = _tidy(_Substitute(args).visit(_template(op.template)))
+            expr = _tidy(fill_template(op.template, args))
         return expr, j, 1 + max(heights)
 
     def leaf(self, node) -> ast.expr:

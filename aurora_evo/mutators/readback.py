@@ -21,7 +21,6 @@ computes what the source computes, and the first the primitive set lists is retu
 from __future__ import annotations
 
 import ast
-import copy
 import math
 
 from deap import gp
@@ -34,6 +33,7 @@ from aurora_evo.mutators.primitives import (
     Op,
     Scalar,
     constant_terminal,
+    fill_template,
     template_ast,
 )
 
@@ -234,7 +234,7 @@ class _Reader:
             divisor = _constant_value(expr.right)
             if divisor is not None and abs(divisor) >= 1e-9:
                 # a * sign(c) / max(|c|, 1e-9) is a / c to the last bit: sign flips are exact.
-                expr = _Fill({"a": expr.left, "b": expr.right}).visit(copy.deepcopy(template_ast(DIVISION)))
+                expr = fill_template(DIVISION, [expr.left, expr.right])
                 self.made.append(expr)  # kept alive: the memo is keyed by id()
         if type_ is Scalar:
             value = _constant_value(expr)
@@ -270,16 +270,6 @@ class _Reader:
             return self._match(value, type_)
         terminal = self.terminals.get(value)
         return [terminal] if terminal is not None and terminal.ret is type_ else None
-
-
-class _Fill(ast.NodeTransformer):
-    """A template with its argument names replaced by expressions."""
-
-    def __init__(self, args: dict[str, ast.expr]):
-        self.args = args
-
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        return self.args.get(node.id, node)
 
 
 def _is_number(terminal) -> bool:
