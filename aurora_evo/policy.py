@@ -152,6 +152,15 @@ class CompiledProgram:
         return self.jitted is not None
 
 
+def is_docstring(statement: ast.stmt) -> bool:
+    """Whether a statement is a bare string (a docstring where it comes first)."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
 def parse_program(source: str, function_name: str = "priority") -> ast.Module:
     """Parse ``source`` and check that it defines ``function_name`` with two positional arguments."""
     if len(source) > MAX_SOURCE_CHARS:

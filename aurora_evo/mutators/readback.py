@@ -34,8 +34,10 @@ from aurora_evo.mutators.primitives import (
     Scalar,
     constant_terminal,
     fill_template,
+    is_constant,
     template_ast,
 )
+from aurora_evo.policy import is_docstring
 
 __all__ = ["read_tree"]
 
@@ -58,19 +60,11 @@ def read_tree(source: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
     return _Reader(pset, function, constants).read()
 
 
-def _is_docstring(statement: ast.stmt) -> bool:
-    return (
-        isinstance(statement, ast.Expr)
-        and isinstance(statement.value, ast.Constant)
-        and isinstance(statement.value.value, str)
-    )
-
-
 def _priority_function(module: ast.Module, pset) -> tuple[ast.FunctionDef, set[str]]:
     """The ``priority`` function, and the feature constants the module defines."""
     function, constants = None, set()
     for statement in module.body:
-        if _is_docstring(statement):
+        if is_docstring(statement):
             continue
         if isinstance(statement, ast.Import) and [(a.name, a.asname) for a in statement.names] == [
             ("numpy", "np")
@@ -163,7 +157,7 @@ class _Reader:
         # Names a leaf's definition may read besides other leaves (e.g. ``float(len(bins))``).
         self.globals = {"np", "float", "len", *constants}
         self.leaves = {s.name: s for s in pset.context.values() if isinstance(s, Leaf)}
-        self.terminals = {t.name: t for ts in pset.terminals.values() for t in ts if not _is_number(t)}
+        self.terminals = {t.name: t for ts in pset.terminals.values() for t in ts if not is_constant(t)}
         self.env: dict[str, _Binding] = {}
         for name in PARAMETERS[pset.contract]:
             self.env[name] = ("leaf", name)
@@ -172,7 +166,7 @@ class _Reader:
 
     def read(self) -> gp.PrimitiveTree:
         body = list(self.function.body)
-        if body and _is_docstring(body[0]):
+        if body and is_docstring(body[0]):
             body = body[1:]
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise ValueError("priority does not end by returning an expression")
@@ -270,7 +264,3 @@ class _Reader:
             return self._match(value, type_)
         terminal = self.terminals.get(value)
         return [terminal] if terminal is not None and terminal.ret is type_ else None
-
-
-def _is_number(terminal) -> bool:
-    return isinstance(getattr(terminal, "value", None), float)

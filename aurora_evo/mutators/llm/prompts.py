@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from aurora_evo import features
 from aurora_evo.mutators.base import Parent
-from aurora_evo.policy import Contract
+from aurora_evo.policy import Contract, is_docstring
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -387,14 +387,6 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return names
 
 
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
 @dataclass
 class _Version:
     source: str  # renamed so that its priority is priority_v{i}
@@ -414,7 +406,7 @@ def _split(source: str, name: str) -> _Version:
     lines = source.splitlines()
     docstring, statements, function, imports = "", [], "", []
     for index, node in enumerate(tree.body):
-        if index == 0 and _is_docstring(node):
+        if index == 0 and is_docstring(node):
             docstring = inspect.cleandoc(node.value.value)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             imports.append(ast.unparse(node))
