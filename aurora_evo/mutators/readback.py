@@ -56,8 +56,13 @@ def read_tree(source: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
         module = ast.parse(source)
     except SyntaxError as exc:
         raise ValueError(f"not Python: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting the parser cannot hold
+        raise ValueError(f"the source cannot be parsed ({type(exc).__name__})") from None
     function, constants = _priority_function(module, pset)
-    return _Reader(pset, function, constants).read()
+    try:
+        return _Reader(pset, function, constants).read()
+    except RecursionError:  # matching recurses once per level of nesting; Python parses deeper
+        raise ValueError("nested too deeply to read as a tree") from None
 
 
 def _priority_function(module: ast.Module, pset) -> tuple[ast.FunctionDef, set[str]]:

@@ -136,6 +136,15 @@ def test_what_the_language_cannot_write_is_refused_with_a_reason(source, message
         read_tree(source, GPMutator(contract).pset)
 
 
+@pytest.mark.parametrize(("depth", "message"), [(2000, "nested too deeply"), (5000, "cannot be parsed")])
+def test_deep_nesting_is_refused_not_raised(depth, message):
+    # Python parses 2,000 nested minus signs, but matching them exceeded the recursion limit, and the
+    # RecursionError escaped the GP's proposal; 5,000 are too deep for the parser itself.
+    source = _PRIORITY + "    return " + "-" * depth + "bins\n"
+    with pytest.raises(ValueError, match=message):
+        read_tree(source, GPMutator(Contract.BINPACKING).pset)
+
+
 def test_feature_constants_with_their_own_values_are_read():
     source = (
         f"N_CPU_FREE = {F.N_CPU_FREE}\n\ndef priority(task, nodes):\n"
