@@ -43,6 +43,11 @@ __all__ = ["read_tree"]
 
 _Binding = tuple  # ("leaf", leaf name) or ("expr", ast.expr)
 _ARGUMENTS = frozenset("abcd")
+# Reading recurses once per level, so fixed bounds far above any GP tree (GPConfig.max_depth is 8) keep it
+# within Python's default recursion limit, whatever another library has set the limit to meanwhile.
+_MAX_NESTING = 200  # levels of the syntax tree of one statement
+_MAX_HEIGHT = 100  # levels of the tree read, temporaries inlined
+_MAX_NODES = 10_000  # a temporary read twice doubles the tree, so a few dozen lines could fill memory
 
 
 def read_tree(source: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
@@ -59,10 +64,7 @@ def read_tree(source: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting the parser cannot hold
         raise ValueError(f"the source cannot be parsed ({type(exc).__name__})") from None
     function, constants = _priority_function(module, pset)
-    try:
-        return _Reader(pset, function, constants).read()
-    except RecursionError:  # matching recurses once per level of nesting; Python parses deeper
-        raise ValueError("nested too deeply to read as a tree") from None
+    return _Reader(pset, function, constants).read()
 
 
 def _priority_function(module: ast.Module, pset) -> tuple[ast.FunctionDef, set[str]]:
@@ -105,6 +107,16 @@ def _is_feature_constant(statement: ast.Assign) -> bool:
         and type(value.value) is int
         and value.value == getattr(features, name)
     )
+
+
+def _nesting(node: ast.AST) -> int:
+    """Levels of the syntax tree under ``node``, counted without recursion."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _same(first: ast.AST, second: ast.AST) -> bool:
@@ -175,6 +187,9 @@ class _Reader:
             body = body[1:]
         if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
             raise ValueError("priority does not end by returning an expression")
+        for statement in body:
+            if _nesting(statement) > _MAX_NESTING:
+                raise ValueError(f"line {statement.lineno}: nested too deeply to read as a tree")
         for statement in body[:-1]:
             self._bind(statement)
         expr = body[-1].value
@@ -222,13 +237,16 @@ class _Reader:
             if isinstance(node, ast.Name) and node.id not in self.globals and node.id not in self.env:
                 raise ValueError(f"line {node.lineno}: {node.id} is not defined there")
 
-    def _match(self, expr: ast.expr, type_: type) -> list | None:
+    def _match(self, expr: ast.expr, type_: type, height: int = 1) -> list | None:
+        """The nodes of a subtree of type ``type_`` that computes ``expr``, ``height`` levels down."""
+        if height > _MAX_HEIGHT:
+            raise ValueError(f"nested more than {_MAX_HEIGHT} levels deep to read as a tree")
         key = (id(expr), type_)
         if key not in self.memo:
-            self.memo[key] = self._match_new(expr, type_)
+            self.memo[key] = self._match_new(expr, type_, height)
         return self.memo[key]
 
-    def _match_new(self, expr: ast.expr, type_: type) -> list | None:
+    def _match_new(self, expr: ast.expr, type_: type, height: int) -> list | None:
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
             divisor = _constant_value(expr.right)
             if divisor is not None and abs(divisor) >= 1e-9:
@@ -240,7 +258,7 @@ class _Reader:
             if value is not None:
                 return [constant_terminal(value)]
         if isinstance(expr, ast.Name):
-            return self._name(expr.id, type_)
+            return self._name(expr.id, type_, height)
         for leaf in self.leaves.values():
             if leaf.inline and leaf.ret is type_ and leaf.name in self.terminals:
                 if _same(template_ast(leaf.expr), expr):
@@ -252,20 +270,22 @@ class _Reader:
                 continue
             nodes = [primitive]
             for letter, arg_type in zip("abcd", op.args, strict=False):
-                sub = self._match(bound[letter], arg_type)
+                sub = self._match(bound[letter], arg_type, height + 1)
                 if sub is None:
                     break
                 nodes += sub
             else:
+                if len(nodes) > _MAX_NODES:
+                    raise ValueError(f"more than {_MAX_NODES} nodes to read as a tree")
                 return nodes
         return None
 
-    def _name(self, name: str, type_: type) -> list | None:
+    def _name(self, name: str, type_: type, height: int) -> list | None:
         binding = self.env.get(name)
         if binding is None:
             return None
         kind, value = binding
         if kind == "expr":
-            return self._match(value, type_)
+            return self._match(value, type_, height)
         terminal = self.terminals.get(value)
         return [terminal] if terminal is not None and terminal.ret is type_ else None

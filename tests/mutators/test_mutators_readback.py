@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +137,39 @@ def test_what_the_language_cannot_write_is_refused_with_a_reason(source, message
         read_tree(source, GPMutator(contract).pset)
 
 
-@pytest.mark.parametrize(("depth", "message"), [(2000, "nested too deeply"), (5000, "cannot be parsed")])
-def test_deep_nesting_is_refused_not_raised(depth, message):
-    # Python parses 2,000 nested minus signs, but matching them exceeded the recursion limit, and the
-    # RecursionError escaped the GP's proposal; 5,000 are too deep for the parser itself.
-    source = _PRIORITY + "    return " + "-" * depth + "bins\n"
-    with pytest.raises(ValueError, match=message):
-        read_tree(source, GPMutator(Contract.BINPACKING).pset)
+def _chain(lines: int, step: str) -> str:
+    """A program of ``lines`` temporaries, each ``step`` with ``t`` the one before."""
+    body = "    t0 = bins - item\n"
+    body += "".join(f"    t{i} = {step.replace('t', f't{i - 1}')}\n" for i in range(1, lines))
+    return _PRIORITY + body + f"    return t{lines - 1}\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # Python parses 2,000 nested minus signs, but matching them overflowed the recursion limit, and
+        # the RecursionError escaped the GP's proposal.
+        (_PRIORITY + "    return " + "-" * 2000 + "bins\n", "line 5: nested too deeply"),
+        # Shallow lines, deep once their temporaries are read in place.
+        (_chain(150, "-t"), "more than 100 levels"),
+        # Each line reads the one before twice: 2**40 nodes if it were read.
+        (_chain(40, "t + t"), "more than 10000 nodes"),
+        # Too deep for Python's parser itself.
+        (_PRIORITY + "    return " + "-" * 100_000 + "bins\n", "cannot be parsed"),
+    ],
+    ids=["deep-line", "deep-temporaries", "doubling-temporaries", "unparseable"],
+)
+def test_nesting_and_size_have_fixed_bounds(source, message):
+    # The refusals must not lean on the recursion limit, which another library may have raised for the
+    # process: in one CI run, 5,000 minus signs that fail to parse under the default limit parsed.
+    old = sys.getrecursionlimit()
+    for limit in (1000, 20_000):
+        sys.setrecursionlimit(limit)
+        try:
+            with pytest.raises(ValueError, match=message):
+                read_tree(source, GPMutator(Contract.BINPACKING).pset)
+        finally:
+            sys.setrecursionlimit(old)
 
 
 def test_feature_constants_with_their_own_values_are_read():
