@@ -65,6 +65,8 @@ class MutatorConfig:
     the round values half the GP's fresh constants are drawn from (empty: its defaults, see
     :data:`~aurora_evo.mutators.gp.NICE_CONSTANTS`), and ``gp_p_constant`` the chance that a new scalar
     leaf is a fresh constant rather than a named one such as ``item`` (``None``: the GP's default).
+    ``gp_rule_weight`` is the GP's weight for adding a rule to a program (see
+    :func:`~aurora_evo.mutators.gp.mut_add_rule`), against 1.0 for its other mutations together.
     """
 
     kinds: tuple[str, ...] = ("gp", "edit")
@@ -72,6 +74,7 @@ class MutatorConfig:
     gp_leave_out: tuple[str, ...] = ()
     gp_constants: tuple[float, ...] = ()
     gp_p_constant: float | None = None
+    gp_rule_weight: float = 0.0
 
     def gp_settings(self) -> dict[str, Any]:
         """The :class:`~aurora_evo.mutators.gp.GPConfig` fields these settings override."""
@@ -80,6 +83,8 @@ class MutatorConfig:
             settings["constants"] = tuple(float(c) for c in self.gp_constants)
         if self.gp_p_constant is not None:
             settings["p_constant"] = float(self.gp_p_constant)
+        if self.gp_rule_weight:
+            settings["w_rule"] = float(self.gp_rule_weight)
         return settings
 
 
@@ -356,6 +361,7 @@ class RunConfig:
         checks = [
             (p_constant is None or 0 <= p_constant <= 1, "mutators.gp_p_constant must be within [0, 1]"),
             (all(math.isfinite(c) for c in mutators.gp_constants), "mutators.gp_constants must be finite"),
+            (0 <= mutators.gp_rule_weight < math.inf, "mutators.gp_rule_weight must be finite and >= 0"),
         ]
         if not mutators.gp_leave_out:
             return checks

@@ -2,7 +2,7 @@
 
 The operators are DEAP's (``generate``/``genGrow``/``genFull``, ``mutUniform``, ``mutNodeReplacement``,
 ``mutEphemeral``, ``mutShrink``, ``cxOnePoint``) rewritten on :class:`deap.gp.PrimitiveTree` with an
-``rng`` argument, plus one change: crossover picks among the common types in a sorted order (DEAP
+``rng`` argument, and one of ours (:func:`mut_add_rule`), plus one change: crossover picks among the common types in a sorted order (DEAP
 iterates a set of classes, whose order follows their ids and so differs between processes). They never
 modify their inputs: each returns a :class:`Change` (the new tree and where it changed) or ``None`` when
 it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
@@ -13,7 +13,7 @@ it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
             program written in the GP language; see :mod:`aurora_evo.mutators.readback`)
     if pool is empty:            tree <- ramped half-and-half random tree
     elif rng < p_crossover:      tree <- one-point crossover of two parents of the pool
-    else:                        tree <- subtree | point | constant | shrink mutation of one parent
+    else:                        tree <- subtree | point | constant | shrink | rule mutation of one parent
     keep tree if it is within max_depth/max_nodes, differs from its parent and is new in the batch
 """
 
@@ -28,7 +28,9 @@ from deap import gp
 
 from aurora_evo.mutators.base import Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
+    Leaf,
     Scalar,
+    Vec,
     constant_terminal,
     is_constant,
     parse_genotype,
@@ -50,6 +52,7 @@ __all__ = [
     "gen_grow",
     "gen_half_and_half",
     "gen_ramped",
+    "mut_add_rule",
     "mut_constant",
     "mut_point",
     "mut_shrink",
@@ -279,6 +282,43 @@ def mut_shrink(tree, rng) -> Change | None:
     return Change(_splice(tree, index, subtree), index, f"{prim.name} replaced by its argument {arg + 1}")
 
 
+def mut_add_rule(tree, pset, rng, *, constants: Sequence[float] = NICE_CONSTANTS) -> Change | None:
+    """Add a rule to the whole score: ``tree + k * band(leaf)``, where the band is 1.0 where a vector
+    leaf (``room``, ``spare``...) is within ``w`` of ``c`` (``within_vss``; a threshold is a band reaching
+    past the leaf's range) or, in a language without it, above ``c`` (``step_v(leaf - c)``).
+
+    ``c`` is drawn from ``constants``, ``w`` and ``|k|`` from their positive values, and ``k``'s sign at
+    random. Hand-written heuristics are a base order plus such rules (FunSearch's OR program is best
+    fit with a penalty on leaving rooms of some sizes), but subtree mutation grows one only when a
+    primitive, a leaf and two constants are drawn together: about 1 mutation in 10^6 writes the OR
+    band (``benchmarks/or_band_reach.py``). Returns ``None`` when the language lacks the primitives
+    (``add_vv``, ``mul_vs``, and ``within_vss`` or ``step_v`` with ``sub_vs``).
+    """
+    named = {p.name: p for prims in pset.primitives.values() for p in prims}
+    leaves = [
+        t
+        for t in pset.terminals[Vec]
+        if isinstance(pset.context.get(t.name), Leaf) and not pset.context[t.name].inline
+    ]
+    positive = [c for c in constants if c > 0]
+    if tree[0].ret is not Vec or not leaves or not positive or not {"add_vv", "mul_vs"} <= named.keys():
+        return None
+    leaf = _choice(rng, leaves)
+    centre = float(_choice(rng, constants))
+    if "within_vss" in named:
+        width = float(_choice(rng, positive))
+        rule = [named["within_vss"], leaf, constant_terminal(centre), constant_terminal(width)]
+        what = f"|{leaf.name} - {centre!r}| <= {width!r}"
+    elif {"step_v", "sub_vs"} <= named.keys():
+        rule = [named["step_v"], named["sub_vs"], leaf, constant_terminal(centre)]
+        what = f"{leaf.name} > {centre!r}"
+    else:
+        return None
+    weight = float(_choice(rng, positive)) * (1.0 if rng.random() < 0.5 else -1.0)
+    nodes = [named["add_vv"], *tree, named["mul_vs"], *rule, constant_terminal(weight)]
+    return Change(gp.PrimitiveTree(nodes), 0, f"added {weight!r} where {what}")
+
+
 def cx_one_point(first, second, rng) -> Change | None:
     """DEAP's ``cxOnePoint``, one child: a non-root subtree of ``first`` replaced by a non-root subtree
     of the same type from ``second``."""
@@ -320,6 +360,7 @@ class GPConfig:
         w_point: relative weight of point (node replacement) mutation.
         w_constant: relative weight of constant mutation (falls back to point mutation without one).
         w_shrink: relative weight of shrink mutation.
+        w_rule: relative weight of rule mutation (:func:`mut_add_rule`); none by default.
         p_leaf: chance that a grown branch stops at each node past its minimum depth.
         p_constant: chance that a new scalar leaf is a fresh constant rather than a named terminal.
         constants: the round values half the fresh constants are drawn from (the rest are ~N(0, 2)).
@@ -340,6 +381,7 @@ class GPConfig:
     w_point: float = 0.25
     w_constant: float = 0.2
     w_shrink: float = 0.15
+    w_rule: float = 0.0
     p_leaf: float = 0.3
     p_constant: float = 0.3
     constants: tuple[float, ...] = NICE_CONSTANTS
@@ -353,14 +395,19 @@ class GPConfig:
             raise ValueError("need 0 <= init_min_depth <= init_max_depth <= max_depth")
         if self.max_nodes < 1 or self.max_tries < 1:
             raise ValueError("max_nodes and max_tries must be at least 1")
-        if min(self.w_subtree, self.w_point, self.w_constant, self.w_shrink) < 0:
+        if min(self.mutation_weights) < 0:
             raise ValueError("mutation weights must be >= 0")
-        if self.w_subtree + self.w_point + self.w_constant + self.w_shrink <= 0:
+        if sum(self.mutation_weights) <= 0:
             raise ValueError("at least one mutation weight must be > 0")
         if not 0 <= self.p_constant <= 1:
             raise ValueError("p_constant must be within [0, 1]")
         if not self.constants or not all(math.isfinite(c) for c in self.constants):
             raise ValueError("constants must be one or more finite numbers")
+
+    @property
+    def mutation_weights(self) -> tuple[float, ...]:
+        """The weights of :data:`MUTATIONS`, in that order."""
+        return (self.w_subtree, self.w_point, self.w_constant, self.w_shrink, self.w_rule)
 
     def fits(self, tree: gp.PrimitiveTree) -> bool:
         """Whether ``tree`` is within the depth and size limits."""
@@ -376,8 +423,11 @@ _LABELS = {
     "mutate_point": "point mutation",
     "mutate_constant": "constant mutation",
     "mutate_shrink": "shrink mutation",
+    "mutate_rule": "rule mutation",
     "crossover": "one-point crossover",
 }
+#: The mutations of one parent, in the order of :attr:`GPConfig.mutation_weights`.
+MUTATIONS = ("mutate_subtree", "mutate_point", "mutate_constant", "mutate_shrink", "mutate_rule")
 
 
 class GPMutator:
@@ -490,10 +540,8 @@ class GPMutator:
         else:
             first, tree = _choice(rng, pool)
             parents = (first,)
-            weights = np.array([cfg.w_subtree, cfg.w_point, cfg.w_constant, cfg.w_shrink])
-            operator = ("mutate_subtree", "mutate_point", "mutate_constant", "mutate_shrink")[
-                int(rng.choice(4, p=weights / weights.sum()))
-            ]
+            weights = np.array(cfg.mutation_weights)
+            operator = MUTATIONS[int(rng.choice(len(MUTATIONS), p=weights / weights.sum()))]
             if operator == "mutate_constant" and not any(is_constant(node) for node in tree):
                 operator = "mutate_point"
             change = self._mutate(operator, tree, rng)
@@ -521,4 +569,6 @@ class GPMutator:
             return mut_point(tree, self.pset, rng, p_constant=cfg.p_constant, constants=cfg.constants)
         if operator == "mutate_constant":
             return mut_constant(tree, rng, sigma=cfg.constant_sigma)
+        if operator == "mutate_rule":
+            return mut_add_rule(tree, self.pset, rng, constants=cfg.constants)
         return mut_shrink(tree, rng)
