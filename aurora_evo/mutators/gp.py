@@ -2,10 +2,11 @@
 
 The operators are DEAP's (``generate``/``genGrow``/``genFull``, ``mutUniform``, ``mutNodeReplacement``,
 ``mutEphemeral``, ``mutShrink``, ``cxOnePoint``) rewritten on :class:`deap.gp.PrimitiveTree` with an
-``rng`` argument, and one of ours (:func:`mut_add_rule`), plus one change: crossover picks among the common types in a sorted order (DEAP
-iterates a set of classes, whose order follows their ids and so differs between processes). They never
-modify their inputs: each returns a :class:`Change` (the new tree and where it changed) or ``None`` when
-it does not apply. Size limits are the mutator's job (:meth:`GPConfig.fits`).
+``rng`` argument, with one change: crossover picks among the common types in a sorted order (DEAP
+iterates a set of classes, whose order follows their ids and so differs between processes); and one
+of ours, :func:`mut_add_rule`. They never modify their inputs: each returns a :class:`Change` (the new
+tree and where it changed) or ``None`` when it does not apply. Size limits are the mutator's job
+(:meth:`GPConfig.fits`).
 
 :class:`GPMutator` loop, per proposal::
 

@@ -293,6 +293,10 @@ def test_evolve_then_export(capsys, tmp_path):
             "mutators.gp_constants: must be a list of float",
         ),
         (
+            lambda t: ["evolve", "--preset", _preset(t, "[mutators]\ngp_rule_weight = -1.0\n")],
+            "mutators.gp_rule_weight must be finite and >= 0",
+        ),
+        (
             lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")],
             "islands.islands must be at least 1",
         ),

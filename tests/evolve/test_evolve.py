@@ -233,3 +233,15 @@ def test_a_run_draws_gp_constants_from_its_settings(tmp_path, tiny_config):
     with Archive(tmp_path / "r" / "archive.sqlite") as archive:
         genotypes = [p.genotype or "" for p in archive.programs("r") if p.mutator.startswith("gp.")]
     assert any("123.0" in g for g in genotypes)  # never drawn otherwise
+
+
+def test_a_run_adds_rules_by_its_settings(tmp_path, tiny_config):
+    # mutators.gp_rule_weight reaches the run's GP (the OR preset's rule mutation); none by default.
+    def mutators(config) -> set[str]:
+        folder = tmp_path / str(len(list(tmp_path.iterdir())))
+        run(override(config, **{"stop.max_iterations": 3}), folder)
+        with Archive(folder / "archive.sqlite") as archive:
+            return {p.mutator for p in archive.programs(folder.name)}
+
+    assert "gp.mutate_rule" not in mutators(tiny_config)
+    assert "gp.mutate_rule" in mutators(override(tiny_config, **{"mutators.gp_rule_weight": 5.0}))

@@ -20,6 +20,7 @@ from aurora_evo.mutators import GPConfig, GPMutator, Parent, parse_genotype, pri
 from aurora_evo.mutators.gp import (
     cx_one_point,
     gen_half_and_half,
+    mut_add_rule,
     mut_constant,
     mut_point,
     mut_shrink,
@@ -294,6 +295,7 @@ def test_operators_keep_trees_typed_and_touch_only_their_site(mutator):
             "point": mut_point(first, pset, rng),
             "constant": mut_constant(first, rng),
             "shrink": mut_shrink(first, rng),
+            "rule": mut_add_rule(first, pset, rng),
             "crossover": cx_one_point(first, second, rng),
         }
         for name, change in changes.items():
@@ -309,7 +311,54 @@ def test_operators_keep_trees_typed_and_touch_only_their_site(mutator):
                 assert str(donated) in _subtrees(second)
             if name in ("point", "constant"):
                 assert len(child) == len(first) and child[change.index] != first[change.index]
+            if name == "rule":  # the whole tree is kept, as the first argument of the new root
+                assert change.index == 0 and child[1 : len(first) + 1] == first
         assert (str(first), str(second)) == before  # operators never modify their inputs
+
+
+def test_a_rule_adds_a_band_or_a_threshold_of_a_leaf_to_the_whole_score(mutator):
+    # child = parent + k * (|leaf - c| <= w), or parent + k * (leaf - c > 0) in the allocation language
+    # (which has no band), on the same inputs; c, w and |k| from the round constants.
+    contract, pset, ladder = mutator.contract, mutator.pset, (-1.0, 0.05, 20.0)
+    band = contract is Contract.BINPACKING
+    rng = np.random.default_rng(21)
+    leaves = set()
+    for tree in random_trees(mutator, rng, 30, max_depth=4):
+        change = mut_add_rule(tree, pset, rng, constants=ladder)
+        child = change.tree
+        rule = gp.PrimitiveTree(child[len(tree) + 1 :])
+        assert child[0].name == "add_vv" and [n.name for n in rule[:2]] == (
+            ["mul_vs", "within_vss"] if band else ["mul_vs", "step_v"]
+        )
+        leaves.add(rule[2].name if band else rule[3].name)
+        *thresholds, weight = [n.value for n in rule if is_constant(n)]
+        assert thresholds[0] in ladder and set(thresholds[1:]) <= {0.05, 20.0} and abs(weight) in {0.05, 20.0}
+        seed = int(rng.integers(1 << 30))
+        parent, added, both = (
+            numpy_scores(mutator.render(t), contract, np.random.default_rng(seed))
+            for t in (tree, rule, child)
+        )
+        for (p, _), (r, _), (c, _) in zip(parent, added, both, strict=True):
+            assert set(np.unique(r)) <= {0.0, weight}
+            np.testing.assert_array_equal(c, p + r)
+    assert len(leaves) > 2 and "zeros" not in leaves
+
+
+def test_a_rule_needs_its_primitives_and_is_off_by_default():
+    rng = np.random.default_rng(22)
+    for contract, missing in ((Contract.BINPACKING, "add_vv"), (Contract.ALLOCATION, "step_v")):
+        pset = primitive_set(contract, leave_out=(missing,))
+        assert mut_add_rule(parse_genotype("neg_v(sub_vv(zeros, zeros))", pset), pset, rng) is None
+    best_fit = Parent(
+        "bf",
+        GPMutator(Contract.BINPACKING).render(seed_trees(primitive_set(Contract.BINPACKING))["best_fit"]),
+    )
+    default = GPMutator(Contract.BINPACKING).propose([best_fit], rng, 200)
+    assert not any(p.mutator == "gp.mutate_rule" for p in default)
+    only = GPMutator(Contract.BINPACKING, w_subtree=0, w_point=0, w_constant=0, w_shrink=0, w_rule=1)
+    proposals = only.propose([best_fit], rng, 20)
+    assert len(proposals) == 20 and all(p.mutator == "gp.mutate_rule" for p in proposals)
+    assert all(p.reasoning.startswith("rule mutation at depth 0 of parent bf: added ") for p in proposals)
 
 
 def test_crossover_mixes_material_from_both_parents():
@@ -456,6 +505,8 @@ def test_settings_are_checked():
     for bad in ({"p_constant": 1.5}, {"constants": ()}, {"constants": (1.0, float("nan"))}):
         with pytest.raises(ValueError, match=r"p_constant|constants"):
             GPConfig(**bad)
+    with pytest.raises(ValueError, match="mutation weights must be >= 0"):
+        GPConfig(w_rule=-0.1)
     assert GPMutator(Contract.BINPACKING, GPConfig(max_nodes=30), p_crossover=0.5).config == GPConfig(
         max_nodes=30, p_crossover=0.5
     )
