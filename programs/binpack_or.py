@@ -1,26 +1,28 @@
 # aurora-evo evolved program
 # domain: binpacking (or) (contract: priority(item, bins); the highest score is chosen)
-# run: or600-seed0
-# program: d7ae5266f8f46976
-# lineage: d7ae5266f8f46976 <- 8e63331880af0af5 <- d9c4c28fdc15c285 <- af744e3d6cb28c7a <- 704d5c3223fb374d
-#   <- 938fa69774c99cb6 <- 9cf28c42a497c623 <- 13a7db17232bdd08 <- a1bb4cab0a066535 <-
-#   ae7ea351cc3fdb92 <- 0cc53d29df540028 <- 711e978abcfe1365 <- 742e7cdf6f398a35 <- bc3141783799170a
-#   <- 61b1f1289bed28e9 <- f67251dc3f149ec9
-# scores: train (minus % excess over L1) -5.75563, validation (minus % excess over L1) -3.91477
+# run: orrule-seed11
+# program: 9339d1faab3c446f
+# lineage: 9339d1faab3c446f <- 0adb2317ee5de560 <- 71c1db974093537f <- 3c6189ee3dd3a249 <- 97c07edc0f883d33
+#   <- cd7e9be8dcae2b75 <- 448cd0d97dc87c2c <- 0e3b814c92a568a2 <- e7e82d17c3577e7f <-
+#   5e08f8c6f2cb7ae1 <- cdcd170ef421be94 <- c640279419d71e49 <- 58e049a703f966e9 <- 5fef075440f2b038
+# scores: train (minus % excess over L1, extrapolated to 250 items) -3.82226, validation (minus % excess
+#   over L1) -3.86674
 # reasoning:
-# point mutation at depth 5 of parent 8e63331880af0af5: room -> zeros
+# point mutation at depth 7 of parent 0adb2317ee5de560: sub_ss -> add_ss
 """Evolved by genetic programming."""
 
 import numpy as np
 
 
 def priority(item, bins):
-    """A tree of 19 nodes, depth 8: one score per bin, shape (k,);
+    """A tree of 37 nodes, depth 8: one score per bin, shape (k,);
     the item goes to the highest-scoring bin."""
     cap = np.max(bins)  # bin capacity
     room = bins - item  # room left in each bin after placing the item
-    tightest = (bins == np.min(bins)) * 1.0  # 1.0 for the fullest bin the item fits in
-    t1 = np.zeros(len(bins)) * np.sign(bins) / np.maximum(np.abs(bins), 1e-09)
-    t2 = np.maximum(tightest * np.sign(item) / np.maximum(np.abs(item), 1e-09), t1)
-    t3 = -np.zeros(len(bins)) + (np.exp(np.minimum(room, 50.0)) * t2 - cap)
-    return -np.minimum(np.sqrt(np.abs(t3)), cap)
+    spare = (bins - item) / cap  # room left after placement / capacity
+    t1 = np.exp(np.minimum(room, 50.0))
+    t2 = (np.abs(room * -1.93 - -1.0) <= item + 2.71) * 1.0 * np.sign(t1) / np.maximum(np.abs(t1), 1e-09)
+    t3 = np.maximum(spare * bins, np.zeros(len(bins)) + bins)
+    t4 = (t2 > 0.0) * 1.0 * np.sign(t3) / np.maximum(np.abs(t3), 1e-09)
+    t5 = t4 + (np.abs(spare - 0.1) <= 0.05) * 1.0 * -50.0 + np.zeros(len(bins))
+    return t5 + (np.abs(room - 50.0) <= np.exp(np.minimum(5.0, 50.0))) * 1.0 * -50.0

@@ -29,7 +29,7 @@ SHIPPED = {
 
 # Figures recorded in BENCHMARKS.md (excess bins over L1, percent; mean reward).
 WEIBULL_5K_EXCESS = 0.78
-OR3_EXCESS = 3.85
+OR3_EXCESS = 3.16
 CLOUD_HELD_OUT = 0.7732
 
 
@@ -69,7 +69,7 @@ def test_the_weibull_program_on_weibull_5k(sandbox):
 def test_the_or_program_on_or3(sandbox):
     excess = _excess(sandbox, "binpack_or.py", "OR3")
     assert round(excess, 2) == OR3_EXCESS
-    assert excess < 5.37  # Best Fit
+    assert excess <= 3.5  # issue 4's target (Best Fit 5.37 %, FunSearch 3.11 %)
 
 
 def test_the_cloud_program_beats_best_fit_on_the_held_out_seeds(sandbox):
