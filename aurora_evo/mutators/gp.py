@@ -295,7 +295,7 @@ def mut_add_rule(tree, pset, rng, *, constants: Sequence[float] = NICE_CONSTANTS
     band (``benchmarks/or_band_reach.py``). Returns ``None`` when the language lacks the primitives
     (``add_vv``, ``mul_vs``, and ``within_vss`` or ``step_v`` with ``sub_vs``).
     """
-    named = {p.name: p for prims in pset.primitives.values() for p in prims}
+    named = pset.mapping  # every primitive and terminal of the language, by name
     leaves = [
         t
         for t in pset.terminals[Vec]
