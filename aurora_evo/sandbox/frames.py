@@ -53,14 +53,17 @@ def receive_message(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
     return header, _read_exactly(fd, blob_len)
 
 
-def encode_result(outcome_code: int, message: str, payload: np.ndarray | None = None) -> bytes:
-    """What the jail writes: outcome, a capped message and int64 values."""
+def encode_result(
+    outcome_code: int, message: str, payload: np.ndarray | None = None, dtype: str = "<i8"
+) -> bytes:
+    """What a jail writes: outcome, a capped message and 8-byte values (int64 decisions, or float64
+    scores from a witness)."""
     text = message.encode("utf-8", "replace")[:MAX_RESULT_MESSAGE]
-    blob = b"" if payload is None else np.ascontiguousarray(payload, dtype="<i8").tobytes()
+    blob = b"" if payload is None else np.ascontiguousarray(payload, dtype=dtype).tobytes()
     return _RESULT_HEADER.pack(RESULT_MAGIC, outcome_code, len(text), len(blob)) + text + blob
 
 
-def decode_result(data: bytes, max_values: int) -> tuple[int, str, np.ndarray]:
+def decode_result(data: bytes, max_values: int, dtype: str = "<i8") -> tuple[int, str, np.ndarray]:
     """Parse a jail's result; every length is checked against what was actually read and the caps."""
     if len(data) < _RESULT_HEADER.size:
         raise FrameError(f"result of {len(data)} bytes is shorter than its header")
@@ -73,8 +76,8 @@ def decode_result(data: bytes, max_values: int) -> tuple[int, str, np.ndarray]:
         raise FrameError(f"result is {len(data)} bytes, its header announces a different size")
     start = _RESULT_HEADER.size
     text = data[start : start + text_len].decode("utf-8", "replace")
-    values = np.frombuffer(data, dtype="<i8", count=blob_len // 8, offset=start + text_len).astype(np.int64)
-    return code, text, values
+    values = np.frombuffer(data, dtype=dtype, count=blob_len // 8, offset=start + text_len)
+    return code, text, values.astype(np.dtype(dtype).newbyteorder("="))
 
 
 def result_complete(data: bytes | bytearray) -> bool:

@@ -19,7 +19,7 @@ import numpy as np
 
 from aurora_evo.errors import one_line
 from aurora_evo.outcome import Outcome
-from aurora_evo.sandbox import frames
+from aurora_evo.sandbox import frames, landlock
 from aurora_evo.sandbox import layers as jail_layers
 
 #: Outcomes travel as their position in this tuple.
@@ -33,13 +33,11 @@ class JailLimits:
     Attributes:
         memory_bytes: address-space allowance on top of what the process already maps.
         cpu_seconds: cpu-time limit (the wall-clock deadline is enforced by the supervisor).
-        layers: which confinement layers to apply.
         uid: the unprivileged uid (and gid) to become, when the supervisor is root.
     """
 
     memory_bytes: int
     cpu_seconds: int
-    layers: jail_layers.Layers
     uid: int = jail_layers.JAIL_IDS[0]
 
 
@@ -67,9 +65,10 @@ def _mapped_bytes() -> int:
         return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: bytes | None) -> None:
+def confine(limits: JailLimits, keep_fds: tuple[int, ...], confinement: jail_layers.Confinement) -> None:
     """Apply every available layer to this (freshly forked) process; ``keep_fds`` stay open."""
     supervisor = os.getppid()
+    layers, ruleset = confinement.layers, confinement.ruleset_fd
     # A full collection would walk, and so copy, every page of the heap inherited from the supervisor
     # (150 ms in the middle of a numba compile); a jail lives for one evaluation under a memory limit.
     gc.disable()
@@ -78,19 +77,27 @@ def confine(limits: JailLimits, keep_fds: tuple[int, int], seccomp_program: byte
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     # Everything else goes, above all the supervisor's pipes to its client.
-    low, high = sorted(keep_fds)
-    os.closerange(3, low)
-    os.closerange(low + 1, high)
-    os.closerange(high + 1, 1 << 16)
+    close_all_but((*keep_fds, *((ruleset,) if layers.filesystem_view else ())))
     os.chdir("/")
     jail_layers.set_limits(_mapped_bytes() + limits.memory_bytes, limits.cpu_seconds)
-    if limits.layers.network_namespace:
+    if layers.network_namespace:
         jail_layers.enter_namespaces()
-    if limits.layers.uid_drop:
+    if layers.uid_drop:
         jail_layers.drop_privileges(limits.uid)
     jail_layers.die_with_parent(supervisor)
-    if limits.layers.seccomp and seccomp_program is not None:
-        jail_layers.load_seccomp(seccomp_program)
+    if layers.filesystem_view:
+        landlock.restrict_self(ruleset)
+    if layers.seccomp and confinement.seccomp_program is not None:
+        jail_layers.load_seccomp(confinement.seccomp_program)
+
+
+def close_all_but(keep: tuple[int, ...]) -> None:
+    """Close every file descriptor from 3 up, except ``keep``."""
+    low = 3
+    for fd in sorted(set(keep)):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 16)
 
 
 def _check_indices_in_helpers() -> None:
@@ -173,7 +180,7 @@ def _first_items(instance) -> tuple:
 
 def run_jail(
     limits: JailLimits,
-    seccomp_program: bytes | None,
+    confinement: jail_layers.Confinement,
     cases: Mapping[str, object],
     likely: Job,
     job_fd: int,
@@ -187,7 +194,7 @@ def run_jail(
     """
     outcome, message, payload = Outcome.NO_RESULT, "the jail ended without a result", None
     try:
-        confine(limits, (job_fd, result_fd), seccomp_program)
+        confine(limits, (job_fd, result_fd), confinement)
         try:
             _touch_memory(cases, likely)
         except Exception:  # only an optimisation

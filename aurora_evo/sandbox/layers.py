@@ -10,13 +10,16 @@ Applied in the forked child, in this order, before any candidate code runs:
 4. an unprivileged uid and gid (root only), alternating between consecutive jails: the candidate
    cannot write, delete or signal anything the supervisor or the other jail owns, nor read 0600
    files; it dies with the supervisor;
-5. a seccomp filter (needs libseccomp): no fork, clone, exec, sockets, ptrace, signals, new sessions
+5. a file-system view (Landlock, :mod:`aurora_evo.sandbox.landlock`): only the Python installation
+   and the package can be read, whatever other files' permissions, and nothing can be written;
+6. a seccomp filter (needs libseccomp): no fork, clone, exec, sockets, ptrace, signals, new sessions
    or process groups, rlimit or priority changes, IPC objects, terminal input injection, or file
    creation, writing, renaming, deleting or re-stamping.
 
 Before all of them the jail leaves its client's session (``setsid``): it has no controlling terminal.
 
-:func:`probe_layers` runs once in the supervisor and says which layers this machine supports.
+:func:`probe_layers` runs once in the supervisor and says which layers this machine supports; the
+:class:`Confinement` it returns holds what each jail applies.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import errno
 import os
 import resource
 from dataclasses import dataclass
+
+from aurora_evo.sandbox import landlock
 
 #: uids and gids of jailed processes when the supervisor runs as root; consecutive jails (the running
 #: one and the spare forked beside it) take turns, so that neither can act on the other as its owner.
@@ -47,27 +52,49 @@ class Layers:
     rlimits: bool
     network_namespace: bool
     uid_drop: bool
+    filesystem_view: bool
     seccomp: bool
     reasons: tuple[str, ...] = ()
 
     def missing(self) -> list[str]:
-        names = {"network_namespace": "network namespace", "uid_drop": "uid drop", "seccomp": "seccomp"}
-        return [label for field, label in names.items() if not getattr(self, field)]
+        return [label for field, label in _OPTIONAL_LAYERS.items() if not getattr(self, field)]
 
     def describe(self) -> str:
         """One line for the user, e.g. ``sandbox layers off: seccomp (libseccomp not found)``."""
         if not self.missing():
-            return "sandbox: all layers on (rlimits, network namespace, uid drop, seccomp)"
+            return f"sandbox: all layers on (rlimits, {', '.join(_OPTIONAL_LAYERS.values())})"
         return f"sandbox layers off: {'; '.join(self.reasons)}"
 
     def as_dict(self) -> dict:
         return {
             "rlimits": self.rlimits,
-            "network_namespace": self.network_namespace,
-            "uid_drop": self.uid_drop,
-            "seccomp": self.seccomp,
+            **{field: getattr(self, field) for field in _OPTIONAL_LAYERS},
             "reasons": list(self.reasons),
         }
+
+
+_OPTIONAL_LAYERS = {
+    "network_namespace": "network namespace",
+    "uid_drop": "uid drop",
+    "filesystem_view": "file-system view",
+    "seccomp": "seccomp",
+}
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What every jail applies to itself, prepared once by the supervisor (:func:`probe_layers`).
+
+    Attributes:
+        layers: which layers are in force.
+        seccomp_program: the compiled BPF filter (``None`` when the seccomp layer is off).
+        ruleset_fd: the Landlock rule set a jail restricts itself to (``None`` when the file-system
+            view is off); inherited by every jail forked from the supervisor.
+    """
+
+    layers: Layers
+    seccomp_program: bytes | None = None
+    ruleset_fd: int | None = None
 
 
 def _libc():
@@ -196,11 +223,13 @@ def load_seccomp(program: bytes) -> None:
         raise OSError(code, f"prctl(PR_SET_SECCOMP): {os.strerror(code)}")
 
 
-def probe_layers() -> tuple[Layers, bytes | None]:
-    """Try each layer in a throw-away child; which ones work here, and the compiled seccomp filter."""
+def probe_layers() -> Confinement:
+    """Try each layer in a throw-away child; which ones work here, the compiled seccomp filter and the
+    Landlock rule set."""
     reasons = []
     root = os.geteuid() == 0
     seccomp_program, seccomp_reason = _probe_seccomp()
+    ruleset_fd, landlock_reason = _probe_landlock()
     netns_ok = root and _probe_in_child(enter_namespaces)
     uid_ok = root and _probe_in_child(drop_privileges)
     if not root:
@@ -210,10 +239,34 @@ def probe_layers() -> tuple[Layers, bytes | None]:
             reasons.append("network and IPC namespaces (unshare failed)")
         if not uid_ok:
             reasons.append(f"uid drop (cannot switch to uid {JAIL_IDS[0]})")
+    if ruleset_fd is None:
+        reasons.append(f"file-system view ({landlock_reason}; 0600 files stay out by the uid drop alone)")
     if seccomp_program is None:
         reasons.append(f"seccomp ({seccomp_reason})")
-    layers = Layers(True, netns_ok, uid_ok, seccomp_program is not None, tuple(reasons))
-    return layers, seccomp_program
+    layers = Layers(
+        True, netns_ok, uid_ok, ruleset_fd is not None, seccomp_program is not None, tuple(reasons)
+    )
+    return Confinement(layers, seccomp_program, ruleset_fd)
+
+
+def _probe_landlock() -> tuple[int | None, str]:
+    try:
+        ruleset = landlock.build_ruleset(landlock.readable_paths())
+    except OSError as exc:
+        return None, f"Landlock unavailable: {exc.strerror or exc}"
+
+    def restrict():
+        landlock.restrict_self(ruleset)
+        try:
+            os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+        except PermissionError:
+            return
+        raise RuntimeError("the rule set was applied but did not refuse a read")
+
+    if _probe_in_child(restrict):
+        return ruleset, ""
+    os.close(ruleset)
+    return None, "applying the Landlock rule set failed"
 
 
 def _probe_seccomp() -> tuple[bytes | None, str]:

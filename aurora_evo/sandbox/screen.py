@@ -94,6 +94,20 @@ ALLOWED_MODULE_PATHS = frozenset(
 #: The only names a program may take from numba.
 NUMBA_NAMES = frozenset({"njit", "jit", "prange", "float64", "int64"})
 
+#: numba's type names a signature may be written with (``float64[:](float64, float64[:])``).
+NUMBA_TYPE_NAMES = frozenset({"float64", "int64"})
+
+#: Public attributes of a numba dispatcher (what ``njit(f)`` returns), refused on any object; a test
+#: checks that the list covers the installed numba.
+NUMBA_DISPATCHER_ATTRIBUTES = frozenset({
+    "add_overload", "compile", "disable_compile", "doc", "dump", "enable_caching", "fold_argument_types",
+    "func_code", "get_annotation_info", "get_call_template", "get_compile_result", "get_function_type",
+    "get_metadata", "get_overload", "inspect_asm", "inspect_cfg", "inspect_disasm_cfg", "inspect_llvm",
+    "inspect_types", "is_compiling", "locals", "nopython_signatures", "overloads", "parallel_diagnostics",
+    "py_func", "recompile", "signatures", "stats", "targetctx", "targetdescr", "targetoptions",
+    "typeof_pyval", "typingctx",
+})  # fmt: skip
+
 _JIT_PATHS = frozenset({"numba.njit", "numba.jit"})
 
 #: Keyword arguments allowed for ``njit``/``jit``, with the constant values each may take.
@@ -216,6 +230,17 @@ FORBIDDEN_ATTRIBUTES: Mapping[str, str] = types.MappingProxyType(
         "format": "format strings can walk attributes",
         "format_map": "format strings can walk attributes",
         "mro": _WHY_CLASS,
+        # numba compiles these without index checks or read-only checks (tests/sandbox/test_numba_routes.py)
+        "flat": "numba indexes it without bounds checks and writes through it into read-only inputs",
+        "take_along_axis": "numba's version reads out of bounds without an error",
+        "bincount": "numba's version writes out of bounds on a negative value",
+        "nditer": "numba's version writes into read-only inputs",
+        "fill_diagonal": "numba's version writes into read-only inputs",
+        "ascontiguousarray": "numba's version returns a writable alias of a read-only input",
+        "asfortranarray": "numba's version returns a writable alias of a read-only input",
+        # The public API of numba's dispatchers (``njit(f).compile(...)``): compile() and recompile()
+        # parse signatures, the contexts reach numba's compiler.
+        **dict.fromkeys(NUMBA_DISPATCHER_ATTRIBUTES, "numba's dispatcher internals reach its compiler"),
     }
 )  # fmt: skip
 
@@ -438,7 +463,8 @@ class _Violation:
 
 @dataclass(frozen=True)
 class _Resolved:
-    """Where a dotted path led: ``kind`` is ``module``, ``jit`` or ``value``; or the step that failed."""
+    """Where a dotted path led: ``kind`` is ``module``, ``jit`` (numba's decorators), ``type`` (numba's
+    type names) or ``value``; or the step that failed."""
 
     kind: str = "value"
     failed_at: int | None = None
@@ -486,7 +512,11 @@ def _resolve(parts: list[str]) -> _Resolved:
             return _Resolved(
                 failed_at=1, reason=f"only {', '.join(sorted(NUMBA_NAMES))} may be taken from numba"
             )
-        return _Resolved("jit" if len(parts) == 2 and f"numba.{parts[1]}" in _JIT_PATHS else "value")
+        if len(parts) > 2:
+            return _Resolved(failed_at=2, reason="attributes of numba's objects reach its compiler")
+        if f"numba.{parts[1]}" in _JIT_PATHS:
+            return _Resolved("jit")
+        return _Resolved("type" if parts[1] in NUMBA_TYPE_NAMES else "value")
     if top not in ("numpy", "math"):
         return _Resolved(failed_at=0, reason="only numpy, math and numba may be used")
     obj: object = sys.modules.get(top) or importlib.import_module(top)
@@ -507,6 +537,38 @@ def _resolve(parts: list[str]) -> _Resolved:
         if obj is _MISSING or isinstance(obj, types.ModuleType):
             return _Resolved(failed_at=i, reason=f"not a name of {parts[0]} programs may use; {_SUBMODULES}")
     return _Resolved("module" if isinstance(obj, types.ModuleType) else "value")
+
+
+_WHY_JIT_ARGUMENT = (
+    "numba takes a function (a def or a lambda) or a signature written with numba's type names; "
+    "it evaluates anything else that is a string with eval()"
+)
+
+
+def _is_full_slice(node: ast.expr) -> bool:
+    """``:`` or ``::1`` (an array dimension in a numba signature)."""
+    if not isinstance(node, ast.Slice) or node.lower is not None or node.upper is not None:
+        return False
+    step = node.step
+    return step is None or (isinstance(step, ast.Constant) and type(step.value) is int and step.value == 1)
+
+
+def _other_bindings(nodes: list[ast.AST]) -> Iterator[str]:
+    """Every name bound other than by a ``def``: assignments, loop and comprehension targets,
+    parameters, imports, ``except ... as``, ``with ... as``, match captures."""
+    for node in nodes:
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            yield node.id
+        elif isinstance(node, ast.arg):
+            yield node.arg
+        elif isinstance(node, ast.alias):
+            yield node.asname or node.name.split(".")[0]
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            yield node.name
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield node.rest
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            yield from node.names
 
 
 def _chain(node: ast.expr) -> tuple[ast.Name, list[ast.Attribute]] | None:
@@ -535,6 +597,9 @@ class _Rules:
             "njit": "numba.njit", "jit": "numba.jit",
         }  # fmt: skip
         self.decorators = {id(d) for n in nodes for d in getattr(n, "decorator_list", ())}
+        # Names that hold a function wherever they are used: bound by a ``def`` and by nothing else.
+        defined = {n.name for n in nodes if isinstance(n, ast.FunctionDef)}
+        self.functions = defined - set(_other_bindings(nodes))
 
     def first_violation(self) -> _Violation | None:
         for node in self.nodes:
@@ -596,7 +661,7 @@ class _Rules:
             resolved = _resolve(path.split("."))
             if resolved.failed_at is not None:
                 self._report(alias, f"import of '{_excerpt(path)}'", resolved.reason)
-            elif resolved.kind in ("module", "jit") or (alias.asname or alias.name) in self.bindings:
+            elif resolved.kind != "value" or (alias.asname or alias.name) in self.bindings:
                 self._bind(alias, alias.asname or alias.name, path)
 
     @staticmethod
@@ -725,12 +790,20 @@ class _Rules:
                 )
 
     def _check_call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Call) and self._qualified(node.func.func) in _JIT_PATHS:
+            # njit(...)(f): what the decorator is applied to must be a function.
+            for arg in node.args:
+                if not self._is_function(arg):
+                    self._report(arg, f"applying numba to '{_excerpt(ast.unparse(arg))}'", _WHY_JIT_ARGUMENT)
+            return
         if self._qualified(node.func) not in _JIT_PATHS:
             return
         for arg in node.args:
-            for sub in ast.walk(arg):
-                if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-                    self._report(sub, "a string signature for numba", "numba evaluates it with eval()")
+            strings = [s for s in ast.walk(arg) if isinstance(s, ast.Constant) and isinstance(s.value, str)]
+            for sub in strings:
+                self._report(sub, "a string signature for numba", "numba evaluates it with eval()")
+            if not strings and not (self._is_function(arg) or self._is_signature(arg)):
+                self._report(arg, f"numba argument '{_excerpt(ast.unparse(arg))}'", _WHY_JIT_ARGUMENT)
         for keyword in node.keywords:
             allowed = JIT_KEYWORDS.get(keyword.arg) if keyword.arg else None
             value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
@@ -743,6 +816,27 @@ class _Rules:
                     f"{k}={'/'.join(map(repr, v))}" for k, v in JIT_KEYWORDS.items()
                 )
             self._report(keyword, what, reason)
+
+    def _is_function(self, node: ast.expr) -> bool:
+        """A lambda, or a name bound only by a ``def``: what numba may compile."""
+        return isinstance(node, ast.Lambda) or (isinstance(node, ast.Name) and node.id in self.functions)
+
+    def _is_signature(self, node: ast.expr) -> bool:
+        """A signature written with numba's type names: ``float64``, ``float64[:, ::1]``,
+        ``float64[:](int64, float64[:])``, or a tuple or list of those."""
+        if isinstance(node, ast.Tuple | ast.List):
+            return bool(node.elts) and all(self._is_signature(e) for e in node.elts)
+        if isinstance(node, ast.Call):
+            return (
+                not node.keywords
+                and self._is_signature(node.func)
+                and all(self._is_signature(a) for a in node.args)
+            )
+        if isinstance(node, ast.Subscript):
+            dims = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return self._is_signature(node.value) and all(_is_full_slice(d) for d in dims)
+        qualified = self._qualified(node)
+        return qualified is not None and qualified.removeprefix("numba.") in NUMBA_TYPE_NAMES
 
     def _check_with(self, node: ast.With) -> None:
         for item in node.items:

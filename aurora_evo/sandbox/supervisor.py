@@ -17,24 +17,20 @@ serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
 from __future__ import annotations
 
 import ctypes
-import dataclasses
 import math
 import os
-import select
 import signal
 import sys
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from aurora_evo.sandbox import frames
+from aurora_evo.sandbox import frames, numba_guard
 from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits, Job, run_jail
-from aurora_evo.sandbox.layers import JAIL_IDS, Layers, probe_layers
+from aurora_evo.sandbox.jails import Jail, JailPool, death
+from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, probe_layers
 
 PR_SET_PDEATHSIG = 1
-#: Signals that mean the jailed process crashed (its own fault, not ours).
-_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGILL, signal.SIGFPE, signal.SIGSYS}
 
 # Programs compiled once here so that every jail, forked from this process, finds numba's
 # implementations of these numpy functions already compiled (a first use costs up to seconds).
@@ -97,18 +93,6 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-@dataclass(frozen=True)
-class _Jail:
-    """A forked, confined jail waiting for its job."""
-
-    pid: int
-    job_fd: int
-    result_fd: int
-    limits: JailLimits
-    cases_version: int
-    likely: Job
-
-
 class Supervisor:
     """Holds the cases and runs jails, one evaluation at a time.
 
@@ -118,14 +102,14 @@ class Supervisor:
     dropped for a fresh one.
     """
 
-    def __init__(self, layers: Layers, seccomp_program: bytes | None):
-        self.layers = layers
-        self.seccomp_program = seccomp_program
+    def __init__(self, confinement: Confinement):
+        self.confinement = confinement
         self.cases: dict[str, object] = {}
         self._cases_version = 0
-        self._spare: _Jail | None = None
-        self._unreaped: list[int] = []
-        self._forks = 0
+        self.jails = JailPool(JAIL_IDS, self._start_jail)
+
+    def _start_jail(self, limits: JailLimits, key: tuple[Job, int], job_fd: int, result_fd: int):
+        run_jail(limits, self.confinement, self.cases, key[0], job_fd, result_fd)
 
     def load(self, key: str, kind: str, data: dict) -> None:
         from aurora_evo.sandbox.cases import case_from_dict
@@ -133,16 +117,12 @@ class Supervisor:
         self.cases[key] = case_from_dict(kind, data)
         self._cases_version += 1
 
-    def limits_for(self, request: dict) -> JailLimits:
+    @staticmethod
+    def limits_for(request: dict) -> JailLimits:
         return JailLimits(
             memory_bytes=int(request["memory_mb"]) << 20,
             cpu_seconds=math.ceil(float(request["timeout_s"])) + 1,
-            layers=self.layers,
         )
-
-    def _next_uid(self) -> int:
-        self._forks += 1
-        return JAIL_IDS[self._forks % len(JAIL_IDS)]
 
     @staticmethod
     def likely_job(request: dict) -> Job:
@@ -156,143 +136,47 @@ class Supervisor:
         if missing:
             return {"error": f"unknown case keys {missing[:3]}"}, b""
         limits = self.limits_for(request)
-        likely = self.likely_job(request)
-        jail = self._take_jail(limits, likely)
+        # A jail holds the cases as they were when it was forked.
+        key = (self.likely_job(request), self._cases_version)
+        jail = self.jails.take(limits, key)
         job = {k: request[k] for k in ("source", "kind", "keys", "jit", "boundscheck")}
-        max_values = 1 + sum(case_size(self.cases[key]) for key in request["keys"])
+        max_values = 1 + sum(case_size(self.cases[k]) for k in request["keys"])
         began = time.perf_counter()
-        try:
-            frames.send_message(jail.job_fd, job)
-        except OSError:  # the jail died before its job (it could not confine itself)
-            pass
-        os.close(jail.job_fd)
+        self.jails.send(jail, job)
         if request.get("prefork", True):
             # The next jail forks and prepares itself on the other core while this one works.
-            self.reap(block=False)
-            self._spare = self._fork(limits, likely)
+            self.jails.prefork(limits, key)
         return self._collect_result(jail, began, float(request["timeout_s"]), max_values)
 
-    def _take_jail(self, limits: JailLimits, likely: Job) -> _Jail:
-        spare, self._spare = self._spare, None
-        fits = spare is not None and (dataclasses.replace(spare.limits, uid=limits.uid), spare.likely) == (
-            limits,
-            likely,
-        )
-        if fits and spare.cases_version == self._cases_version:
-            return spare
-        if spare is not None:
-            self._discard(spare)
-        return self._fork(limits, likely)
-
-    def _fork(self, limits: JailLimits, likely: Job) -> _Jail:
-        limits = dataclasses.replace(limits, uid=self._next_uid())
-        job_read, job_write = os.pipe()
-        result_read, result_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the jail
-            os.close(job_write)
-            os.close(result_read)
-            run_jail(limits, self.seccomp_program, self.cases, likely, job_read, result_write)
-        os.close(job_read)
-        os.close(result_write)
-        return _Jail(pid, job_write, result_read, limits, self._cases_version, likely)
-
-    def _discard(self, jail: _Jail) -> None:
-        os.close(jail.job_fd)
-        os.close(jail.result_fd)
-        self._kill(jail.pid)
-        self._unreaped.append(jail.pid)
-
-    @staticmethod
-    def _kill(pid: int) -> None:
-        """Kill the jail and its process group (the jail leads a session of its own from its start)."""
-        for kill in (os.kill, os.killpg):
-            try:
-                kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
     def _collect_result(
-        self, jail: _Jail, began: float, timeout: float, max_values: int
+        self, jail: Jail, began: float, timeout: float, max_values: int
     ) -> tuple[dict, bytes]:
-        data, timed_out, oversized = self._collect(
-            jail.result_fd, began + timeout, frames.result_size_cap(max_values)
-        )
-        os.close(jail.result_fd)
-        self._kill(jail.pid)  # the result is in (or never will be): end the group
+        collected = self.jails.collect(jail, began + timeout, frames.result_size_cap(max_values))
         reply = {"seconds": time.perf_counter() - began}
         outcome, message, values = None, "", None
-        if oversized:
+        if collected.oversized:
             message = "the jail wrote more than a result"
         else:
             try:
-                code, message, values = frames.decode_result(bytes(data), max_values)
+                code, message, values = frames.decode_result(collected.data, max_values)
                 outcome = OUTCOME_CODES[code].value if 0 <= code < len(OUTCOME_CODES) else None
             except frames.FrameError as exc:
                 message = str(exc)
-        if outcome is not None and not timed_out:
-            # Reaped later (see reap()): the client need not wait for the jail's teardown.
-            self._unreaped.append(jail.pid)
+        if outcome is not None and not collected.timed_out:
+            # The result is in: end the group, and reap it later (the client need not wait for the
+            # jail's teardown).
+            self.jails.end(jail)
             return reply | {"outcome": outcome, "message": message}, values.astype("<i8").tobytes()
-        _, status = os.waitpid(jail.pid, 0)
-        return reply | self._death(status, timed_out, timeout, message), b""
+        status = self.jails.wait(jail)
+        return reply | death(status, collected.timed_out, timeout, message), b""
 
     def reap(self, block: bool) -> None:
-        """Collect the jails killed after their result came in.
-
-        A dying process tears down its address space on its own time (a few ms for ours), so between
-        requests the supervisor only collects those already gone; ``block`` waits for all of them.
-        """
-        still = []
-        for pid in self._unreaped:
-            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
-            if not done:
-                still.append(pid)
-        self._unreaped = still
+        """Collect the jails ended after their result came in (``block``: all of them)."""
+        self.jails.reap(block)
 
     def shutdown(self) -> None:
         """Drop the spare and reap every jail."""
-        if self._spare is not None:
-            self._discard(self._spare)
-            self._spare = None
-        self.reap(block=True)
-
-    @staticmethod
-    def _collect(fd: int, deadline: float, cap: int) -> tuple[bytearray, bool, bool]:
-        """Read the jail's result until it is complete, the pipe closes, the deadline or the cap."""
-        data = bytearray()
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return data, True, False
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                return data, True, False
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                return data, False, False
-            data += chunk
-            if len(data) > cap:
-                return data, False, True
-            if frames.result_complete(data):
-                return data, False, False
-
-    @staticmethod
-    def _death(status: int, timed_out: bool, timeout: float, detail: str) -> dict:
-        """Why a jail left no result, from how it ended."""
-        if timed_out:
-            return {"outcome": "timeout", "message": f"no result within {timeout:g} s (killed)"}
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
-            if sig == signal.SIGXCPU:
-                return {"outcome": "timeout", "message": "cpu-time limit exceeded"}
-            if sig == signal.SIGKILL:  # ours, once the pipe closed or overflowed without a valid result
-                return {"outcome": "no_result", "message": f"the jail gave no valid result ({detail})"}
-            if sig in _CRASH_SIGNALS:
-                return {"outcome": "crashed", "message": f"the process died of {name}"}
-            return {"outcome": "crashed", "message": f"the process died of {name}"}
-        return {"outcome": "no_result", "message": f"the jail exited without a valid result ({detail})"}
+        self.jails.shutdown()
 
 
 def main() -> None:
@@ -300,10 +184,11 @@ def main() -> None:
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     # Nothing else may write on the reply channel: stray prints go to stderr.
     sys.stdout = sys.stderr
+    numba_guard.install()  # before numba is imported: no jail may turn a signature string into code
     warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
-    layers, seccomp_program = probe_layers()
-    frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": layers.as_dict()})
-    supervisor = Supervisor(layers, seccomp_program)
+    confinement = probe_layers()
+    frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
+    supervisor = Supervisor(confinement)
     try:
         serve(supervisor, stdin, stdout)
     finally:

@@ -25,10 +25,12 @@ import dataclasses
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -62,7 +64,7 @@ REFUSED = FORBIDDEN
 
 #: Deadline of the cases that must time out: short, but well above a jail's start-up.
 SHORT = 2.0
-ALL_LAYERS = ("network_namespace", "uid_drop", "seccomp")
+ALL_LAYERS = ("network_namespace", "uid_drop", "filesystem_view", "seccomp")
 
 SEEDS = {name: path.read_text(encoding="utf-8") for name, path in seed_program_paths().items()}
 BENIGN = SEEDS["round_robin"]
@@ -161,22 +163,26 @@ def forge(code, message=b"", values=(), text_len=None, blob_len=None):
     os.write(fd, struct.pack("<4siIQ", b"AEJ1", code, text_len, blob_len) + message + blob)
 """
 
-# Reads this process's anonymous memory (inherited from the supervisor) and its objects for secrets.
+# Reads this process's anonymous memory (inherited from the supervisor) for secrets. /proc/self/maps is
+# out of the jail's view, so the regions are the supervisor's, found by the test (@REGIONS@), and each
+# page is copied through a pipe with write(2), which fails with EFAULT on a page that is not mapped here.
 SCAN_OWN_MEMORY = """
-import ctypes, re
+import ctypes, os, re
+libc = ctypes.CDLL(None, use_errno=True)
 pattern = re.compile(rb"(?:AURORA_TEST_SECRET|OPENAI_API_KEY)=[^\\0]{1,80}")
-found, control = [], 0
-with open("/proc/self/maps") as maps:
-    regions = [line.split() for line in maps]
-for fields in regions:
-    if not fields[1].startswith("r") or (len(fields) > 5 and not fields[5] in ("[heap]", "[stack]")):
-        continue  # file-backed regions may fault past the end of their file
-    start, end = (int(x, 16) for x in fields[0].split("-"))
-    chunk = ctypes.string_at(start, end - start)
+reader, writer = os.pipe()
+found, control, pages = [], 0, 0
+for start, end in @REGIONS@:
+    chunks = []
+    for page in range(start, end, 4096):
+        if libc.write(writer, ctypes.c_void_p(page), 4096) == 4096:
+            chunks.append(os.read(reader, 4096))
+            pages += 1
+    chunk = b"".join(chunks)
     found += pattern.findall(chunk)
     control += chunk.count(b"PATH=")  # the scrubbed environment keeps PATH: the scan must see it
 if not control:
-    raise RuntimeError("the scan is blind")
+    raise RuntimeError(f"the scan is blind ({pages} pages)")
 raise ValueError(f"memory scan found {len(found)} {found[:2]}")
 """
 
@@ -221,39 +227,20 @@ if max(fds) < 0:
 raise ValueError(f"openat2 opened for writing: {fds}")
 """
 
+# /proc is out of the jail's view: the test hands over the pids.
 ANCESTORS = """
 import os
-def parent(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return int(f.read().rsplit(")", 1)[1].split()[1])
-supervisor = os.getppid()
-test_process = parent(supervisor)
+supervisor = @SUPERVISOR_PID@
+test_process = @TEST_PID@
 """
 
+# /proc is out of the jail's view, so the attack cannot list its siblings: it tries every pid near its
+# own (the waiting jail was forked just before or after it; the containment checks make sure it waits).
 SIBLING_ATTACK = """
-import ctypes, os, signal, time
+import ctypes, os, signal
 libc = ctypes.CDLL(None, use_errno=True)
-me, parent = os.getpid(), os.getppid()
-
-def siblings():
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != me:
-            try:
-                with open(f"/proc/{name}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent and fields[0] not in "ZX":
-                found.append(int(name))
-    return found
-
-deadline = time.monotonic() + 1.5
-while not siblings() and time.monotonic() < deadline:
-    time.sleep(0.01)
-targets = siblings()
-if not targets:
-    raise ValueError("no sibling jail (is prefork off?)")
+me = os.getpid()
+targets = [pid for pid in range(max(2, me - 64), me + 64) if pid != me]
 
 def ptrace_attach(pid):
     if libc.ptrace(16, pid, 0, 0) != 0:
@@ -277,10 +264,10 @@ for pid in targets:
     for name, attempt in attempts.items():
         try:
             attempt()
-            succeeded.append(name)
+            succeeded.append((name, pid))
         except OSError:
             pass
-raise ValueError(f"{len(targets)} siblings: " + (f"succeeded {succeeded}" if succeeded else "refused all"))
+raise ValueError(f"{len(targets)} pids: " + (f"succeeded {succeeded[:5]}" if succeeded else "refused all"))
 """
 
 EVIL_SUBCLASS = """
@@ -302,6 +289,88 @@ class Evil(np.ndarray):
 
 # ~3,800 statements: under the screen's node and line limits, seconds for numba to compile.
 GETUID_HEX = b"__import__('os').getuid()".hex()
+
+# Routes numba compiles without index or read-only checks (with boundscheck=True, numba 0.68): a read
+# or write past the end, a write into the read-only inputs, or a segfault. The screen refuses them.
+UNCHECKED_ROUTES = [
+    ("flat_read", "return nodes[:, 0] * 0.0 + nodes.flat[10**7]", "attribute 'flat'"),
+    ("flat_write", "a = np.zeros(3)\na.flat[10**7] = 1.0\nreturn nodes[:, 0] * a[0]", "attribute 'flat'"),
+    ("flat_write_into_task", "task.flat[1] = 0.0\nreturn nodes[:, 0]", "attribute 'flat'"),
+    (
+        "take_along_axis",
+        "i = np.full((nodes.shape[0], 1), 10**6)\nreturn np.take_along_axis(nodes, i, 1)[:, 0]",
+        "attribute 'take_along_axis'",
+    ),
+    (
+        "bincount_negative",
+        "return nodes[:, 0] * 0.0 + np.bincount(np.array([-5]))[0]",
+        "attribute 'bincount'",
+    ),
+    (
+        "nditer_write_into_task",
+        "for x in np.nditer(task):\n    x[...] = 0.0\nreturn nodes[:, 0]",
+        "attribute 'nditer'",
+    ),
+    (
+        "fill_diagonal_of_nodes",
+        "np.fill_diagonal(nodes, 1.0)\nreturn nodes[:, 0]",
+        "attribute 'fill_diagonal'",
+    ),
+    (
+        "ascontiguousarray_alias",
+        "t = np.ascontiguousarray(task)\nt[1] = 0.0\nreturn nodes[:, 0]",
+        "attribute 'ascontiguousarray'",
+    ),
+    (
+        "asfortranarray_alias",
+        "t = np.asfortranarray(nodes)\nt[0, 0] = 0.0\nreturn nodes[:, 0]",
+        "attribute 'asfortranarray'",
+    ),
+]
+
+# Index routes that pass the screen: compiled with index checks, each raises instead of going astray.
+CHECKED_ROUTES = [
+    ("index_read", "return nodes[:, 0] * 0.0 + task[10**6]", "IndexError"),
+    ("negative_index_read", "return nodes[:, 0] * 0.0 + task[-10**6]", "IndexError"),
+    ("row_read", "return nodes[10**6][: nodes.shape[0]]", "IndexError"),
+    ("tuple_index_read", "return nodes[:, 0] * 0.0 + nodes[0, 10**6]", "IndexError"),
+    ("index_write", "a = np.zeros(3)\na[10**6] = 1.0\nreturn nodes[:, 0] * a[0]", "IndexError"),
+    ("fancy_read", "return nodes[:, 0] * 0.0 + task[np.array([10**6])][0]", "IndexError"),
+    ("fancy_write", "a = np.zeros(3)\na[np.array([10**6])] = 1.0\nreturn nodes[:, 0] * a[0]", "IndexError"),
+    (
+        "two_fancy_indices",
+        "return nodes[:, 0] * 0.0 + nodes[np.array([0]), np.array([10**6])][0]",
+        "IndexError",
+    ),
+    (
+        "long_boolean_mask",
+        "m = np.ones(10**5, dtype=np.bool_)\nreturn nodes[:, 0] * 0.0 + task[m].sum()",
+        "IndexError",
+    ),
+    ("take", "return nodes[:, 0] * 0.0 + np.take(task, 10**6)", "IndexError"),
+    ("take_array", "return nodes[:, 0] * 0.0 + np.take(task, np.array([10**6]))[0]", "IndexError"),
+    ("searchsorted_result", "return nodes[:, 0] * 0.0 + task[np.searchsorted(task, 1e300)]", "IndexError"),
+    (
+        "digitize_result",
+        "return nodes[:, 0] * 0.0 + task[np.digitize(np.array([1e300]), np.sort(task))[0]]",
+        "IndexError",
+    ),
+    ("nonzero_result", "return nodes[:, 0] * 0.0 + task[np.nonzero(task > 1e300)[0][0]]", "IndexError"),
+    ("delete", "return nodes[:, 0] * 0.0 + np.delete(task, 10**6)[0]", "IndexError"),
+    ("insert", "return nodes[:, 0] * 0.0 + np.insert(task, 10**6, 1.0)[0]", "IndexError"),
+    ("partition", "return nodes[:, 0] * 0.0 + np.partition(task, 10**6)[0]", "kth out of bounds"),
+    ("argpartition", "return nodes[:, 0] * 0.0 + np.argpartition(task, -10**6)[0]", "kth out of bounds"),
+    ("list_index", "values = [1.0, 2.0]\nreturn nodes[:, 0] * 0.0 + values[10**6]", "IndexError"),
+    (
+        "tuple_index",
+        "values = (1.0, 2.0)\nreturn nodes[:, 0] * 0.0 + values[int(task[0]) + 10**6]",
+        "IndexError",
+    ),
+    ("reshape_larger", "return nodes[:, 0] * 0.0 + task.reshape(10**4)[9999]", "total size of new array"),
+]
+
+# A numba signature string that runs Python when numba evaluates it: the message would say PWNED.
+NUMBA_PAYLOAD = "__import__('builtins').exec('raise ValueError(\"PWNED by numba eval\")') or float64(float64)"
 
 COMPILE_BOMB = program(
     priority="x = task[1]\n"
@@ -464,7 +533,7 @@ raise ValueError(" | ".join(found))
          program("import os, signal\nsignal.pidfd_send_signal(os.pidfd_open(os.getppid()), signal.SIGKILL)"),
          REFUSED, "PermissionError"),
     # With prefork, the next program's jail waits, confined and under the same uid, while this one runs.
-    jail("tamper_with_waiting_jail", "other jails", program(SIBLING_ATTACK), RUNTIME, "siblings: refused all"),
+    jail("tamper_with_waiting_jail", "other jails", program(SIBLING_ATTACK), RUNTIME, "pids: refused all"),
     # --- rlimits --------------------------------------------------------------------------------------
     *both("raise_memory_rlimit", "rlimits",
           program("import resource\nresource.setrlimit(resource.RLIMIT_AS, "
@@ -753,6 +822,40 @@ except ZeroDivisionError as e:
                   "    return float(os.system('touch @OPEN_DIR@/objmode-@MARKER@'))",
                   "return -nodes[:, N_PLACED] + 0.0 * helper(1.0)", header="import os\nfrom numba import jit"),
           OK, screen_fragment="import of 'os'", same_score_as="round_robin", jit="always"),
+    # --- index checks: what numba checks raises, what it does not check the screen refuses ------------
+    *[Case(f"numba_unchecked_{name}[screen]", "index checks", program(priority=body), FORBIDDEN, fragment)
+      for name, body, fragment in UNCHECKED_ROUTES],
+    # (numba takes seconds to compile some of these, np.partition above all)
+    *[Case(f"numba_checked_{name}", "index checks", program(priority=body), RUNTIME, fragment, jit="always",
+           timeout_s=30.0) for name, body, fragment in CHECKED_ROUTES],
+    # --- numba turning strings into code (numba_guard reads signatures without eval) -----------------
+    *both("numba_signature_in_a_variable", "numba strings",
+          program(f"SIG = {NUMBA_PAYLOAD!r}\n@njit(SIG)\ndef helper(x):\n    return x",
+                  header="from numba import njit"),
+          RUNTIME, "not written with numba's type names", screen_fragment="numba argument 'SIG'"),
+    *both("numba_signature_built_with_chr", "numba strings",
+          program(f"SIG = ''.join(map(chr, {[ord(c) for c in NUMBA_PAYLOAD]}))\nhelper = njit(SIG)(lambda x: x)",
+                  header="from numba import njit"),
+          RUNTIME, "not written with numba's type names", screen_fragment="numba argument 'SIG'"),
+    *both("numba_signature_list_of_strings", "numba strings",
+          program(f"SIGS = [{NUMBA_PAYLOAD!r}]\n@njit(SIGS)\ndef helper(x):\n    return x",
+                  header="from numba import njit"),
+          RUNTIME, "not written with numba's type names", screen_fragment="numba argument 'SIGS'"),
+    *both("numba_compile_with_a_literal", "numba strings",
+          program(f"def helper(x):\n    return x\nnjit(helper).compile({NUMBA_PAYLOAD!r})",
+                  header="from numba import njit"),
+          RUNTIME, "not written with numba's type names", screen_fragment="attribute 'compile'"),
+    *both("numba_signature_as_a_parameter", "numba strings",
+          program(f"def make(sig):\n    return njit(sig)(lambda x: x)\nhelper = make({NUMBA_PAYLOAD!r})",
+                  header="from numba import njit"),
+          RUNTIME, "not written with numba's type names", screen_fragment="numba argument 'sig'"),
+    *both("numba_cfunc", "numba strings",
+          program(f"helper = cfunc({NUMBA_PAYLOAD!r})(lambda x: x)", header="from numba import cfunc"),
+          RUNTIME, "not written with numba's type names", screen_fragment="import of 'numba.cfunc'"),
+    jail("numba_objmode_type_annotation", "numba strings",
+         program(f"@njit\ndef helper():\n    with objmode(y={NUMBA_PAYLOAD!r}):\n        y = 1.0\n    return y\n"
+                 "helper()", header="from numba import njit, objmode"),
+         RUNTIME, "not written with numba's type names"),
     # --- bin packing ----------------------------------------------------------------------------------
     Case("binpacking_loop", "loops", packer(priority="x = 0.0\nwhile x >= 0.0:\n    x += 1.0\nreturn bins * x"),
          TIMEOUT, kind="binpacking", timeout_s=SHORT),
@@ -829,10 +932,25 @@ def fill(source: str, env) -> str:
         "@SECRET_FILE@": sentinel.secret, "@OPEN_DIR@": sentinel.open_dir, "@INNER@": sentinel.inner,
         "@TMP_FILE@": sentinel.tmp_file, "@TCP_PORT@": env.listener.tcp_port,
         "@UDP_PORT@": env.listener.udp_port, "@MARKER@": env.marker,
+        "@SUPERVISOR_PID@": env.supervisor_pid, "@TEST_PID@": env.test_pid,
+        "@REGIONS@": supervisor_regions(env.supervisor_pid) if "@REGIONS@" in source else [],
     }  # fmt: skip
     for token, value in tokens.items():
         source = source.replace(token, str(value))
     return source
+
+
+def supervisor_regions(pid: int) -> list[tuple[int, int]]:
+    """The supervisor's writable anonymous memory, heap and stack, as ``(start, end)`` addresses: what
+    a jail forked from it inherits."""
+    regions = []
+    with open(f"/proc/{pid}/maps") as maps:
+        for line in maps:
+            fields = line.split()
+            if fields[1].startswith("rw") and (len(fields) == 5 or fields[5] in ("[heap]", "[stack]")):
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                regions.append((start, end))
+    return regions
 
 
 def evaluate(env, source: str, inputs, *, kind: str, screened: bool, timeout_s: float,
@@ -1030,36 +1148,31 @@ def test_binpacking_program_scores_as_in_process_on_or3(environment):
 
 # --- layers -------------------------------------------------------------------------------------------
 
-LAYER_PROBES: dict[str, tuple[str, Callable[[EvalResult], bool]]] = {
-    # layer: (a program run unscreened, how its message shows the layer at work)
-    "uid_drop": (
-        program('import os\nraise ValueError(f"uid {os.getuid()} gid {os.getgid()}")'),
-        lambda r: any(f"uid {i} gid {i}" in r.message for i in JAIL_IDS),
+
+def _status_field(pid: int, name: str) -> list[str]:
+    with open(f"/proc/{pid}/status") as status:
+        return next(line.split()[1:] for line in status if line.startswith(f"{name}:"))
+
+
+def _limits(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/limits") as limits:
+        return {line[:26].strip(): "/".join(line[26:].split()[:2]) for line in limits.readlines()[1:]}
+
+
+#: How each layer shows on a jail, seen from outside (the jail's own view of /proc is gone).
+LAYER_SIGNS: dict[str, Callable[[int], bool]] = {
+    "uid_drop": lambda pid: (
+        {*_status_field(pid, "Uid"), *_status_field(pid, "Gid")} <= {str(i) for i in JAIL_IDS}
     ),
-    "network_namespace": (
-        program(
-            'lines = open("/proc/net/dev").read().splitlines()[2:]\n'
-            "raise ValueError(f\"interfaces {[line.split(':')[0].strip() for line in lines]}\")"
-        ),
-        lambda r: "interfaces ['lo']" in r.message,
-    ),
-    "seccomp": (
-        program('import os\nos.close(os.open("/dev/null", os.O_WRONLY))'),
-        lambda r: "PermissionError" in r.message,
-    ),
-    "rlimits": (
-        program("""
-limits = {}
-for line in open("/proc/self/limits").read().splitlines()[1:]:
-    name, soft, hard = line[:26].strip(), *line[26:].split()[:2]
-    limits[name] = f"{soft}/{hard}"
-raise ValueError(" ".join(f"{k}={limits[k]}" for k in ("Max file size", "Max open files", "Max address space")))
-"""),
-        lambda r: (
-            "size=0/0" in r.message and "files=64/64" in r.message and "space=unlimited" not in r.message
-        ),
+    "network_namespace": lambda pid: os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net"),
+    "seccomp": lambda pid: _status_field(pid, "Seccomp") == ["2"],
+    "rlimits": lambda pid: (
+        _limits(pid)["Max file size"] == "0/0"
+        and _limits(pid)["Max open files"] == "64/64"
+        and "unlimited" not in _limits(pid)["Max address space"]
     ),
 }
+# The file-system view does not show from outside: test_jail_cannot_read_files_outside_its_view.
 
 
 def test_sandbox_reports_its_layers(environment):
@@ -1075,17 +1188,86 @@ def test_sandbox_reports_its_layers(environment):
         assert layers.reasons == ()
 
 
-@pytest.mark.parametrize("layer", sorted(LAYER_PROBES))
+@pytest.mark.parametrize("layer", sorted(LAYER_SIGNS))
 def test_layer_is_in_force(layer: str, environment, case_inputs):
+    """Seen from outside while a jail sleeps: each layer the sandbox reports is on that process."""
     if not getattr(environment.sandbox.layers, layer):
         pytest.skip(f"the {layer} layer is off here: {environment.sandbox.layers.describe()}")
-    source, refused = LAYER_PROBES[layer]
-    result, hung, _ = evaluate(environment, source, case_inputs["easy"], kind="allocation", screened=False,
-                               timeout_s=5.0)  # fmt: skip
-    assert not hung
-    # The seccomp probe's write is refused (forbidden); the others show the layer in their own error.
-    expected = FORBIDDEN if layer == "seccomp" else RUNTIME
-    assert result.outcome is expected and refused(result), result.message
+    source = program(header="import time", priority="time.sleep(30)\nreturn nodes[:, 0]")
+    box: dict[str, object] = {}
+    thread = threading.Thread(
+        target=lambda: box.update(result=evaluate(environment, source, case_inputs["easy"],
+                                                  kind="allocation", screened=False, timeout_s=3.0)),
+        daemon=True,
+    )  # fmt: skip
+    thread.start()
+    try:
+        assert environment.wait_for(lambda: _sleeping_jail(environment) is not None, 10.0)
+        pid = _sleeping_jail(environment)
+        assert LAYER_SIGNS[layer](pid), f"{layer} is not on jail {pid}"
+    finally:
+        thread.join(30)
+    result, hung, _ = box["result"]
+    assert not hung and result.outcome is TIMEOUT, result.message
+
+
+def _sleeping_jail(environment) -> int | None:
+    """The evaluation jail that is asleep in ``time.sleep`` (the waiting spare is not)."""
+    for pid in environment.live_jails():
+        try:
+            with open(f"/proc/{pid}/wchan") as wchan, open(f"/proc/{pid}/status") as status:
+                uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
+                if uid in JAIL_IDS and "nanosleep" in wchan.read():
+                    return pid
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return None
+
+
+def test_jail_cannot_read_files_outside_its_view(environment, case_inputs, tmp_path_factory):
+    """A world-readable canary in a world-readable folder: the jail's uid alone could read it (shown
+    in a child of the test that takes that uid), the file-system view stops it."""
+    if not environment.sandbox.layers.filesystem_view:
+        pytest.skip(f"the file-system view is off here: {environment.sandbox.layers.describe()}")
+    folder = Path(tempfile.mkdtemp(prefix="aurora-canary-", dir="/tmp"))
+    try:
+        os.chmod(folder, 0o755)
+        canary = folder / "canary.txt"
+        canary.write_text(f"canary {environment.marker}")
+        os.chmod(canary, 0o644)
+        if os.geteuid() == 0:
+            assert _readable_as(JAIL_IDS[0], canary), "the test's canary is not readable by the jail's uid"
+        attempts = (
+            f"open({str(canary)!r}).read()",
+            f"__import__('os').listdir({str(folder)!r})",
+            f"__import__('numpy').loadtxt({str(canary)!r}, dtype=str)",
+            "open('/etc/passwd').read()",
+            "__import__('os').listdir('/')",
+            f"open({str(Path(__file__).resolve())!r}).read()",  # the repository around the package
+        )
+        for attempt in attempts:
+            source = program(f"X = {attempt}\nraise ValueError(f'read {{X!r}}')")
+            result, hung, _ = evaluate(environment, source, case_inputs["easy"], kind="allocation",
+                                       screened=False, timeout_s=5.0)  # fmt: skip
+            assert not hung
+            assert result.outcome is FORBIDDEN and "Permission denied" in result.message, (attempt, result)
+            assert environment.marker not in result.message
+    finally:
+        shutil.rmtree(folder)
+
+
+def _readable_as(uid: int, path: Path) -> bool:
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            path.read_text()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def test_containment_checks_notice_violations(environment, benign_result):

@@ -160,6 +160,19 @@ def test_every_seed_program_passes():
             "return bins",
             "from numba import jit, float64, int64\n@jit(nopython=True)\ndef g(x):\n    return x\n",
         ),
+        prog(
+            "return g(item, bins)",
+            "from numba import njit, float64\n@njit(float64[:](float64, float64[::1]))\ndef g(x, b):\n    return b - x\n",
+        ),
+        prog(
+            "return bins",
+            "import numba\n@numba.njit([numba.float64(numba.float64), numba.int64(numba.int64)])\ndef g(x):\n    return x\n",
+        ),
+        prog(
+            "return h(bins)",
+            "from numba import njit\ndef g(x):\n    return x * 2.0\nh = njit(nogil=True)(g)\n",
+        ),
+        prog("return bins * float64(2.0)", "from numba import float64\n"),
         prog("return bins", "from numpy import where, argsort, maximum\n"),
         prog(
             "return bins",
@@ -332,6 +345,32 @@ CASES = [
     (prog("return bins", "@njit('float64(float64)')\ndef g(x):\n    return x\n"), FORBIDDEN, "a string signature for numba is forbidden (numba evaluates it with eval())"),
     (prog("return njit(('f8(f8)',))(abs)(item) * bins", "from numba import njit\n"), FORBIDDEN, "a string signature for numba is forbidden"),
     (prog("return bins", "@njit(**{'cache': True})\ndef g():\n    pass\n"), FORBIDDEN, "numba options from '**' is forbidden"),
+    # numba arguments: a def, a lambda or a signature of numba's type names; anything else may be a string
+    (prog("return bins", "from numba import njit\nSIG = 'float64(float64)'\n@njit(SIG)\ndef g(x):\n    return x\n"), FORBIDDEN, "line 3: numba argument 'SIG' is forbidden (numba takes a function (a def or a lambda) or a signature"),
+    (prog("return bins", "from numba import njit\ng = njit(chr(102) + chr(56))(abs)\n"), FORBIDDEN, "numba argument 'chr(102) + chr(56)' is forbidden"),
+    (prog("return bins", "from numba import njit\nS = ['f8(f8)']\ng = njit(S)\n"), FORBIDDEN, "numba argument 'S' is forbidden"),
+    (prog("return bins", "from numba import njit\ndef make(sig):\n    return njit(sig)\n"), FORBIDDEN, "numba argument 'sig' is forbidden"),
+    (prog("return bins", "from numba import njit\ndef g(x):\n    return x\ng = 'f8(f8)'\nh = njit(g)\n"), FORBIDDEN, "numba argument 'g' is forbidden"),
+    (prog("return bins", "from numba import njit\nS = 'f8(f8)'\nh = njit(nogil=True)(S)\n"), FORBIDDEN, "line 3: applying numba to 'S' is forbidden"),
+    (prog("return bins", "from numba import njit, float64\n@njit(float64[::2](float64))\ndef g(x):\n    return x\n"), FORBIDDEN, "numba argument 'float64[::2](float64)' is forbidden"),
+    (prog("return bins", "from numba import njit\ndef g(x):\n    return x\nnjit(g).compile('f8(f8)')\n"), FORBIDDEN, "line 4: attribute 'compile' is forbidden"),
+    (prog("return bins", "from numba import njit\ndef g(x):\n    return x\nh = njit(g)\nh.compile(h)\n"), FORBIDDEN, "line 5: attribute 'compile' is forbidden (numba's dispatcher internals"),
+    (prog("return bins", "from numba import njit\ndef g(x):\n    return x\nc = njit(g).targetctx\n"), FORBIDDEN, "attribute 'targetctx' is forbidden"),
+    (prog("return bins", "from numba import njit\ndef g(x):\n    return x\nf = njit(g).py_func\n"), FORBIDDEN, "attribute 'py_func' is forbidden"),
+    (prog("return bins", "from numba import float64\nx = float64.cast_python_value\n"), FORBIDDEN, "line 2: 'float64.cast_python_value' is forbidden (attributes of numba's objects"),
+    (prog("return bins", "import numba\nx = numba.int64.key\n"), FORBIDDEN, "'numba.int64.key' is forbidden (attributes of numba's objects"),
+    (prog("return bins", "from numba import float64\nfloat64 = 'f8'\n"), FORBIDDEN, "rebinding 'float64' is forbidden (it names numba.float64)"),
+    (prog("return bins", "from numba import cfunc\n"), FORBIDDEN, "import of 'numba.cfunc' is forbidden"),
+    (prog("return bins", "from numba import carray\n"), FORBIDDEN, "import of 'numba.carray' is forbidden"),
+    # numba routes without index or read-only checks
+    (prog("return bins * bins.flat[10**6]"), FORBIDDEN, "attribute 'flat' is forbidden (numba indexes it without bounds checks"),
+    (prog("return np.take_along_axis(bins, np.zeros(1, np.int64), 0)"), FORBIDDEN, "attribute 'take_along_axis' is forbidden (numba's version reads out of bounds"),
+    (prog("return bins + np.bincount(np.array([-5]))[0]"), FORBIDDEN, "attribute 'bincount' is forbidden (numba's version writes out of bounds"),
+    (prog("for x in np.nditer(bins):\n    x[...] = 0.0\nreturn bins"), FORBIDDEN, "attribute 'nditer' is forbidden (numba's version writes into read-only"),
+    (prog("np.fill_diagonal(bins, 0.0)\nreturn bins"), FORBIDDEN, "attribute 'fill_diagonal' is forbidden"),
+    (prog("b = np.ascontiguousarray(bins)\nb[0] = 1.0\nreturn b"), FORBIDDEN, "attribute 'ascontiguousarray' is forbidden (numba's version returns a writable alias"),
+    (prog("return np.asfortranarray(bins)"), FORBIDDEN, "attribute 'asfortranarray' is forbidden"),
+    (prog("return bins", "from numpy import take_along_axis\n"), FORBIDDEN, "import of 'numpy.take_along_axis' is forbidden"),
     # the first violation by position is the one reported
     (prog("x = 1\ny = eval('2')\nz = open('f')\nreturn bins", "import os\n"), FORBIDDEN, "line 1: import of 'os'"),
     (prog("a = open('f'); b = eval('2')\nreturn bins"), FORBIDDEN, "line 5: name 'open'"),
@@ -430,3 +469,13 @@ def test_mutated_programs_never_raise(source):
 @given(st.sampled_from(LEGIT), st.text(alphabet=st.characters(codec="utf-8"), max_size=30))
 def test_appended_text_never_raises(source, tail):
     _assert_well_formed(screen_program(source + tail))
+
+
+def test_the_dispatcher_list_covers_the_installed_numba():
+    """Every public attribute of a numba dispatcher is refused (a numba upgrade that adds one fails this)."""
+    import numba
+
+    public = {name for name in dir(numba.njit(lambda x: x)) if not name.startswith("_")}
+    assert public <= screen.NUMBA_DISPATCHER_ATTRIBUTES, sorted(public - screen.NUMBA_DISPATCHER_ATTRIBUTES)
+    for name in public:
+        assert not screen_program(prog(f"return bins.{name}")).ok, name

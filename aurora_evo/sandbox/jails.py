@@ -1,0 +1,186 @@
+"""Confined child processes, one job each: forking them, keeping one spare ready, reading what they
+write under a deadline and a size cap, ending and reaping them, and saying how one died.
+
+Used by the supervisor (evaluation jails) and by the witness host (witness jails, see
+:mod:`aurora_evo.sandbox.witness`). What a jail does once forked is the owner's ``start`` function; the
+pool only knows that a jail reads its job from one pipe and writes result frames
+(:mod:`aurora_evo.sandbox.frames`) to another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import select
+import signal
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import NoReturn
+
+from aurora_evo.sandbox import frames
+from aurora_evo.sandbox.jail import JailLimits
+
+#: ``start(limits, key, job_fd, result_fd)``: the child's whole life; never returns.
+Start = Callable[[JailLimits, Hashable, int, int], NoReturn]
+
+
+@dataclass(frozen=True)
+class Jail:
+    """A forked jail: its pid, the write end of its job pipe and the read end of its result pipe.
+
+    ``key`` is what it was forked to prepare for; a spare is only handed a job of the same key.
+    """
+
+    pid: int
+    job_fd: int
+    result_fd: int
+    limits: JailLimits
+    key: Hashable
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What a jail wrote before its frame was complete, the pipe closed, the deadline or the cap."""
+
+    data: bytes
+    timed_out: bool
+    oversized: bool
+
+
+class JailPool:
+    """Forks jails that run ``start``, with uids taken in turn from ``uids``, and keeps one spare.
+
+    A spare forked for other limits (its uid aside) or another key than a job needs is dropped for a
+    fresh jail.
+    """
+
+    def __init__(self, uids: tuple[int, ...], start: Start):
+        self._uids = uids
+        self._start = start
+        self._spare: Jail | None = None
+        self._unreaped: list[int] = []
+        self._forks = 0
+
+    def take(self, limits: JailLimits, key: Hashable) -> Jail:
+        """A jail for a job: the spare if it fits, else a fresh one."""
+        spare, self._spare = self._spare, None
+        if (
+            spare is not None
+            and dataclasses.replace(spare.limits, uid=limits.uid) == limits
+            and spare.key == key
+        ):
+            return spare
+        if spare is not None:
+            self.end(spare)
+        return self._fork(limits, key)
+
+    def prefork(self, limits: JailLimits, key: Hashable) -> None:
+        """Fork the spare now, so that it confines itself while the current job runs."""
+        self.reap(block=False)
+        if self._spare is not None:
+            self.end(self._spare)
+        self._spare = self._fork(limits, key)
+
+    def _fork(self, limits: JailLimits, key: Hashable) -> Jail:
+        self._forks += 1
+        limits = dataclasses.replace(limits, uid=self._uids[self._forks % len(self._uids)])
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the jail
+            os.close(job_write)
+            os.close(result_read)
+            self._start(limits, key, job_read, result_write)
+        os.close(job_read)
+        os.close(result_write)
+        return Jail(pid, job_write, result_read, limits, key)
+
+    @staticmethod
+    def send(jail: Jail, header: dict, blob: bytes = b"") -> bool:
+        """Write a message to the jail's job pipe; False when the jail is gone (it could not confine
+        itself, or it died)."""
+        try:
+            frames.send_message(jail.job_fd, header, blob)
+            return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def collect(jail: Jail, deadline: float, cap: int) -> Collected:
+        """Read one result frame from the jail, until it is complete, the pipe closes, the deadline
+        (``time.perf_counter()``) passes or more than ``cap`` bytes came."""
+        data = bytearray()
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return Collected(bytes(data), True, False)
+            ready, _, _ = select.select([jail.result_fd], [], [], remaining)
+            if not ready:
+                return Collected(bytes(data), True, False)
+            chunk = os.read(jail.result_fd, 1 << 16)
+            if not chunk:
+                return Collected(bytes(data), False, False)
+            data += chunk
+            if len(data) > cap:
+                return Collected(bytes(data), False, True)
+            if frames.result_complete(data):
+                return Collected(bytes(data), False, False)
+
+    def end(self, jail: Jail) -> None:
+        """Kill the jail and its process group and close its pipes; it is reaped later (a dying
+        process tears down its address space on its own time)."""
+        for fd in (jail.job_fd, jail.result_fd):
+            try:
+                os.close(fd)
+            except OSError:  # closed already
+                pass
+        _kill(jail.pid)
+        self._unreaped.append(jail.pid)
+
+    def wait(self, jail: Jail) -> int:
+        """End the jail and wait for it; its wait status."""
+        self.end(jail)
+        self._unreaped.remove(jail.pid)
+        _, status = os.waitpid(jail.pid, 0)
+        return status
+
+    def reap(self, block: bool) -> None:
+        """Collect the jails ended so far; ``block`` waits for all of them."""
+        still = []
+        for pid in self._unreaped:
+            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+            if not done:
+                still.append(pid)
+        self._unreaped = still
+
+    def shutdown(self) -> None:
+        """Drop the spare and reap every jail."""
+        if self._spare is not None:
+            self.end(self._spare)
+            self._spare = None
+        self.reap(block=True)
+
+
+def _kill(pid: int) -> None:
+    """Kill the jail and its process group (a jail leads a session of its own from its start)."""
+    for kill in (os.kill, os.killpg):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def death(status: int, timed_out: bool, timeout: float, detail: str) -> dict:
+    """``{"outcome", "message"}``: why a jail left no result, from how it ended."""
+    if timed_out:
+        return {"outcome": "timeout", "message": f"no result within {timeout:g} s (killed)"}
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
+        if sig == signal.SIGXCPU:
+            return {"outcome": "timeout", "message": "cpu-time limit exceeded"}
+        if sig == signal.SIGKILL:  # ours, once the pipe closed or overflowed without a valid result
+            return {"outcome": "no_result", "message": f"the jail gave no valid result ({detail})"}
+        return {"outcome": "crashed", "message": f"the process died of {name}"}
+    return {"outcome": "no_result", "message": f"the jail exited without a valid result ({detail})"}
