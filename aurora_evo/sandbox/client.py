@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from aurora_evo.evaluation import (
     use_jit,
 )
 from aurora_evo.outcome import Outcome
-from aurora_evo.sandbox import frames
+from aurora_evo.sandbox import frames, verify
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
@@ -75,6 +76,9 @@ class SandboxConfig:
             forked from it, finds them ready; worth its seconds of start-up in long runs.
         prefork: fork and confine the next jail while the client scores the last result, so that an
             evaluation does not wait for it; the spare jail idles, confined, until its job comes.
+        witness_samples: decisions of every successful evaluation re-derived by a witness jail (see
+            :mod:`aurora_evo.sandbox.verify`); a result whose decisions are not the program's own on
+            a fraction ``f`` of them passes with probability at most ``(1 - f) ** witness_samples``.
     """
 
     timeout_s: float = 60.0
@@ -83,6 +87,11 @@ class SandboxConfig:
     boundscheck: bool = True
     full_warm_up: bool = True
     prefork: bool = True
+    witness_samples: int = 32
+
+    def __post_init__(self):
+        if self.witness_samples < 1:
+            raise ValueError(f"witness_samples is {self.witness_samples}; at least 1 decision is re-derived")
 
 
 def scrubbed_environment() -> dict[str, str]:
@@ -113,6 +122,10 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
         self._process: subprocess.Popen | None = None
+        self._host: tuple[int, int] | None = None  # pipes to and from the witness host
+        # Which decisions are re-derived must be unknown to the jail: OS entropy, not the run's seed
+        # (an honest program passes whatever is drawn, so no reported number depends on it).
+        self._verify_rng = np.random.default_rng(secrets.randbits(128))
         self._log = None
         self._loaded: set[str] = set()
         self._keys: dict[int, tuple[object, str]] = {}
@@ -133,26 +146,42 @@ class Sandbox:
         if not self.config.full_warm_up:
             env["AURORA_EVO_WARM_UP"] = "minimal"
         self._log = tempfile.TemporaryFile()
-        self._process = subprocess.Popen(
-            [sys.executable, "-I", "-c", bootstrap],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=env,
-            close_fds=True,
-            cwd="/",
-        )
+        # The witness host, which the supervisor forks, answers on pipes of its own.
+        to_host, from_host = os.pipe(), os.pipe()
+        host_ends = (to_host[0], from_host[1])
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-c", bootstrap, *map(str, host_ends)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._log,
+                env=env,
+                close_fds=True,
+                pass_fds=host_ends,
+                cwd="/",
+            )
+        finally:
+            for fd in host_ends:
+                os.close(fd)
+        self._host = (to_host[1], from_host[0])
         try:
             ready, _ = frames.receive_message(self._process.stdout.fileno())
+            host_ready, _ = frames.receive_message(self._host[1])
         except (frames.FrameError, OSError, ValueError) as exc:
-            raise SandboxError(f"the sandbox supervisor did not start: {self._log_tail() or exc}") from None
+            tail = self._log_tail() or exc
+            self.close()
+            raise SandboxError(f"the sandbox supervisor did not start: {tail}") from None
         self.layers = Layers(**{k: (tuple(v) if k == "reasons" else v) for k, v in ready["layers"].items()})
         self.supervisor_pid = int(ready["pid"])
+        self.witness_host_pid = int(host_ready["pid"])
         if self.layers.missing():
             warnings.warn(self.layers.describe(), SandboxWarning, stacklevel=2)
 
     def close(self) -> None:
         process, self._process = self._process, None
+        host, self._host = self._host, None
+        for fd in host or ():
+            os.close(fd)  # the host sees its pipe close and ends
         if process is None:
             return
         try:
@@ -196,10 +225,14 @@ class Sandbox:
         reply = self._evaluate(source, "allocation", scenarios, timeout_s)
         if isinstance(reply, EvalResult):
             return reply
-        compiled, values = reply
+        compiled, values, timeout = reply
         sizes = [len(s.tasks) for s in scenarios]
         nodes = np.split(values, np.cumsum(sizes)[:-1])
-        return score_allocation(scenarios, nodes, compiled)
+        result = score_allocation(scenarios, nodes, compiled)
+        if not result.outcome.ok:
+            return result
+        queries = verify.allocation_queries(scenarios, nodes, self.config.witness_samples, self._verify_rng)
+        return self._verified(result, source, "allocation", queries, timeout)
 
     def evaluate_binpacking(
         self, source: str, datasets: Sequence, timeout_s: float | None = None
@@ -208,14 +241,24 @@ class Sandbox:
         reply = self._evaluate(source, "binpacking", datasets, timeout_s)
         if isinstance(reply, EvalResult):
             return reply
-        compiled, values = reply
+        compiled, values, timeout = reply
         sizes = [len(i.items) for d in datasets for i in d.instances]
-        return score_binpacking(datasets, np.split(values, np.cumsum(sizes)[:-1]), compiled)
+        assignments = np.split(values, np.cumsum(sizes)[:-1])
+        result = score_binpacking(datasets, assignments, compiled)
+        if not result.outcome.ok:
+            return result
+        queries = verify.binpacking_queries(
+            datasets, assignments, self.config.witness_samples, self._verify_rng
+        )
+        return self._verified(result, source, "binpacking", queries, timeout)
 
     def _evaluate(self, source: str, kind: str, cases: Sequence, timeout_s: float | None):
+        """The jail's raw result: ``(compiled, decisions, timeout)``, or the failure as a result."""
         screened = screen_program(source)
         if not screened.ok:
             return EvalResult(screened.outcome, screened.message)
+        timeout = self.config.timeout_s if timeout_s is None else timeout_s
+        jit = use_jit(self.config.jit, cases)
         with self._lock:
             self.start()
             keys = [self._load(case) for case in cases]
@@ -224,9 +267,9 @@ class Sandbox:
                 "source": source,
                 "kind": kind,
                 "keys": keys,
-                "timeout_s": self.config.timeout_s if timeout_s is None else timeout_s,
+                "timeout_s": timeout,
                 "memory_mb": self.config.memory_mb,
-                "jit": use_jit(self.config.jit, cases),
+                "jit": jit,
                 "boundscheck": self.config.boundscheck,
                 "prefork": self.config.prefork,
             }
@@ -238,11 +281,72 @@ class Sandbox:
             return EvalResult(outcome, _clean_message(reply["message"]))
         values = np.frombuffer(blob, dtype="<i8").astype(np.int64)
         expected = 1 + sum(case_size(case) for case in cases)
-        if values.size != expected or values[0] not in (0, 1):
+        if values.size != expected or values[0] not in (0, int(jit)):
             return EvalResult(
-                Outcome.INVALID_OUTPUT, f"the jail returned {values.size} values, expected {expected}"
+                Outcome.INVALID_OUTPUT,
+                f"the jail returned {values.size} values, expected {expected} (compiled flag {values[0]})",
             )
-        return bool(values[0]), values[1:]
+        return bool(values[0]), values[1:], timeout
+
+    def _verified(
+        self, result: EvalResult, source: str, kind: str, queries: list | None, timeout: float
+    ) -> EvalResult:
+        """``result``, or why its decisions are not the program's own (see :mod:`.verify`).
+
+        The witness runs the program on the numpy path; where numba compiled it in the jail and the two
+        paths disagree (they round some functions differently), it is asked again on numba's.
+        """
+        if queries is None:
+            return EvalResult(Outcome.INVALID_OUTPUT, "the placement failed verification")
+        rounds = verify.rounds(queries)
+        failure = self._witness(source, kind, rounds, timeout, jit=False)
+        if failure is not None and result.compiled:
+            failure = self._witness(source, kind, rounds, timeout, jit=True)
+        return result if failure is None else EvalResult(Outcome.INVALID_OUTPUT, _clean_message(failure))
+
+    def _witness(self, source: str, kind: str, rounds: list, timeout: float, *, jit: bool) -> str | None:
+        """Ask a witness about ``rounds``; ``None`` when it confirms every decision, else why not."""
+        if not rounds:
+            return None
+        shapes, blob = verify.encode(rounds)
+        request = {
+            "op": "witness",
+            "source": source,
+            "jit": jit,
+            "boundscheck": self.config.boundscheck,
+            "timeout_s": timeout,
+            "memory_mb": self.config.memory_mb,
+            "rounds": shapes,
+        }
+        with self._lock:
+            reply, answers = self._ask_host(request, blob)
+        picks = np.frombuffer(answers, dtype="<i8")
+        answered = rounds[: reply.get("answered", 0)]
+        if sum(len(r) for r in answered) != picks.size:
+            return "the witness host answered a wrong number of states"
+        mismatch = verify.first_mismatch(answered, picks)
+        if mismatch is not None:
+            return verify.describe_mismatch(*mismatch, kind)
+        if reply.get("outcome") != Outcome.OK.value:
+            query = rounds[len(answered)][0]
+            return (
+                f"{query.label}: asked again about decisions the jail reported, priority() failed "
+                f"({reply.get('outcome')}: {reply.get('message')}): the decisions did not come from "
+                "this program"
+            )
+        return None
+
+    def _ask_host(self, request: dict, blob: bytes) -> tuple[dict, bytes]:
+        try:
+            frames.send_message(self._host[0], request, blob)
+            reply = frames.receive_message(self._host[1])
+        except (frames.FrameError, OSError, TypeError) as exc:
+            tail = self._log_tail()
+            self.close()
+            raise SandboxError(f"the sandbox's witness host stopped answering: {tail or exc}") from None
+        if "error" in reply[0]:
+            raise SandboxError(f"the witness host refused the request: {reply[0]['error']}")
+        return reply
 
     def _load(self, case) -> str:
         # Cases are immutable, so the key of an object already sent is remembered (with the object,
@@ -259,11 +363,13 @@ class Sandbox:
         return key
 
     def ping(self) -> None:
-        """Return once the supervisor is idle, with every finished jail reaped (a spare jail, waiting
-        confined for the next job, may remain: see ``SandboxConfig.prefork``)."""
+        """Return once the supervisor and the witness host are idle, with every finished jail reaped (a
+        spare jail and a spare witness, waiting confined for the next job, may remain: see
+        ``SandboxConfig.prefork``)."""
         with self._lock:
             self.start()
             self._call({"op": "ping"})
+            self._ask_host({"op": "ping"}, b"")
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:

@@ -34,7 +34,8 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (a pipe may take it in parts)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -42,7 +43,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def send_message(fd: int, header: dict, blob: bytes = b"") -> None:
     encoded = json.dumps(header, separators=(",", ":")).encode()
-    _write_all(fd, _MESSAGE_HEADER.pack(len(encoded), len(blob)) + encoded + blob)
+    write_all(fd, _MESSAGE_HEADER.pack(len(encoded), len(blob)) + encoded + blob)
 
 
 def receive_message(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:

@@ -19,11 +19,12 @@ import numpy as np
 
 from aurora_evo.errors import one_line
 from aurora_evo.outcome import Outcome
-from aurora_evo.sandbox import frames, landlock
+from aurora_evo.sandbox import frames, landlock, numba_guard
 from aurora_evo.sandbox import layers as jail_layers
 
 #: Outcomes travel as their position in this tuple.
 OUTCOME_CODES: tuple[Outcome, ...] = tuple(Outcome)
+OK_CODE = OUTCOME_CODES.index(Outcome.OK)
 
 
 @dataclass(frozen=True)
@@ -100,35 +101,13 @@ def close_all_but(keep: tuple[int, ...]) -> None:
     os.closerange(low, 1 << 16)
 
 
-def _check_indices_in_helpers() -> None:
-    """Make ``numba.njit`` and ``numba.jit`` compile with index checks in this process.
-
-    The candidate's own helpers go through them (the screen lets only these decorators through), so an
-    out-of-bounds access there raises too. Only these two names change: numba's global switch would
-    also recompile, in every jail, numba's versions of numpy functions that the supervisor warmed.
-    """
-    import functools
-
-    import numba
-
-    def with_checks(decorator):
-        @functools.wraps(decorator)
-        def checked(*args, **options):
-            options["boundscheck"] = True
-            return decorator(*args, **options)
-
-        return checked
-
-    numba.njit, numba.jit = with_checks(numba.njit), with_checks(numba.jit)
-
-
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
     from aurora_evo.evaluation import EvalResult, compile_outcome, run_allocation, run_binpacking
     from aurora_evo.policy import Contract
 
     if job.boundscheck:
-        _check_indices_in_helpers()
+        numba_guard.check_indices()
 
     if job.kind == "allocation":
         program = compile_outcome(job.source, Contract.ALLOCATION, jit=job.jit, boundscheck=job.boundscheck)
@@ -221,9 +200,6 @@ def run_jail(
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the jail reports them all
         outcome, message, payload = Outcome.RUNTIME_ERROR, one_line(exc), None
     try:
-        frame = frames.encode_result(OUTCOME_CODES.index(outcome), message, payload)
-        view = memoryview(frame)
-        while view:
-            view = view[os.write(result_fd, view) :]
+        frames.write_all(result_fd, frames.encode_result(OUTCOME_CODES.index(outcome), message, payload))
     finally:
         os._exit(0)

@@ -35,6 +35,9 @@ from aurora_evo.sandbox import landlock
 #: uids and gids of jailed processes when the supervisor runs as root; consecutive jails (the running
 #: one and the spare forked beside it) take turns, so that neither can act on the other as its owner.
 JAIL_IDS = (65534, 65533)
+#: uids and gids of witness jails (:mod:`aurora_evo.sandbox.witness`), apart from the evaluation jails'
+#: so that neither kind can act on the other as its owner.
+WITNESS_IDS = (65532, 65531)
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 PR_SET_PDEATHSIG = 1

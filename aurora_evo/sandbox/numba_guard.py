@@ -7,6 +7,9 @@ but a string can be built where it cannot see it. :func:`install`, run in the su
 imported (every jail is forked from it), replaces numba's parser with :func:`parse_signature`: it reads
 the string as a syntax tree and accepts only numba's type names, array dimensions (``[:]``, ``[:, ::1]``),
 calls (a signature) and tuples. Anything else raises ``TypeError``, and no part of the string runs.
+
+:func:`check_indices`, run in each jail and witness before the candidate, makes numba's decorators
+compile the candidate's helpers with index checks.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import ast
 import importlib.abc
 import importlib.machinery
 import sys
+from collections.abc import Callable
+from types import ModuleType
 
 #: Longest signature string read; a longer one is refused before it is parsed.
 MAX_SIGNATURE_CHARS = 1_000
@@ -89,15 +94,39 @@ def _excerpt(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def _patch(sigutils) -> None:
+def _read_signatures_safely(sigutils) -> None:
     sigutils._parse_signature_string = parse_signature
 
 
+def _compile_with_index_checks(numba) -> None:
+    """``numba.njit`` and ``numba.jit`` compile with index checks, whatever options they are given.
+
+    A candidate's own helpers go through them (the screen lets only these decorators through), so an
+    out-of-bounds access there raises too. Only these two names change: numba's global switch would
+    also recompile, in every jail, numba's versions of numpy functions that the supervisor warmed.
+    """
+    import functools
+
+    def with_checks(decorator):
+        @functools.wraps(decorator)
+        def checked(*args, **options):
+            options["boundscheck"] = True
+            return decorator(*args, **options)
+
+        return checked
+
+    numba.njit, numba.jit = with_checks(numba.njit), with_checks(numba.jit)
+
+
 class _PatchOnImport(importlib.abc.MetaPathFinder):
-    """Patches numba's signature parser the moment its module is imported."""
+    """Applies ``patches[name]`` to a module the moment it is imported."""
+
+    def __init__(self) -> None:
+        self.patches: dict[str, Callable[[ModuleType], None]] = {}
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != _SIGUTILS:
+        patch = self.patches.get(fullname)
+        if patch is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
@@ -106,18 +135,27 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             original(module)
-            _patch(module)
+            patch(module)
 
         spec.loader.exec_module = exec_module
         return spec
 
 
+def _on_import(name: str, patch: Callable[[ModuleType], None]) -> None:
+    """Apply ``patch`` to the module ``name`` now if it is imported, else as soon as it is."""
+    if name in sys.modules:
+        patch(sys.modules[name])
+        return
+    finder = next((f for f in sys.meta_path if isinstance(f, _PatchOnImport)), None)
+    if finder is None:
+        finder = _PatchOnImport()
+        sys.meta_path.insert(0, finder)
+    finder.patches[name] = patch
+
+
 def install() -> None:
     """Make numba read signature strings with :func:`parse_signature`, now or when it is imported."""
-    if _SIGUTILS in sys.modules:
-        _patch(sys.modules[_SIGUTILS])
-    elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PatchOnImport())
+    _on_import(_SIGUTILS, _read_signatures_safely)
 
 
 def installed() -> bool:
@@ -125,4 +163,10 @@ def installed() -> bool:
     module = sys.modules.get(_SIGUTILS)
     if module is not None:
         return module._parse_signature_string is parse_signature
-    return any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path)
+    return any(isinstance(f, _PatchOnImport) and _SIGUTILS in f.patches for f in sys.meta_path)
+
+
+def check_indices() -> None:
+    """Make numba's decorators compile with index checks in this process, now or when it is imported
+    (a witness imports numba only if the candidate does)."""
+    _on_import("numba", _compile_with_index_checks)

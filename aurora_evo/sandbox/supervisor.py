@@ -185,14 +185,28 @@ def main() -> None:
     # Nothing else may write on the reply channel: stray prints go to stderr.
     sys.stdout = sys.stderr
     numba_guard.install()  # before numba is imported: no jail may turn a signature string into code
-    warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
     confinement = probe_layers()
+    # Forked before numba and before any case: a small process whose witnesses hold no scenario.
+    start_witness_host(confinement, *map(int, sys.argv[1:3]))
+    warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
     supervisor = Supervisor(confinement)
     try:
         serve(supervisor, stdin, stdout)
     finally:
         supervisor.shutdown()
+
+
+def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: int) -> int:
+    """Fork the witness host (:mod:`aurora_evo.sandbox.witness_host`) on the client's pipes; its pid."""
+    from aurora_evo.sandbox import witness_host
+
+    pid = os.fork()
+    if pid == 0:
+        witness_host.serve(confinement, requests_fd, replies_fd)
+    os.close(requests_fd)
+    os.close(replies_fd)
+    return pid
 
 
 def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:

@@ -402,13 +402,19 @@ def _run_compiled(fn, s, task_view, node_view):
 
 
 @njit(cache=True)
-def replay(s, choice):
+def replay(s, choice, steps, seen_task, seen_row, seen_nodes):
     """Run the simulation placing each task on ``choice[k]`` (arrival order), with no program.
 
     Checks a placement made elsewhere (e.g. in the sandbox's jail): returns -1 when every decision the
     simulator asked for was a node the task fitted on, else the first task whose choice was not.
+
+    At the decisions numbered ``steps`` (sorted, 0 for the first placement), it also copies what a
+    program was shown: the task (arrival order) into ``seen_task[j]``, ``task_row`` into
+    ``seen_row[j]`` and ``node_feat`` into ``seen_nodes[j]`` (empty arrays: nothing is copied).
     """
     n_nodes = s.free.shape[0]
+    decision = 0
+    j = 0
     while True:
         k = advance(s)
         if k < 0:
@@ -416,7 +422,13 @@ def replay(s, choice):
         n = choice[k]
         if n < 0 or n >= n_nodes or s.node_feat[n, N_FITS] < 0.5:
             return k
+        if j < steps.shape[0] and steps[j] == decision:
+            seen_task[j] = k
+            seen_row[j, :] = s.task_row
+            seen_nodes[j, :, :] = s.node_feat
+            j += 1
         place(s, k, n)
+        decision += 1
 
 
 @functools.cache

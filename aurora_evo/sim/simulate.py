@@ -185,11 +185,50 @@ def replay(scenario: Scenario, node: np.ndarray) -> Placement | None:
     is not a placement the simulator could have made (a choice the task did not fit on, a task marked
     rejected that would have been placed, or the reverse). No program runs.
     """
+    replayed = _replay(scenario, node, np.zeros(0, dtype=np.int64))
+    return None if replayed is None else replayed[0]
+
+
+@dataclass(frozen=True)
+class DecisionStates:
+    """What a program was shown at some of a placement's decisions, as :func:`decision_states` finds it.
+
+    Attributes:
+        task: ``(k,)`` int, the scenario index of the task placed at each decision.
+        task_row: ``(k, TASK_FEATURES)``, the ``task`` argument at each decision.
+        node_feat: ``(k, n_nodes, NODE_FEATURES)``, the ``nodes`` argument (column ``N_FITS`` marks the
+            nodes the task fitted on).
+    """
+
+    task: np.ndarray
+    task_row: np.ndarray
+    node_feat: np.ndarray
+
+
+def decision_states(scenario: Scenario, node: np.ndarray, steps: np.ndarray) -> DecisionStates | None:
+    """The arguments the program was called with at the placement decisions numbered ``steps`` (sorted,
+    unique, each below the number of placed tasks), by replaying ``node``; ``None`` when ``node``
+    fails the replay. No program runs."""
+    replayed = _replay(scenario, node, np.ascontiguousarray(steps, dtype=np.int64))
+    return None if replayed is None else replayed[1]
+
+
+def _replay(
+    scenario: Scenario, node: np.ndarray, steps: np.ndarray
+) -> tuple[Placement, DecisionStates] | None:
     node = np.asarray(node)
     if node.shape != (len(scenario.tasks),) or node.dtype.kind not in "iu":
         return None
     arrays, order = _arrays(scenario)
-    if engine.replay(arrays, np.ascontiguousarray(node[order], dtype=np.int64)) >= 0:
+    seen = DecisionStates(
+        np.full(steps.size, -1, dtype=np.int64),
+        np.zeros((steps.size, F.TASK_FEATURES)),
+        np.zeros((steps.size, len(scenario.nodes), F.NODE_FEATURES)),
+    )
+    choice = np.ascontiguousarray(node[order], dtype=np.int64)
+    if engine.replay(arrays, choice, steps, seen.task, seen.task_row, seen.node_feat) >= 0:
         return None
     placement = _placement(arrays, order)
-    return placement if np.array_equal(placement.node, node) else None
+    if not np.array_equal(placement.node, node) or np.any(seen.task < 0):
+        return None
+    return placement, DecisionStates(order[seen.task], seen.task_row, seen.node_feat)

@@ -29,11 +29,13 @@ import pytest
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.sandbox import client as sandbox_client
-from aurora_evo.sandbox.layers import JAIL_IDS
+from aurora_evo.sandbox.layers import JAIL_IDS, WITNESS_IDS
 from aurora_evo.sandbox.screen import ScreenResult
 
 #: Environment variables holding a secret while a sandbox module runs (an API key above all).
 SECRET_VARIABLES = ("AURORA_TEST_SECRET", "OPENAI_API_KEY")
+#: uids of confined processes: evaluation jails and witnesses.
+CONFINED_IDS = JAIL_IDS + WITNESS_IDS
 #: Case timeouts are small; a case still running this long after its own deadline has hung the client.
 HANG_MARGIN_S = 20.0
 
@@ -180,7 +182,7 @@ def jail_entries_in_tmp(markers: tuple[str, ...]) -> set[str]:
             continue
         ours = any(marker in entry.name for marker in markers)
         someone_elses = not ours and "aurora-marker-" in entry.name  # another module's (xdist)
-        if ours or (owner in JAIL_IDS and not someone_elses):
+        if ours or (owner in CONFINED_IDS and not someone_elses):
             found.add(entry.name)
     return found
 
@@ -206,7 +208,7 @@ def jail_ipc_objects() -> set[tuple[str, int]]:
         columns = header.split()
         for row in rows:
             fields = dict(zip(columns, row.split(), strict=False))
-            if int(fields["cuid"]) in JAIL_IDS:
+            if int(fields["cuid"]) in CONFINED_IDS:
                 found.add((kind, int(row.split()[1])))
     return found
 
@@ -340,9 +342,15 @@ def scheduling(pid: int) -> tuple[int, int, int] | None:
 _SUPERVISOR_MAIN = "from aurora_evo.sandbox.supervisor import main"
 
 
-def live_jails(supervisor_pid: int) -> set[int]:
-    """Pids of the supervisor's descendants that are not zombies."""
-    return {p.pid for p in descendants(process_table(), supervisor_pid) if not p.zombie}
+def live_jails(supervisor_pid: int, host_pid: int | None = None) -> set[int]:
+    """Pids of the supervisor's descendants that are not zombies (evaluation jails and witnesses),
+    the witness host ``host_pid`` (trusted, and alive as long as the supervisor) aside."""
+    return {p.pid for p in descendants(process_table(), supervisor_pid) if not p.zombie} - {host_pid}
+
+
+def witnesses_of(host_pid: int) -> set[int]:
+    """Pids of the witness host's children that are not zombies."""
+    return {p.pid for p in descendants(process_table(), host_pid) if not p.zombie}
 
 
 def still_alive(pids: set[int]) -> set[int]:
@@ -351,13 +359,16 @@ def still_alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if pid in table and not table[pid].zombie}
 
 
-def stray_processes(supervisor_pid: int, markers: tuple[str, ...], spares: set[int]) -> list[Proc]:
+def stray_processes(
+    supervisor_pid: int, markers: tuple[str, ...], spares: set[int], host_pid: int | None = None
+) -> list[Proc]:
     """Processes a jail left behind.
 
-    * any descendant of the supervisor that is still alive, except ``spares``: with ``prefork`` the
-      supervisor keeps one confined jail waiting for the next job; the caller passes the pids that
-      were forked during the last evaluation (a jail from any earlier evaluation must be gone);
-      zombies are dead and reaped lazily by the supervisor, so they are not counted;
+    * any descendant of the supervisor that is still alive, except ``spares`` and the witness host:
+      with ``prefork`` the supervisor keeps one confined jail waiting for the next job, and the host
+      one witness; the caller passes the pids that were forked during the last evaluation (a jail
+      from any earlier evaluation must be gone); zombies are dead and reaped lazily, so they are not
+      counted;
     * any process of the jail's uid in this session or below this process (other sessions on this
       machine may run sandboxes of their own), except ``spares``;
     * any process whose command line holds one of the case markers.
@@ -368,9 +379,13 @@ def stray_processes(supervisor_pid: int, markers: tuple[str, ...], spares: set[i
     # Jails of other sandboxes in this session (pytest-xdist workers) are theirs, not strays.
     others = {p.pid for p in table.values() if _SUPERVISOR_MAIN in p.cmdline and p.pid != supervisor_pid}
     theirs = {d.pid for other in others for d in descendants(table, other)}
-    stray = {p.pid: p for p in descendants(table, supervisor_pid) if not p.zombie and p.pid not in spares}
+    stray = {
+        p.pid: p
+        for p in descendants(table, supervisor_pid)
+        if not p.zombie and p.pid not in spares and p.pid != host_pid
+    }
     for proc in table.values():
-        if proc.uid in JAIL_IDS and (proc.sid == session or proc.pid in mine) and not proc.zombie:
+        if proc.uid in CONFINED_IDS and (proc.sid == session or proc.pid in mine) and not proc.zombie:
             if proc.pid not in spares and proc.pid not in theirs:
                 stray[proc.pid] = proc
         if any(marker in proc.cmdline for marker in markers) and proc.pid != me:
@@ -378,17 +393,22 @@ def stray_processes(supervisor_pid: int, markers: tuple[str, ...], spares: set[i
     return list(stray.values())
 
 
-def kill_jails(supervisor_pid: int) -> list[int]:
-    """SIGKILL every descendant of the supervisor, by pid (only to unblock a hung evaluation)."""
+def kill_jails(supervisor_pid: int, host_pid: int | None = None) -> list[int]:
+    """SIGKILL every descendant of the supervisor but the witness host, by pid (only to unblock a hung
+    evaluation)."""
     killed = []
     for proc in descendants(process_table(), supervisor_pid):
+        if proc.pid == host_pid:
+            continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(proc.pid, signal.SIGKILL)
             killed.append(proc.pid)
     return killed
 
 
-def call_with_hang_guard(call: Callable[[], object], limit_s: float, supervisor_pid: int):
+def call_with_hang_guard(
+    call: Callable[[], object], limit_s: float, supervisor_pid: int, host_pid: int | None = None
+):
     """``(value, hung)``: run ``call`` in a thread; if it has not returned after ``limit_s`` (the
     supervisor failed to end a jail), kill the supervisor's children so that it returns anyway."""
     box: dict[str, object] = {}
@@ -404,7 +424,7 @@ def call_with_hang_guard(call: Callable[[], object], limit_s: float, supervisor_
     thread.join(limit_s)
     hung = thread.is_alive()
     if hung:
-        kill_jails(supervisor_pid)
+        kill_jails(supervisor_pid, host_pid)
         thread.join(30)
     if "error" in box:
         raise box["error"]
@@ -426,6 +446,7 @@ class Environment:
     test_pid: int
     test_pgid: int
     supervisor_pid: int
+    host_pid: int
 
     hang_margin_s: float = HANG_MARGIN_S
 
@@ -440,13 +461,17 @@ class Environment:
 
     def call_guarded(self, call: Callable[[], object], limit_s: float):
         """``(value, hung)`` of ``call``; see :func:`call_with_hang_guard`."""
-        return call_with_hang_guard(call, limit_s, self.supervisor_pid)
+        return call_with_hang_guard(call, limit_s, self.supervisor_pid, self.host_pid)
 
     def live_jails(self) -> set[int]:
-        return live_jails(self.supervisor_pid)
+        """Evaluation jails and witnesses."""
+        return live_jails(self.supervisor_pid, self.host_pid)
+
+    def live_witnesses(self) -> set[int]:
+        return witnesses_of(self.host_pid)
 
     def stray_processes(self, spares: set[int]) -> list[Proc]:
-        return stray_processes(self.supervisor_pid, (self.marker,), spares)
+        return stray_processes(self.supervisor_pid, (self.marker,), spares, self.host_pid)
 
     def jail_entries_in_tmp(self) -> set[str]:
         return jail_entries_in_tmp((self.marker,))
@@ -494,6 +519,7 @@ def environment() -> Iterator[Environment]:
             test_pid=os.getpid(),
             test_pgid=os.getpgid(0),
             supervisor_pid=sandbox.supervisor_pid,
+            host_pid=sandbox.witness_host_pid,
         )
         yield env
     finally:

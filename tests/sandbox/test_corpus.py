@@ -163,6 +163,59 @@ def forge(code, message=b"", values=(), text_len=None, blob_len=None):
     os.write(fd, struct.pack("<4siIQ", b"AEJ1", code, text_len, blob_len) + message + blob)
 """
 
+#: The end of the message of a result whose decisions the witness does not reproduce.
+NOT_ITS_OWN = "did not come from this program"
+
+# First fit's decisions on the job's cases, computed in the jail (after FIND_RESULT_FD).
+HONEST_DECISIONS = """
+from aurora_evo.evaluation import compile_outcome, run_allocation
+from aurora_evo.policy import Contract
+first_fit = compile_outcome("def priority(task, nodes):\\n    return -nodes[:, 0]\\n", Contract.ALLOCATION)
+decisions = run_allocation(first_fit, spec.cases)
+"""
+
+# The program's own decisions (lowest node index), with the first one that had a choice moved.
+ONE_CHANGED_DECISION = (
+    HONEST_DECISIONS.replace("-nodes[:, 0]", "-nodes[:, 0] * 0.0 - nodes[:, 0]")
+    + """
+from aurora_evo.sim.simulate import decision_states
+for case, nodes_of in zip(spec.cases, decisions):
+    placed = int((nodes_of >= 0).sum())
+    states = decision_states(case, nodes_of, np.arange(placed))
+    for j in range(placed):
+        fits = np.flatnonzero(states.node_feat[j][:, N_FITS] > 0.5)
+        if fits.size > 1:
+            task = states.task[j]
+            nodes_of[task] = fits[fits != nodes_of[task]][0]
+            break
+    else:
+        continue
+    break
+else:
+    raise RuntimeError("no decision had a choice")
+forge(0, b"", np.concatenate([[0], *decisions]))
+os._exit(0)
+"""
+)
+
+# The witness's own result pipe (found as the evaluation jail's is found by FIND_RESULT_FD).
+WITNESS_RESULT_FD = """
+import os, struct, sys
+frame = sys._getframe()
+while "result_fd" not in frame.f_locals:
+    frame = frame.f_back
+fd = frame.f_locals["result_fd"]
+"""
+
+# True in a witness, whose host never held a scenario; false in the evaluation jail.
+IN_WITNESS = "import gc\nIN_WITNESS = not any(type(o).__name__ == 'Scenario' for o in gc.get_objects())\n"
+
+BINPACKING_FIRST_FIT = """
+from aurora_evo.evaluation import run_binpacking
+decisions, _ = run_binpacking("def priority(item, bins):\\n    return -np.arange(len(bins)) * 1.0\\n",
+                              spec.cases, jit=False)
+"""
+
 # Reads this process's anonymous memory (inherited from the supervisor) for secrets. /proc/self/maps is
 # out of the jail's view, so the regions are the supervisor's, found by the test (@REGIONS@), and each
 # page is copied through a pipe with write(2), which fails with EFAULT on a page that is not mapped here.
@@ -604,19 +657,35 @@ raise ValueError(" | ".join(found))
          RUNTIME, "stdin gave 0 characters", needs=()),
     # --- forging the result channel -------------------------------------------------------------------
     jail("forge_invalid_placement", "forging",
-         program(FIND_RESULT_FD + "forge(0, b'', [1] + [99] * (n_values - 1))\nos._exit(0)"),
+         program(FIND_RESULT_FD + "forge(0, b'', [0] + [99] * (n_values - 1))\nos._exit(0)"),
          INVALID, "failed verification", needs=()),
+    jail("forge_compiled_flag", "forging",
+         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[1], *decisions]))\nos._exit(0)"),
+         INVALID, "compiled flag 1", needs=()),
     jail("forge_wrong_count", "forging", program(FIND_RESULT_FD + "forge(0, b'', [1, 0])\nos._exit(0)"),
          INVALID, "the jail returned 2 values", needs=()),
+    # Another program's decisions in a well-formed frame, while priority() itself returns NaN: the
+    # witness, asked about the reported decisions, gets NaN.
     jail("forge_first_fit_placement", "forging",
-         program(FIND_RESULT_FD + """
-from aurora_evo.evaluation import compile_outcome, run_allocation
-from aurora_evo.policy import Contract
-honest = compile_outcome("def priority(task, nodes):\\n    return nodes[:, 0] * 0.0\\n", Contract.ALLOCATION)
-forge(0, b"", np.concatenate([[1], *run_allocation(honest, spec.cases)]))
-os._exit(0)
-"""),
-         OK, same_score_as="first_fit", needs=()),
+         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+                 f"{PYTHON_ONLY}\nreturn nodes[:, 0] * np.nan"),
+         INVALID, NOT_ITS_OWN, needs=()),
+    # The same with priority() a working program (round robin) whose choices differ from first fit's.
+    jail("forge_another_programs_decisions", "forging",
+         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+                 "return -nodes[:, N_PLACED]"),
+         INVALID, NOT_ITS_OWN, needs=()),
+    # One decision of the program's own placement changed to another node the task fits on: every
+    # decision of these small cases is re-derived (witness_samples >= decisions), so it is found.
+    jail("forge_one_changed_decision", "forging",
+         program(FIND_RESULT_FD + ONE_CHANGED_DECISION, "return -nodes[:, N_INDEX]"),
+         INVALID, NOT_ITS_OWN, cases="tight", needs=()),
+    # A program that uses the cases it finds in memory (the future tasks) chooses otherwise in the
+    # witness, whose host never held one.
+    jail("plan_with_the_cases_in_memory", "forging",
+         program("import gc\nFOUND = any(type(o).__name__ == 'Scenario' for o in gc.get_objects())",
+                 f"{PYTHON_ONLY}\nreturn nodes[:, N_INDEX] * (1.0 if FOUND else -1.0)"),
+         INVALID, NOT_ITS_OWN, needs=()),
     jail("forge_terminal_escapes", "forging",
          program(FIND_RESULT_FD + "forge(7, b'line one\\nline two \\x1b[31mred\\x1b[0m \\x00 end')\nos._exit(0)"),
          RUNTIME, "line one line two", needs=()),
@@ -724,10 +793,11 @@ except ZeroDivisionError as e:
                   "shape=(4,)).sum()"),
           CRASHED, "SIGSEGV", screen_fragment="import of 'ctypes'", needs=()),
     # --- monkeypatching numpy or builtins -------------------------------------------------------------
+    # The jail's check of the scores is patched away, but the witness's answers are checked outside.
     *both("patch_isfinite_to_pass_nan", "monkeypatching",
           program("np.isfinite = lambda a: np.ones(np.shape(a), dtype=bool)",
                   f"{PYTHON_ONLY}\nreturn nodes[:, 0] * np.nan"),
-          OK, screen_fragment="assigning to attribute 'np.isfinite'", same_score_as="first_fit", needs=()),
+          INVALID, NOT_ITS_OWN, screen_fragment="assigning to attribute 'np.isfinite'", needs=()),
     *both("patch_argmax_to_overcommit", "monkeypatching",
           program("np.argmax = lambda a, *args, **kwargs: 0", f"{PYTHON_ONLY}\nreturn -nodes[:, 0]"),
           INVALID, "failed verification", screen_fragment="assigning to attribute 'np.argmax'",
@@ -744,9 +814,10 @@ except ZeroDivisionError as e:
     *both("setflags_then_write_nodes", "mutating inputs",
           program(priority="nodes.setflags(write=True)\nnodes[:, N_FITS] = 1.0\nreturn -nodes[:, N_INDEX]"),
           OK, screen_fragment="attribute 'setflags'", cases="tight", same_score_as="first_fit", needs=()),
+    # A write to the simulator's own arrays: the witness, shown a copy, cannot repeat it.
     *both("write_through_base_of_view", "mutating inputs",
           program(priority="nodes.base[:, N_FITS] = 1.0\nreturn -nodes[:, N_INDEX]"),
-          OK, screen_fragment="attribute 'base'", cases="tight", same_score_as="first_fit", needs=()),
+          INVALID, NOT_ITS_OWN, screen_fragment="attribute 'base'", cases="tight", needs=()),
     Case("binpacking_write_to_bins", "mutating inputs", packer(priority="bins[:] = 1e9\nreturn -bins"),
          OK, kind="binpacking"),
     # --- bad return values ----------------------------------------------------------------------------
@@ -788,9 +859,13 @@ except ZeroDivisionError as e:
     Case("null_byte", "syntax", program("X = 1\0"), FORBIDDEN, "null byte"),
     Case("deeply_nested", "syntax", program("X = " + "[" * 150 + "1" + "]" * 150), FORBIDDEN, "nest"),
     # --- non-determinism ------------------------------------------------------------------------------
+    # Asked again, a random program chooses otherwise.
     *both("random_scores", "non-determinism",
           program("import random", f"{PYTHON_ONLY}\nreturn np.array([random.random() for _ in nodes])"),
-          OK, screen_fragment="import of 'random'", needs=()),
+          INVALID, NOT_ITS_OWN, screen_fragment="import of 'random'", needs=()),
+    Case("state_kept_between_calls", "non-determinism",
+         program("calls = [0]", "calls[0] += 1\nreturn -nodes[:, N_INDEX] * (-1.0) ** calls[0]"),
+         INVALID, "keeps state between calls"),
     Case("numpy_random[screen]", "non-determinism", program(priority="return np.random.rand(nodes.shape[0])"),
          FORBIDDEN, "attribute 'random'"),
     Case("hash_scores[screen]", "non-determinism",
@@ -859,9 +934,30 @@ except ZeroDivisionError as e:
     # --- bin packing ----------------------------------------------------------------------------------
     Case("binpacking_loop", "loops", packer(priority="x = 0.0\nwhile x >= 0.0:\n    x += 1.0\nreturn bins * x"),
          TIMEOUT, kind="binpacking", timeout_s=SHORT),
+    # --- attacking the witness (it runs the same program; IN_WITNESS is true there only) --------------
+    jail("witness_loops", "witness", program(IN_WITNESS + "while IN_WITNESS:\n    pass"),
+         INVALID, "no result within", needs=()),
+    jail("witness_crashes", "witness", program(IN_WITNESS + "import ctypes\nif IN_WITNESS:\n    ctypes.string_at(0)"),
+         INVALID, "died of SIGSEGV", needs=()),
+    jail("witness_allocates", "witness",
+         program(IN_WITNESS + "X = np.ones(2**27) if IN_WITNESS else None"), INVALID, "memory", needs=()),
+    jail("witness_writes_garbage", "witness",
+         program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n    os.write(fd, b'GARBAGE!' * 8)\n"
+                 "    import time\n    time.sleep(60)"),
+         INVALID, NOT_ITS_OWN, needs=()),
+    # A well-formed answer in the module body, before any state was asked about: the host takes it as
+    # the first round's and finds the count wrong, or the witness's next write breaks the frame.
+    jail("witness_answers_before_asked", "witness",
+         program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n"
+                 "    os.write(fd, struct.pack('<4siIQ', b'AEJ1', 0, 0, 8 * 64) + bytes(8 * 64))\n    os._exit(0)"),
+         INVALID, NOT_ITS_OWN, needs=()),
     jail("binpacking_forge_overfull_bin", "forging",
-         packer(FIND_RESULT_FD + "forge(0, b'', [1] + [0] * (n_values - 1))\nos._exit(0)"),
+         packer(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)"),
          INVALID, "failed verification", kind="binpacking", needs=()),
+    jail("binpacking_forge_first_fit", "forging",
+         packer(FIND_RESULT_FD + BINPACKING_FIRST_FIT + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+                "return bins * np.nan"),
+         INVALID, NOT_ITS_OWN, kind="binpacking", needs=()),
     jail("binpacking_kill_supervisor", "kill parent",
          packer("import os, signal", "os.kill(os.getppid(), signal.SIGKILL)\nreturn -bins"),
          REFUSED, "PermissionError", kind="binpacking"),
@@ -1056,8 +1152,9 @@ def containment_problems(env, result: EvalResult, before: Before, benign: dict) 
     if ping is not None:
         ping()
     spares = env.live_jails() - before_benign
-    if len(spares) > 1:
-        problems.append(f"{len(spares)} new jails wait for a job; at most one spare is expected")
+    witnesses = spares & env.live_witnesses()
+    if len(spares - witnesses) > 1 or len(witnesses) > 1:
+        problems.append(f"{len(spares)} new jails wait for a job; at most one spare of each kind is expected")
     if not env.wait_for(lambda: not env.stray_processes(spares)):
         problems.append(f"processes left behind: {env.stray_processes(spares)}")
     return problems

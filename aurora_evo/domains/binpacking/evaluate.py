@@ -40,6 +40,8 @@ from aurora_evo.policy import (
 __all__ = [
     "DatasetResult",
     "PackResult",
+    "PackingState",
+    "decision_states",
     "evaluate",
     "excess_percent",
     "extrapolated_excess",
@@ -227,6 +229,70 @@ def pack_vector(program: CompiledProgram, instance: VectorInstance) -> PackResul
             assignment[i] = valid[np.argmax(scores)]
             bins[assignment[i]] -= item
     return PackResult(int((bins != capacities).any(axis=1).sum()), OutputStatus.OK, "", assignment)
+
+
+@dataclass(frozen=True)
+class PackingState:
+    """What a program was shown for one item of a packing, as :func:`decision_states` finds it.
+
+    Attributes:
+        step: the item's position in the instance.
+        item: the ``item`` argument (a float64 scalar, or ``(d,)`` for a vector instance).
+        bins: the ``bins`` argument: remaining capacity of every bin the item fits in, ``(k,)`` or
+            ``(k, d)``.
+        valid: ``(k,)`` the index of each of those bins; the item goes to ``valid[argmax(scores)]``.
+    """
+
+    step: int
+    item: np.floating | np.ndarray
+    bins: np.ndarray
+    valid: np.ndarray
+
+
+def decision_states(instance: Instance | VectorInstance, assignment: np.ndarray, steps) -> list[PackingState]:
+    """The arguments a program was called with for the items at positions ``steps`` (sorted, unique),
+    rebuilt from ``assignment`` (the bin of every item, checked beforehand) with the same arithmetic
+    as the packing itself, so every float is the one the program saw. No program runs."""
+    items, steps = instance.items, np.ascontiguousarray(steps, dtype=np.int64)
+    if isinstance(instance, VectorInstance):
+        bins = np.tile(instance.capacities, (items.shape[0], 1))
+        remaining, done = [], 0
+        for step in steps:
+            # ufunc.at subtracts one item at a time, in order: the same floats as the packing loop.
+            np.subtract.at(bins, assignment[done:step], items[done:step])
+            remaining.append(bins.copy())
+            done = step
+    else:
+        remaining = np.empty((steps.size, items.shape[0]))
+        _remaining_kernel()(
+            np.asarray(items, dtype=np.float64), assignment, instance.capacity, steps, remaining
+        )
+    states = []
+    for step, bins in zip(steps, remaining, strict=True):
+        item = items[step]
+        fits = (bins - item) >= 0
+        valid = np.nonzero(fits.all(axis=1) if fits.ndim > 1 else fits)[0]
+        states.append(PackingState(int(step), item.copy() if fits.ndim > 1 else item, bins[valid], valid))
+    return states
+
+
+@functools.cache
+def _remaining_kernel():
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_remaining_before)
+
+
+def _remaining_before(items, assignment, capacity, steps, out):
+    """Numba kernel: ``out[j]`` = remaining capacity of every bin just before item ``steps[j]`` (sorted)
+    is packed, by the packing's own arithmetic (``bins[assignment[i]] -= items[i]`` in order)."""
+    bins = np.full(items.shape[0], capacity)
+    j = 0
+    for i in range(items.shape[0]):
+        while j < steps.shape[0] and steps[j] == i:
+            out[j, :] = bins
+            j += 1
+        bins[assignment[i]] -= items[i]
 
 
 # --- the two paths -------------------------------------------------------------------------------
