@@ -45,6 +45,9 @@ _FIXED_ENVIRONMENT = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "NUMBA_NUM_THREADS": "1",
+    # malloc asks for transparent huge pages (where the kernel grants them on request): the heap numba
+    # and LLVM leave behind then takes a tenth of the page-table entries, which every fork copies.
+    "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
 }
 MAX_MESSAGE_CHARS = 300
 

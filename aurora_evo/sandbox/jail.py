@@ -69,7 +69,7 @@ def _mapped_bytes() -> int:
 def confine(limits: JailLimits, keep_fds: tuple[int, ...], confinement: jail_layers.Confinement) -> None:
     """Apply every available layer to this (freshly forked) process; ``keep_fds`` stay open."""
     supervisor = os.getppid()
-    layers, ruleset = confinement.layers, confinement.ruleset_fd
+    layers = confinement.layers
     # A full collection would walk, and so copy, every page of the heap inherited from the supervisor
     # (150 ms in the middle of a numba compile); a jail lives for one evaluation under a memory limit.
     gc.disable()
@@ -78,16 +78,18 @@ def confine(limits: JailLimits, keep_fds: tuple[int, ...], confinement: jail_lay
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     # Everything else goes, above all the supervisor's pipes to its client.
-    close_all_but((*keep_fds, *((ruleset,) if layers.filesystem_view else ())))
+    close_all_but((*keep_fds, *confinement.kept_fds()))
     os.chdir("/")
     jail_layers.set_limits(_mapped_bytes() + limits.memory_bytes, limits.cpu_seconds)
     if layers.network_namespace:
-        jail_layers.enter_namespaces()
+        jail_layers.enter_namespaces(confinement.namespaces)
+    for fd in confinement.namespaces or ():
+        os.close(fd)
     if layers.uid_drop:
         jail_layers.drop_privileges(limits.uid)
     jail_layers.die_with_parent(supervisor)
     if layers.filesystem_view:
-        landlock.restrict_self(ruleset)
+        landlock.restrict_self(confinement.ruleset_fd)
     if layers.seccomp and confinement.seccomp_program is not None:
         jail_layers.load_seccomp(confinement.seccomp_program)
 

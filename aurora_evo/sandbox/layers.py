@@ -25,6 +25,7 @@ Before all of them the jail leaves its client's session (``setsid``): it has no 
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import errno
 import os
 import resource
@@ -93,11 +94,24 @@ class Confinement:
         seccomp_program: the compiled BPF filter (``None`` when the seccomp layer is off).
         ruleset_fd: the Landlock rule set a jail restricts itself to (``None`` when the file-system
             view is off); inherited by every jail forked from the supervisor.
+        namespaces: the network and IPC namespaces jails join (``None``: each makes its own).
     """
 
     layers: Layers
     seccomp_program: bytes | None = None
     ruleset_fd: int | None = None
+    namespaces: tuple[int, int] | None = None
+
+    def with_own_namespaces(self) -> Confinement:
+        """The same, with a network and an IPC namespace of its own for the jails it confines to share
+        (see :func:`enter_namespaces`), when the seccomp layer makes sharing them safe."""
+        if not (self.layers.network_namespace and self.layers.seccomp):
+            return self
+        return dataclasses.replace(self, namespaces=empty_namespaces())
+
+    def kept_fds(self) -> tuple[int, ...]:
+        """The descriptors a jail needs until it has confined itself."""
+        return (*((self.ruleset_fd,) if self.ruleset_fd is not None else ()), *(self.namespaces or ()))
 
 
 def _libc():
@@ -122,13 +136,48 @@ def set_limits(memory_bytes: int, cpu_seconds: int, max_files: int = 64) -> None
         resource.setrlimit(kind, (soft, hard))
 
 
-def enter_namespaces() -> None:
+def enter_namespaces(shared: tuple[int, int] | None = None) -> None:
     """Detach from every network (a new namespace holds only a loopback interface, and it is down) and
-    from the machine's System V IPC (segments, queues and semaphores made here die with the jail)."""
+    from the machine's System V IPC (segments, queues and semaphores made here die with the jail).
+
+    ``shared`` (file descriptors of a network and an IPC namespace, from :func:`empty_namespaces`)
+    joins those instead of making new ones: ten times cheaper, and as isolated from the host. Only
+    with the seccomp layer, which refuses the sockets and IPC objects jails could meet through them.
+    """
     libc = _libc()
+    if shared is not None:
+        for fd, kind in zip(shared, (CLONE_NEWNET, CLONE_NEWIPC), strict=True):
+            if libc.setns(fd, kind) != 0:
+                code = ctypes.get_errno()
+                raise OSError(code, f"setns: {os.strerror(code)}")
+        return
     if libc.unshare(CLONE_NEWNET | CLONE_NEWIPC) != 0:
         code = ctypes.get_errno()
         raise OSError(code, f"unshare(CLONE_NEWNET | CLONE_NEWIPC): {os.strerror(code)}")
+
+
+def empty_namespaces() -> tuple[int, int]:
+    """A new network namespace and a new IPC namespace, empty, as file descriptors (kept alive by them)
+    for jails to join (:func:`enter_namespaces`)."""
+    ready_read, ready_write = os.pipe()
+    done_read, done_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # made here, and held while the parent opens them
+        try:
+            enter_namespaces()
+            os.write(ready_write, b"1")
+            os.read(done_read, 1)
+        finally:
+            os._exit(0)
+    try:
+        if os.read(ready_read, 1) != b"1":
+            raise OSError("could not make the namespaces")
+        return tuple(os.open(f"/proc/{pid}/ns/{kind}", os.O_RDONLY) for kind in ("net", "ipc"))
+    finally:
+        os.write(done_write, b"1")
+        for fd in (ready_read, ready_write, done_read, done_write):
+            os.close(fd)
+        os.waitpid(pid, 0)
 
 
 def drop_privileges(uid: int = JAIL_IDS[0]) -> None:

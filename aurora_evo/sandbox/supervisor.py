@@ -190,7 +190,7 @@ def main() -> None:
     start_witness_host(confinement, *map(int, sys.argv[1:3]))
     warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
-    supervisor = Supervisor(confinement)
+    supervisor = Supervisor(confinement.with_own_namespaces())
     try:
         serve(supervisor, stdin, stdout)
     finally:

@@ -113,14 +113,12 @@ class WitnessHost:
 def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
     """The host's whole life (in the process the supervisor forked); never returns."""
     die_with_parent(os.getppid())
-    close_all_but(
-        (requests_fd, replies_fd, 2, *((confinement.ruleset_fd,) if confinement.ruleset_fd else ()))
-    )
+    close_all_but((requests_fd, replies_fd, *confinement.kept_fds()))
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
-    host = WitnessHost(confinement)
+    host = WitnessHost(confinement.with_own_namespaces())  # apart from the evaluation jails
     code = 0
     try:
         frames.send_message(replies_fd, {"ready": True, "pid": os.getpid()})

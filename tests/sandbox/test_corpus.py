@@ -1308,6 +1308,29 @@ def test_layer_is_in_force(layer: str, environment, case_inputs):
     assert not hung and result.outcome is TIMEOUT, result.message
 
 
+def test_witnesses_and_jails_are_in_namespaces_apart(environment, case_inputs):
+    """Evaluation jails and witnesses each join a network and IPC namespace of their own kind, apart
+    from the host's and from each other's (with seccomp on they share one per kind)."""
+    if not environment.sandbox.layers.network_namespace:
+        pytest.skip(f"the network namespace is off here: {environment.sandbox.layers.describe()}")
+    evaluate(environment, BENIGN, case_inputs["easy"], kind="allocation", screened=True, timeout_s=5.0)
+    environment.sandbox.ping()  # a spare of each kind now waits, confined
+    witnesses = environment.live_witnesses()
+    jails = environment.live_jails() - witnesses
+    assert witnesses and jails
+
+    def namespaces(pid: int) -> tuple[str, str]:
+        return tuple(os.readlink(f"/proc/{pid}/ns/{kind}") for kind in ("net", "ipc"))
+
+    host = namespaces(os.getpid())
+    seen = {pid: namespaces(pid) for pid in witnesses | jails}
+    kinds = [{seen[p] for p in witnesses}, {seen[p] for p in jails}]
+    for kind in kinds:
+        for net, ipc in kind:
+            assert net != host[0] and ipc != host[1]
+    assert not kinds[0] & kinds[1], "a witness shares a namespace with an evaluation jail"
+
+
 def _sleeping_jail(environment) -> int | None:
     """The evaluation jail that is asleep in ``time.sleep`` (the waiting spare is not)."""
     for pid in environment.live_jails():
