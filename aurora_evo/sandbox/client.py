@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import select
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,8 @@ _FIXED_ENVIRONMENT = {
     "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
 }
 MAX_MESSAGE_CHARS = 300
+#: How long past an evaluation's timeout the client waits for the witness host before giving it up.
+_HOST_MARGIN_S = 30.0
 
 
 class SandboxWarning(UserWarning):
@@ -103,6 +106,13 @@ def scrubbed_environment() -> dict[str, str]:
     return kept | _FIXED_ENVIRONMENT
 
 
+def _unpredictable() -> np.random.Generator:
+    """A generator for the decisions to re-derive, seeded from the operating system's entropy: the jail
+    must not be able to predict it. An honest program passes whatever is drawn, so no number a run
+    reports depends on it (and the run's own seed stays untouched)."""
+    return np.random.default_rng(secrets.randbits(128))
+
+
 def _clean_message(text: str) -> str:
     """One printable line, capped: the jail wrote it, so it is shown, never interpreted."""
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)  # terminal colour codes (numba's errors carry them)
@@ -126,9 +136,6 @@ class Sandbox:
         self.config = config or SandboxConfig()
         self._process: subprocess.Popen | None = None
         self._host: tuple[int, int] | None = None  # pipes to and from the witness host
-        # Which decisions are re-derived must be unknown to the jail: OS entropy, not the run's seed
-        # (an honest program passes whatever is drawn, so no reported number depends on it).
-        self._verify_rng = np.random.default_rng(secrets.randbits(128))
         self._log = None
         self._loaded: set[str] = set()
         self._keys: dict[int, tuple[object, str]] = {}
@@ -152,6 +159,8 @@ class Sandbox:
         # The witness host, which the supervisor forks, answers on pipes of its own.
         to_host, from_host = os.pipe(), os.pipe()
         host_ends = (to_host[0], from_host[1])
+        # Ours from here: close() closes them, whether the supervisor starts or not.
+        self._host = (to_host[1], from_host[0])
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-c", bootstrap, *map(str, host_ends)],
@@ -163,10 +172,12 @@ class Sandbox:
                 pass_fds=host_ends,
                 cwd="/",
             )
+        except OSError as exc:
+            self.close()
+            raise SandboxError(f"the sandbox supervisor did not start: {exc}") from None
         finally:
             for fd in host_ends:
                 os.close(fd)
-        self._host = (to_host[1], from_host[0])
         try:
             ready, _ = frames.receive_message(self._process.stdout.fileno())
             host_ready, _ = frames.receive_message(self._host[1])
@@ -177,6 +188,7 @@ class Sandbox:
         self.layers = Layers(**{k: (tuple(v) if k == "reasons" else v) for k, v in ready["layers"].items()})
         self.supervisor_pid = int(ready["pid"])
         self.witness_host_pid = int(host_ready["pid"])
+        self.witness_zygote_pid = int(host_ready["zygote"])
         if self.layers.missing():
             warnings.warn(self.layers.describe(), SandboxWarning, stacklevel=2)
 
@@ -186,6 +198,8 @@ class Sandbox:
         for fd in host or ():
             os.close(fd)  # the host sees its pipe close and ends
         if process is None:
+            if self._log is not None:
+                self._log.close()
             return
         try:
             frames.send_message(process.stdin.fileno(), {"op": "stop"})
@@ -234,7 +248,7 @@ class Sandbox:
         result = score_allocation(scenarios, nodes, compiled)
         if not result.outcome.ok:
             return result
-        queries = verify.allocation_queries(scenarios, nodes, self.config.witness_samples, self._verify_rng)
+        queries = verify.allocation_queries(scenarios, nodes, self.config.witness_samples, _unpredictable())
         return self._verified(result, source, "allocation", queries, timeout)
 
     def evaluate_binpacking(
@@ -251,7 +265,7 @@ class Sandbox:
         if not result.outcome.ok:
             return result
         queries = verify.binpacking_queries(
-            datasets, assignments, self.config.witness_samples, self._verify_rng
+            datasets, assignments, self.config.witness_samples, _unpredictable()
         )
         return self._verified(result, source, "binpacking", queries, timeout)
 
@@ -294,21 +308,27 @@ class Sandbox:
     def _verified(
         self, result: EvalResult, source: str, kind: str, queries: list | None, timeout: float
     ) -> EvalResult:
-        """``result``, or why its decisions are not the program's own (see :mod:`.verify`).
+        """``result``, or why its decisions cannot be credited to the program (see :mod:`.verify`).
 
         The witness runs the program on the numpy path; where numba compiled it in the jail and the two
-        paths disagree (they round some functions differently), it is asked again on numba's.
+        paths disagree (they round some functions differently), a fresh witness is asked on numba's.
+        A decision the witness's pick contradicts makes the result ``invalid_output``; a witness that
+        fails (the program loops, allocates, crashes or raises only when asked again) gives its own
+        outcome.
         """
         if queries is None:
             return EvalResult(Outcome.INVALID_OUTPUT, "the placement failed verification")
         rounds = verify.rounds(queries)
-        failure = self._witness(source, kind, rounds, timeout, jit=False)
-        if failure is not None and result.compiled:
-            failure = self._witness(source, kind, rounds, timeout, jit=True)
-        return result if failure is None else EvalResult(Outcome.INVALID_OUTPUT, _clean_message(failure))
+        refusal = self._witness(source, kind, rounds, timeout, jit=False)
+        if refusal is not None and result.compiled:
+            refusal = self._witness(source, kind, rounds, timeout, jit=True)
+        return result if refusal is None else EvalResult(refusal[0], _clean_message(refusal[1]))
 
-    def _witness(self, source: str, kind: str, rounds: list, timeout: float, *, jit: bool) -> str | None:
-        """Ask a witness about ``rounds``; ``None`` when it confirms every decision, else why not."""
+    def _witness(
+        self, source: str, kind: str, rounds: list, timeout: float, *, jit: bool
+    ) -> tuple[Outcome, str] | None:
+        """Ask a witness about ``rounds``: ``None`` when it confirms every decision, else the outcome and
+        message of the refusal."""
         if not rounds:
             return None
         shapes, blob = verify.encode(rounds)
@@ -322,26 +342,32 @@ class Sandbox:
             "rounds": shapes,
         }
         with self._lock:
-            reply, answers = self._ask_host(request, blob)
+            reply, answers = self._ask_host(request, blob, timeout)
         picks = np.frombuffer(answers, dtype="<i8")
         answered = rounds[: reply.get("answered", 0)]
-        if sum(len(r) for r in answered) != picks.size:
-            return "the witness host answered a wrong number of states"
+        ok = reply.get("outcome") == Outcome.OK.value
+        if sum(len(r) for r in answered) != picks.size or (ok and len(answered) != len(rounds)):
+            raise SandboxError("the witness host answered a wrong number of states")
         mismatch = verify.first_mismatch(answered, picks)
         if mismatch is not None:
-            return verify.describe_mismatch(*mismatch, kind)
-        if reply.get("outcome") != Outcome.OK.value:
+            return Outcome.INVALID_OUTPUT, verify.describe_mismatch(*mismatch, kind)
+        if not ok:
             query = rounds[len(answered)][0]
-            return (
-                f"{query.label}: asked again about decisions the jail reported, priority() failed "
-                f"({reply.get('outcome')}: {reply.get('message')}): the decisions did not come from "
-                "this program"
+            known = {o.value for o in Outcome}
+            outcome = Outcome(reply["outcome"]) if reply.get("outcome") in known else Outcome.NO_RESULT
+            return outcome, (
+                f"{query.label}: asked again about decision {query.step}, the program failed where the "
+                f"jail reported it had not ({reply.get('message')}): the result is not this program's"
             )
         return None
 
-    def _ask_host(self, request: dict, blob: bytes) -> tuple[dict, bytes]:
+    def _ask_host(self, request: dict, blob: bytes, timeout: float) -> tuple[dict, bytes]:
+        """The witness host's reply, which must start within ``timeout`` plus a margin (the host bounds
+        every witness by ``timeout`` itself; this only guards against the host hanging)."""
         try:
             frames.send_message(self._host[0], request, blob)
+            if not select.select([self._host[1]], [], [], timeout + _HOST_MARGIN_S)[0]:
+                raise OSError(f"no answer within {timeout + _HOST_MARGIN_S:g} s")
             reply = frames.receive_message(self._host[1])
         except (frames.FrameError, OSError, TypeError) as exc:
             tail = self._log_tail()
@@ -372,7 +398,7 @@ class Sandbox:
         with self._lock:
             self.start()
             self._call({"op": "ping"})
-            self._ask_host({"op": "ping"}, b"")
+            self._ask_host({"op": "ping"}, b"", self.config.timeout_s)
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:

@@ -41,9 +41,14 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def send_message(fd: int, header: dict, blob: bytes = b"") -> None:
+def encode_message(header: dict, blob: bytes = b"") -> bytes:
+    """A message as bytes: the lengths, the JSON header, the blob."""
     encoded = json.dumps(header, separators=(",", ":")).encode()
-    write_all(fd, _MESSAGE_HEADER.pack(len(encoded), len(blob)) + encoded + blob)
+    return _MESSAGE_HEADER.pack(len(encoded), len(blob)) + encoded + blob
+
+
+def send_message(fd: int, header: dict, blob: bytes = b"") -> None:
+    write_all(fd, encode_message(header, blob))
 
 
 def receive_message(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
@@ -54,17 +59,15 @@ def receive_message(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
     return header, _read_exactly(fd, blob_len)
 
 
-def encode_result(
-    outcome_code: int, message: str, payload: np.ndarray | None = None, dtype: str = "<i8"
-) -> bytes:
-    """What a jail writes: outcome, a capped message and 8-byte values (int64 decisions, or float64
-    scores from a witness)."""
+def encode_result(outcome_code: int, message: str, payload: np.ndarray | None = None) -> bytes:
+    """What a jail writes: outcome, a capped message and int64 values (decisions, or a witness's
+    picks)."""
     text = message.encode("utf-8", "replace")[:MAX_RESULT_MESSAGE]
-    blob = b"" if payload is None else np.ascontiguousarray(payload, dtype=dtype).tobytes()
+    blob = b"" if payload is None else np.ascontiguousarray(payload, dtype="<i8").tobytes()
     return _RESULT_HEADER.pack(RESULT_MAGIC, outcome_code, len(text), len(blob)) + text + blob
 
 
-def decode_result(data: bytes, max_values: int, dtype: str = "<i8") -> tuple[int, str, np.ndarray]:
+def decode_result(data: bytes, max_values: int) -> tuple[int, str, np.ndarray]:
     """Parse a jail's result; every length is checked against what was actually read and the caps."""
     if len(data) < _RESULT_HEADER.size:
         raise FrameError(f"result of {len(data)} bytes is shorter than its header")
@@ -77,8 +80,8 @@ def decode_result(data: bytes, max_values: int, dtype: str = "<i8") -> tuple[int
         raise FrameError(f"result is {len(data)} bytes, its header announces a different size")
     start = _RESULT_HEADER.size
     text = data[start : start + text_len].decode("utf-8", "replace")
-    values = np.frombuffer(data, dtype=dtype, count=blob_len // 8, offset=start + text_len)
-    return code, text, values.astype(np.dtype(dtype).newbyteorder("="))
+    values = np.frombuffer(data, dtype="<i8", count=blob_len // 8, offset=start + text_len).astype(np.int64)
+    return code, text, values
 
 
 def result_complete(data: bytes | bytearray) -> bool:

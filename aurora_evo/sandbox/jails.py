@@ -1,10 +1,12 @@
 """Confined child processes, one job each: forking them, keeping one spare ready, reading what they
 write under a deadline and a size cap, ending and reaping them, and saying how one died.
 
-Used by the supervisor (evaluation jails) and by the witness host (witness jails, see
-:mod:`aurora_evo.sandbox.witness`). What a jail does once forked is the owner's ``start`` function; the
-pool only knows that a jail reads its job from one pipe and writes result frames
-(:mod:`aurora_evo.sandbox.frames`) to another.
+Used by the supervisor (evaluation jails, which it forks itself: :class:`ForkSpawner`) and by the
+witness host (witness jails, forked by a process that never held a request, see
+:mod:`aurora_evo.sandbox.witness_host`). The pool only knows that a jail reads messages from one pipe
+and writes result frames (:mod:`aurora_evo.sandbox.frames`) to another; every write to a jail and
+every read from it is bounded by a deadline, so a jail that stops reading or writing cannot block its
+owner.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import signal
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
 from aurora_evo.sandbox import frames
 from aurora_evo.sandbox.jail import JailLimits
@@ -48,16 +50,56 @@ class Collected:
     oversized: bool
 
 
+class Spawner(Protocol):
+    """Where jails come from: forks them, and collects them once they are killed."""
+
+    def spawn(self, limits: JailLimits, key: Hashable) -> tuple[int, int, int]:
+        """Fork a jail: ``(pid, job_fd, result_fd)``, the pipes' ends the owner keeps."""
+        ...
+
+    def reap(self, pids: list[int], block: bool) -> dict[int, int]:
+        """The wait status of those of ``pids`` that ended (all of them with ``block``)."""
+        ...
+
+
+class ForkSpawner:
+    """Jails forked by this process, running ``start``."""
+
+    def __init__(self, start: Start):
+        self._start = start
+
+    def spawn(self, limits: JailLimits, key: Hashable) -> tuple[int, int, int]:
+        job_read, job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the jail
+            os.close(job_write)
+            os.close(result_read)
+            self._start(limits, key, job_read, result_write)
+        os.close(job_read)
+        os.close(result_write)
+        return pid, job_write, result_read
+
+    @staticmethod
+    def reap(pids: list[int], block: bool) -> dict[int, int]:
+        ended = {}
+        for pid in pids:
+            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            if done:
+                ended[pid] = status
+        return ended
+
+
 class JailPool:
-    """Forks jails that run ``start``, with uids taken in turn from ``uids``, and keeps one spare.
+    """Jails from ``spawner``, with uids taken in turn from ``uids``, and one spare kept ready.
 
     A spare forked for other limits (its uid aside) or another key than a job needs is dropped for a
     fresh jail.
     """
 
-    def __init__(self, uids: tuple[int, ...], start: Start):
+    def __init__(self, uids: tuple[int, ...], spawner: Spawner):
         self._uids = uids
-        self._start = start
+        self.spawner = spawner
         self._spare: Jail | None = None
         self._unreaped: list[int] = []
         self._forks = 0
@@ -85,26 +127,27 @@ class JailPool:
     def _fork(self, limits: JailLimits, key: Hashable) -> Jail:
         self._forks += 1
         limits = dataclasses.replace(limits, uid=self._uids[self._forks % len(self._uids)])
-        job_read, job_write = os.pipe()
-        result_read, result_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the jail
-            os.close(job_write)
-            os.close(result_read)
-            self._start(limits, key, job_read, result_write)
-        os.close(job_read)
-        os.close(result_write)
-        return Jail(pid, job_write, result_read, limits, key)
+        pid, job_fd, result_fd = self.spawner.spawn(limits, key)
+        # A jail that stops reading must not block its owner: writes to it wait against a deadline.
+        os.set_blocking(job_fd, False)
+        return Jail(pid, job_fd, result_fd, limits, key)
 
     @staticmethod
-    def send(jail: Jail, header: dict, blob: bytes = b"") -> bool:
-        """Write a message to the jail's job pipe; False when the jail is gone (it could not confine
-        itself, or it died)."""
-        try:
-            frames.send_message(jail.job_fd, header, blob)
-            return True
-        except OSError:
-            return False
+    def send(jail: Jail, header: dict, blob: bytes, deadline: float) -> bool:
+        """Write a message to the jail's job pipe before ``deadline`` (``time.perf_counter()``); False
+        when the jail is gone (it could not confine itself, or it died) or does not take it in time."""
+        data = memoryview(frames.encode_message(header, blob))
+        while data:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0 or not select.select([], [jail.job_fd], [], remaining)[1]:
+                return False
+            try:
+                data = data[os.write(jail.job_fd, data) :]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return False
+        return True
 
     @staticmethod
     def collect(jail: Jail, deadline: float, cap: int) -> Collected:
@@ -142,17 +185,12 @@ class JailPool:
         """End the jail and wait for it; its wait status."""
         self.end(jail)
         self._unreaped.remove(jail.pid)
-        _, status = os.waitpid(jail.pid, 0)
-        return status
+        return self.spawner.reap([jail.pid], block=True)[jail.pid]
 
     def reap(self, block: bool) -> None:
         """Collect the jails ended so far; ``block`` waits for all of them."""
-        still = []
-        for pid in self._unreaped:
-            done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
-            if not done:
-                still.append(pid)
-        self._unreaped = still
+        ended = self.spawner.reap(self._unreaped, block) if self._unreaped else {}
+        self._unreaped = [pid for pid in self._unreaped if pid not in ended]
 
     def shutdown(self) -> None:
         """Drop the spare and reap every jail."""

@@ -1,9 +1,10 @@
 """The jail's view of the file system: Landlock (Linux 5.13 and later), read-only, a few folders.
 
 A jail reads what an evaluation needs (the Python installation and its packages, for modules imported
-late, such as ``numpy.fft`` or numba's compiler passes) and nothing else of the host: not the user's
-home, the repository around the package, other runs' archives or data sets, ``/proc`` or ``/tmp``,
-whatever their permissions. Nothing at all can be written, created or removed.
+late, such as ``numpy.fft`` or numba's compiler passes, and the package's own Python files) and nothing
+else of the host: not the user's home, the repository around the package, the package's data, other
+runs' archives or data sets, ``/proc`` or ``/tmp``, whatever their permissions. Nothing at all can be
+written, created or removed.
 
 The supervisor builds the rule set once (:func:`build_ruleset`, which opens each folder while it still
 can) and every jail applies it to itself with one system call (:func:`restrict_self`); a Landlock
@@ -56,30 +57,52 @@ def abi_version() -> int:
     return max(int(version), 0)
 
 
-def readable_paths() -> list[Path]:
-    """What a jail may read: the Python installation (prefixes and every site-packages folder) and the
-    aurora_evo package itself, and nothing around it (an editable install's repository stays out)."""
+def readable_rules() -> list[tuple[Path, int]]:
+    """What a jail may read, as ``(path, access)`` rules: the Python installation (prefixes and every
+    site-packages folder) and the aurora_evo package's Python files, and nothing around them: not an
+    editable install's repository, nor the package's data (bin-packing sets, seed scenarios), which an
+    evaluation receives in memory and a candidate could otherwise replay in its witness."""
     import aurora_evo
 
-    candidates = [
+    package = Path(aurora_evo.__file__).resolve().parent
+    roots: list[Path] = []
+    for candidate in (
         sys.prefix,
         sys.base_prefix,
         sys.exec_prefix,
         sys.base_exec_prefix,
         *site.getsitepackages(),
         site.getusersitepackages(),
-        str(Path(aurora_evo.__file__).resolve().parent),
-    ]
-    found: list[Path] = []
-    for candidate in candidates:
+    ):
         path = Path(candidate).resolve()
-        if path.is_dir() and path not in found:
-            found.append(path)
-    return found
+        if path.is_dir() and not any(path.is_relative_to(root) for root in roots):
+            roots = [root for root in roots if not root.is_relative_to(path)] + [path]
+    rules: list[tuple[Path, int]] = []
+    for root in roots:
+        _grant_around(root, package, rules)
+    rules.append((package, _READ_DIR))
+    # Python files, their bytecode and numba's cache of the package's kernels: no data.
+    code = (".py", ".pyc", ".nbi", ".nbc")
+    rules += [(path, _READ_FILE) for path in sorted(package.rglob("*")) if path.suffix in code]
+    return rules
 
 
-def build_ruleset(paths: list[Path]) -> int:
-    """A Landlock rule set allowing only reading files and listing folders beneath ``paths``.
+def _grant_around(folder: Path, excluded: Path, rules: list[tuple[Path, int]]) -> None:
+    """Grant reading everything beneath ``folder`` except beneath ``excluded`` (Landlock only adds
+    rights: the folders on the way down to ``excluded`` are granted entry by entry)."""
+    if not excluded.is_relative_to(folder):
+        rules.append((folder, _READ_FILE | _READ_DIR if folder.is_dir() else _READ_FILE))
+        return
+    if folder == excluded:
+        return
+    rules.append((folder, _READ_DIR))
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() or entry.is_file():
+            _grant_around(entry.resolve() if entry.is_symlink() else entry, excluded, rules)
+
+
+def build_ruleset(rules: list[tuple[Path, int]]) -> int:
+    """A Landlock rule set allowing only the reads ``rules`` grant (from :func:`readable_rules`).
 
     Returns the rule set's file descriptor (inheritable, for the jails the caller forks).
 
@@ -100,10 +123,10 @@ def build_ruleset(paths: list[Path]) -> int:
     if ruleset < 0:
         raise _error("landlock_create_ruleset")
     try:
-        for path in paths:
+        for path, access in rules:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             try:
-                rule = _PathBeneathAttr(_READ_FILE | _READ_DIR, fd)
+                rule = _PathBeneathAttr(access, fd)
                 if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
                     raise _error(f"landlock_add_rule({path})")
             finally:

@@ -102,8 +102,8 @@ class Confinement:
     ruleset_fd: int | None = None
     namespaces: tuple[int, int] | None = None
 
-    def with_own_namespaces(self) -> Confinement:
-        """The same, with a network and an IPC namespace of its own for the jails it confines to share
+    def with_shared_namespaces(self) -> Confinement:
+        """The same, with a new empty network and IPC namespace for all the jails it confines to share
         (see :func:`enter_namespaces`), when the seccomp layer makes sharing them safe."""
         if not (self.layers.network_namespace and self.layers.seccomp):
             return self
@@ -303,7 +303,7 @@ def probe_layers() -> Confinement:
 
 def _probe_landlock() -> tuple[int | None, str]:
     try:
-        ruleset = landlock.build_ruleset(landlock.readable_paths())
+        ruleset = landlock.build_ruleset(landlock.readable_rules())
     except OSError as exc:
         return None, f"Landlock unavailable: {exc.strerror or exc}"
 

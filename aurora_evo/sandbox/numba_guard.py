@@ -69,7 +69,7 @@ def _build(node: ast.expr, text: str, depth: int):
     if isinstance(node, ast.Subscript):
         base = _build(node.value, text, depth + 1)
         dims = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        if isinstance(base, types.Type) and dims and all(_is_dimension(d) for d in dims):
+        if isinstance(base, types.Type) and dims and all(is_dimension(d) for d in dims):
             slices = tuple(slice(None, None, None if d.step is None else 1) for d in dims)
             return base[slices if len(slices) > 1 else slices[0]]
     if isinstance(node, ast.Call) and not node.keywords:
@@ -82,7 +82,8 @@ def _build(node: ast.expr, text: str, depth: int):
     )
 
 
-def _is_dimension(node: ast.expr) -> bool:
+def is_dimension(node: ast.expr) -> bool:
+    """``:`` or ``::1``: an array dimension in a numba signature."""
     if not isinstance(node, ast.Slice) or node.lower is not None or node.upper is not None:
         return False
     step = node.step

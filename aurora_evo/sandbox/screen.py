@@ -59,6 +59,7 @@ from dataclasses import dataclass, field
 
 from aurora_evo.outcome import Outcome
 from aurora_evo.policy import MAX_SOURCE_CHARS
+from aurora_evo.sandbox.numba_guard import is_dimension
 
 __all__ = [
     "ALLOWED_IMPORTS",
@@ -545,14 +546,6 @@ _WHY_JIT_ARGUMENT = (
 )
 
 
-def _is_full_slice(node: ast.expr) -> bool:
-    """``:`` or ``::1`` (an array dimension in a numba signature)."""
-    if not isinstance(node, ast.Slice) or node.lower is not None or node.upper is not None:
-        return False
-    step = node.step
-    return step is None or (isinstance(step, ast.Constant) and type(step.value) is int and step.value == 1)
-
-
 def _other_bindings(nodes: list[ast.AST]) -> Iterator[str]:
     """Every name bound other than by a ``def``: assignments, loop and comprehension targets,
     parameters, imports, ``except ... as``, ``with ... as``, match captures."""
@@ -834,7 +827,7 @@ class _Rules:
             )
         if isinstance(node, ast.Subscript):
             dims = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return self._is_signature(node.value) and all(_is_full_slice(d) for d in dims)
+            return self._is_signature(node.value) and all(is_dimension(d) for d in dims)
         qualified = self._qualified(node)
         return qualified is not None and qualified.removeprefix("numba.") in NUMBA_TYPE_NAMES
 

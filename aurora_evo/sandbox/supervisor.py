@@ -16,7 +16,6 @@ serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import signal
@@ -27,10 +26,8 @@ import numpy as np
 
 from aurora_evo.sandbox import frames, numba_guard
 from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits, Job, run_jail
-from aurora_evo.sandbox.jails import Jail, JailPool, death
-from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, probe_layers
-
-PR_SET_PDEATHSIG = 1
+from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool, death
+from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, die_with_parent, probe_layers
 
 # Programs compiled once here so that every jail, forked from this process, finds numba's
 # implementations of these numpy functions already compiled (a first use costs up to seconds).
@@ -88,11 +85,6 @@ def warm_up(full: bool) -> None:
         evaluate(compile_outcome(source, Contract.BINPACKING, boundscheck=boundscheck), dataset)
 
 
-def _die_with_parent() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 class Supervisor:
     """Holds the cases and runs jails, one evaluation at a time.
 
@@ -106,7 +98,7 @@ class Supervisor:
         self.confinement = confinement
         self.cases: dict[str, object] = {}
         self._cases_version = 0
-        self.jails = JailPool(JAIL_IDS, self._start_jail)
+        self.jails = JailPool(JAIL_IDS, ForkSpawner(self._start_jail))
 
     def _start_jail(self, limits: JailLimits, key: tuple[Job, int], job_fd: int, result_fd: int):
         run_jail(limits, self.confinement, self.cases, key[0], job_fd, result_fd)
@@ -142,7 +134,7 @@ class Supervisor:
         job = {k: request[k] for k in ("source", "kind", "keys", "jit", "boundscheck")}
         max_values = 1 + sum(case_size(self.cases[k]) for k in request["keys"])
         began = time.perf_counter()
-        self.jails.send(jail, job)
+        self.jails.send(jail, job, b"", began + float(request["timeout_s"]))
         if request.get("prefork", True):
             # The next jail forks and prepares itself on the other core while this one works.
             self.jails.prefork(limits, key)
@@ -180,21 +172,33 @@ class Supervisor:
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent(os.getppid())
     stdin, stdout = sys.stdin.buffer.fileno(), sys.stdout.buffer.fileno()
     # Nothing else may write on the reply channel: stray prints go to stderr.
     sys.stdout = sys.stderr
     numba_guard.install()  # before numba is imported: no jail may turn a signature string into code
     confinement = probe_layers()
     # Forked before numba and before any case: a small process whose witnesses hold no scenario.
-    start_witness_host(confinement, *map(int, sys.argv[1:3]))
+    host = start_witness_host(confinement, *map(int, sys.argv[1:3]))
     warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
-    supervisor = Supervisor(confinement.with_own_namespaces())
+    supervisor = Supervisor(confinement.with_shared_namespaces())
     try:
         serve(supervisor, stdin, stdout)
     finally:
         supervisor.shutdown()
+        _end_host(host)
+
+
+def _end_host(pid: int) -> None:
+    """Reap the witness host, which ends once the client has closed its pipes (killed after 5 s)."""
+    deadline = time.perf_counter() + 5.0
+    while time.perf_counter() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
 
 
 def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: int) -> int:
@@ -202,8 +206,11 @@ def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: i
     from aurora_evo.sandbox import witness_host
 
     pid = os.fork()
-    if pid == 0:
-        witness_host.serve(confinement, requests_fd, replies_fd)
+    if pid == 0:  # never returns into the supervisor's code, whatever happens
+        try:
+            witness_host.serve(confinement, requests_fd, replies_fd)
+        finally:
+            os._exit(0)
     os.close(requests_fd)
     os.close(replies_fd)
     return pid

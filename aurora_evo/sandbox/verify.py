@@ -109,10 +109,11 @@ def binpacking_queries(
 def rounds(queries: Sequence[Query]) -> list[list[Query]]:
     """The queries in rounds: round ``r`` holds the ``r``-th sampled decision of every case that has
     one, so a witness is shown a case's later states only after it has answered the earlier ones (a
-    later state would tell it which choice was reported for an earlier one)."""
-    by_case: dict[int, list[Query]] = {}
-    for query in sorted(queries, key=lambda q: (q.case, q.step)):
-        by_case.setdefault(query.case, []).append(query)
+    later state would tell it which choice was reported for an earlier one). Cases are told apart by
+    label, so that a case given twice (or two that share a name) count as one and never share a round."""
+    by_case: dict[str, list[Query]] = {}
+    for query in sorted(queries, key=lambda q: (q.label, q.step, q.case)):
+        by_case.setdefault(query.label, []).append(query)
     depth = max((len(v) for v in by_case.values()), default=0)
     return [[v[r] for v in by_case.values() if r < len(v)] for r in range(depth)]
 
@@ -167,6 +168,6 @@ def describe_mismatch(query: Query, picked: int | None, kind: str) -> str:
     found = f"no {noun} the rules allow" if picked is None else f"{noun} {picked}"
     return (
         f"{query.label}: decision {query.step} was reported as {noun} {query.chosen}, but priority() asked "
-        f"again with the same arguments gives {found}: the decisions did not come from this program "
-        "(or priority() keeps state between calls)"
+        f"again with the same arguments gives {found}: the result is not this program's (or priority() "
+        "keeps state between calls)"
     )

@@ -116,15 +116,15 @@ class Answerer:
         return np.array(chosen, dtype=np.int64)
 
 
-_TRIVIAL = "def priority(task, nodes):\n    return nodes[:, 0] * 0.0\n"
+_VETTED = "def priority(task, nodes):\n    return nodes[:, 0] * 0.0\n"
 
 
-def _touch_memory() -> None:
+def _warm_pages() -> None:
     """Answer a state for a vetted trivial program while the spare waits for its job: the pages a
     witness touches are copied from the host on first write, off the critical path this way."""
     try:
         task, nodes = np.zeros(TASK_FEATURES), np.zeros((2, NODE_FEATURES))
-        Answerer(_TRIVIAL, jit=False, boundscheck=False).choose(Contract.ALLOCATION, task, nodes)
+        Answerer(_VETTED, jit=False, boundscheck=False).choose(Contract.ALLOCATION, task, nodes)
         frames.encode_result(OK_CODE, "", np.zeros(1))
     except Exception:  # only an optimisation
         pass
@@ -138,7 +138,7 @@ def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, resul
     code, message, payload = Outcome.NO_RESULT, "the witness ended without an answer", None
     try:
         confine(limits, (job_fd, result_fd), confinement)
-        _touch_memory()
+        _warm_pages()
         try:
             job, _ = frames.receive_message(job_fd)
         except frames.FrameError:  # dropped unused

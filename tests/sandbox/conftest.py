@@ -342,15 +342,15 @@ def scheduling(pid: int) -> tuple[int, int, int] | None:
 _SUPERVISOR_MAIN = "from aurora_evo.sandbox.supervisor import main"
 
 
-def live_jails(supervisor_pid: int, host_pid: int | None = None) -> set[int]:
+def live_jails(supervisor_pid: int, trusted: frozenset[int] = frozenset()) -> set[int]:
     """Pids of the supervisor's descendants that are not zombies (evaluation jails and witnesses),
-    the witness host ``host_pid`` (trusted, and alive as long as the supervisor) aside."""
-    return {p.pid for p in descendants(process_table(), supervisor_pid) if not p.zombie} - {host_pid}
+    the ``trusted`` ones (the witness host and its zygote, alive as long as the supervisor) aside."""
+    return {p.pid for p in descendants(process_table(), supervisor_pid) if not p.zombie} - trusted
 
 
-def witnesses_of(host_pid: int) -> set[int]:
-    """Pids of the witness host's children that are not zombies."""
-    return {p.pid for p in descendants(process_table(), host_pid) if not p.zombie}
+def witnesses_of(zygote_pid: int) -> set[int]:
+    """Pids of the witness zygote's children that are not zombies."""
+    return {p.pid for p in descendants(process_table(), zygote_pid) if not p.zombie}
 
 
 def still_alive(pids: set[int]) -> set[int]:
@@ -360,11 +360,12 @@ def still_alive(pids: set[int]) -> set[int]:
 
 
 def stray_processes(
-    supervisor_pid: int, markers: tuple[str, ...], spares: set[int], host_pid: int | None = None
+    supervisor_pid: int, markers: tuple[str, ...], spares: set[int], trusted: frozenset[int] = frozenset()
 ) -> list[Proc]:
     """Processes a jail left behind.
 
-    * any descendant of the supervisor that is still alive, except ``spares`` and the witness host:
+    * any descendant of the supervisor that is still alive, except ``spares`` and the ``trusted``
+      witness host and zygote:
       with ``prefork`` the supervisor keeps one confined jail waiting for the next job, and the host
       one witness; the caller passes the pids that were forked during the last evaluation (a jail
       from any earlier evaluation must be gone); zombies are dead and reaped lazily, so they are not
@@ -382,7 +383,7 @@ def stray_processes(
     stray = {
         p.pid: p
         for p in descendants(table, supervisor_pid)
-        if not p.zombie and p.pid not in spares and p.pid != host_pid
+        if not p.zombie and p.pid not in spares and p.pid not in trusted
     }
     for proc in table.values():
         if proc.uid in CONFINED_IDS and (proc.sid == session or proc.pid in mine) and not proc.zombie:
@@ -393,12 +394,12 @@ def stray_processes(
     return list(stray.values())
 
 
-def kill_jails(supervisor_pid: int, host_pid: int | None = None) -> list[int]:
-    """SIGKILL every descendant of the supervisor but the witness host, by pid (only to unblock a hung
-    evaluation)."""
+def kill_jails(supervisor_pid: int, trusted: frozenset[int] = frozenset()) -> list[int]:
+    """SIGKILL every descendant of the supervisor but the ``trusted`` witness host and zygote, by pid
+    (only to unblock a hung evaluation)."""
     killed = []
     for proc in descendants(process_table(), supervisor_pid):
-        if proc.pid == host_pid:
+        if proc.pid in trusted:
             continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(proc.pid, signal.SIGKILL)
@@ -407,7 +408,7 @@ def kill_jails(supervisor_pid: int, host_pid: int | None = None) -> list[int]:
 
 
 def call_with_hang_guard(
-    call: Callable[[], object], limit_s: float, supervisor_pid: int, host_pid: int | None = None
+    call: Callable[[], object], limit_s: float, supervisor_pid: int, trusted: frozenset[int] = frozenset()
 ):
     """``(value, hung)``: run ``call`` in a thread; if it has not returned after ``limit_s`` (the
     supervisor failed to end a jail), kill the supervisor's children so that it returns anyway."""
@@ -424,7 +425,7 @@ def call_with_hang_guard(
     thread.join(limit_s)
     hung = thread.is_alive()
     if hung:
-        kill_jails(supervisor_pid, host_pid)
+        kill_jails(supervisor_pid, trusted)
         thread.join(30)
     if "error" in box:
         raise box["error"]
@@ -447,6 +448,7 @@ class Environment:
     test_pgid: int
     supervisor_pid: int
     host_pid: int
+    zygote_pid: int
 
     hang_margin_s: float = HANG_MARGIN_S
 
@@ -461,17 +463,22 @@ class Environment:
 
     def call_guarded(self, call: Callable[[], object], limit_s: float):
         """``(value, hung)`` of ``call``; see :func:`call_with_hang_guard`."""
-        return call_with_hang_guard(call, limit_s, self.supervisor_pid, self.host_pid)
+        return call_with_hang_guard(call, limit_s, self.supervisor_pid, self.trusted)
+
+    @property
+    def trusted(self) -> frozenset[int]:
+        """The supervisor's trusted descendants: the witness host and its zygote."""
+        return frozenset({self.host_pid, self.zygote_pid})
 
     def live_jails(self) -> set[int]:
         """Evaluation jails and witnesses."""
-        return live_jails(self.supervisor_pid, self.host_pid)
+        return live_jails(self.supervisor_pid, self.trusted)
 
     def live_witnesses(self) -> set[int]:
-        return witnesses_of(self.host_pid)
+        return witnesses_of(self.zygote_pid)
 
     def stray_processes(self, spares: set[int]) -> list[Proc]:
-        return stray_processes(self.supervisor_pid, (self.marker,), spares, self.host_pid)
+        return stray_processes(self.supervisor_pid, (self.marker,), spares, self.trusted)
 
     def jail_entries_in_tmp(self) -> set[str]:
         return jail_entries_in_tmp((self.marker,))
@@ -520,6 +527,7 @@ def environment() -> Iterator[Environment]:
             test_pgid=os.getpgid(0),
             supervisor_pid=sandbox.supervisor_pid,
             host_pid=sandbox.witness_host_pid,
+            zygote_pid=sandbox.witness_zygote_pid,
         )
         yield env
     finally:

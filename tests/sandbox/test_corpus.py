@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import aurora_evo
 from aurora_evo.domains.binpacking import Dataset, Instance, builtin_datasets
 from aurora_evo.evaluation import EvalResult, evaluate_allocation, evaluate_binpacking
 from aurora_evo.outcome import Outcome
@@ -164,7 +165,7 @@ def forge(code, message=b"", values=(), text_len=None, blob_len=None):
 """
 
 #: The end of the message of a result whose decisions the witness does not reproduce.
-NOT_ITS_OWN = "did not come from this program"
+NOT_ITS_OWN = "the result is not this program's"
 
 # First fit's decisions on the job's cases, computed in the jail (after FIND_RESULT_FD).
 HONEST_DECISIONS = """
@@ -209,6 +210,13 @@ fd = frame.f_locals["result_fd"]
 
 # True in a witness, whose host never held a scenario; false in the evaluation jail.
 IN_WITNESS = "import gc\nIN_WITNESS = not any(type(o).__name__ == 'Scenario' for o in gc.get_objects())\n"
+
+
+def in_jail_only(code: str) -> str:
+    """``code`` run at module level in the evaluation jail, and not in the witness (whose module body
+    then only defines ``priority``, as an honest one would)."""
+    return IN_WITNESS + "if not IN_WITNESS:\n" + textwrap.indent(code, "    ")
+
 
 BINPACKING_FIRST_FIT = """
 from aurora_evo.evaluation import run_binpacking
@@ -657,28 +665,28 @@ raise ValueError(" | ".join(found))
          RUNTIME, "stdin gave 0 characters", needs=()),
     # --- forging the result channel -------------------------------------------------------------------
     jail("forge_invalid_placement", "forging",
-         program(FIND_RESULT_FD + "forge(0, b'', [0] + [99] * (n_values - 1))\nos._exit(0)"),
+         program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [99] * (n_values - 1))\nos._exit(0)")),
          INVALID, "failed verification", needs=()),
     jail("forge_compiled_flag", "forging",
-         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[1], *decisions]))\nos._exit(0)"),
+         program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[1], *decisions]))\nos._exit(0)")),
          INVALID, "compiled flag 1", needs=()),
-    jail("forge_wrong_count", "forging", program(FIND_RESULT_FD + "forge(0, b'', [1, 0])\nos._exit(0)"),
+    jail("forge_wrong_count", "forging", program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [1, 0])\nos._exit(0)")),
          INVALID, "the jail returned 2 values", needs=()),
     # Another program's decisions in a well-formed frame, while priority() itself returns NaN: the
     # witness, asked about the reported decisions, gets NaN.
     jail("forge_first_fit_placement", "forging",
-         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+         program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                  f"{PYTHON_ONLY}\nreturn nodes[:, 0] * np.nan"),
          INVALID, NOT_ITS_OWN, needs=()),
     # The same with priority() a working program (round robin) whose choices differ from first fit's.
     jail("forge_another_programs_decisions", "forging",
-         program(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+         program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                  "return -nodes[:, N_PLACED]"),
          INVALID, NOT_ITS_OWN, needs=()),
     # One decision of the program's own placement changed to another node the task fits on: every
     # decision of these small cases is re-derived (witness_samples >= decisions), so it is found.
     jail("forge_one_changed_decision", "forging",
-         program(FIND_RESULT_FD + ONE_CHANGED_DECISION, "return -nodes[:, N_INDEX]"),
+         program(in_jail_only(FIND_RESULT_FD + ONE_CHANGED_DECISION), "return -nodes[:, N_INDEX]"),
          INVALID, NOT_ITS_OWN, cases="tight", needs=()),
     # A program that uses the cases it finds in memory (the future tasks) chooses otherwise in the
     # witness, whose host never held one.
@@ -687,21 +695,21 @@ raise ValueError(" | ".join(found))
                  f"{PYTHON_ONLY}\nreturn nodes[:, N_INDEX] * (1.0 if FOUND else -1.0)"),
          INVALID, NOT_ITS_OWN, needs=()),
     jail("forge_terminal_escapes", "forging",
-         program(FIND_RESULT_FD + "forge(7, b'line one\\nline two \\x1b[31mred\\x1b[0m \\x00 end')\nos._exit(0)"),
+         program(in_jail_only(FIND_RESULT_FD + "forge(7, b'line one\\nline two \\x1b[31mred\\x1b[0m \\x00 end')\nos._exit(0)")),
          RUNTIME, "line one line two", needs=()),
     jail("forge_flood", "forging",
-         program(FIND_RESULT_FD + "forge(0, b'', [], blob_len=1 << 30)\nwhile True:\n    os.write(fd, b'\\0' * 65536)"),
+         program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [], blob_len=1 << 30)\nwhile True:\n    os.write(fd, b'\\0' * 65536)")),
          NO_RESULT, "more than", needs=()),
     jail("forge_too_many_values", "forging",
-         program(FIND_RESULT_FD + "forge(0, b'', [0] * (n_values + 1))\nimport time\ntime.sleep(60)"),
+         program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] * (n_values + 1))\nimport time\ntime.sleep(60)")),
          NO_RESULT, needs=()),
     jail("forge_garbage", "forging",
-         program(FIND_RESULT_FD + "os.write(fd, b'GARBAGE!' * 8)\nimport time\ntime.sleep(60)"),
+         program(in_jail_only(FIND_RESULT_FD + "os.write(fd, b'GARBAGE!' * 8)\nimport time\ntime.sleep(60)")),
          NO_RESULT, needs=()),
     jail("forge_unknown_outcome_code", "forging",
-         program(FIND_RESULT_FD + "forge(99, b'made up')\nimport time\ntime.sleep(60)"), NO_RESULT, needs=()),
+         program(in_jail_only(FIND_RESULT_FD + "forge(99, b'made up')\nimport time\ntime.sleep(60)")), NO_RESULT, needs=()),
     jail("close_result_channel_then_sleep", "forging",
-         program(FIND_RESULT_FD + "os.close(fd)\nimport time\ntime.sleep(60)"), NO_RESULT, needs=()),
+         program(in_jail_only(FIND_RESULT_FD + "os.close(fd)\nimport time\ntime.sleep(60)")), NO_RESULT, needs=()),
     Case("huge_exception_message", "forging", program('raise ValueError("x" * 10**7)'), RUNTIME, "ValueError"),
     Case("exception_with_terminal_escapes", "forging",
          program('raise ValueError("one\\x1b[2J\\x1b]0;title\\x07\\r two\\nthree")'), RUNTIME, "ValueError: one"),
@@ -797,7 +805,7 @@ except ZeroDivisionError as e:
     *both("patch_isfinite_to_pass_nan", "monkeypatching",
           program("np.isfinite = lambda a: np.ones(np.shape(a), dtype=bool)",
                   f"{PYTHON_ONLY}\nreturn nodes[:, 0] * np.nan"),
-          INVALID, NOT_ITS_OWN, screen_fragment="assigning to attribute 'np.isfinite'", needs=()),
+          INVALID, "NaN", screen_fragment="assigning to attribute 'np.isfinite'", needs=()),
     *both("patch_argmax_to_overcommit", "monkeypatching",
           program("np.argmax = lambda a, *args, **kwargs: 0", f"{PYTHON_ONLY}\nreturn -nodes[:, 0]"),
           INVALID, "failed verification", screen_fragment="assigning to attribute 'np.argmax'",
@@ -817,7 +825,7 @@ except ZeroDivisionError as e:
     # A write to the simulator's own arrays: the witness, shown a copy, cannot repeat it.
     *both("write_through_base_of_view", "mutating inputs",
           program(priority="nodes.base[:, N_FITS] = 1.0\nreturn -nodes[:, N_INDEX]"),
-          INVALID, NOT_ITS_OWN, screen_fragment="attribute 'base'", cases="tight", needs=()),
+          RUNTIME, "asked again about decision", screen_fragment="attribute 'base'", cases="tight", needs=()),
     Case("binpacking_write_to_bins", "mutating inputs", packer(priority="bins[:] = 1e9\nreturn -bins"),
          OK, kind="binpacking"),
     # --- bad return values ----------------------------------------------------------------------------
@@ -935,27 +943,28 @@ except ZeroDivisionError as e:
     Case("binpacking_loop", "loops", packer(priority="x = 0.0\nwhile x >= 0.0:\n    x += 1.0\nreturn bins * x"),
          TIMEOUT, kind="binpacking", timeout_s=SHORT),
     # --- attacking the witness (it runs the same program; IN_WITNESS is true there only) --------------
+    # A program that fails only when asked again gets the outcome of its failure there.
     jail("witness_loops", "witness", program(IN_WITNESS + "while IN_WITNESS:\n    pass"),
-         INVALID, "no result within", needs=()),
+         TIMEOUT, "asked again about decision 0", needs=()),
     jail("witness_crashes", "witness", program(IN_WITNESS + "import ctypes\nif IN_WITNESS:\n    ctypes.string_at(0)"),
-         INVALID, "died of SIGSEGV", needs=()),
+         CRASHED, "died of SIGSEGV", needs=()),
     jail("witness_allocates", "witness",
-         program(IN_WITNESS + "X = np.ones(2**27) if IN_WITNESS else None"), INVALID, "memory", needs=()),
+         program(IN_WITNESS + "X = np.ones(2**27) if IN_WITNESS else None"), MEMORY, "MemoryError", needs=()),
     jail("witness_writes_garbage", "witness",
          program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n    os.write(fd, b'GARBAGE!' * 8)\n"
                  "    import time\n    time.sleep(60)"),
-         INVALID, NOT_ITS_OWN, needs=()),
+         NO_RESULT, "asked again about decision 0", needs=()),
     # A well-formed answer in the module body, before any state was asked about: the host takes it as
     # the first round's and finds the count wrong, or the witness's next write breaks the frame.
     jail("witness_answers_before_asked", "witness",
          program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n"
                  "    os.write(fd, struct.pack('<4siIQ', b'AEJ1', 0, 0, 8 * 64) + bytes(8 * 64))\n    os._exit(0)"),
-         INVALID, NOT_ITS_OWN, needs=()),
+         NO_RESULT, "asked again about decision 0", needs=()),
     jail("binpacking_forge_overfull_bin", "forging",
-         packer(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)"),
+         packer(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)")),
          INVALID, "failed verification", kind="binpacking", needs=()),
     jail("binpacking_forge_first_fit", "forging",
-         packer(FIND_RESULT_FD + BINPACKING_FIRST_FIT + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)",
+         packer(in_jail_only(FIND_RESULT_FD + BINPACKING_FIRST_FIT + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                 "return bins * np.nan"),
          INVALID, NOT_ITS_OWN, kind="binpacking", needs=()),
     jail("binpacking_kill_supervisor", "kill parent",
@@ -1364,6 +1373,7 @@ def test_jail_cannot_read_files_outside_its_view(environment, case_inputs, tmp_p
             "open('/etc/passwd').read()",
             "__import__('os').listdir('/')",
             f"open({str(Path(__file__).resolve())!r}).read()",  # the repository around the package
+            f"open({str(PACKAGE_DATA)!r}).read()",  # the package's data: a witness could replay it
         )
         for attempt in attempts:
             source = program(f"X = {attempt}\nraise ValueError(f'read {{X!r}}')")
@@ -1374,6 +1384,9 @@ def test_jail_cannot_read_files_outside_its_view(environment, case_inputs, tmp_p
             assert environment.marker not in result.message
     finally:
         shutil.rmtree(folder)
+
+
+PACKAGE_DATA = Path(aurora_evo.__file__).resolve().parent / "domains" / "binpacking" / "data" / "or3.json"
 
 
 def _readable_as(uid: int, path: Path) -> bool:

@@ -164,3 +164,26 @@ def test_first_mismatch_finds_another_choice_and_a_refused_one():
 def test_at_least_one_decision_is_re_derived():
     with pytest.raises(ValueError, match="witness_samples"):
         SandboxConfig(witness_samples=0)
+
+
+def test_a_jail_that_stops_reading_cannot_block_its_owner():
+    """The witness host writes rounds to a jail that may have stopped reading: the write gives up at its
+    deadline instead of blocking the host (and the client behind it)."""
+    import os
+    import time
+
+    from aurora_evo.sandbox.jail import JailLimits
+    from aurora_evo.sandbox.jails import Jail, JailPool
+
+    job_read, job_write = os.pipe()
+    result_read, result_write = os.pipe()
+    os.set_blocking(job_write, False)
+    jail = Jail(0, job_write, result_read, JailLimits(0, 0), None)
+    try:
+        began = time.perf_counter()
+        assert not JailPool.send(jail, {"states": []}, bytes(1 << 20), began + 0.3)  # nobody reads
+        assert 0.3 <= time.perf_counter() - began < 2.0
+        assert JailPool.send(jail, {"states": []}, b"", time.perf_counter() - 1.0) is False  # too late
+    finally:
+        for fd in (job_read, job_write, result_read, result_write):
+            os.close(fd)
