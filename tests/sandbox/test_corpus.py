@@ -960,6 +960,12 @@ except ZeroDivisionError as e:
          program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n"
                  "    os.write(fd, struct.pack('<4siIQ', b'AEJ1', 0, 0, 8 * 64) + bytes(8 * 64))\n    os._exit(0)"),
          NO_RESULT, "asked again about decision 0", needs=()),
+    # A witness holds no request: one that could read a request's states (the last one's, or those of
+    # the request it answers) would know which choice each of a case's later states reveals.
+    jail("witness_holds_no_request", "witness",
+         program("import gc\nLEAKED = any(type(o) is dict and o.get('op') == 'witness' for o in gc.get_objects())",
+                 f"{PYTHON_ONLY}\nreturn -nodes[:, N_PLACED] * (-1.0 if LEAKED else 1.0)"),
+         OK, same_score_as="round_robin", needs=()),
     jail("binpacking_forge_overfull_bin", "forging",
          packer(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)")),
          INVALID, "failed verification", kind="binpacking", needs=()),
