@@ -16,9 +16,10 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -245,11 +246,10 @@ class Sandbox:
         compiled, values, timeout = reply
         sizes = [len(s.tasks) for s in scenarios]
         nodes = np.split(values, np.cumsum(sizes)[:-1])
-        result = score_allocation(scenarios, nodes, compiled)
-        if not result.outcome.ok:
-            return result
         queries = verify.allocation_queries(scenarios, nodes, self.config.witness_samples, _unpredictable())
-        return self._verified(result, source, "allocation", queries, timeout)
+        return self._verified(
+            lambda: score_allocation(scenarios, nodes, compiled), source, "allocation", queries, timeout
+        )
 
     def evaluate_binpacking(
         self, source: str, datasets: Sequence, timeout_s: float | None = None
@@ -261,13 +261,12 @@ class Sandbox:
         compiled, values, timeout = reply
         sizes = [len(i.items) for d in datasets for i in d.instances]
         assignments = np.split(values, np.cumsum(sizes)[:-1])
-        result = score_binpacking(datasets, assignments, compiled)
-        if not result.outcome.ok:
-            return result
         queries = verify.binpacking_queries(
             datasets, assignments, self.config.witness_samples, _unpredictable()
         )
-        return self._verified(result, source, "binpacking", queries, timeout)
+        return self._verified(
+            lambda: score_binpacking(datasets, assignments, compiled), source, "binpacking", queries, timeout
+        )
 
     def _evaluate(self, source: str, kind: str, cases: Sequence, timeout_s: float | None):
         """The jail's raw result: ``(compiled, decisions, timeout)``, or the failure as a result."""
@@ -306,31 +305,38 @@ class Sandbox:
         return bool(values[0]), values[1:], timeout
 
     def _verified(
-        self, result: EvalResult, source: str, kind: str, queries: list | None, timeout: float
+        self, score: Callable[[], EvalResult], source: str, kind: str, queries: list | None, timeout: float
     ) -> EvalResult:
-        """``result``, or why its decisions cannot be credited to the program (see :mod:`.verify`).
+        """``score()``, or why the result cannot be credited to the program (see :mod:`.verify`).
 
-        The witness runs the program on the numpy path; where numba compiled it in the jail and the two
-        paths disagree (they round some functions differently), a fresh witness is asked on numba's.
-        A decision the witness's pick contradicts makes the result ``invalid_output``; a witness that
-        fails (the program loops, allocates, crashes or raises only when asked again) gives its own
-        outcome.
+        The witness is asked first and the result scored while it works. It runs the program on the
+        numpy path; where numba compiled it in the jail and the two paths disagree (they round some
+        functions differently), a fresh witness is asked on numba's. A decision the witness's pick
+        contradicts makes the result ``invalid_output``; a witness that fails (the program loops,
+        allocates, crashes or raises only when asked again) gives its own outcome.
         """
-        if queries is None:
-            return EvalResult(Outcome.INVALID_OUTPUT, "the placement failed verification")
+        if queries is None:  # the decisions fail the rules: scoring says how
+            return score()
         rounds = verify.rounds(queries)
-        refusal = self._witness(source, kind, rounds, timeout, jit=False)
+        with self._lock:
+            asked = self._ask_witness(source, rounds, timeout, jit=False)
+            try:
+                result = score()
+            finally:  # the host's reply is read whatever happens, or the next one would be taken for it
+                reply = self._host_reply(timeout) if asked else None
+        refusal = None if reply is None else self._witness_verdict(rounds, kind, *reply)
+        if not result.outcome.ok:
+            return result
         if refusal is not None and result.compiled:
-            refusal = self._witness(source, kind, rounds, timeout, jit=True)
+            with self._lock:
+                self._ask_witness(source, rounds, timeout, jit=True)
+                refusal = self._witness_verdict(rounds, kind, *self._host_reply(timeout))
         return result if refusal is None else EvalResult(refusal[0], _clean_message(refusal[1]))
 
-    def _witness(
-        self, source: str, kind: str, rounds: list, timeout: float, *, jit: bool
-    ) -> tuple[Outcome, str] | None:
-        """Ask a witness about ``rounds``: ``None`` when it confirms every decision, else the outcome and
-        message of the refusal."""
+    def _ask_witness(self, source: str, rounds: list, timeout: float, *, jit: bool) -> bool:
+        """Send the witness host a request about ``rounds`` (False: nothing to ask)."""
         if not rounds:
-            return None
+            return False
         shapes, blob = verify.encode(rounds)
         request = {
             "op": "witness",
@@ -341,8 +347,13 @@ class Sandbox:
             "memory_mb": self.config.memory_mb,
             "rounds": shapes,
         }
-        with self._lock:
-            reply, answers = self._ask_host(request, blob, timeout)
+        self._to_host(request, blob)
+        return True
+
+    @staticmethod
+    def _witness_verdict(rounds: list, kind: str, reply: dict, answers: bytes) -> tuple[Outcome, str] | None:
+        """``None`` when the witness confirmed every decision, else the outcome and message of the
+        refusal."""
         picks = np.frombuffer(answers, dtype="<i8")
         answered = rounds[: reply.get("answered", 0)]
         ok = reply.get("outcome") == Outcome.OK.value
@@ -361,21 +372,29 @@ class Sandbox:
             )
         return None
 
-    def _ask_host(self, request: dict, blob: bytes, timeout: float) -> tuple[dict, bytes]:
+    def _to_host(self, request: dict, blob: bytes = b"") -> None:
+        try:
+            frames.send_message(self._host[0], request, blob)
+        except (OSError, TypeError) as exc:
+            self._host_failed(exc)
+
+    def _host_reply(self, timeout: float) -> tuple[dict, bytes]:
         """The witness host's reply, which must start within ``timeout`` plus a margin (the host bounds
         every witness by ``timeout`` itself; this only guards against the host hanging)."""
         try:
-            frames.send_message(self._host[0], request, blob)
             if not select.select([self._host[1]], [], [], timeout + _HOST_MARGIN_S)[0]:
                 raise OSError(f"no answer within {timeout + _HOST_MARGIN_S:g} s")
             reply = frames.receive_message(self._host[1])
         except (frames.FrameError, OSError, TypeError) as exc:
-            tail = self._log_tail()
-            self.close()
-            raise SandboxError(f"the sandbox's witness host stopped answering: {tail or exc}") from None
+            self._host_failed(exc)
         if "error" in reply[0]:
             raise SandboxError(f"the witness host refused the request: {reply[0]['error']}")
         return reply
+
+    def _host_failed(self, exc: Exception) -> NoReturn:
+        tail = self._log_tail()
+        self.close()
+        raise SandboxError(f"the sandbox's witness host stopped answering: {tail or exc}") from None
 
     def _load(self, case) -> str:
         # Cases are immutable, so the key of an object already sent is remembered (with the object,
@@ -398,7 +417,8 @@ class Sandbox:
         with self._lock:
             self.start()
             self._call({"op": "ping"})
-            self._ask_host({"op": "ping"}, b"", self.config.timeout_s)
+            self._to_host({"op": "ping"})
+            self._host_reply(self.config.timeout_s)
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:

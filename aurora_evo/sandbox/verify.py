@@ -85,12 +85,17 @@ def allocation_queries(
 
 def binpacking_queries(
     datasets: Sequence, assignments: Sequence[np.ndarray], samples: int, rng: np.random.Generator
-) -> list[Query]:
+) -> list[Query] | None:
     """Queries for ``samples`` items drawn from ``assignments`` (one per instance of every dataset, in
-    order, each already checked)."""
+    order); ``None`` if an assignment names a bin that does not exist (the capacities are checked by
+    the scoring)."""
     from aurora_evo.domains.binpacking.evaluate import contract_of, decision_states
 
     instances = [(d, i) for d in datasets for i in d.instances]
+    for (_, instance), assignment in zip(instances, assignments, strict=True):
+        n = len(instance.items)
+        if assignment.shape != (n,) or (n and (assignment.min() < 0 or assignment.max() >= n)):
+            return None
     steps = _pick([len(i.items) for _, i in instances], samples, rng)
     queries = []
     for case, ((dataset, instance), assignment, picked) in enumerate(
