@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,12 +96,15 @@ def confine(limits: JailLimits, keep_fds: tuple[int, ...], confinement: jail_lay
 
 
 def close_all_but(keep: tuple[int, ...]) -> None:
-    """Close every file descriptor from 3 up, except ``keep``."""
+    """Close every file descriptor from 3 up, except ``keep`` (up to the hard limit on descriptors:
+    no descriptor can be numbered above it; Linux closes a range in one call)."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    top = 1 << 20 if hard == resource.RLIM_INFINITY else max(hard, 1 << 16)
     low = 3
     for fd in sorted(set(keep)):
         os.closerange(low, fd)
         low = fd + 1
-    os.closerange(low, 1 << 16)
+    os.closerange(low, top)
 
 
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
