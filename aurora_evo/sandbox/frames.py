@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -57,6 +58,36 @@ def receive_message(fd: int, max_bytes: int = 1 << 31) -> tuple[dict, bytes]:
         raise FrameError(f"message of {json_len + blob_len} bytes exceeds the cap of {max_bytes}")
     header = json.loads(_read_exactly(fd, json_len))
     return header, _read_exactly(fd, blob_len)
+
+
+Handler = Callable[[dict, bytes], tuple[dict, bytes]]
+
+
+def serve_requests(
+    requests_fd: int,
+    replies_fd: int,
+    handlers: Mapping[str, Handler],
+    after: Mapping[str, Callable[[], None]],
+) -> None:
+    """Answer messages until the client goes away or sends ``{"op": "stop"}``: ``handlers[op]`` makes
+    the reply to each, ``after[op]`` (if any) runs once it is sent; an unknown op gets an error."""
+    while True:
+        try:
+            request, blob = receive_message(requests_fd)
+        except FrameError:  # the client went away
+            return
+        op = request.get("op")
+        if op == "stop":
+            return
+        handler = handlers.get(op)
+        if handler is None:
+            send_message(replies_fd, {"error": f"unknown op {op!r}"})
+            continue
+        reply, reply_blob = handler(request, blob)
+        del request, blob  # no copy of a request outlives it here longer than needed
+        send_message(replies_fd, reply, reply_blob)
+        if op in after:
+            after[op]()
 
 
 def encode_result(outcome_code: int, message: str, payload: np.ndarray | None = None) -> bytes:

@@ -20,8 +20,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import NoReturn, Protocol
 
+import numpy as np
+
 from aurora_evo.sandbox import frames
-from aurora_evo.sandbox.jail import JailLimits
+from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits
 
 #: ``start(limits, key, job_fd, result_fd)``: the child's whole life; never returns.
 Start = Callable[[JailLimits, Hashable, int, int], NoReturn]
@@ -169,6 +171,25 @@ class JailPool:
                 return Collected(bytes(data), False, True)
             if frames.result_complete(data):
                 return Collected(bytes(data), False, False)
+
+    def read_result(
+        self, jail: Jail, deadline: float, timeout: float, max_values: int
+    ) -> tuple[str, str, np.ndarray | None]:
+        """The jail's next result frame: ``(outcome, message, values)``, the jail left running. When
+        it gave none (the deadline passed, it wrote too much or something malformed, it died), the
+        jail is waited for and ``(outcome, message, None)`` says how it ended."""
+        collected = self.collect(jail, deadline, frames.result_size_cap(max_values))
+        detail = "the jail wrote more than a result"
+        if not collected.oversized:
+            try:
+                code, detail, values = frames.decode_result(collected.data, max_values)
+            except frames.FrameError as exc:
+                detail = str(exc)
+            else:
+                if 0 <= code < len(OUTCOME_CODES) and not collected.timed_out:
+                    return OUTCOME_CODES[code].value, detail, values
+        ended = death(self.wait(jail), collected.timed_out, timeout, detail)
+        return ended["outcome"], ended["message"], None
 
     def end(self, jail: Jail) -> None:
         """Kill the jail and its process group and close its pipes; it is reaped later (a dying

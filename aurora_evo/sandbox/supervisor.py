@@ -25,8 +25,8 @@ import time
 import numpy as np
 
 from aurora_evo.sandbox import frames, numba_guard
-from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits, Job, run_jail
-from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool, death
+from aurora_evo.sandbox.jail import JailLimits, Job, run_jail
+from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool
 from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, die_with_parent, probe_layers
 
 # Programs compiled once here so that every jail, forked from this process, finds numba's
@@ -143,24 +143,14 @@ class Supervisor:
     def _collect_result(
         self, jail: Jail, began: float, timeout: float, max_values: int
     ) -> tuple[dict, bytes]:
-        collected = self.jails.collect(jail, began + timeout, frames.result_size_cap(max_values))
-        reply = {"seconds": time.perf_counter() - began}
-        outcome, message, values = None, "", None
-        if collected.oversized:
-            message = "the jail wrote more than a result"
-        else:
-            try:
-                code, message, values = frames.decode_result(collected.data, max_values)
-                outcome = OUTCOME_CODES[code].value if 0 <= code < len(OUTCOME_CODES) else None
-            except frames.FrameError as exc:
-                message = str(exc)
-        if outcome is not None and not collected.timed_out:
-            # The result is in: end the group, and reap it later (the client need not wait for the
-            # jail's teardown).
-            self.jails.end(jail)
-            return reply | {"outcome": outcome, "message": message}, values.astype("<i8").tobytes()
-        status = self.jails.wait(jail)
-        return reply | death(status, collected.timed_out, timeout, message), b""
+        outcome, message, values = self.jails.read_result(jail, began + timeout, timeout, max_values)
+        reply = {"seconds": time.perf_counter() - began, "outcome": outcome, "message": message}
+        if values is None:
+            return reply, b""
+        # The result is in: end the group, and reap it later (the client need not wait for the jail's
+        # teardown).
+        self.jails.end(jail)
+        return reply, values.astype("<i8").tobytes()
 
     def reap(self, block: bool) -> None:
         """Collect the jails ended after their result came in (``block``: all of them)."""
@@ -217,26 +207,16 @@ def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: i
 
 
 def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
-    while True:
-        try:
-            request, _ = frames.receive_message(stdin)
-        except frames.FrameError:  # the client went away
-            return
-        op = request.get("op")
-        if op == "stop":
-            return
-        if op == "load":
-            supervisor.load(request["key"], request["kind"], request["data"])
-            frames.send_message(stdout, {"loaded": request["key"]})
-        elif op == "eval":
-            reply, blob = supervisor.evaluate(request)
-            frames.send_message(stdout, reply, blob)
-            supervisor.reap(block=False)
-        elif op == "ping":
-            supervisor.reap(block=True)
-            frames.send_message(stdout, {"pong": True})
-        else:
-            frames.send_message(stdout, {"error": f"unknown op {op!r}"})
+    def load(request: dict, _: bytes) -> tuple[dict, bytes]:
+        supervisor.load(request["key"], request["kind"], request["data"])
+        return {"loaded": request["key"]}, b""
+
+    def ping(request: dict, _: bytes) -> tuple[dict, bytes]:
+        supervisor.reap(block=True)
+        return {"pong": True}, b""
+
+    handlers = {"load": load, "eval": lambda request, _: supervisor.evaluate(request), "ping": ping}
+    frames.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ from collections.abc import Hashable
 import numpy as np
 
 from aurora_evo.sandbox import frames
-from aurora_evo.sandbox.jail import OK_CODE, OUTCOME_CODES, JailLimits, close_all_but
-from aurora_evo.sandbox.jails import Jail, JailPool, death
+from aurora_evo.sandbox.jail import JailLimits, close_all_but
+from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool, death
 from aurora_evo.sandbox.layers import WITNESS_IDS, Confinement, die_with_parent
 from aurora_evo.sandbox.witness import run_witness
 
@@ -69,8 +69,9 @@ class Zygote:
         return json.loads(data), fds
 
     def spawn(self, limits: JailLimits, key: Hashable) -> tuple[int, int, int]:
-        request = {"op": "spawn", "memory": limits.memory_bytes, "cpu": limits.cpu_seconds, "uid": limits.uid}
-        reply, fds = self._ask(request | {"key": list(key)})
+        reply, fds = self._ask(
+            {"op": "spawn", "memory": limits.memory_bytes, "cpu": limits.cpu_seconds, "uid": limits.uid}
+        )
         return reply["pid"], fds[0], fds[1]
 
     def reap(self, pids: list[int], block: bool) -> dict[int, int]:
@@ -85,6 +86,10 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
     """The zygote's life: fork a witness per ``spawn``, reap on ``reap``, until the host goes."""
     die_with_parent(os.getppid())
     close_all_but((control.fileno(), *confinement.kept_fds()))  # the client's pipes above all
+    # A witness closes the control socket with every other descriptor as it confines itself.
+    witnesses = ForkSpawner(
+        lambda limits, key, job_fd, result_fd: run_witness(limits, confinement, job_fd, result_fd)
+    )
     while True:
         data = control.recv(_MAX_CONTROL)
         if not data:
@@ -92,25 +97,12 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
         request = json.loads(data)
         if request["op"] == "spawn":
             limits = JailLimits(request["memory"], request["cpu"], request["uid"])
-            job_read, job_write = os.pipe()
-            result_read, result_write = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the witness
-                control.close()
-                os.close(job_write)
-                os.close(result_read)
-                run_witness(limits, confinement, job_read, result_write)
-            os.close(job_read)
-            os.close(result_write)
-            socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [job_write, result_read])
-            os.close(job_write)
-            os.close(result_read)
+            pid, job_fd, result_fd = witnesses.spawn(limits, None)
+            socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [job_fd, result_fd])
+            os.close(job_fd)
+            os.close(result_fd)
         elif request["op"] == "reap":
-            ended = {}
-            for pid in request["pids"]:
-                done, status = os.waitpid(pid, 0 if request["block"] else os.WNOHANG)
-                if done:
-                    ended[pid] = status
+            ended = witnesses.reap(request["pids"], request["block"])
             control.sendall(json.dumps({"ended": ended}).encode())
         elif request["op"] == "warm":
             # A witness may not be able to import numba, nor the parts of it that compiling loads (the
@@ -175,21 +167,15 @@ class WitnessHost:
             late = time.perf_counter() >= deadline
             return None, death(self.jails.wait(jail), late, timeout, "it stopped reading")
         expected = len(states)
-        collected = self.jails.collect(jail, deadline, frames.result_size_cap(expected))
-        detail = "the witness wrote more than an answer"
-        if not collected.oversized:
-            try:
-                code, detail, values = frames.decode_result(collected.data, expected)
-            except frames.FrameError as exc:
-                detail = str(exc)
-            else:
-                if code == OK_CODE and values.size == expected:
-                    return values, None
-                if code != OK_CODE and 0 <= code < len(OUTCOME_CODES):
-                    self.jails.end(jail)
-                    return None, {"outcome": OUTCOME_CODES[code].value, "message": detail}
-                detail = f"the witness answered {values.size} states of {expected}, or code {code}"
-        return None, death(self.jails.wait(jail), collected.timed_out, timeout, detail)
+        outcome, message, picks = self.jails.read_result(jail, deadline, timeout, expected)
+        if picks is None:
+            return None, {"outcome": outcome, "message": message}
+        if outcome == "ok" and picks.size == expected:
+            return picks, None
+        self.jails.end(jail)
+        if outcome == "ok":
+            outcome, message = "no_result", f"the witness answered {picks.size} states of {expected}"
+        return None, {"outcome": outcome, "message": message}
 
 
 def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
@@ -204,24 +190,13 @@ def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
     host = WitnessHost(confinement.with_shared_namespaces())  # apart from the evaluation jails'
     try:
         frames.send_message(replies_fd, {"ready": True, "pid": os.getpid(), "zygote": host.zygote.pid})
-        while True:
-            try:
-                request, blob = frames.receive_message(requests_fd)
-            except frames.FrameError:  # the client went away
-                return
-            op = request.get("op")
-            if op == "stop":
-                return
-            if op == "ping":  # answered once the spare for the next request is forked
-                host.jails.reap(block=True)
-                frames.send_message(replies_fd, {"pong": True})
-            elif op == "witness":
-                reply, picks = host.witness(request, blob)
-                del request, blob  # no copy of a request outlives it here longer than needed
-                frames.send_message(replies_fd, reply, picks)
-                host.prepare_next()
-            else:
-                frames.send_message(replies_fd, {"error": f"unknown op {op!r}"})
+
+        def ping(request: dict, _: bytes) -> tuple[dict, bytes]:  # once the next spare is forked
+            host.jails.reap(block=True)
+            return {"pong": True}, b""
+
+        handlers = {"ping": ping, "witness": host.witness}
+        frames.serve_requests(requests_fd, replies_fd, handlers, {"witness": host.prepare_next})
     except BaseException as exc:  # logged; the client sees the host's pipe close
         print(f"witness host: {exc!r}", file=sys.stderr)
         raise
