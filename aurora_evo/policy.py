@@ -61,14 +61,26 @@ class OutputStatus(enum.IntEnum):
         }[self]
 
 
+class CallFailed(Exception):
+    """A call of ``priority`` that failed in another process (the sandbox's jail that answers the calls
+    of a simulation the client runs itself), with the status and detail it failed with there."""
+
+    def __init__(self, status: OutputStatus, detail: str):
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
 def exception_status(exc: BaseException) -> tuple[OutputStatus, str]:
     """The status and one-line message of an exception a program raised while being called.
 
     Every exception is the program's own failure, ``SystemExit`` included (a program must not end the
-    evaluator); only a ``KeyboardInterrupt`` is re-raised, since it is the user's.
+    evaluator); only a ``KeyboardInterrupt`` is re-raised, since it is the user's. A
+    :class:`CallFailed` is the failure it carries (never a success, whoever raised it).
     """
     if isinstance(exc, KeyboardInterrupt):
         raise exc
+    if isinstance(exc, CallFailed) and type(exc.status) is OutputStatus and exc.status is not OutputStatus.OK:
+        return exc.status, str(exc.detail)
     if isinstance(exc, MemoryError):
         return OutputStatus.OUT_OF_MEMORY, one_line(exc)
     if isinstance(exc, PermissionError):

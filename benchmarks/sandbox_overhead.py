@@ -7,7 +7,9 @@ the sandbox, which forks and confines the next jail while the client scores the 
 
 * a trivial program (constant scores) on a small seed scenario (``easy-cloud-01``, 5 tasks x 3 nodes),
   which runs on the numpy path (``jit="auto"``: numba would take longer to compile than the whole
-  evaluation), so this measures the sandbox's machinery alone;
+  evaluation), so this measures the sandbox's machinery alone: as the sandbox runs it (an evaluation
+  this small is simulated by the client, a jail answering the program's calls), and through an
+  evaluation jail (``simulate_here_max_tasks=0``), the way larger evaluations go;
 * a Weibull 5k evaluation (FunSearch's 5 x 5,000 items) of best fit, numba path;
 * the trivial program forced through numba (``jit="always"``): a stress case ``jit="auto"`` avoids,
   where each evaluation is shorter than the numba warm-up the waiting jail does for the next one.
@@ -67,6 +69,16 @@ def main() -> None:
                 args.repeats,
             )
         )
+        layers = sandbox.layers.describe()
+    with Sandbox(SandboxConfig(simulate_here_max_tasks=0)) as sandbox:
+        results.append(
+            compare(
+                "trivial program, small scenario, through an evaluation jail",
+                lambda: sandbox.evaluate_allocation(TRIVIAL, scenario),
+                lambda: evaluate_allocation(TRIVIAL, scenario),
+                args.repeats,
+            )
+        )
         results.append(
             compare(
                 "best fit, Weibull 5k (5 x 5,000 items), numba path",
@@ -75,7 +87,6 @@ def main() -> None:
                 max(5, args.repeats // 3),
             )
         )
-        layers = sandbox.layers.describe()
     with Sandbox(SandboxConfig(jit="always")) as sandbox:
         results.append(
             compare(

@@ -38,3 +38,16 @@ def test_the_evaluation_says_which_path_ran():
     small = [or_dataset(np.random.default_rng(1), 10, 120, name="small")]
     assert not evaluate_binpacking(source, small).compiled
     assert evaluate_binpacking(source, small, jit="always").compiled
+
+
+def test_a_call_that_failed_elsewhere_is_reported_as_its_failure_never_as_a_success():
+    from aurora_evo.policy import CallFailed, OutputStatus, exception_status
+
+    assert exception_status(CallFailed(OutputStatus.NOT_FINITE, "")) == (OutputStatus.NOT_FINITE, "")
+    assert exception_status(CallFailed(OutputStatus.RAISED, "ValueError: no")) == (
+        OutputStatus.RAISED,
+        "ValueError: no",
+    )
+    # A program could raise one itself: claiming success makes it a plain exception.
+    status, detail = exception_status(CallFailed(OutputStatus.OK, "fine"))
+    assert status is OutputStatus.RAISED and detail == "CallFailed: fine"

@@ -2,7 +2,9 @@
 
 Untrusted programs (anything an LLM or GP produced, or a file a user asks to score) are evaluated
 only through :class:`Sandbox`: screened here, run in a jail forked by the supervisor, and their raw
-decisions replayed and scored here without running any of their code.
+decisions replayed and scored here without running any of their code. A small resource-allocation
+evaluation is simulated here instead, a witness jail answering each call of ``priority`` with its
+scores (:class:`_Calls`). Either way a witness re-derives a sample of the decisions.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ import numpy as np
 from aurora_evo.evaluation import (
     EvalResult,
     JitMode,
+    decisions_of,
+    run_allocation,
     score_allocation,
     score_binpacking,
     use_jit,
 )
+from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
+from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus
 from aurora_evo.sandbox import frames, verify
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
 from aurora_evo.sandbox.layers import Layers
@@ -86,6 +92,11 @@ class SandboxConfig:
         witness_samples: decisions of every successful evaluation re-derived by a witness jail (see
             :mod:`aurora_evo.sandbox.verify`); a result whose decisions are not the program's own on
             a fraction ``f`` of them passes with probability at most ``(1 - f) ** witness_samples``.
+        simulate_here_max_tasks: a resource-allocation evaluation on the numpy path with at most this
+            many tasks in all is simulated by the client itself, which asks a witness jail for
+            ``priority``'s scores at each decision (a round trip each) instead of having an
+            evaluation jail run it and a witness check it: the same results, sooner below about 15
+            tasks (``benchmarks/sandbox_small_evaluations.py``, BENCHMARKS.md). 0 turns it off.
     """
 
     timeout_s: float = 60.0
@@ -95,10 +106,13 @@ class SandboxConfig:
     full_warm_up: bool = True
     prefork: bool = True
     witness_samples: int = 32
+    simulate_here_max_tasks: int = 16
 
     def __post_init__(self):
         if self.witness_samples < 1:
             raise ValueError(f"witness_samples is {self.witness_samples}; at least 1 decision is re-derived")
+        if self.simulate_here_max_tasks < 0:
+            raise ValueError(f"simulate_here_max_tasks is {self.simulate_here_max_tasks}; 0 turns it off")
 
 
 def scrubbed_environment() -> dict[str, str]:
@@ -119,6 +133,81 @@ def _clean_message(text: str) -> str:
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)  # terminal colour codes (numba's errors carry them)
     line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     return line[:MAX_MESSAGE_CHARS]
+
+
+class _Calls:
+    """A witness jail answering the calls of ``priority`` in a simulation this process runs.
+
+    ``ended`` is ``None`` while it answers; once the program failed to load, or the jail ended without
+    answering a call (it crashed, ran out of time, wrote something malformed), it is the evaluation's
+    result.
+    """
+
+    def __init__(self, sandbox: Sandbox, source: str, timeout: float):
+        self._sandbox, self._source, self._timeout = sandbox, source, timeout
+        self.ended: EvalResult | None = None
+        self.error: SandboxError | None = None
+        self.queries: list[verify.Query] = []
+        request = {
+            "op": "open_calls",
+            "source": source,
+            "jit": False,
+            "boundscheck": sandbox.config.boundscheck,
+            "timeout_s": timeout,
+            "memory_mb": sandbox.config.memory_mb,
+        }
+        reply, _ = sandbox._host_call(request, b"", timeout)
+        self._end_if_failed(reply)
+
+    def _end_if_failed(self, reply: dict) -> bool:
+        if reply.get("outcome", "ok") == "ok":
+            return False
+        known = {o.value for o in Outcome}
+        outcome = Outcome(reply["outcome"]) if reply["outcome"] in known else Outcome.NO_RESULT
+        self.ended = EvalResult(outcome, _clean_message(str(reply.get("message", ""))))
+        return True
+
+    def program(self, case: int, label: str) -> CompiledProgram:
+        """The program as the simulator calls it on scenario number ``case`` of the evaluation (named
+        ``label``); every call it answers is kept in ``queries`` for the witness."""
+        step = iter(range(1 << 62))
+
+        def priority(task: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+            fits = nodes[:, N_FITS] > 0.5  # read before the call, as the simulator reads it
+            scores = self._call(case, task, nodes)
+            if fits.any() and scores.size == len(nodes):
+                chosen = int(np.argmax(np.where(fits, scores, -np.inf)))  # the simulator's rule
+                self.queries.append(
+                    verify.Query(case, next(step), label, Contract.ALLOCATION, task.copy(), nodes.copy(),
+                                 np.arange(len(nodes)), fits, chosen)
+                )  # fmt: skip
+            return scores
+
+        return CompiledProgram(self._source, Contract.ALLOCATION, priority, None, None)
+
+    def _call(self, case: int, task: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        if self.ended is not None:
+            raise CallFailed(OutputStatus.RAISED, "the jail answering the calls has ended")
+        request = {"op": "call", "call": [list(task.shape), list(nodes.shape)], "case": case}
+        blob = np.ascontiguousarray(task, "<f8").tobytes() + np.ascontiguousarray(nodes, "<f8").tobytes()
+        try:
+            reply, data = self._sandbox._host_call(request, blob, self._timeout)
+        except SandboxError as exc:  # ours, not the program's: raised again once the simulator stops
+            self.error = exc
+            raise CallFailed(OutputStatus.RAISED, str(exc)) from None
+        if self._end_if_failed(reply):
+            raise CallFailed(OutputStatus.RAISED, self.ended.message)
+        values = np.frombuffer(data, dtype="<i8")
+        if values.size == 0 or values[0] not in set(OutputStatus):
+            raise CallFailed(OutputStatus.WRONG_TYPE, "")  # the jail wrote no status it could have
+        status = OutputStatus(int(values[0]))
+        if status is not OutputStatus.OK:
+            raise CallFailed(status, str(reply.get("detail", "")))
+        return values[1:].view("<f8")
+
+    def close(self) -> None:
+        if self.ended is None and self._sandbox._host is not None:
+            self._sandbox._host_call({"op": "close_calls"}, b"", self._timeout)
 
 
 class Sandbox:
@@ -239,7 +328,11 @@ class Sandbox:
     def evaluate_allocation(
         self, source: str, scenarios: Sequence, timeout_s: float | None = None
     ) -> EvalResult:
-        """Screen, run in a jail, replay and score a resource-allocation program on ``scenarios``."""
+        """Screen, run in a jail, replay and score a resource-allocation program on ``scenarios`` (or,
+        for a small evaluation, simulate here with a jail answering the program's calls)."""
+        jit = use_jit(self.config.jit, scenarios)
+        if not jit and decisions_of(scenarios) <= self.config.simulate_here_max_tasks:
+            return self._simulate_here(source, scenarios, timeout_s)
         reply = self._evaluate(source, "allocation", scenarios, timeout_s)
         if isinstance(reply, EvalResult):
             return reply
@@ -267,6 +360,51 @@ class Sandbox:
         return self._verified(
             lambda: score_binpacking(datasets, assignments, compiled), source, "binpacking", queries, timeout
         )
+
+    def _simulate_here(self, source: str, scenarios: Sequence, timeout_s: float | None) -> EvalResult:
+        """Simulate ``scenarios`` in this process on the numpy path, every call of ``priority`` answered
+        by one witness jail (:class:`_Calls`). Nothing the jail says is a decision: it only gives
+        scores for states this process built, so nothing needs replaying. A sample of the calls is
+        still asked again of a fresh witness, as the evaluation jail's decisions are: a program whose
+        answers a fresh process does not reproduce (random, or keeping state between calls) is
+        refused whichever way it was evaluated."""
+        screened = screen_program(source)
+        if not screened.ok:
+            return EvalResult(screened.outcome, screened.message)
+        timeout = self.config.timeout_s if timeout_s is None else timeout_s
+        nodes = []
+        with self._lock:
+            self.start()
+            calls = _Calls(self, source, timeout)
+            try:
+                if calls.ended is not None:
+                    return calls.ended
+                for case, scenario in enumerate(scenarios):
+                    ran = run_allocation(calls.program(case, scenario.name), [scenario])
+                    if calls.error is not None:
+                        raise calls.error
+                    if calls.ended is not None:
+                        return calls.ended
+                    if isinstance(ran, EvalResult):
+                        return EvalResult(ran.outcome, _clean_message(ran.message))
+                    nodes += ran
+            finally:
+                calls.close()
+        queries = verify.sample(calls.queries, self.config.witness_samples, _unpredictable())
+        return self._verified(
+            lambda: score_allocation(scenarios, nodes, False), source, "allocation", queries, timeout
+        )
+
+    def _host_call(self, request: dict, blob: bytes, timeout: float) -> tuple[dict, bytes]:
+        """One request to the witness host and its reply. Interrupted in between, the sandbox closes
+        (the next reply would be taken for another request's) and starts afresh on next use."""
+        try:
+            self._to_host(request, blob)
+            return self._host_reply(timeout)
+        except BaseException:
+            if self._host is not None:
+                self.close()
+            raise
 
     def _evaluate(self, source: str, kind: str, cases: Sequence, timeout_s: float | None):
         """The jail's raw result: ``(compiled, decisions, timeout)``, or the failure as a result."""
@@ -410,15 +548,15 @@ class Sandbox:
         self._keys[id(case)] = (case, key)
         return key
 
-    def ping(self) -> None:
-        """Return once the supervisor and the witness host are idle, with every finished jail reaped (a
-        spare jail and a spare witness, waiting confined for the next job, may remain: see
-        ``SandboxConfig.prefork``)."""
+    def ping(self) -> frozenset[int]:
+        """Return once the supervisor and the witness host are idle, with every finished jail reaped;
+        the pids of the jails that remain: a spare jail and spare witnesses, waiting confined for
+        the next job (see ``SandboxConfig.prefork``)."""
         with self._lock:
             self.start()
-            self._call({"op": "ping"})
-            self._to_host({"op": "ping"})
-            self._host_reply(self.config.timeout_s)
+            reply, _ = self._call({"op": "ping"})
+            host_reply, _ = self._host_call({"op": "ping"}, b"", self.config.timeout_s)
+        return frozenset(map(int, [*reply["spares"], *host_reply["spares"]]))
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:

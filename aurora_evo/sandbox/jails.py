@@ -52,15 +52,25 @@ class Collected:
     oversized: bool
 
 
+#: Gives ``(pid, job_fd, result_fd)`` of a jail once it is forked, waiting for it if need be.
+Forked = Callable[[], tuple[int, int, int]]
+
+
 class Spawner(Protocol):
     """Where jails come from: forks them, and collects them once they are killed."""
 
-    def spawn(self, limits: JailLimits, key: Hashable) -> tuple[int, int, int]:
-        """Fork a jail: ``(pid, job_fd, result_fd)``, the pipes' ends the owner keeps."""
+    def spawn(self, limits: JailLimits, key: Hashable) -> Forked:
+        """Start forking a jail; what is returned gives its pid and the pipes' ends the owner keeps."""
         ...
 
     def reap(self, pids: list[int], block: bool) -> dict[int, int]:
-        """The wait status of those of ``pids`` that ended (all of them with ``block``)."""
+        """The wait status of those of ``pids`` that ended (all of them with ``block``); with
+        ``block``, every released jail is collected too."""
+        ...
+
+    def release(self, pids: list[int]) -> None:
+        """Collect these killed jails in time, without a word back (the owner no longer signals
+        them, so their pids may be reused once they are collected)."""
         ...
 
 
@@ -69,8 +79,9 @@ class ForkSpawner:
 
     def __init__(self, start: Start):
         self._start = start
+        self._released: list[int] = []
 
-    def spawn(self, limits: JailLimits, key: Hashable) -> tuple[int, int, int]:
+    def spawn(self, limits: JailLimits, key: Hashable) -> Forked:
         job_read, job_write = os.pipe()
         result_read, result_write = os.pipe()
         pid = os.fork()
@@ -80,59 +91,92 @@ class ForkSpawner:
             self._start(limits, key, job_read, result_write)
         os.close(job_read)
         os.close(result_write)
-        return pid, job_write, result_read
+        return lambda: (pid, job_write, result_read)
 
-    @staticmethod
-    def reap(pids: list[int], block: bool) -> dict[int, int]:
+    def reap(self, pids: list[int], block: bool) -> dict[int, int]:
         ended = {}
         for pid in pids:
             done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
             if done:
                 ended[pid] = status
+        if block:
+            for pid in self._released:
+                os.waitpid(pid, 0)
+            self._released = []
         return ended
+
+    def release(self, pids: list[int]) -> None:
+        # Collected as they end: waiting would make the owner wait for the jail's teardown.
+        ended = self.reap([*self._released, *pids], block=False)
+        self._released = [pid for pid in [*self._released, *pids] if pid not in ended]
+
+
+class _Spare:
+    """A jail being forked for ``(limits, key)``, known once :meth:`jail` is asked for."""
+
+    def __init__(self, limits: JailLimits, key: Hashable, forked: Forked):
+        self.limits, self.key, self._forked = limits, key, forked
+        self._jail: Jail | None = None
+
+    def jail(self) -> Jail:
+        if self._jail is None:
+            pid, job_fd, result_fd = self._forked()
+            # A jail that stops reading must not block its owner: writes to it wait against a deadline.
+            os.set_blocking(job_fd, False)
+            self._jail = Jail(pid, job_fd, result_fd, self.limits, self.key)
+        return self._jail
 
 
 class JailPool:
-    """Jails from ``spawner``, with uids taken in turn from ``uids``, and one spare kept ready.
+    """Jails from ``spawner``, with uids taken in turn from ``uids``, and ``spares`` jails kept ready.
 
     A spare forked for other limits (its uid aside) or another key than a job needs is dropped for a
-    fresh jail.
+    fresh jail. There must be more uids than spares, so that no two live jails share one (a jail could
+    signal or stop another of its uid).
     """
 
-    def __init__(self, uids: tuple[int, ...], spawner: Spawner):
+    def __init__(self, uids: tuple[int, ...], spawner: Spawner, spares: int = 1):
+        if len(uids) <= spares:
+            raise ValueError(f"{len(uids)} uids for {spares} spares and the running jail")
         self._uids = uids
         self.spawner = spawner
-        self._spare: Jail | None = None
+        self._spares: list[_Spare] = []
+        self._depth = spares
         self._unreaped: list[int] = []
         self._forks = 0
 
+    def spare_pids(self) -> list[int]:
+        """The pids of the spares waiting for a job."""
+        return [spare.jail().pid for spare in self._spares]
+
+    @staticmethod
+    def _fits(spare: _Spare, limits: JailLimits, key: Hashable) -> bool:
+        return dataclasses.replace(spare.limits, uid=limits.uid) == limits and spare.key == key
+
     def take(self, limits: JailLimits, key: Hashable) -> Jail:
-        """A jail for a job: the spare if it fits, else a fresh one."""
-        spare, self._spare = self._spare, None
-        if (
-            spare is not None
-            and dataclasses.replace(spare.limits, uid=limits.uid) == limits
-            and spare.key == key
-        ):
-            return spare
-        if spare is not None:
-            self.end(spare)
-        return self._fork(limits, key)
+        """A jail for a job: the oldest spare if it fits, else a fresh one (and the spares that do not
+        fit are dropped)."""
+        while self._spares:
+            spare = self._spares.pop(0)
+            if self._fits(spare, limits, key):
+                return spare.jail()
+            self.end(spare.jail())
+        return self._fork(limits, key).jail()
 
     def prefork(self, limits: JailLimits, key: Hashable) -> None:
-        """Fork the spare now, so that it confines itself while the current job runs."""
+        """Start forking spares for jobs like this one, so that they confine themselves while the
+        current job runs (a spawner may hand them over later: see :class:`Spawner`)."""
         self.reap(block=False)
-        if self._spare is not None:
-            self.end(self._spare)
-        self._spare = self._fork(limits, key)
+        for spare in [s for s in self._spares if not self._fits(s, limits, key)]:
+            self._spares.remove(spare)
+            self.end(spare.jail())
+        while len(self._spares) < self._depth:
+            self._spares.append(self._fork(limits, key))
 
-    def _fork(self, limits: JailLimits, key: Hashable) -> Jail:
+    def _fork(self, limits: JailLimits, key: Hashable) -> _Spare:
         self._forks += 1
         limits = dataclasses.replace(limits, uid=self._uids[self._forks % len(self._uids)])
-        pid, job_fd, result_fd = self.spawner.spawn(limits, key)
-        # A jail that stops reading must not block its owner: writes to it wait against a deadline.
-        os.set_blocking(job_fd, False)
-        return Jail(pid, job_fd, result_fd, limits, key)
+        return _Spare(limits, key, self.spawner.spawn(limits, key))
 
     @staticmethod
     def send(jail: Jail, header: dict, blob: bytes, deadline: float) -> bool:
@@ -209,15 +253,17 @@ class JailPool:
         return self.spawner.reap([jail.pid], block=True)[jail.pid]
 
     def reap(self, block: bool) -> None:
-        """Collect the jails ended so far; ``block`` waits for all of them."""
-        ended = self.spawner.reap(self._unreaped, block) if self._unreaped else {}
-        self._unreaped = [pid for pid in self._unreaped if pid not in ended]
+        """Have the jails ended so far collected; ``block`` waits until all of them are."""
+        if block:
+            self.spawner.reap(self._unreaped, block=True)
+        else:
+            self.spawner.release(self._unreaped)
+        self._unreaped = []
 
     def shutdown(self) -> None:
-        """Drop the spare and reap every jail."""
-        if self._spare is not None:
-            self.end(self._spare)
-            self._spare = None
+        """Drop the spares and reap every jail."""
+        while self._spares:
+            self.end(self._spares.pop().jail())
         self.reap(block=True)
 
 

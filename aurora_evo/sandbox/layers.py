@@ -37,8 +37,9 @@ from aurora_evo.sandbox import landlock
 #: one and the spare forked beside it) take turns, so that neither can act on the other as its owner.
 JAIL_IDS = (65534, 65533)
 #: uids and gids of witness jails (:mod:`aurora_evo.sandbox.witness`), apart from the evaluation jails'
-#: so that neither kind can act on the other as its owner.
-WITNESS_IDS = (65532, 65531)
+#: so that neither kind can act on the other as its owner; three, for the running witness and the two
+#: spares the witness host keeps.
+WITNESS_IDS = (65532, 65531, 65530)
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 PR_SET_PDEATHSIG = 1

@@ -10,7 +10,7 @@ serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
   "prefork"}``: hand the job to a jail, enforce the wall-clock deadline from outside by killing its
   whole process group, and reply with the jail's raw result (outcome, message, int64 values) or why
   there was none; then (``prefork``) fork the spare jail for the next request;
-* ``{"op": "ping"}``: answered once every finished jail has been reaped;
+* ``{"op": "ping"}``: answered (with the spare's pid) once every finished jail has been reaped;
 * ``{"op": "stop"}``.
 """
 
@@ -213,7 +213,7 @@ def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
 
     def ping(request: dict, _: bytes) -> tuple[dict, bytes]:
         supervisor.reap(block=True)
-        return {"pong": True}, b""
+        return {"pong": True, "spares": supervisor.jails.spare_pids()}, b""
 
     handlers = {"load": load, "eval": lambda request, _: supervisor.evaluate(request), "ping": ping}
     frames.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})

@@ -111,6 +111,13 @@ def binpacking_queries(
     return queries
 
 
+def sample(queries: Sequence[Query], samples: int, rng: np.random.Generator) -> list[Query]:
+    """``samples`` of ``queries`` drawn without replacement (all of them when there are fewer), in
+    their order."""
+    drawn = np.sort(rng.choice(len(queries), size=min(samples, len(queries)), replace=False))
+    return [queries[i] for i in drawn]
+
+
 def rounds(queries: Sequence[Query]) -> list[list[Query]]:
     """The queries in rounds: round ``r`` holds the ``r``-th sampled decision of every case that has
     one, so a witness is shown a case's later states only after it has answered the earlier ones (a

@@ -8,7 +8,10 @@ arguments ``priority`` was called with at each sampled decision and asks a fresh
 host that never held the cases, for the scores. A witness sees a decision's state only after answering
 every earlier one of the same case, so it cannot read the answer off a later state.
 
-The job (one message): ``{"source", "jit", "boundscheck"}``. Each round: ``{"states": [[contract,
+A witness jail also answers the calls of a small evaluation the client simulates itself (the job's
+``"calls"`` is true, see :func:`_answer_calls`): it is then the only process that runs the program.
+
+The job (one message): ``{"source", "jit", "boundscheck", "calls"}``. Each round: ``{"states": [[contract,
 first_shape, head_shape, tail], ...]}`` with the arguments as float64 in the blob
 (:func:`aurora_evo.sandbox.verify.encode`). Each answer: one result frame
 (:mod:`aurora_evo.sandbox.frames`) holding, for every state of the round, the row of ``second`` the
@@ -69,6 +72,21 @@ class Answerer:
             self._programs[contract] = program
         return self._programs[contract]
 
+    def call(
+        self, contract: Contract, first, second: np.ndarray
+    ) -> tuple[OutputStatus, str, np.ndarray | None]:
+        """``priority(first, second)``: ``(status, detail, scores)``, the scores checked for type and
+        shape (``(len(second),)`` float64) and ``None`` unless the status is ``OK``; ``detail`` is
+        the exception's line when the program raised."""
+        program = self.program(contract)
+        function = program.jitted if (program.jitted is not None and self.jit) else program.python
+        try:
+            raw = function(first, second)
+        except BaseException as exc:  # the program's own failure
+            return (*exception_status(exc), None)
+        status, scores = check_scores(raw, second.shape[0])
+        return status, "", scores
+
     def choose(self, contract: Contract, first, second: np.ndarray) -> int:
         """The row of ``second`` the simulator picks with ``priority(first, second)``: the highest
         score among the candidates the rules allow (an allocation program's nodes the task fits on,
@@ -79,18 +97,12 @@ class Answerer:
         ``np.isfinite`` in this process, as it may have in the jail).
         """
         allowed = second[:, N_FITS] > 0.5 if contract is Contract.ALLOCATION else None
-        program = self.program(contract)
-        function = program.jitted if (program.jitted is not None and self.jit) else program.python
-        try:
-            raw = function(first, second)
-        except BaseException as exc:  # the program's own failure
-            status, detail = exception_status(exc)
-            raise _Failed(outcome_of_status(status), f"{status.describe()}: {detail}") from None
-        status, scores = check_scores(raw, second.shape[0])
+        status, detail, scores = self.call(contract, first, second)
         if status is OutputStatus.OK and not _ALL(_ISFINITE(scores)):
             status = OutputStatus.NOT_FINITE
         if status is not OutputStatus.OK:
-            raise _Failed(outcome_of_status(status), status.describe())
+            message = f"{status.describe()}: {detail}" if detail else status.describe()
+            raise _Failed(outcome_of_status(status), message)
         return int(_ARGMAX(scores if allowed is None else _WHERE(allowed, scores, -np.inf)))
 
     def answer(self, states: list, blob: bytes) -> np.ndarray:
@@ -130,6 +142,55 @@ def _warm_pages() -> None:
         pass
 
 
+class _Views:
+    """The arrays a simulation shows ``priority``, as the numpy path shows them: one read-only view of
+    the task row and one of the node matrix per case, the same objects at every call, their values
+    rewritten in place before each (a program that keeps a reference sees it change, as it would in
+    the simulator)."""
+
+    def __init__(self):
+        self.case: int | None = None
+        self._bases: tuple[np.ndarray, np.ndarray] | None = None
+        self.views: tuple[np.ndarray, np.ndarray] | None = None
+
+    def fill(self, case: int, task_shape: list, nodes_shape: list, values: np.ndarray) -> tuple:
+        size = math.prod(task_shape)
+        if case != self.case or self._bases is None or self._bases[1].shape != tuple(nodes_shape):
+            self.case = case
+            self._bases = (np.empty(task_shape), np.empty(nodes_shape))
+            self.views = tuple(base.view() for base in self._bases)
+            for view in self.views:
+                view.flags.writeable = False
+        task, nodes = self._bases
+        task[...] = values[:size].reshape(task_shape)
+        nodes[...] = values[size:].reshape(nodes_shape)
+        return self.views
+
+
+def _answer_calls(answerer: Answerer, job_fd: int, result_fd: int) -> None:
+    """Answer the calls of a simulation the client runs itself (small evaluations, see
+    :meth:`aurora_evo.sandbox.Sandbox.evaluate_allocation`): first whether the program loads (an ok
+    frame, or the outcome of its failure), then for each call ``{"call": [task_shape, nodes_shape],
+    "case": index}`` with the arguments as float64 in the blob, an ok frame whose values are the
+    status (:class:`~aurora_evo.policy.OutputStatus`) then the scores' float64 bits, with the
+    exception's line as the message when the program raised. Never returns."""
+    answerer.program(Contract.ALLOCATION)
+    frames.write_all(result_fd, frames.encode_result(OK_CODE, ""))
+    views = _Views()
+    while True:
+        try:
+            header, blob = frames.receive_message(job_fd)
+        except frames.FrameError:  # the simulation is over
+            os._exit(0)
+        (task_shape, nodes_shape), case = header["call"], int(header["case"])
+        task, nodes = views.fill(case, task_shape, nodes_shape, np.frombuffer(blob, dtype="<f8"))
+        status, detail, scores = answerer.call(Contract.ALLOCATION, task, nodes)
+        payload = np.array([int(status)], dtype=np.int64)
+        if scores is not None:
+            payload = np.concatenate([payload, scores.astype("<f8").view("<i8")])
+        frames.write_all(result_fd, frames.encode_result(OK_CODE, detail, payload))
+
+
 def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, result_fd: int) -> None:
     """The witness's whole life: confine, load the candidate, answer rounds until the pipe closes.
 
@@ -146,6 +207,8 @@ def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, resul
         if job["boundscheck"]:
             numba_guard.check_indices()
         answerer = Answerer(job["source"], jit=bool(job["jit"]), boundscheck=bool(job["boundscheck"]))
+        if job.get("calls"):
+            _answer_calls(answerer, job_fd, result_fd)
         while True:
             try:
                 header, blob = frames.receive_message(job_fd)

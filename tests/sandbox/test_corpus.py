@@ -46,7 +46,8 @@ from aurora_evo.evaluation import EvalResult, evaluate_allocation, evaluate_binp
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import Sandbox, SandboxConfig, SandboxError
 from aurora_evo.sandbox.client import MAX_MESSAGE_CHARS
-from aurora_evo.sandbox.layers import JAIL_IDS
+from aurora_evo.sandbox.layers import JAIL_IDS, WITNESS_IDS
+from aurora_evo.sandbox.witness_host import SPARE_WITNESSES
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
 
 OK = Outcome.OK
@@ -110,6 +111,9 @@ class Case:
         jit: the sandbox's ``jit`` setting for this evaluation (``None``: the module's; small cases
             run on the numpy path unless it is ``"always"``).
         bug: a known bug (the case is ``xfail(strict=True)`` with this reason).
+        path: ``"jail"`` to have an evaluation jail run the program and a witness check it, however
+            small the evaluation (``None``: the sandbox chooses; it simulates a small allocation
+            evaluation itself, asking a jail for the program's scores, see ``SandboxConfig``).
     """
 
     name: str
@@ -126,6 +130,7 @@ class Case:
     boundscheck: bool = True
     jit: str | None = None
     bug: str | None = None
+    path: str | None = None
 
 
 def both(name, category, source, jail_outcome, jail_fragment="", *, screen_fragment="", **jail) -> list[Case]:
@@ -162,6 +167,16 @@ def forge(code, message=b"", values=(), text_len=None, blob_len=None):
     text_len = len(message) if text_len is None else text_len
     blob_len = len(blob) if blob_len is None else blob_len
     os.write(fd, struct.pack("<4siIQ", b"AEJ1", code, text_len, blob_len) + message + blob)
+"""
+
+#: In a jail answering the calls of a simulation the client runs: ``CALLS`` and the result pipe ``fd``.
+CALLS_RESULT_FD = """
+import os, struct, sys
+frame = sys._getframe()
+while frame is not None and not {"result_fd", "job"} <= set(frame.f_locals):
+    frame = frame.f_back
+CALLS = frame is not None and bool((frame.f_locals.get("job") or {}).get("calls"))
+fd = frame.f_locals["result_fd"] if CALLS else None
 """
 
 #: The end of the message of a result whose decisions the witness does not reproduce.
@@ -666,50 +681,50 @@ raise ValueError(" | ".join(found))
     # --- forging the result channel -------------------------------------------------------------------
     jail("forge_invalid_placement", "forging",
          program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [99] * (n_values - 1))\nos._exit(0)")),
-         INVALID, "failed verification", needs=()),
+         INVALID, "failed verification", needs=(), path="jail"),
     jail("forge_compiled_flag", "forging",
          program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[1], *decisions]))\nos._exit(0)")),
-         INVALID, "compiled flag 1", needs=()),
+         INVALID, "compiled flag 1", needs=(), path="jail"),
     jail("forge_wrong_count", "forging", program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [1, 0])\nos._exit(0)")),
-         INVALID, "the jail returned 2 values", needs=()),
+         INVALID, "the jail returned 2 values", needs=(), path="jail"),
     # Another program's decisions in a well-formed frame, while priority() itself returns NaN: the
     # witness, asked about the reported decisions, gets NaN.
     jail("forge_first_fit_placement", "forging",
          program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                  f"{PYTHON_ONLY}\nreturn nodes[:, 0] * np.nan"),
-         INVALID, NOT_ITS_OWN, needs=()),
+         INVALID, NOT_ITS_OWN, needs=(), path="jail"),
     # The same with priority() a working program (round robin) whose choices differ from first fit's.
     jail("forge_another_programs_decisions", "forging",
          program(in_jail_only(FIND_RESULT_FD + HONEST_DECISIONS + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                  "return -nodes[:, N_PLACED]"),
-         INVALID, NOT_ITS_OWN, needs=()),
+         INVALID, NOT_ITS_OWN, needs=(), path="jail"),
     # One decision of the program's own placement changed to another node the task fits on: every
     # decision of these small cases is re-derived (witness_samples >= decisions), so it is found.
     jail("forge_one_changed_decision", "forging",
          program(in_jail_only(FIND_RESULT_FD + ONE_CHANGED_DECISION), "return -nodes[:, N_INDEX]"),
-         INVALID, NOT_ITS_OWN, cases="tight", needs=()),
+         INVALID, NOT_ITS_OWN, cases="tight", needs=(), path="jail"),
     # A program that uses the cases it finds in memory (the future tasks) chooses otherwise in the
     # witness, whose host never held one.
     jail("plan_with_the_cases_in_memory", "forging",
          program("import gc\nFOUND = any(type(o).__name__ == 'Scenario' for o in gc.get_objects())",
                  f"{PYTHON_ONLY}\nreturn nodes[:, N_INDEX] * (1.0 if FOUND else -1.0)"),
-         INVALID, NOT_ITS_OWN, needs=()),
+         INVALID, NOT_ITS_OWN, needs=(), path="jail"),
     jail("forge_terminal_escapes", "forging",
          program(in_jail_only(FIND_RESULT_FD + "forge(7, b'line one\\nline two \\x1b[31mred\\x1b[0m \\x00 end')\nos._exit(0)")),
-         RUNTIME, "line one line two", needs=()),
+         RUNTIME, "line one line two", needs=(), path="jail"),
     jail("forge_flood", "forging",
          program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [], blob_len=1 << 30)\nwhile True:\n    os.write(fd, b'\\0' * 65536)")),
-         NO_RESULT, "more than", needs=()),
+         NO_RESULT, "more than", needs=(), path="jail"),
     jail("forge_too_many_values", "forging",
          program(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] * (n_values + 1))\nimport time\ntime.sleep(60)")),
-         NO_RESULT, needs=()),
+         NO_RESULT, needs=(), path="jail"),
     jail("forge_garbage", "forging",
          program(in_jail_only(FIND_RESULT_FD + "os.write(fd, b'GARBAGE!' * 8)\nimport time\ntime.sleep(60)")),
-         NO_RESULT, needs=()),
+         NO_RESULT, needs=(), path="jail"),
     jail("forge_unknown_outcome_code", "forging",
-         program(in_jail_only(FIND_RESULT_FD + "forge(99, b'made up')\nimport time\ntime.sleep(60)")), NO_RESULT, needs=()),
+         program(in_jail_only(FIND_RESULT_FD + "forge(99, b'made up')\nimport time\ntime.sleep(60)")), NO_RESULT, needs=(), path="jail"),
     jail("close_result_channel_then_sleep", "forging",
-         program(in_jail_only(FIND_RESULT_FD + "os.close(fd)\nimport time\ntime.sleep(60)")), NO_RESULT, needs=()),
+         program(in_jail_only(FIND_RESULT_FD + "os.close(fd)\nimport time\ntime.sleep(60)")), NO_RESULT, needs=(), path="jail"),
     Case("huge_exception_message", "forging", program('raise ValueError("x" * 10**7)'), RUNTIME, "ValueError"),
     Case("exception_with_terminal_escapes", "forging",
          program('raise ValueError("one\\x1b[2J\\x1b]0;title\\x07\\r two\\nthree")'), RUNTIME, "ValueError: one"),
@@ -809,10 +824,10 @@ except ZeroDivisionError as e:
     *both("patch_argmax_to_overcommit", "monkeypatching",
           program("np.argmax = lambda a, *args, **kwargs: 0", f"{PYTHON_ONLY}\nreturn -nodes[:, 0]"),
           INVALID, "failed verification", screen_fragment="assigning to attribute 'np.argmax'",
-          cases="tight", needs=()),
+          cases="tight", needs=(), path="jail"),
     jail("patch_builtins_int", "monkeypatching",
          program("import builtins\nbuiltins.int = lambda *a, **k: 0", f"{PYTHON_ONLY}\nreturn -nodes[:, 0]"),
-         INVALID, "failed verification", cases="tight", needs=()),
+         INVALID, "failed verification", cases="tight", needs=(), path="jail"),
     # --- mutating inputs ------------------------------------------------------------------------------
     Case("write_to_nodes", "mutating inputs",
          program(priority="nodes[:, N_FITS] = 1.0\nreturn -nodes[:, N_INDEX]"), RUNTIME, "read-only",
@@ -945,27 +960,32 @@ except ZeroDivisionError as e:
     # --- attacking the witness (it runs the same program; IN_WITNESS is true there only) --------------
     # A program that fails only when asked again gets the outcome of its failure there.
     jail("witness_loops", "witness", program(IN_WITNESS + "while IN_WITNESS:\n    pass"),
-         TIMEOUT, "asked again about decision 0", needs=()),
+         TIMEOUT, "asked again about decision 0", needs=(), path="jail"),
     jail("witness_crashes", "witness", program(IN_WITNESS + "import ctypes\nif IN_WITNESS:\n    ctypes.string_at(0)"),
-         CRASHED, "died of SIGSEGV", needs=()),
+         CRASHED, "died of SIGSEGV", needs=(), path="jail"),
     jail("witness_allocates", "witness",
-         program(IN_WITNESS + "X = np.ones(2**27) if IN_WITNESS else None"), MEMORY, "MemoryError", needs=()),
+         program(IN_WITNESS + "X = np.ones(2**27) if IN_WITNESS else None"), MEMORY, "MemoryError", needs=(), path="jail"),
     jail("witness_writes_garbage", "witness",
          program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n    os.write(fd, b'GARBAGE!' * 8)\n"
                  "    import time\n    time.sleep(60)"),
-         NO_RESULT, "asked again about decision 0", needs=()),
+         NO_RESULT, "asked again about decision 0", needs=(), path="jail"),
     # A well-formed answer in the module body, before any state was asked about: the host takes it as
     # the first round's and finds the count wrong, or the witness's next write breaks the frame.
     jail("witness_answers_before_asked", "witness",
          program(IN_WITNESS + WITNESS_RESULT_FD + "if IN_WITNESS:\n"
                  "    os.write(fd, struct.pack('<4siIQ', b'AEJ1', 0, 0, 8 * 64) + bytes(8 * 64))\n    os._exit(0)"),
-         NO_RESULT, "asked again about decision 0", needs=()),
+         NO_RESULT, "asked again about decision 0", needs=(), path="jail"),
     # A witness holds no request: one that could read a request's states (the last one's, or those of
     # the request it answers) would know which choice each of a case's later states reveals.
     jail("witness_holds_no_request", "witness",
          program("import gc\nLEAKED = any(type(o) is dict and o.get('op') == 'witness' for o in gc.get_objects())",
                  f"{PYTHON_ONLY}\nreturn -nodes[:, N_PLACED] * (-1.0 if LEAKED else 1.0)"),
-         OK, same_score_as="round_robin", needs=()),
+         OK, same_score_as="round_robin", needs=(), path="jail"),
+    # The jail answering a small evaluation's calls writes an answer before it is asked: the answers
+    # the client reads are then out of step with its calls, and none is taken as a decision.
+    jail("calls_answer_out_of_turn", "forging",
+         program(CALLS_RESULT_FD + "if CALLS:\n    os.write(fd, struct.pack('<4siIQ', b'AEJ1', 0, 0, 0))"),
+         INVALID, "did not return an array of real numbers", needs=()),
     jail("binpacking_forge_overfull_bin", "forging",
          packer(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)")),
          INVALID, "failed verification", kind="binpacking", needs=()),
@@ -1065,7 +1085,8 @@ def supervisor_regions(pid: int) -> list[tuple[int, int]]:
 
 
 def evaluate(env, source: str, inputs, *, kind: str, screened: bool, timeout_s: float,
-             boundscheck: bool = True, jit: str | None = None) -> tuple[EvalResult, bool, float]:  # fmt: skip
+             boundscheck: bool = True, jit: str | None = None,
+             path: str | None = None) -> tuple[EvalResult, bool, float]:  # fmt: skip
     """``(result, hung, seconds)`` of one evaluation, guarded against a supervisor that never answers."""
     sandbox = env.sandbox
     method = sandbox.evaluate_binpacking if kind == "binpacking" else sandbox.evaluate_allocation
@@ -1073,6 +1094,8 @@ def evaluate(env, source: str, inputs, *, kind: str, screened: bool, timeout_s: 
     def call():
         config = sandbox.config
         changes = {"boundscheck": boundscheck} | ({"jit": jit} if jit is not None else {})
+        if path == "jail":
+            changes["simulate_here_max_tasks"] = 0
         sandbox.config = dataclasses.replace(config, **changes)
         try:
             if screened:
@@ -1109,8 +1132,10 @@ def take_before(env) -> Before:
     )
 
 
-def containment_problems(env, result: EvalResult, before: Before, benign: dict) -> list[str]:
-    """Everything wrong after a case, as sentences (empty when the case was contained)."""
+def containment_problems(env, result: EvalResult, before: Before, benign: dict,
+                         path: str | None = None) -> list[str]:  # fmt: skip
+    """Everything wrong after a case, as sentences (empty when the case was contained); the benign
+    program that must still score as before is evaluated the way the case was (``path``)."""
     problems = []
     # 1. files
     after = env.sentinel.snapshot()
@@ -1159,17 +1184,17 @@ def containment_problems(env, result: EvalResult, before: Before, benign: dict) 
         if state is not None and state != normal:
             problems.append(f"waiting jail {pid} has (nice, policy, cpus) {state}, not {normal}")
     again, hung, _ = evaluate(env, BENIGN, seed_scenarios("easy")[:2], kind="allocation", screened=True,
-                              timeout_s=env.sandbox.config.timeout_s)  # fmt: skip
+                              timeout_s=env.sandbox.config.timeout_s, path=path)  # fmt: skip
     if hung or again.as_dict() != benign:
         problems.append(f"a benign program no longer scores as before: {again}")
-    # 5. processes: a jail forked during that last evaluation may wait, confined, for the next job
-    ping = getattr(env.sandbox, "ping", None)
-    if ping is not None:
-        ping()
-    spares = env.live_jails() - before_benign
+    # 5. processes: only the spares the supervisor and the host say they keep may remain
+    spares = env.sandbox.ping()
     witnesses = spares & env.live_witnesses()
-    if len(spares - witnesses) > 1 or len(witnesses) > 1:
-        problems.append(f"{len(spares)} new jails wait for a job; at most one spare of each kind is expected")
+    if len(spares - witnesses) > 1 or len(witnesses) > SPARE_WITNESSES:
+        problems.append(
+            f"{len(spares - witnesses)} jails and {len(witnesses)} witnesses wait for a job; at most "
+            f"1 and {SPARE_WITNESSES} are expected"
+        )
     if not env.wait_for(lambda: not env.stray_processes(spares)):
         problems.append(f"processes left behind: {env.stray_processes(spares)}")
     return problems
@@ -1191,10 +1216,10 @@ def test_hostile_program_is_contained(case: Case, environment, case_inputs, refe
     before = take_before(environment)
     result, hung, seconds = evaluate(
         environment, fill(case.source, environment), inputs, kind=case.kind, screened=case.screened,
-        timeout_s=case.timeout_s, boundscheck=case.boundscheck, jit=case.jit,
+        timeout_s=case.timeout_s, boundscheck=case.boundscheck, jit=case.jit, path=case.path,
     )  # fmt: skip
     assert not hung, f"the evaluation did not return within {case.timeout_s + environment.hang_margin_s} s"
-    problems = containment_problems(environment, result, before, benign_result)
+    problems = containment_problems(environment, result, before, benign_result, case.path)
     if result.outcome is not case.outcome:
         problems.append(f"outcome {result.outcome.value}, expected {case.outcome.value}: {result.message}")
     else:
@@ -1237,6 +1262,55 @@ def test_seed_program_scores_as_in_process(name: str, environment):
     assert sandboxed.as_dict() == in_process.as_dict()
 
 
+#: Programs whose small evaluations must come out the same by either path and in process: honest ones,
+#: and every way of failing that the simulator reports.
+SMALL_EVALUATION_PROGRAMS = {
+    **SEEDS,
+    "raises_on_a_call": program(priority="if nodes[0, N_PLACED] > 0:\n    raise ValueError('no')\n"
+                                "return -nodes[:, N_PLACED]"),
+    "nan": program(priority="return nodes[:, 0] * np.nan"),
+    "wrong_shape": program(priority="return np.zeros(nodes.shape[0] + 1)"),
+    "wrong_type": program(priority="return [0.0] * nodes.shape[0]"),
+    "ints": program(priority="return -nodes[:, N_PLACED].astype(np.int64)"),
+    "module_body_raises": program("X = 1 / 0"),
+    "no_priority": program().replace("def priority", "def prioritize"),
+}  # fmt: skip
+#: Within a scenario, a reference kept from an earlier call changes as the simulator's arrays do. (One
+#: kept from an earlier scenario holds that scenario's arrays as at its last call, not as the simulator
+#: left them after it: such a program gets the same outcome either way, the witness refuses it, but
+#: the message may name another decision.)
+KEEPS_A_REFERENCE = program("SEEN = []", "SEEN.append(nodes)\nreturn SEEN[0][:, N_PLACED] * -1.0")
+
+
+@pytest.mark.parametrize(
+    "name, inputs",
+    [*((name, inputs) for name in sorted(SMALL_EVALUATION_PROGRAMS) for inputs in ("easy", "tight")),
+     ("keeps_a_reference", "tight")],
+)  # fmt: skip
+def test_small_evaluation_is_the_same_simulated_here_or_in_a_jail(name: str, inputs: str, environment,
+                                                                  case_inputs):  # fmt: skip
+    """A small evaluation is simulated by the client with a jail answering the program's calls; it must
+    give what an evaluation jail gives, and what an evaluation in this process gives (the calls see the
+    same arrays)."""
+    source = KEEPS_A_REFERENCE if name == "keeps_a_reference" else SMALL_EVALUATION_PROGRAMS[name]
+    scenarios = case_inputs[inputs]
+    here, hung, _ = evaluate(
+        environment, source, scenarios, kind="allocation", screened=False, timeout_s=10.0
+    )
+    in_jail, hung_too, _ = evaluate(environment, source, scenarios, kind="allocation", screened=False,
+                                    timeout_s=10.0, path="jail")  # fmt: skip
+    assert not hung and not hung_too
+    assert here.as_dict() == in_jail.as_dict() == evaluate_allocation(source, scenarios).as_dict()
+
+
+def test_small_evaluations_are_simulated_here(environment, case_inputs):
+    """The small evaluations are the client's own simulation: no evaluation jail is forked for them."""
+    before = environment.sandbox.ping() - environment.live_witnesses()
+    for _ in range(3):
+        assert environment.sandbox.evaluate_allocation(BENIGN, case_inputs["easy"]).outcome is OK
+    assert environment.sandbox.ping() - environment.live_witnesses() == before
+
+
 def test_binpacking_program_scores_as_in_process_on_or3(environment):
     or3 = builtin_datasets()["OR3"]
     source = textwrap.dedent(
@@ -1272,9 +1346,13 @@ def _limits(pid: int) -> dict[str, str]:
 
 
 #: How each layer shows on a jail, seen from outside (the jail's own view of /proc is gone).
+#: The uids of the jail that runs the program: an evaluation jail, or (a small evaluation, simulated by
+#: the client) the witness that answers its calls.
+PATH_IDS = {"jail": JAIL_IDS, None: WITNESS_IDS}
+
 LAYER_SIGNS: dict[str, Callable[[int], bool]] = {
     "uid_drop": lambda pid: (
-        {*_status_field(pid, "Uid"), *_status_field(pid, "Gid")} <= {str(i) for i in JAIL_IDS}
+        {*_status_field(pid, "Uid"), *_status_field(pid, "Gid")} <= {str(i) for i in JAIL_IDS + WITNESS_IDS}
     ),
     "network_namespace": lambda pid: os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net"),
     "seccomp": lambda pid: _status_field(pid, "Seccomp") == ["2"],
@@ -1300,8 +1378,9 @@ def test_sandbox_reports_its_layers(environment):
         assert layers.reasons == ()
 
 
+@pytest.mark.parametrize("path", ["jail", None], ids=["evaluation jail", "jail answering calls"])
 @pytest.mark.parametrize("layer", sorted(LAYER_SIGNS))
-def test_layer_is_in_force(layer: str, environment, case_inputs):
+def test_layer_is_in_force(layer: str, path: str | None, environment, case_inputs):
     """Seen from outside while a jail sleeps: each layer the sandbox reports is on that process."""
     if not getattr(environment.sandbox.layers, layer):
         pytest.skip(f"the {layer} layer is off here: {environment.sandbox.layers.describe()}")
@@ -1309,13 +1388,14 @@ def test_layer_is_in_force(layer: str, environment, case_inputs):
     box: dict[str, object] = {}
     thread = threading.Thread(
         target=lambda: box.update(result=evaluate(environment, source, case_inputs["easy"],
-                                                  kind="allocation", screened=False, timeout_s=3.0)),
+                                                  kind="allocation", screened=False, timeout_s=3.0,
+                                                  path=path)),
         daemon=True,
     )  # fmt: skip
     thread.start()
     try:
-        assert environment.wait_for(lambda: _sleeping_jail(environment) is not None, 10.0)
-        pid = _sleeping_jail(environment)
+        assert environment.wait_for(lambda: _sleeping_jail(environment, PATH_IDS[path]) is not None, 10.0)
+        pid = _sleeping_jail(environment, PATH_IDS[path])
         assert LAYER_SIGNS[layer](pid), f"{layer} is not on jail {pid}"
     finally:
         thread.join(30)
@@ -1346,13 +1426,13 @@ def test_witnesses_and_jails_are_in_namespaces_apart(environment, case_inputs):
     assert not kinds[0] & kinds[1], "a witness shares a namespace with an evaluation jail"
 
 
-def _sleeping_jail(environment) -> int | None:
-    """The evaluation jail that is asleep in ``time.sleep`` (the waiting spare is not)."""
+def _sleeping_jail(environment, uids: tuple[int, ...] = JAIL_IDS) -> int | None:
+    """The jail of one of ``uids`` that is asleep in ``time.sleep`` (the waiting spares are not)."""
     for pid in environment.live_jails():
         try:
             with open(f"/proc/{pid}/wchan") as wchan, open(f"/proc/{pid}/status") as status:
                 uid = next(int(line.split()[1]) for line in status if line.startswith("Uid:"))
-                if uid in JAIL_IDS and "nanosleep" in wchan.read():
+                if uid in uids and "nanosleep" in wchan.read():
                     return pid
         except (FileNotFoundError, ProcessLookupError):
             continue
