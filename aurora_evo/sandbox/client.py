@@ -135,6 +135,12 @@ def _clean_message(text: str) -> str:
     return line[:MAX_MESSAGE_CHARS]
 
 
+def _host_outcome(reply: dict) -> Outcome:
+    """The outcome a witness host's reply names (``no_result`` for a name it should not have sent)."""
+    known = {o.value for o in Outcome}
+    return Outcome(reply["outcome"]) if reply.get("outcome") in known else Outcome.NO_RESULT
+
+
 class _Calls:
     """A witness jail answering the calls of ``priority`` in a simulation this process runs.
 
@@ -162,9 +168,7 @@ class _Calls:
     def _end_if_failed(self, reply: dict) -> bool:
         if reply.get("outcome", "ok") == "ok":
             return False
-        known = {o.value for o in Outcome}
-        outcome = Outcome(reply["outcome"]) if reply["outcome"] in known else Outcome.NO_RESULT
-        self.ended = EvalResult(outcome, _clean_message(str(reply.get("message", ""))))
+        self.ended = EvalResult(_host_outcome(reply), _clean_message(str(reply.get("message", ""))))
         return True
 
     def program(self, case: int, label: str) -> CompiledProgram:
@@ -502,9 +506,7 @@ class Sandbox:
             return Outcome.INVALID_OUTPUT, verify.describe_mismatch(*mismatch, kind)
         if not ok:
             query = rounds[len(answered)][0]
-            known = {o.value for o in Outcome}
-            outcome = Outcome(reply["outcome"]) if reply.get("outcome") in known else Outcome.NO_RESULT
-            return outcome, (
+            return _host_outcome(reply), (
                 f"{query.label}: asked again about decision {query.step}, the program failed where the "
                 f"jail reported it had not ({reply.get('message')}): the result is not this program's"
             )

@@ -182,14 +182,11 @@ class WitnessHost:
         jail, deadline, failure = self._start(request, calls=True)
         timeout = float(request["timeout_s"])
         if failure is None:
-            outcome, message, values = self.jails.read_result(jail, deadline, timeout, 0)
-            if values is not None and outcome == "ok":
-                self._calls = (jail, deadline, timeout)
-                return {"outcome": "ok", "message": ""}, b""
-            if values is not None:
-                self.jails.end(jail)
-            failure = {"outcome": outcome, "message": message}
-        return failure, b""
+            _, _, failure = self._exchange(jail, None, deadline, timeout, 0)
+        if failure is not None:
+            return failure, b""
+        self._calls = (jail, deadline, timeout)
+        return {"outcome": "ok", "message": ""}, b""
 
     def call(self, request: dict, blob: bytes) -> tuple[dict, bytes]:
         """One call, ``{"op": "call", "call": [task_shape, nodes_shape], "case"}`` with the arguments
@@ -199,18 +196,11 @@ class WitnessHost:
         if self._calls is None:
             return {"error": "no calls are open"}, b""
         jail, deadline, timeout = self._calls
-        failure = None
-        if not self.jails.send(jail, {"call": request["call"], "case": request["case"]}, blob, deadline):
-            late = time.perf_counter() >= deadline
-            failure = death(self.jails.wait(jail), late, timeout, "it stopped reading")
-        else:
-            n_nodes = int(request["call"][1][0])
-            outcome, message, values = self.jails.read_result(jail, deadline, timeout, 1 + n_nodes)
-            if values is not None and outcome == "ok":
-                return {"detail": message}, values.astype("<i8").tobytes()
-            if values is not None:
-                self.jails.end(jail)
-            failure = {"outcome": outcome, "message": message}
+        header = {"call": request["call"], "case": request["case"]}
+        n_nodes = int(request["call"][1][0])
+        detail, values, failure = self._exchange(jail, (header, blob), deadline, timeout, 1 + n_nodes)
+        if failure is None:
+            return {"detail": detail}, values.astype("<i8").tobytes()
         self._calls = None
         return failure, b""
 
@@ -253,19 +243,32 @@ class WitnessHost:
     ) -> tuple[np.ndarray | None, dict | None]:
         """Send one round and read its answer: ``(picks, None)``, or ``(None, why there are none)``
         with the witness ended."""
-        if not self.jails.send(jail, {"states": states}, part.astype("<f8").tobytes(), deadline):
-            late = time.perf_counter() >= deadline
-            return None, death(self.jails.wait(jail), late, timeout, "it stopped reading")
         expected = len(states)
-        outcome, message, picks = self.jails.read_result(jail, deadline, timeout, expected)
-        if picks is None:
-            return None, {"outcome": outcome, "message": message}
-        if outcome == "ok" and picks.size == expected:
-            return picks, None
-        self.jails.end(jail)
-        if outcome == "ok":
-            outcome, message = "no_result", f"the witness answered {picks.size} states of {expected}"
-        return None, {"outcome": outcome, "message": message}
+        message = ({"states": states}, part.astype("<f8").tobytes())
+        _, picks, failure = self._exchange(jail, message, deadline, timeout, expected)
+        if failure is None and picks.size != expected:
+            self.jails.end(jail)
+            failure = {
+                "outcome": "no_result",
+                "message": f"the witness answered {picks.size} states of {expected}",
+            }
+        return (picks, None) if failure is None else (None, failure)
+
+    def _exchange(
+        self, jail: Jail, message: tuple[dict, bytes] | None, deadline: float, timeout: float, max_values: int
+    ) -> tuple[str, np.ndarray | None, dict | None]:
+        """Send the witness ``message`` (if any) and read its next ok frame: ``(its message, its
+        values, None)``; or ``("", None, {"outcome", "message"})`` with the witness ended, when it did
+        not take the message, wrote no valid frame, or wrote a failure."""
+        if message is not None and not self.jails.send(jail, *message, deadline):
+            late = time.perf_counter() >= deadline
+            return "", None, death(self.jails.wait(jail), late, timeout, "it stopped reading")
+        outcome, text, values = self.jails.read_result(jail, deadline, timeout, max_values)
+        if values is not None and outcome == "ok":
+            return text, values, None
+        if values is not None:  # a failure it wrote: it exits, and is ended here all the same
+            self.jails.end(jail)
+        return "", None, {"outcome": outcome, "message": text}
 
 
 def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
