@@ -115,12 +115,15 @@ def decode_result(data: bytes, max_values: int) -> tuple[int, str, np.ndarray]:
     return code, text, values
 
 
-def result_complete(data: bytes | bytearray) -> bool:
-    """True once ``data`` holds a whole result frame as its header announces it (or a bad header)."""
+def result_missing(data: bytes | bytearray) -> int:
+    """Bytes the result frame begun in ``data`` still lacks, as its header announces them (the rest of
+    the header while it is incomplete; 0 once the frame is whole, or the header is bad)."""
     if len(data) < _RESULT_HEADER.size:
-        return False
+        return _RESULT_HEADER.size - len(data)
     magic, _, text_len, blob_len = _RESULT_HEADER.unpack_from(data)
-    return magic != RESULT_MAGIC or len(data) >= _RESULT_HEADER.size + text_len + blob_len
+    if magic != RESULT_MAGIC:
+        return 0
+    return max(0, _RESULT_HEADER.size + text_len + blob_len - len(data))
 
 
 def result_size_cap(max_values: int) -> int:

@@ -198,7 +198,9 @@ class JailPool:
     @staticmethod
     def collect(jail: Jail, deadline: float, cap: int) -> Collected:
         """Read one result frame from the jail, until it is complete, the pipe closes, the deadline
-        (``time.perf_counter()``) passes or more than ``cap`` bytes came."""
+        (``time.perf_counter()``) passes or more than ``cap`` bytes came. Nothing past the frame is
+        read: a frame written out of turn is the next one read, whether or not the two reach the pipe
+        together."""
         data = bytearray()
         while True:
             remaining = deadline - time.perf_counter()
@@ -207,13 +209,13 @@ class JailPool:
             ready, _, _ = select.select([jail.result_fd], [], [], remaining)
             if not ready:
                 return Collected(bytes(data), True, False)
-            chunk = os.read(jail.result_fd, 1 << 16)
+            chunk = os.read(jail.result_fd, min(1 << 16, frames.result_missing(data), cap + 1 - len(data)))
             if not chunk:
                 return Collected(bytes(data), False, False)
             data += chunk
             if len(data) > cap:
                 return Collected(bytes(data), False, True)
-            if frames.result_complete(data):
+            if not frames.result_missing(data):
                 return Collected(bytes(data), False, False)
 
     def read_result(
