@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aurora_evo import __version__
 from aurora_evo.errors import InputError
@@ -46,6 +49,17 @@ def _load_datasets(specs: Sequence[str]) -> list:
     return [builtin[spec] if spec in builtin else load_dataset(spec) for spec in specs]
 
 
+def _check_sandbox_options(args: argparse.Namespace) -> None:
+    """Refuse a ``--timeout`` or ``--memory-mb`` the sandbox cannot keep, before any work."""
+    from aurora_evo.config import ConfigError, check_sandbox_limits
+
+    try:
+        check_sandbox_limits(args.timeout, args.memory_mb)
+    except ConfigError as exc:
+        flags = {s: SETTING_FLAGS[s] for s in ("evaluation.timeout_s", "evaluation.memory_mb")}
+        raise InputError(in_flag_terms(exc, flags, None)) from None
+
+
 @contextlib.contextmanager
 def _sandbox(args: argparse.Namespace):
     """A sandbox for the programs named on the command line; a missing layer is noted once on stderr."""
@@ -64,10 +78,56 @@ def _sandbox(args: argparse.Namespace):
         sandbox.close()
 
 
-def _add_sandbox_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("sandbox (the program runs in a jailed process)")
-    group.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit (60)")
-    group.add_argument("--memory-mb", type=int, default=2048, metavar="MIB", help="memory allowance (2048)")
+def _add_sandbox_options(parser: argparse.ArgumentParser, *, from_preset: bool = False) -> None:
+    """``--timeout`` and ``--memory-mb``; with ``from_preset``, left out they keep the preset's values."""
+    group = parser.add_argument_group("sandbox (every program runs in a jailed process)")
+    source = "the preset's, 60 in the shipped ones" if from_preset else "60"
+    group.add_argument(
+        "--timeout", type=float, default=None if from_preset else 60.0, metavar="SECONDS",
+        help=f"wall-clock limit of one evaluation (default: {source})",
+    )  # fmt: skip
+    source = "the preset's, 2048 in the shipped ones" if from_preset else "2048"
+    group.add_argument(
+        "--memory-mb", type=int, default=None if from_preset else 2048, metavar="MIB",
+        help=f"memory allowance of one evaluation (default: {source})",
+    )  # fmt: skip
+
+
+#: Columns for output to a file or a pipe, which has no width of its own: wide enough for every table the
+#: commands print at its natural width, so that a script reading the output finds no cell wrapped.
+PIPED_WIDTH = 160
+
+
+def output_width(stream) -> int:
+    """Columns to lay ``stream``'s output out in: ``$COLUMNS`` when set, else the width of the terminal
+    ``stream`` is, else :data:`PIPED_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):  # not a terminal (a pipe, a file, a test's capture)
+        width = 0
+    return width or PIPED_WIDTH  # a pseudo-terminal nobody sized reports 0 columns
+
+
+def make_console(stderr: bool = False):
+    """The rich console every command prints through, as wide as :func:`output_width` says."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, width=output_width(stream), highlight=False)
+
+
+def titled_table(title: str):
+    """A rich table at least as wide as its title (plain text, never read as markup), up to the
+    console's width. Rich wraps a title to the table's own width, its columns' (34 for three short
+    ones), not the terminal's: the title broke over lines in any terminal."""
+    from rich.cells import cell_len
+    from rich.markup import escape
+    from rich.table import Table
+
+    return Table(title=escape(title), min_width=cell_len(title))
 
 
 def _print_json(payload: dict) -> None:
@@ -80,6 +140,7 @@ def _print_json(payload: dict) -> None:
 def _cmd_score(args: argparse.Namespace) -> int:
     from aurora_evo.scenario import load_scenario
 
+    _check_sandbox_options(args)
     if args.domain == "binpacking":
         if args.scenario:
             raise InputError("--scenario and --domain binpacking exclude each other; give --dataset instead")
@@ -131,64 +192,66 @@ _METRIC_ROWS = (
 
 
 def _print_score(program: str, domain: str | None, result) -> None:
-    from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
-    console = Console()
+    console = make_console()
     if not result.outcome.ok:
         # The path and the message are the user's and the program's text: never read as markup.
         console.print(
             f"[bold red]{escape(program)}: {result.outcome.value}[/]: {escape(result.message)}",
-            highlight=False,
             soft_wrap=True,  # one line, however long: scripts and tests read it
         )
         return
-    path = "numba" if result.compiled else "numpy"
+    title = f"{program} (ran on the {'numba' if result.compiled else 'numpy'} path)"
     if domain == "binpacking":
-        table = Table(title=f"{escape(program)} (ran on the {path} path)")
-        for column in ("dataset", "instances", "mean bins", "mean L1 bound", "excess over L1"):
-            table.add_column(column, justify="left" if column == "dataset" else "right")
-        for name, case in result.per_case.items():
-            n = len(case["bins"])
-            table.add_row(escape(name), str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
-                          f"{case['excess_percent']:.2f} %")  # fmt: skip
-        console.print(table)
+        console.print(_binpacking_score_table(title, result.per_case))
         return
-    # Metrics down the side, one column per scenario: reads well in 80 columns for a few scenarios;
-    # many scenarios get one row each with the headline metrics.
-    cases = result.per_case
+    console.print(_allocation_score_table(title, result.per_case))
+    console.print(f"mean reward over {len(result.per_case)} scenario(s): [bold]{result.score:.4f}[/]")
+
+
+def _binpacking_score_table(title: str, cases: dict):
+    from rich.markup import escape
+
+    table = titled_table(title)
+    for column in ("dataset", "instances", "mean bins", "mean L1 bound", "excess over L1"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    for name, case in cases.items():
+        n = len(case["bins"])
+        table.add_row(escape(name), str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
+                      f"{case['excess_percent']:.2f} %")  # fmt: skip
+    return table
+
+
+_SCENARIO_ROW_COLUMNS = (
+    ("reward", "reward", "{:.4f}"),
+    ("p99 latency (s)", "p99_latency_s", "{:.4g}"),
+    ("cpu util", "cpu_utilization", "{:.1%}"),
+    ("cost ($)", "cost_usd", "{:.4g}"),
+    ("energy (kWh)", "energy_kwh", "{:.4g}"),
+    ("rejected", "failure_rate", "{:.1%}"),
+)
+
+
+def _allocation_score_table(title: str, cases: dict):
+    """Metrics down the side, one column per scenario, for a few scenarios; for many, a row each with
+    the headline metrics."""
+    from rich.markup import escape
+
+    table = titled_table(title)
     if len(cases) <= 4:
-        table = Table(title=f"{escape(program)} (ran on the {path} path)")
         table.add_column("metric")
         for name in cases:
             table.add_column(escape(name), justify="right")
         for label, key, fmt in _METRIC_ROWS:
             table.add_row(label, *(fmt.format(m[key]) for m in cases.values()))
-    else:
-        table = Table(title=f"{escape(program)} (ran on the {path} path)")
-        for label in (
-            "scenario",
-            "reward",
-            "p99 latency (s)",
-            "cpu util",
-            "cost ($)",
-            "energy (kWh)",
-            "rejected",
-        ):
-            table.add_column(label, justify="left" if label == "scenario" else "right")
-        for name, m in cases.items():
-            table.add_row(
-                escape(name),
-                f"{m['reward']:.4f}",
-                f"{m['p99_latency_s']:.4g}",
-                f"{m['cpu_utilization']:.1%}",
-                f"{m['cost_usd']:.4g}",
-                f"{m['energy_kwh']:.4g}",
-                f"{m['failure_rate']:.1%}",
-            )
-    console.print(table)
-    console.print(f"mean reward over {len(result.per_case)} scenario(s): [bold]{result.score:.4f}[/]")
+        return table
+    table.add_column("scenario")
+    for label, _, _ in _SCENARIO_ROW_COLUMNS:
+        table.add_column(label, justify="right")
+    for name, m in cases.items():
+        table.add_row(escape(name), *(fmt.format(m[key]) for _, key, fmt in _SCENARIO_ROW_COLUMNS))
+    return table
 
 
 # --- bench ------------------------------------------------------------------------------------------
@@ -197,6 +260,7 @@ def _print_score(program: str, domain: str | None, result) -> None:
 def _bench_with_programs(args: argparse.Namespace, run_bench, cases, evaluate: str) -> list:
     """``run_bench(programs, cases, evaluate_source)``: the programs on the command line, if any, are
     evaluated by the sandbox's method named ``evaluate``."""
+    _check_sandbox_options(args)
     programs = {Path(path).stem: _read_program(path) for path in args.programs}
     if not programs:
         return run_bench(None, cases)
@@ -240,98 +304,180 @@ def _levels(text: str) -> list[str]:
 # --- evolve / export -------------------------------------------------------------------------------
 
 
+#: The setting each flag gives, for the flags of ``evolve`` and the sandbox's: an error about a setting a
+#: flag gave names the flag the user typed, not the setting.
+SETTING_FLAGS = {
+    "task.domain": "--domain",
+    "task.dataset": "--dataset",
+    "islands.islands": "--islands",
+    "stop.max_iterations": "--iterations",
+    "stop.max_seconds": "--max-seconds",
+    "seed": "--seed",
+    "evaluation.workers": "--workers",
+    "evaluation.timeout_s": "--timeout",
+    "evaluation.memory_mb": "--memory-mb",
+    "mutators.kinds": "--mutators",
+    "mutators.weights": "--mutator-weights",
+    "attacker.enabled": "--no-attacker",
+    "stop.max_cost_usd": "--max-cost",
+    "stop.max_calls": "--max-calls",
+    "llm.backend": "--mutator",
+    "llm.models": "--model",
+    "llm.model_weights": "--model-weights",
+    "llm.base_url": "--base-url",
+    "llm.modes": "--prompt-modes",
+    "llm.requests_per_minute": "--rpm",
+    "llm.requests_per_day": "--rpd",
+    "llm.prices": "--price",
+}
+
+#: The settings ``--resume`` may change: limits of this invocation, not the run's own search.
+RESUMABLE_SETTINGS = (
+    "stop.max_iterations",
+    "stop.max_seconds",
+    "evaluation.workers",
+    "stop.max_cost_usd",
+    "stop.max_calls",
+    "llm.requests_per_minute",
+    "llm.requests_per_day",
+)
+
+
+def in_flag_terms(error, flags: dict[str, str], source: str | None) -> str:
+    """A :class:`~aurora_evo.config.ConfigError` in the user's words: each setting that ``flags`` (setting
+    -> flag typed) gave is named by its flag; an error about any other setting is about a file, named
+    first (``source``: the preset, or the resumed run's config.json)."""
+    message = str(error)
+    if error.setting in flags and message.startswith(error.setting):
+        message = flags[error.setting] + message[len(error.setting) :]
+    for setting, flag in flags.items():
+        if "." in setting:  # a dotted name cannot be mistaken for a word of the message
+            message = re.sub(rf"(?<![\w.-]){re.escape(setting)}(?![\w])", flag, message)
+    if error.setting in flags or source is None:
+        return message
+    return f"{source}: {message}"
+
+
 def _evolve_config(args: argparse.Namespace):
-    from aurora_evo.config import load_preset, override, preset_path, read_config
+    from aurora_evo.config import ConfigError, override
+
+    config, source = _base_config(args)
+    typed = _typed_settings(args)
+    if args.resume and set(typed) - set(RESUMABLE_SETTINGS):
+        *others, last = (SETTING_FLAGS[setting] for setting in RESUMABLE_SETTINGS)
+        raise InputError(
+            f"--resume continues a run with its own settings; only {', '.join(others)} and {last} may change"
+        )
+    if "mutators.weights" in typed and "mutators.kinds" not in typed:
+        raise InputError("--mutator-weights goes with --mutators (one weight per mutator)")
+    implied = _implied_settings(args, typed)
+    flags = {setting: SETTING_FLAGS[setting] for setting in typed} | {s: f for s, (_, f) in implied.items()}
+    changes = typed | {setting: value for setting, (value, _) in implied.items()}
+    try:
+        return override(config, **changes) if changes else config
+    except ConfigError as exc:
+        raise InputError(in_flag_terms(exc, flags, source)) from None
+
+
+#: Caps the iterations of every run ``evolve`` starts or resumes; the test that runs the README's
+#: commands sets it, so that they finish in seconds.
+ITERATIONS_CAP = "AURORA_EVO_ITERATIONS"
+
+
+def _capped(config):
+    """``config`` with at most ``$AURORA_EVO_ITERATIONS`` iterations, when that is set."""
+    from aurora_evo.config import override
+
+    text = os.environ.get(ITERATIONS_CAP, "").strip()
+    if not text:
+        return config
+    if not text.isdigit() or int(text) < 1:
+        raise InputError(f"{ITERATIONS_CAP}={text!r} in the environment: give a whole number of at least 1")
+    current = config.stop.max_iterations
+    return override(config, **{"stop.max_iterations": min(current or int(text), int(text))})
+
+
+def _base_config(args: argparse.Namespace):
+    """The configuration the flags change, and the file it came from: the preset, or a run's own."""
+    from aurora_evo.config import ConfigError, load_preset, preset_path, read_config, resolve_preset
 
     if args.resume:
-        config = read_config(Path(args.resume) / "config.json")
-    else:
-        config = load_preset(args.preset or preset_path("default"))
-    changes = {
-        "task.domain": args.domain,
-        "task.dataset": args.dataset,
-        "islands.islands": args.islands,
-        "stop.max_iterations": args.iterations,
-        "stop.max_seconds": args.max_seconds,
-        "seed": args.seed,
-        "evaluation.workers": args.workers,
-        "mutators.kinds": _names(args.mutators),
-        "attacker.enabled": False if args.no_attacker else None,
-        "mutators.weights": _numbers(args.mutator_weights, "--mutator-weights"),
-        "stop.max_cost_usd": args.max_cost,
-        "stop.max_calls": args.max_calls,
-        **_llm_changes(args),
-    }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    resumable = {
-        "stop.max_iterations",
-        "stop.max_seconds",
-        "evaluation.workers",
-        "stop.max_cost_usd",
-        "stop.max_calls",
-        "llm.requests_per_minute",
-        "llm.requests_per_day",
-    }
-    if args.resume and set(changes) - resumable:
-        raise InputError("--resume continues a run with its own settings; only --iterations, --max-seconds, "
-                         "--workers, --max-cost, --max-calls, --rpm and --rpd may change")  # fmt: skip
-    if "mutators.kinds" in changes and "mutators.weights" not in changes:
-        changes["mutators.weights"] = tuple(1.0 for _ in changes["mutators.kinds"])  # equal weights
-    if "mutators.weights" in changes and "mutators.kinds" not in changes:
-        raise InputError("--mutator-weights goes with --mutators (one weight per mutator)")
-    return override(config, **changes) if changes else config
+        path = Path(args.resume) / "config.json"
+        return read_config(path), str(path)
+    try:
+        path = resolve_preset(args.preset) if args.preset else preset_path("default")
+    except ConfigError as exc:
+        raise InputError(f"--preset {exc}") from None
+    return load_preset(path), str(path)
 
 
-def _names(text: str | None) -> tuple[str, ...] | None:
-    return None if text is None else tuple(name.strip() for name in text.split(",") if name.strip())
+def _typed_settings(args: argparse.Namespace) -> dict:
+    """The settings the flags typed on the command line give (a flag left out gives none)."""
+    settings = {}
+    for setting, flag in SETTING_FLAGS.items():
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"))
+        value = _FLAG_VALUES[flag](value, flag) if flag in _FLAG_VALUES and value is not None else value
+        if value is not None:
+            settings[setting] = value
+    if args.mutator is None and {"llm.models", "llm.base_url", "llm.model_weights"} & set(settings):
+        raise InputError(
+            "--model, --model-weights and --base-url go with --mutator gemini or --mutator openai"
+        )
+    return settings
 
 
-def _numbers(text: str | None, flag: str) -> tuple[float, ...] | None:
-    if text is None:
-        return None
+def _names(text: str, flag: str = "") -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _numbers(text: str, flag: str) -> tuple[float, ...]:
     try:
         return tuple(float(value) for value in text.split(","))
     except ValueError:
         raise InputError(f"{flag}: expected comma-separated numbers, got {text!r}") from None
 
 
+#: How the text of a flag becomes its setting's value, where argparse's value is not it already.
+_FLAG_VALUES = {
+    "--mutators": _names,
+    "--prompt-modes": _names,
+    "--mutator-weights": _numbers,
+    "--model-weights": _numbers,
+    "--model": lambda values, _: tuple(values),
+    "--price": lambda values, _: tuple(values),
+    "--no-attacker": lambda given, _: False if given else None,  # given: the attacker is off
+}
+
+
 #: The model a backend uses when none is named.
 DEFAULT_MODELS = {"gemini": ("gemini-2.5-flash",)}
 
 
-def _llm_changes(args: argparse.Namespace) -> dict:
-    """Settings of the LLM mutator from the flags; ``--mutator NAME`` alone makes it the only mutator."""
-    changes: dict = {
-        "llm.backend": args.mutator,
-        "llm.models": tuple(args.model) if args.model else None,
-        "llm.model_weights": _numbers(args.model_weights, "--model-weights"),
-        "llm.base_url": args.base_url,
-        "llm.modes": _names(args.prompt_modes),
-        "llm.requests_per_minute": args.rpm,
-        "llm.requests_per_day": args.rpd,
-        "llm.prices": tuple(args.price) if args.price else None,
-    }
+def _implied_settings(args: argparse.Namespace, typed: dict) -> dict[str, tuple[object, str]]:
+    """Settings that follow from the typed ones, each with the flag that implies it: equal weights for
+    ``--mutators`` and ``--prompt-modes`` alone, and ``--mutator NAME`` alone makes the language model
+    the only mutator, with the backend's default model."""
+    implied: dict[str, tuple[object, str]] = {}
+    if "mutators.kinds" in typed and "mutators.weights" not in typed:
+        implied["mutators.weights"] = (tuple(1.0 for _ in typed["mutators.kinds"]), "--mutators")
+    if "llm.modes" in typed:
+        implied["llm.mode_weights"] = (tuple(1.0 for _ in typed["llm.modes"]), "--prompt-modes")
     if args.mutator is not None:
-        if not args.mutators:
-            changes["mutators.kinds"], changes["mutators.weights"] = ("llm",), (1.0,)
-        if not args.model:
-            changes["llm.models"] = DEFAULT_MODELS.get(args.mutator)
-    elif any(changes[k] is not None for k in ("llm.models", "llm.base_url", "llm.model_weights")):
-        raise InputError(
-            "--model, --model-weights and --base-url go with --mutator gemini or --mutator openai"
-        )
-    if changes["llm.modes"] is not None:
-        changes["llm.mode_weights"] = tuple(1.0 for _ in changes["llm.modes"])
-    return changes
+        if "mutators.kinds" not in typed:
+            implied["mutators.kinds"] = (("llm",), "--mutator")
+            implied["mutators.weights"] = ((1.0,), "--mutator")
+        if "llm.models" not in typed and args.mutator in DEFAULT_MODELS:
+            implied["llm.models"] = (DEFAULT_MODELS[args.mutator], "--mutator")
+    return implied
 
 
 def _cmd_evolve(args: argparse.Namespace) -> int:
     import time
 
-    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, Evolution
-    from aurora_evo.progress import ProgressDisplay
+    from aurora_evo.progress import ProgressDisplay, announce_run
+    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 
-    config = _evolve_config(args)
+    config = _capped(_evolve_config(args))
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / CONFIG_FILE).exists():
@@ -341,6 +487,13 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
         if (run_dir / CONFIG_FILE).exists() or (run_dir / ARCHIVE_FILE).exists():
             raise InputError(f"{run_dir}: already holds a run; resume it with --resume {run_dir}")
+    if "llm" in config.mutators.kinds:  # a missing key is the one line printed, before anything else
+        from aurora_evo.mutators.llm.factory import api_keys
+
+        api_keys(config.llm)
+    announce_run(run_dir, resumed=bool(args.resume))
+    from aurora_evo.evolve import Evolution  # seconds of imports: after the run folder is announced
+
     evolution = Evolution(config, run_dir, resume=bool(args.resume))
     display = ProgressDisplay(evolution, enabled=not args.no_progress)
     try:
@@ -397,51 +550,130 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # --- scenarios ------------------------------------------------------------------------------------
 
 
+#: The check a file fails when it is no valid scenario (malformed JSON, a field outside the format's
+#: range): reported like the quality-control layers, before them, so a batch goes on past it.
+FORMAT_CHECK = "format"
+
+
+@dataclasses.dataclass(frozen=True)
+class _FileCheck:
+    """One file of ``scenarios validate``: its quality report, or why it is no scenario (``problem``,
+    refused by the format check), or why it could not be read at all (``unreadable``)."""
+
+    path: str
+    report: Any = None  # QualityReport
+    problem: str = ""
+    unreadable: str = ""
+
+    @property
+    def refused_checks(self) -> tuple[str, ...]:
+        if self.report is not None:
+            return tuple(layer.value for layer in self.report.refused_layers)
+        return (FORMAT_CHECK,) if self.problem else ()
+
+    def lines(self) -> list[str]:
+        if self.report is None:
+            return [f"{self.path}: {FORMAT_CHECK} REFUSED: {self.problem}"]
+        lines = []
+        for verdict in self.report.verdicts:
+            if verdict.passed:
+                note = verdict.details.get("note")
+                lines.append(f"{self.path}: {verdict.layer} ok" + (f" ({note})" if note else ""))
+            else:
+                lines.append(f"{self.path}: {verdict.layer} REFUSED: {verdict.message}")
+        return lines
+
+    def as_dict(self) -> dict:
+        if self.report is not None:
+            return {"file": self.path, **self.report.as_dict()}
+        entry = {"file": self.path, "scenario": None, "passed": False}
+        if self.unreadable:
+            return entry | {"refused_by": None, "error": self.unreadable, "verdicts": []}
+        verdict = {"layer": FORMAT_CHECK, "passed": False, "reason": f"{FORMAT_CHECK}: {self.problem}"}
+        return entry | {"refused_by": FORMAT_CHECK, "verdicts": [verdict | {"details": {}}]}
+
+
+def _why_unreadable(path: str) -> str:
+    """Why the file cannot be read at all (missing, a folder, no permission), or ``""``."""
+    try:
+        with open(path, "rb"):
+            return ""
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except IsADirectoryError:
+        return f"{path}: is a directory, not a file"
+    except OSError as exc:
+        return f"{path}: cannot be read ({exc.strerror or exc})"
+
+
+def _check_scenario_files(paths: Sequence[str], level: str | None) -> list[_FileCheck]:
+    """Every file checked, whatever the others hold; diversity compares with the files passed before."""
+    from aurora_evo.scenario import ScenarioError, load_scenario
+    from aurora_evo.scenario.quality import check_scenario
+
+    recent: list = []
+    checks = []
+    for path in paths:
+        unreadable = _why_unreadable(path)
+        if unreadable:
+            checks.append(_FileCheck(path, unreadable=unreadable))
+            continue
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as exc:
+            checks.append(_FileCheck(path, problem=str(exc).removeprefix(f"{path}: ")))
+            continue
+        report = check_scenario(scenario, level=level, recent=recent)
+        if report.passed:
+            recent.append(report.features)
+        checks.append(_FileCheck(path, report=report))
+    return checks
+
+
 def _cmd_scenarios_validate(args: argparse.Namespace) -> int:
-    """Run the five quality-control layers on each file; diversity compares with the files before it."""
+    """Check each file: the format, then the five quality-control layers. Exit status: 2 when a file
+    could not be read at all, else 1 when any file was refused by a check, else 0."""
     from collections import Counter
 
-    from aurora_evo.scenario import load_scenario
     from aurora_evo.scenario.levels import level
-    from aurora_evo.scenario.quality import Layer, check_scenario
+    from aurora_evo.scenario.quality import Layer
 
     if args.level is not None:
         level(args.level)  # an unknown level is bad input: one line, exit 2
-    scenarios = [(path, load_scenario(path)) for path in args.files]  # every file loads before any check
-    recent: list = []
-    results = []
-    for path, scenario in scenarios:
-        report = check_scenario(scenario, level=args.level, recent=recent)
-        if report.passed:  # diversity is measured against the scenarios accepted before
-            recent.append(report.features)
-        results.append((path, report))
-
-    refused = [(path, report) for path, report in results if not report.passed]
-    counts = Counter(layer for _, report in refused for layer in report.refused_layers)
-    layers = sorted(counts, key=lambda layer: (-counts[layer], list(Layer).index(layer)))
+    files = _check_scenario_files(args.files, args.level)
+    unreadable = [file for file in files if file.unreadable]
+    checked = [file for file in files if not file.unreadable]
+    refused = [file for file in checked if file.refused_checks]
+    counts = Counter(check for file in refused for check in file.refused_checks)
+    order = [FORMAT_CHECK, *(layer.value for layer in Layer)]
+    for file in unreadable:
+        sys.stderr.write(f"aurora-evo {args.verb}: error: {file.unreadable}\n")
     if args.json:
         _print_json(
             {
-                "files": [{"file": path, **report.as_dict()} for path, report in results],
-                "checked": len(results),
+                "files": [file.as_dict() for file in files],
+                "checked": len(checked),
                 "refused": len(refused),
-                "refused_by_layer": {layer.value: counts.get(layer, 0) for layer in Layer},
+                "unreadable": len(unreadable),
+                "refused_by_layer": {check: counts.get(check, 0) for check in order},
             }
         )
-    else:
-        for path, report in results:
-            for verdict in report.verdicts:
-                if verdict.passed:
-                    note = verdict.details.get("note")
-                    sys.stdout.write(f"{path}: {verdict.layer} ok" + (f" ({note})" if note else "") + "\n")
-                else:
-                    sys.stdout.write(f"{path}: {verdict.layer} REFUSED: {verdict.message}\n")
-        if refused:
-            names = ", ".join(layer.value for layer in layers)
-            sys.stdout.write(f"{len(refused)} of {len(results)} files refused ({names})\n")
-        else:
-            sys.stdout.write(f"{len(results)} of {len(results)} files passed\n")
+    elif checked:
+        for file in checked:
+            sys.stdout.write("".join(f"{line}\n" for line in file.lines()))
+        sys.stdout.write(_validate_summary(len(checked), len(refused), counts, order, len(unreadable)) + "\n")
+    if unreadable:
+        return EXIT_BAD_INPUT
     return EXIT_PROGRAM_FAILED if refused else EXIT_OK
+
+
+def _validate_summary(checked: int, refused: int, counts, order: list[str], unreadable: int) -> str:
+    if refused:
+        names = sorted(counts, key=lambda check: (-counts[check], order.index(check)))
+        line = f"{refused} of {checked} files refused ({', '.join(names)})"
+    else:
+        line = f"{checked} of {checked} files passed"
+    return line + (f"; {unreadable} more could not be read" if unreadable else "")
 
 
 def _cmd_scenarios_generate(args: argparse.Namespace) -> int:
@@ -477,9 +709,13 @@ def _cmd_scenarios_generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from aurora_evo.config import preset_names
+
     parser = _Parser(
         prog="aurora-evo",
         description="Evolve resource-allocation programs, and score them on scenarios and bin-packing sets.",
+        epilog="aurora-evo VERB --help lists a verb's options. Exit status: 0 success, 1 a program (or a "
+        "scenario file) failed, 2 bad input, each error in one line.",
     )
     parser.add_argument("--version", action="version", version=f"aurora-evo {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
@@ -512,21 +748,33 @@ def build_parser() -> argparse.ArgumentParser:
         "evolve",
         help="evolve programs (offline mutators by default: no API key needed)",
         description="Evolve priority functions on islands of programs, every candidate evaluated in the "
-        "sandbox, into an archive under runs/. Settings come from a preset (islands/default.toml), "
-        "overridden by the flags below.",
+        "sandbox, into an archive under runs/. Settings come from a preset, the shipped 'default' (the "
+        "defaults below are its values) unless --preset names another, and the flags below override "
+        "them; every setting is documented in aurora_evo/config.py.",
     )
-    evolve.add_argument("--preset", metavar="TOML", help="settings preset (default: islands/default.toml)")
-    evolve.add_argument("--domain", choices=["binpacking", "cloud", "edge", "network"])
+    evolve.add_argument(
+        "--preset",
+        metavar="NAME|FILE",
+        help=f"settings preset: a shipped one by name ({', '.join(preset_names())}) or a TOML file "
+        "(default: default)",
+    )
+    evolve.add_argument(
+        "--domain",
+        choices=["binpacking", "cloud", "edge", "network"],
+        help="what to schedule (default: cloud)",
+    )
     evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
-    evolve.add_argument("--islands", type=int, metavar="N", help="island populations")
-    evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations")
+    evolve.add_argument("--islands", type=int, metavar="N", help="island populations (default: 8)")
+    evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations (default: 100)")
     evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
     evolve.add_argument("--seed", type=int, help="random seed (same seed and one worker: same archive)")
-    evolve.add_argument("--workers", type=int, metavar="N", help="evaluations at once")
+    evolve.add_argument("--workers", type=int, metavar="N", help="evaluations at once (default: 1)")
     evolve.add_argument(
         "--mutators", metavar="LIST", help="comma-separated mix of gp, edit, llm (default: gp,edit; offline)"
     )
-    evolve.add_argument("--mutator-weights", metavar="LIST", help="how often each of --mutators is used")
+    evolve.add_argument(
+        "--mutator-weights", metavar="LIST", help="how often each of --mutators is used (default: equally)"
+    )
     evolve.add_argument(
         "--no-attacker",
         action="store_true",
@@ -545,8 +793,8 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--model-weights", metavar="LIST", help="sampling weight of each --model")
     llm.add_argument("--base-url", metavar="URL", help="server URL, e.g. http://127.0.0.1:8000/v1")
     llm.add_argument("--prompt-modes", metavar="LIST", help="comma-separated: best_shot, diff, rewrite")
-    llm.add_argument("--rpm", type=int, metavar="N", help="requests per minute allowed per API key")
-    llm.add_argument("--rpd", type=int, metavar="N", help="requests per day allowed per API key")
+    llm.add_argument("--rpm", type=int, metavar="N", help="requests per minute allowed per API key (0: any)")
+    llm.add_argument("--rpd", type=int, metavar="N", help="requests per day allowed per API key (0: any)")
     llm.add_argument(
         "--price",
         action="append",
@@ -556,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     llm.add_argument("--max-cost", type=float, metavar="USD", help="stop before spending more on LLM calls")
     llm.add_argument("--max-calls", type=int, metavar="N", help="stop after N LLM calls")
+    _add_sandbox_options(evolve, from_preset=True)
     where = evolve.add_mutually_exclusive_group()
     where.add_argument("--run-dir", metavar="DIR", help="run folder (default: runs/DOMAIN-TIME)")
     where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
@@ -602,7 +851,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and the given programs, next to FunSearch's published figures (excess bins over the L1 bound).",
     )
     binpacking.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="bin-packing programs to add")
-    binpacking.add_argument("--dataset", action="append", metavar="FILE", help="use these datasets instead")
+    binpacking.add_argument(
+        "--dataset", action="append", metavar="FILE",
+        help="a dataset file or shipped name to use instead of OR3 and Weibull 5k; repeatable",
+    )  # fmt: skip
     binpacking.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _add_sandbox_options(binpacking)
     binpacking.set_defaults(handler=_cmd_bench_binpacking)
@@ -610,8 +862,9 @@ def build_parser() -> argparse.ArgumentParser:
         "allocation",
         help="First Fit, Best Fit and your programs on the training and held-out seed scenarios",
         description="Score First Fit, Best Fit and the given allocation programs on a domain's seed "
-        "scenarios, split into training and held-out sets exactly as `aurora-evo evolve` splits them "
-        "(every third seed, in name order, is held out). Prints mean reward (0-1, higher is better).",
+        "scenarios of --levels, split into training and held-out sets exactly as `aurora-evo evolve` "
+        "splits them (every third seed, in name order, is held out), and on the seeds of the other levels "
+        "(unseen). Prints mean reward (0-1, higher is better).",
     )
     allocation.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="allocation programs to add")
     allocation.add_argument("--domain", choices=("cloud", "edge", "network"), default="cloud")
@@ -628,11 +881,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate = scenario_verbs.add_parser(
         "validate",
         help="run the five quality-control layers on scenario files",
-        description="Check each scenario file with the quality-control layers: bounds (realistic ranges), "
-        "feasibility (a clairvoyant packing meets the SLAs), realism (distributions against the shipped "
-        "Google 2011 and Alibaba 2017 samples), diversity (against the files given before it) and "
-        "complexity (the difficulty level's ranges). Prints one line per layer; exits 0 when every file "
-        "passes, 1 when any is refused, 2 on bad input.",
+        description="Check each scenario file, every file of the batch whatever the others hold: first "
+        "its format (valid JSON, every field within the scenario format's ranges), then the "
+        "quality-control layers: bounds (realistic ranges), feasibility (a clairvoyant packing meets the "
+        "SLAs), realism (distributions against the shipped Google 2011 and Alibaba 2017 samples), "
+        "diversity (against the files passed before it) and complexity (the difficulty level's ranges). "
+        "Prints one line per layer (one 'format REFUSED' line for a file that is no valid scenario) and a "
+        "summary. Exits 0 when every file passes, 1 when any is refused, 2 when a file cannot be read at "
+        "all (missing, a folder, no permission: one error line each, the others still checked) or the "
+        "command line is wrong.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="scenario JSON files")
     validate.add_argument(

@@ -8,6 +8,7 @@ override single fields. A run folder keeps the resolved configuration as ``confi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import tomllib
@@ -24,8 +25,22 @@ LLM_BACKENDS = ("openai", "gemini")
 PROMPT_MODES = ("best_shot", "diff", "rewrite")
 
 
+#: The longest wall-clock limit of one evaluation, in seconds: the sandbox's clocks overflow far beyond it.
+MAX_TIMEOUT_S = 86_400.0
+
+
 class ConfigError(InputError):
-    """A preset or flag that does not make a valid configuration; one line."""
+    """A preset or flag that does not make a valid configuration; one line.
+
+    ``setting`` is the dotted setting the message is about (``"islands.islands"``), when there is one:
+    the message then begins with it (after the file's name, if any), so that the command line can name
+    the flag that gave the value instead.
+    """
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        leading = str(message).split(" ", 1)[0].rstrip(":,")
+        self.setting = setting or (leading if leading in setting_names() else None)
 
 
 @dataclass(frozen=True)
@@ -177,6 +192,9 @@ class AttackerConfig:
         elites: the defender programs scored on each candidate: the islands' best programs, best first.
         active: attacker scenarios in the training set at once (beside the seed scenarios).
         start_level: the curriculum's first level (easy, medium, hard, expert, beyond).
+        top_level: the curriculum's last level: mastering it moves the attacker no further (the
+            shipped default stops at ``hard``, the seed levels, to end in about two minutes; the
+            ``coevolution`` preset climbs to ``beyond``).
         advance_share: the best program's success share on the level's training scenarios that moves
             the curriculum to the next level.
         margin: a program succeeds on a scenario when its reward (0-1) is at least best fit's on it
@@ -196,6 +214,7 @@ class AttackerConfig:
     elites: int = 3
     active: int = 4
     start_level: str = "easy"
+    top_level: str = "beyond"
     advance_share: float = 0.7
     margin: float = 0.0
     max_sla_violation_rate: float = 0.1
@@ -209,7 +228,10 @@ class ArchiveConfig:
     """The MAP-Elites grid and the Elo matches.
 
     Attributes:
-        descriptors: names from :data:`aurora_evo.archive.map_elites.DESCRIPTORS`.
+        descriptors: names from :data:`aurora_evo.archive.map_elites.DESCRIPTORS`: by default the
+            program's size (``complexity``) and the share of its operations that are not plain
+            arithmetic (``nonlinearity``), which spread programs over the map; ``specialisation``
+            (the spread of a program's scores over the cases) hardly varies between programs.
         bins: cells per descriptor.
         elo_opponents: archived programs each new program plays (on their shared cases).
         elo_k: Elo's K factor.
@@ -217,7 +239,7 @@ class ArchiveConfig:
             rejected before evaluation as near-duplicates.
     """
 
-    descriptors: tuple[str, ...] = ("complexity", "specialisation")
+    descriptors: tuple[str, ...] = ("complexity", "nonlinearity")
     bins: tuple[int, ...] = (10, 10)
     elo_opponents: int = 3
     elo_k: float = 16.0
@@ -277,6 +299,28 @@ class EvalConfig:
     full_warm_up: bool = True
 
 
+def _usable_weights(weights: tuple[float, ...]) -> bool:
+    """Sampling weights: finite, none negative, not all zero."""
+    return all(math.isfinite(w) and w >= 0 for w in weights) and sum(weights) > 0
+
+
+def sandbox_limit_checks(timeout_s: float, memory_mb: int) -> list[tuple[bool, str]]:
+    """The rules of an evaluation's limits, as ``(ok, message)`` pairs (``evaluation.timeout_s`` and
+    ``evaluation.memory_mb``; ``--timeout`` and ``--memory-mb`` on the command line)."""
+    return [
+        (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_S,
+         f"evaluation.timeout_s must be positive and at most {MAX_TIMEOUT_S:g} seconds"),
+        (memory_mb >= 1, "evaluation.memory_mb must be at least 1 (MiB)"),
+    ]  # fmt: skip
+
+
+def check_sandbox_limits(timeout_s: float, memory_mb: int) -> None:
+    """Raise :class:`ConfigError` on the first rule of :func:`sandbox_limit_checks` broken."""
+    for ok, message in sandbox_limit_checks(timeout_s, memory_mb):
+        if not ok:
+            raise ConfigError(message)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs; ``seed`` makes it reproducible with one worker."""
@@ -314,10 +358,11 @@ class RunConfig:
             (self.islands.temperature > 0, "islands.temperature must be positive"),
             (islands.parents >= 1, "islands.parents must be at least 1"),
             (islands.migrants >= 0, "islands.migrants must be >= 0"),
-            (islands.migration_interval >= 0 and islands.reset_interval >= 0,
-             "islands.migration_interval and islands.reset_interval must be >= 0 (0: never)"),
+            (islands.migration_interval >= 0, "islands.migration_interval must be >= 0 (0: never)"),
+            (islands.reset_interval >= 0, "islands.reset_interval must be >= 0 (0: never)"),
             (islands.novelty_bonus >= 0, "islands.novelty_bonus must be >= 0"),
-            (stop.max_iterations is None or stop.max_iterations >= 1, "stop.max_iterations must be >= 1"),
+            (stop.max_iterations is None or stop.max_iterations >= 1,
+             "stop.max_iterations must be at least 1"),
             (stop.max_seconds is None or stop.max_seconds > 0, "stop.max_seconds must be positive"),
             (stop.max_cost_usd is None or stop.max_cost_usd >= 0, "stop.max_cost_usd must be >= 0"),
             (stop.max_calls is None or stop.max_calls >= 0, "stop.max_calls must be >= 0"),
@@ -337,16 +382,18 @@ class RunConfig:
              f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
             (all(b >= 1 for b in self.archive.bins), "archive.bins must be at least 1 each"),
             (self.archive.elo_opponents >= 0, "archive.elo_opponents must be >= 0"),
-            (set(self.mutators.kinds) <= set(MUTATORS),
-             f"mutators.kinds must be among {', '.join(MUTATORS)}"),
-            (len(self.mutators.kinds) == len(self.mutators.weights), "mutators.weights: one per kind"),
-            (all(w >= 0 for w in self.mutators.weights) and sum(self.mutators.weights) > 0,
-             "mutators.weights must be >= 0 with a positive sum"),
+            (set(self.mutators.kinds) <= set(MUTATORS) and len(self.mutators.kinds) > 0,
+             f"mutators.kinds must be among {', '.join(MUTATORS)} (at least one)"),
+            (len(self.mutators.kinds) == len(self.mutators.weights),
+             "mutators.weights: one per mutator in mutators.kinds"),
+            (_usable_weights(self.mutators.weights),
+             "mutators.weights must be finite and >= 0 with a positive sum"),
             (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
             *self._llm_checks(),
             *self._attacker_checks(),
             *self._gp_checks(),
             (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
+            *sandbox_limit_checks(self.evaluation.timeout_s, self.evaluation.memory_mb),
             (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
             (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
         ]  # fmt: skip
@@ -392,28 +439,28 @@ class RunConfig:
         return [
             # A budget cannot hold a call whose price is unknown; a local model is priced 0/0 explicitly.
             (not (used and self.stop.max_cost_usd is not None and unpriced),
-             f"--max-cost needs a price for model {first!r}: give it with --price {first}=INPUT/OUTPUT "
-             "(dollars per million tokens; 0/0 for a local model)"),
+             f"stop.max_cost_usd needs a price for model {first!r}: give it with "
+             f"--price {first}=INPUT/OUTPUT (dollars per million tokens; 0/0 for a local model)"),
             (llm.backend in LLM_BACKENDS, f"llm.backend must be one of {', '.join(LLM_BACKENDS)}"),
             (not used or len(llm.models) > 0, "llm.models: name at least one model (--model NAME)"),
             (not llm.model_weights or len(llm.model_weights) == len(llm.models),
-             "llm.model_weights: one per model"),
-            (all(w >= 0 for w in llm.model_weights) and (not llm.model_weights or sum(llm.model_weights) > 0),
-             "llm.model_weights must be >= 0 with a positive sum"),
+             "llm.model_weights: one per model in llm.models"),
+            (not llm.model_weights or _usable_weights(llm.model_weights),
+             "llm.model_weights must be finite and >= 0 with a positive sum"),
             (len(llm.modes) > 0 and set(llm.modes) <= set(PROMPT_MODES),
              f"llm.modes must be among {', '.join(PROMPT_MODES)}"),
             (len(llm.mode_weights) == len(llm.modes), "llm.mode_weights: one per mode"),
-            (all(w >= 0 for w in llm.mode_weights) and sum(llm.mode_weights) > 0,
-             "llm.mode_weights must be >= 0 with a positive sum"),
+            (_usable_weights(llm.mode_weights),
+             "llm.mode_weights must be finite and >= 0 with a positive sum"),
             (llm.temperature >= 0, "llm.temperature must be >= 0"),
             (llm.max_output_tokens >= 1, "llm.max_output_tokens must be at least 1"),
             (llm.timeout_s > 0, "llm.timeout_s must be positive"),
             (llm.attempts >= 1, "llm.attempts must be at least 1"),
-            (llm.backoff_s >= 0 and llm.max_backoff_s >= 0,
-             "llm.backoff_s and llm.max_backoff_s must be >= 0"),
+            (llm.backoff_s >= 0, "llm.backoff_s must be >= 0"),
+            (llm.max_backoff_s >= 0, "llm.max_backoff_s must be >= 0"),
             (llm.concurrency >= 1, "llm.concurrency must be at least 1"),
-            (llm.requests_per_minute >= 0 and llm.requests_per_day >= 0,
-             "llm.requests_per_minute and llm.requests_per_day must be >= 0 (0: no limit)"),
+            (llm.requests_per_minute >= 0, "llm.requests_per_minute must be >= 0 (0: no limit)"),
+            (llm.requests_per_day >= 0, "llm.requests_per_day must be >= 0 (0: no limit)"),
             (llm.instructions >= 1, "llm.instructions must be at least 1"),
             (llm.meta_interval >= 1, "llm.meta_interval must be at least 1"),
             (llm.base_url == "" or llm.base_url.startswith(("http://", "https://")),
@@ -426,16 +473,22 @@ class RunConfig:
         a = self.attacker
         return [
             (a.interval >= 1, "attacker.interval must be at least 1"),
-            (a.population >= 2 and a.candidates >= 1 and a.elites >= 1 and a.active >= 1,
-             "attacker.population must be >= 2, and candidates, elites and active >= 1"),
+            (a.population >= 2, "attacker.population must be at least 2"),
+            (a.candidates >= 1, "attacker.candidates must be at least 1"),
+            (a.elites >= 1, "attacker.elites must be at least 1"),
+            (a.active >= 1, "attacker.active must be at least 1"),
             (a.start_level in LEVEL_NAMES, f"attacker.start_level must be one of {', '.join(LEVEL_NAMES)}"),
+            (a.top_level in LEVEL_NAMES, f"attacker.top_level must be one of {', '.join(LEVEL_NAMES)}"),
+            (a.top_level not in LEVEL_NAMES or a.start_level not in LEVEL_NAMES
+             or LEVEL_NAMES.index(a.top_level) >= LEVEL_NAMES.index(a.start_level),
+             "attacker.top_level must not come before attacker.start_level"),
             (self.stop.curriculum_level in (None, *LEVEL_NAMES),
              f"stop.curriculum_level must be one of {', '.join(LEVEL_NAMES)}"),
             (0 < a.advance_share <= 1, "attacker.advance_share must be in (0, 1]"),
-            (0 <= a.margin < 1 and 0 <= a.max_sla_violation_rate <= 1,
-             "attacker.margin must be in [0, 1) and attacker.max_sla_violation_rate in [0, 1]"),
-            (0 < a.sweet_spot < 1 and a.width > 0,
-             "attacker.sweet_spot must be in (0, 1), attacker.width > 0"),
+            (0 <= a.margin < 1, "attacker.margin must be in [0, 1)"),
+            (0 <= a.max_sla_violation_rate <= 1, "attacker.max_sla_violation_rate must be in [0, 1]"),
+            (0 < a.sweet_spot < 1, "attacker.sweet_spot must be in (0, 1)"),
+            (a.width > 0, "attacker.width must be positive"),
             (0 <= a.weight <= 1, "attacker.weight must be in [0, 1]"),
         ]  # fmt: skip
 
@@ -443,27 +496,56 @@ class RunConfig:
         return dataclasses.asdict(self)
 
 
-def _build(cls, data: dict, where: str):
-    """A dataclass from a (nested) dict, refusing unknown keys with the place they were found."""
+_SECTIONS = {
+    cls.__name__: cls
+    for cls in (IslandConfig, MutatorConfig, StopConfig, LLMConfig, AttackerConfig, ArchiveConfig,
+                TaskConfig, EvalConfig)
+}  # fmt: skip
+
+
+def _section(kind: Any) -> type | None:
+    """The dataclass of a nested table of settings (``[islands]``), or ``None`` for a plain value."""
+    return _SECTIONS.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))
+
+
+@functools.cache
+def setting_names() -> frozenset[str]:
+    """Every setting's dotted name: ``seed``, ``islands.islands``, ``stop.max_iterations``, ..."""
+    names = set()
+    for top in dataclasses.fields(RunConfig):
+        section = _section(top.type)
+        if section is None:
+            names.add(top.name)
+        else:
+            names.update(f"{top.name}.{f.name}" for f in dataclasses.fields(section))
+    return frozenset(names)
+
+
+def _located(source: str | None, message: str) -> str:
+    return f"{source}: {message}" if source else message
+
+
+def _build(cls, data: dict, source: str | None, prefix: str = ""):
+    """A dataclass from a (nested) dict, refusing unknown keys and wrong types with the setting's name
+    (``prefix`` is the dotted name of the table being built, e.g. ``"islands."``)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(fields)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {sorted(unknown)[0]!r} (known: {', '.join(fields)})")
+        name = f"{prefix}{sorted(unknown)[0]}"
+        raise ConfigError(_located(source, f"unknown setting {name!r} (known: {', '.join(fields)})"))
     values: dict[str, Any] = {}
     for name, value in data.items():
-        kind = fields[name].type
-        nested = {
-            "IslandConfig": IslandConfig, "MutatorConfig": MutatorConfig, "StopConfig": StopConfig,
-            "LLMConfig": LLMConfig, "AttackerConfig": AttackerConfig,
-            "ArchiveConfig": ArchiveConfig, "TaskConfig": TaskConfig, "EvalConfig": EvalConfig,
-        }.get(kind if isinstance(kind, str) else getattr(kind, "__name__", ""))  # fmt: skip
-        if nested is not None:
+        kind, dotted = fields[name].type, f"{prefix}{name}"
+        section = _section(kind)
+        if section is not None:
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}.{name}: must be a table of settings")
-            values[name] = _build(nested, value, f"{where}.{name}")
+                raise ConfigError(_located(source, f"{dotted}: must be a table of settings"))
+            values[name] = _build(section, value, source, f"{dotted}.")
         else:
             value = tuple(value) if isinstance(value, list) else value
-            _check_type(value, kind, f"{where}.{name}")
+            problem = _type_problem(value, kind)
+            if problem:
+                raise ConfigError(_located(source, f"{dotted}: {problem}"), setting=dotted)
             values[name] = value
     return cls(**values)
 
@@ -471,25 +553,20 @@ def _build(cls, data: dict, where: str):
 _TYPES = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
 
 
-def _check_type(value: Any, kind: Any, where: str) -> None:
-    """Refuse a value of the wrong type, e.g. ``islands = "8"``, with one line naming the setting."""
+def _type_problem(value: Any, kind: Any) -> str | None:
+    """Why a value has the wrong type for its setting (e.g. ``islands = "8"``), or ``None``."""
     text = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
     optional = text.endswith(" | None")
     base = text.removesuffix(" | None")
     if value is None:
-        if not optional:
-            raise ConfigError(f"{where}: must be set (got null)")
-        return
+        return None if optional else "must be set (got null)"
     if base.startswith("tuple["):
         item = base[len("tuple[") :].split(",")[0]
         ok = isinstance(value, tuple) and all(_is(v, item) for v in value)
         expected = f"list of {item}"
     else:
         ok, expected = _is(value, base), base
-    if not ok:
-        raise ConfigError(
-            f"{where}: must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {value!r}"
-        )
+    return None if ok else f"must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {value!r}"
 
 
 def _is(value: Any, type_name: str) -> bool:
@@ -500,8 +577,15 @@ def _is(value: Any, type_name: str) -> bool:
     return isinstance(value, types) and (type_name == "bool" or not isinstance(value, bool))
 
 
-def config_from_dict(data: dict, where: str = "config") -> RunConfig:
-    return _build(RunConfig, data, where).validate()
+def config_from_dict(data: dict, source: str | None = None) -> RunConfig:
+    """A validated configuration; errors begin with ``source`` (the file it came from), when given."""
+    config = _build(RunConfig, data, source)
+    try:
+        return config.validate()
+    except ConfigError as exc:
+        if source is None:
+            raise
+        raise ConfigError(_located(source, str(exc)), setting=exc.setting) from None
 
 
 def load_preset(path: str | Path) -> RunConfig:
@@ -549,6 +633,32 @@ def presets_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "islands"
 
 
+def preset_names() -> list[str]:
+    """The shipped presets' names, e.g. ``["binpacking-or", ..., "default"]``."""
+    return sorted(path.stem for path in presets_dir().glob("*.toml"))
+
+
 def preset_path(name: str) -> Path:
     """A shipped preset by name, e.g. ``default`` or ``binpacking-weibull``."""
     return presets_dir() / f"{name}.toml"
+
+
+def resolve_preset(spec: str) -> Path:
+    """The preset file ``spec`` names, from any working directory: a file path (``./my.toml``), or a
+    shipped preset by name (``coevolution``, ``coevolution.toml``, or the README's
+    ``islands/coevolution.toml`` when there is no such file here).
+
+    Raises:
+        ConfigError: one line listing the shipped names, when ``spec`` is neither.
+    """
+    path = Path(spec)
+    if path.exists():
+        return path
+    name = path.name.removesuffix(".toml")
+    shipped_here = path.parent in (Path(), Path("islands"))  # "coevolution" or "islands/coevolution.toml"
+    if shipped_here and name in preset_names():
+        return preset_path(name)
+    raise ConfigError(
+        f"{spec}: no such preset file, and no shipped preset of that name "
+        f"(shipped: {', '.join(preset_names())})"
+    )

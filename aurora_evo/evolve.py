@@ -55,13 +55,11 @@ from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposa
 from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
+from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVELS
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.tasks import Task, build_task
-
-CONFIG_FILE = "config.json"
-ARCHIVE_FILE = "archive.sqlite"
 
 
 @dataclass(frozen=True)
@@ -79,6 +77,14 @@ class IterationStats:
     coverage: float
     top_rating: float | None
     seconds: float
+    #: The attacker changed the training set this iteration: every score, the best included, is now
+    #: over the new set, so the best may fall without any program getting worse.
+    training_changed: bool = False
+    #: The best training score before that change (``None`` when the set did not change).
+    best_before_change: float | None = None
+    #: Cases in the training set, and the attacker's curriculum level (``None`` without an attacker).
+    training_cases: int = 0
+    level: str | None = None
 
 
 def case_scores(result: EvalResult) -> dict[str, float]:
@@ -149,6 +155,7 @@ def make_attacker(config: RunConfig, task: Task, budget: CallBudget | None = Non
     return Attacker(
         Domain(config.task.domain),
         settings.start_level,
+        top_level=settings.top_level,
         population=settings.population,
         candidates=settings.candidates,
         active=settings.active,
@@ -633,6 +640,7 @@ class Evolution:
         began = time.monotonic()
         self.iteration += 1
         attack = None
+        best_before = self.best[1] if self.best else None
         if self.attacker is not None and self.iteration % self.config.attacker.interval == 0:
             attack = self._attack()
         proposals, duplicates = self.ask()
@@ -651,7 +659,10 @@ class Evolution:
                 if hasattr(mutator, "instructions"):
                     self.archive.set_instructions(self.run_id, mutator.state()["instructions"]["items"])
             self._finish_iteration(told, len(proposals), duplicates)
-        return self._stats(told, len(proposals), duplicates, time.monotonic() - began)
+        stats = self._stats(told, len(proposals), duplicates, time.monotonic() - began)
+        if attack is not None and attack["event"]["training_changed"]:
+            stats = replace(stats, training_changed=True, best_before_change=best_before)
+        return stats
 
     # --- the attacker ------------------------------------------------------------------------------------
 
@@ -865,7 +876,13 @@ class Evolution:
             coverage=coverage(self.archive.cells(self.run_id), self.descriptors),
             top_rating=max((r.rating for r in ratings.values()), default=None),
             seconds=seconds,
+            training_cases=len(self.task.train),
+            level=self.attacker.level if self.attacker is not None else None,
         )
+
+    def evaluations_so_far(self) -> int:
+        """Candidates evaluated over the whole run, earlier invocations of a resumed run included."""
+        return sum(int(e.data.get("evaluated", 0)) for e in self.archive.events(self.run_id, "iteration"))
 
     def stop_reason(self) -> str | None:
         """Why the run should stop now, or ``None``."""

@@ -1,10 +1,12 @@
 """Evolved programs as standalone files, and as schedulers you can call.
 
-:func:`export_program` writes a ``.py`` file that needs only numpy: a header saying what it is (domain,
-scores, run, lineage, the language model that wrote it if one did, the reasoning attached to it), the
-feature constants it uses, and its source.
+:func:`export_run` writes ``.py`` files that need only numpy (:func:`standalone_source`): a header saying
+what each is (domain, scores, run, lineage, the mutator that made it, the language model that wrote it
+if one did, the reasoning attached to it), the feature constants it uses, and its source, simplified
+where that changes no decision (:func:`~aurora_evo.mutators.simplify.simplify_source`).
 :func:`load_scheduler` turns such a file (or any vetted program) into a small picklable
-:class:`Scheduler`.
+:class:`Scheduler`; :func:`aurora_evo.features.task_vector` and :func:`~aurora_evo.features.node_matrix`
+build the arguments of one decision from a scenario.
 """
 
 from __future__ import annotations
@@ -45,6 +47,19 @@ def _field(name: str, text: str, width: int = 96) -> list[str]:
     return [f"# {name}: {lines[0]}", *(f"#   {line}" for line in lines[1:])]
 
 
+def _docstring(docstring: str | None, mutator: str) -> str | None:
+    """The module docstring to export: genetic programming's own, only on a program it made."""
+    from aurora_evo.mutators.base import MUTATOR_FAMILIES, describe_mutator
+    from aurora_evo.mutators.primitives import GP_DOCSTRING
+
+    family = mutator.partition(".")[0]
+    if docstring != GP_DOCSTRING or not mutator or family == "gp":
+        return docstring
+    lines = textwrap.wrap(f"Made by {describe_mutator(mutator)} from a program evolved by "
+                          f"{MUTATOR_FAMILIES['gp']}.", 100)  # fmt: skip
+    return "\n".join(lines)
+
+
 def standalone_source(
     source: str,
     *,
@@ -56,8 +71,21 @@ def standalone_source(
     lineage: list[str],
     reasoning: str = "",
     author: str = "",
+    mutator: str = "",
+    simplify: bool = True,
 ) -> str:
-    """The text of an exported program file (see the module docstring)."""
+    """The text of an exported program file (see the module docstring).
+
+    ``mutator`` is the name of what made the program (``gp.crossover``, ``edit.operator``,
+    ``llm.diff``...; see :func:`~aurora_evo.mutators.base.describe_mutator`); a program another mutator
+    made from a genetic-programming one loses the docstring that says "Evolved by genetic programming".
+    ``simplify`` folds constants and drops identities (the same decisions, see
+    :func:`~aurora_evo.mutators.simplify.simplify_source`).
+    """
+    # Imported here: loading a scheduler needs none of the mutators (nor DEAP).
+    from aurora_evo.mutators.base import describe_mutator
+    from aurora_evo.mutators.simplify import simplify_source
+
     signature = "priority(item, bins)" if contract is not Contract.ALLOCATION else "priority(task, nodes)"
     header = [
         "# aurora-evo evolved program",
@@ -67,13 +95,21 @@ def standalone_source(
         *_field("lineage", " <- ".join(lineage or [program])),
         *_field("scores", ", ".join(f"{k} {v:.6g}" for k, v in scores.items() if v is not None)),
     ]
+    if mutator:
+        header += _field("made by", f"{describe_mutator(mutator)} [{mutator}]")
     if author:
         header.append(f"# written by: {author}")
+    if simplify:
+        simpler = simplify_source(source)
+        if simpler != source:
+            header += _field("simplified", "constants folded and identities removed, same decisions "
+                                           "(the archive keeps the source as evaluated)")  # fmt: skip
+            source = simpler
     if reasoning.strip():
         header += ["# reasoning:", *_comment(reasoning)]
     constants = constants_used(source)
     tree = ast.parse(source)
-    docstring = ast.get_docstring(tree, clean=False)
+    docstring = _docstring(ast.get_docstring(tree, clean=False), mutator)
     if docstring is not None:  # the module docstring stays first, above the imports
         first = tree.body[0]
         lines = source.splitlines()
@@ -81,8 +117,8 @@ def standalone_source(
     code = "\n".join(line for line in source.splitlines() if line.strip() != "import numpy as np").strip()
     # A program such as best fit's ``-(bins - item)`` needs no numpy, and an unused import fails lint.
     uses_numpy = any(isinstance(node, ast.Name) and node.id == "np" for node in ast.walk(ast.parse(code)))
-    body = [*header, *([f'"""{docstring}"""', ""] if docstring is not None else [""])]
-    body += ["import numpy as np"] if uses_numpy else []
+    body = [*header, *([f'"""{docstring}"""'] if docstring is not None else [])]
+    body += ["", "import numpy as np"] if uses_numpy else []
     if constants:
         body += ["", "# Feature columns of the allocation contract (aurora_evo/features.py).", *[
             f"{name} = {value!r}" for name, value in constants.items()
@@ -100,19 +136,34 @@ class Scheduler:
     trust, such as those this project exports after evaluating them in the sandbox. The object holds
     only the source, so it pickles small; the compiled function (``program_``) is rebuilt on demand.
 
+    One decision of an allocation program, on a scenario's first task with every node empty::
+
+        task = features.task_vector(scenario, 0)
+        node = scheduler.place(task, features.node_matrix(scenario, task))
+
     Attributes:
         source: the program text.
         contract: its calling convention.
         name: a label, e.g. the file name.
+        origin: where the source came from (the path given to :func:`load_scheduler`), or ``""``.
     """
 
     source: str
     contract: Contract
     name: str = "program"
+    origin: str = ""
     program_: CompiledProgram | None = field(default=None, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        """``Scheduler('programs/cloud.py', allocation)``: where it came from, never the whole source."""
+        return f"{type(self).__name__}({self.origin or self.name!r}, {self.contract.value})"
+
     def __getstate__(self) -> dict:
-        return {"source": self.source, "contract": self.contract, "name": self.name, "program_": None}
+        return {"source": self.source, "contract": self.contract, "name": self.name, "origin": self.origin,
+                "program_": None}  # fmt: skip
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update({"origin": "", **state})  # pickles made before ``origin`` existed
 
     @property
     def compiled(self) -> CompiledProgram:
@@ -125,7 +176,11 @@ class Scheduler:
         return np.asarray(self.compiled.python(first, second), dtype=np.float64)
 
     def place(self, task: np.ndarray, nodes: np.ndarray) -> int:
-        """The node a task goes to: the highest score among nodes it fits on (``N_FITS``); -1 if none."""
+        """The node a task goes to: the highest score among nodes it fits on (``N_FITS``); -1 if none.
+
+        ``task``: ``(TASK_FEATURES,)`` and ``nodes``: ``(n_nodes, NODE_FEATURES)`` float arrays, as
+        :func:`aurora_evo.features.task_vector` and :func:`~aurora_evo.features.node_matrix` build them.
+        Ties go to the lowest index, as in the simulator."""
         fitting = np.flatnonzero(np.asarray(nodes)[:, features.N_FITS] > 0.5)
         if fitting.size == 0:
             return -1
@@ -163,7 +218,7 @@ def load_scheduler(path: str | Path, contract: Contract | None = None) -> Schedu
     if contract is None:
         first = function.args.args[0].arg
         contract = Contract.BINPACKING if first == "item" else Contract.ALLOCATION
-    return Scheduler(source, contract, path.stem)
+    return Scheduler(source, contract, path.stem, origin=str(path))
 
 
 def selection_pool(config) -> tuple[int, int] | None:
@@ -245,6 +300,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
                 lineage=[record.id, *[p for p in lineage if p != record.id]],
                 reasoning=record.reasoning,
                 author=_author(archive, record.id),
+                mutator=record.mutator,
             )
             out_dir.mkdir(parents=True, exist_ok=True)
             path = out_dir / f"{run_id}-{rank}-{record.id}.py"

@@ -18,6 +18,8 @@ latency in milliseconds, price in dollars per hour, power in watts.
 
 from __future__ import annotations
 
+import numpy as np
+
 #: Sentinel deadline (seconds) of a task without an SLA. Finite so that programs stay numeric-safe.
 NO_DEADLINE = 1.0e9
 
@@ -84,3 +86,66 @@ def contract_globals() -> dict[str, float | int]:
     return {
         name: value for name, value in globals().items() if name[:2] in ("T_", "N_") and name.isupper()
     } | {"NO_DEADLINE": NO_DEADLINE}
+
+
+#: Slack on "fits": a demand up to this much above the free amount still fits (the simulator's rule).
+FIT_SLACK = 1e-9
+
+
+def task_vector(scenario, index: int, now: float | None = None) -> np.ndarray:
+    """The ``task`` argument ``priority`` gets for task ``index`` of ``scenario`` (its position in
+    ``scenario.tasks``), as the simulator builds it at time ``now`` in seconds (default: the task's
+    arrival, so ``T_WAIT`` is 0). Shape ``(TASK_FEATURES,)``, float64, indexed by the ``T_*`` constants."""
+    tasks = scenario.tasks
+    if not 0 <= index < len(tasks):
+        raise IndexError(f"task {index} of a scenario with {len(tasks)} tasks")
+    arrival = float(tasks.arrival[index])
+    now = arrival if now is None else float(now)
+    row = np.zeros(TASK_FEATURES)
+    row[T_INDEX] = index
+    row[T_DEMAND0 : T_DEMAND0 + N_RESOURCES] = tasks.demand[index]
+    row[T_DURATION] = tasks.duration[index]
+    row[T_PRIORITY] = tasks.priority[index]
+    row[T_DEADLINE] = tasks.deadline[index]
+    row[T_ARRIVAL] = arrival
+    row[T_WAIT] = now - arrival
+    row[T_NOW] = now
+    row[T_OWNER] = tasks.owner[index]
+    return row
+
+
+def node_matrix(
+    scenario,
+    task: np.ndarray,
+    *,
+    free: np.ndarray | None = None,
+    running: np.ndarray | None = None,
+    placed: np.ndarray | None = None,
+) -> np.ndarray:
+    """The ``nodes`` argument ``priority`` gets when placing ``task`` (a :func:`task_vector`): one row
+    per node of ``scenario``, shape ``(n_nodes, NODE_FEATURES)``, float64, indexed by the ``N_*``
+    constants.
+
+    By default the cluster is as the simulation starts, every node empty; ``free`` (``(n_nodes, 4)``:
+    cpu cores, memory GiB, gpus, Gbit/s, in the order of :data:`RESOURCES`), ``running`` and
+    ``placed`` (``(n_nodes,)`` task counts) describe another moment. ``N_FITS`` is 1.0 on the nodes
+    whose free resources hold the task's demand (within :data:`FIT_SLACK`), as in the simulator.
+    """
+    nodes = scenario.nodes
+    n = len(nodes)
+    capacity = np.asarray(nodes.capacity, dtype=np.float64)
+    free = capacity if free is None else np.asarray(free, dtype=np.float64).reshape(n, N_RESOURCES)
+    matrix = np.zeros((n, NODE_FEATURES))
+    matrix[:, N_INDEX] = np.arange(n)
+    matrix[:, N_FREE0 : N_FREE0 + N_RESOURCES] = free
+    matrix[:, N_CAP0 : N_CAP0 + N_RESOURCES] = capacity
+    matrix[:, N_PRICE] = nodes.price_per_hour
+    matrix[:, N_IDLE_W] = nodes.idle_watts
+    matrix[:, N_PEAK_W] = nodes.peak_watts
+    matrix[:, N_LATENCY] = nodes.latency_ms
+    matrix[:, N_ZONE] = nodes.zone
+    matrix[:, N_RUNNING] = 0.0 if running is None else running
+    matrix[:, N_PLACED] = 0.0 if placed is None else placed
+    demand = np.asarray(task, dtype=np.float64)[T_DEMAND0 : T_DEMAND0 + N_RESOURCES]
+    matrix[:, N_FITS] = np.all(demand <= free + FIT_SLACK, axis=1)
+    return matrix

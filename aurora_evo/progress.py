@@ -4,25 +4,58 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from aurora_evo.evolve import Evolution, IterationStats
+if TYPE_CHECKING:  # the first line of a run is printed before the controller is imported
+    from aurora_evo.evolve import Evolution, IterationStats
 
 
 def _score(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-class ProgressDisplay:
-    """A rich live display of the islands, ratings, archive coverage and evaluation rate."""
+def resume_command(run_dir: Path) -> str:
+    return f"aurora-evo evolve --resume {run_dir}"
 
-    def __init__(self, evolution: Evolution, enabled: bool = True):
+
+def announce_run(run_dir: Path, resumed: bool, stream: TextIO | None = None) -> None:
+    """The first line of a run, printed before anything slow starts: where the run lives."""
+    stream = stream or sys.stderr
+    verb = "resuming the run in" if resumed else "run folder:"
+    stream.write(
+        f"{verb} {run_dir} (stop it at any time with Ctrl-C; {resume_command(run_dir)} resumes it)\n"
+    )
+    stream.flush()
+
+
+def training_change(stats: IterationStats) -> str:
+    """Why the best score moved without any program changing: the attacker changed the training set, and
+    every score is now a mean over the new set."""
+    level = f", curriculum at {stats.level}" if stats.level else ""
+    return (
+        f"the attacker changed the training set at iteration {stats.iteration} ({stats.training_cases} "
+        f"cases now{level}): scores are over the new set, best {_score(stats.best_score)} "
+        f"(it was {_score(stats.best_before_change)} over the old one)"
+    )
+
+
+class ProgressDisplay:
+    """A rich live display of the islands, ratings, archive coverage and evaluation rate; plain lines
+    (every 10 iterations, each new best and each change of the training set) when ``stream`` is not a
+    terminal or ``enabled`` is false. ``evaluated`` counts the whole run, a resumed run's earlier
+    invocations included; the rate counts this invocation's evaluations only."""
+
+    def __init__(self, evolution: Evolution, enabled: bool = True, stream: TextIO | None = None):
         self.evolution = evolution
+        self.stream = stream or sys.stderr
         self.live = None
-        self.enabled = enabled and sys.stderr.isatty()
+        self.enabled = enabled and self.stream.isatty()
         self.began = time.monotonic()
-        self.evaluated = 0
+        self.evaluated = evolution.evaluations_so_far()
+        self._evaluated_here = 0
         self.last: IterationStats | None = None
-        self.quiet = not enabled
+        self.change: str | None = None  # the latest change of the training set, said under the table
 
     def __enter__(self) -> ProgressDisplay:
         if self.enabled:
@@ -30,52 +63,79 @@ class ProgressDisplay:
             from rich.live import Live
 
             self.live = Live(
-                self._render(), console=Console(stderr=True), refresh_per_second=4, transient=False
+                self._render(), console=Console(file=self.stream), refresh_per_second=4, transient=False
             )
             self.live.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, value, traceback) -> None:
         if self.live is not None:
-            self.live.__exit__(*exc)
+            self.live.__exit__(kind, value, traceback)
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            # The iteration under way is lost; every one before it was committed.
+            self.stream.write(
+                f"interrupted at iteration {self.evolution.iteration}; continue with: "
+                f"{resume_command(self.evolution.run_dir)}\n"
+            )
+            self.stream.flush()
+
+    @property
+    def rate(self) -> float:
+        """Evaluations per second in this invocation."""
+        return self._evaluated_here / max(time.monotonic() - self.began, 1e-9)
 
     def update(self, stats: IterationStats) -> None:
         self.evaluated += stats.evaluated
+        self._evaluated_here += stats.evaluated
         self.last = stats
+        if stats.training_changed:
+            self.change = training_change(stats)
         if self.live is not None:
             self.live.update(self._render())
-        elif stats.improved or stats.iteration % 10 == 0:
-            rate = self.evaluated / max(time.monotonic() - self.began, 1e-9)
-            sys.stderr.write(
+            return
+        if stats.training_changed:
+            self.stream.write(f"iteration {stats.iteration}: {self.change}\n")
+        if stats.improved or stats.iteration % 10 == 0:
+            self.stream.write(
                 f"iteration {stats.iteration}: best {_score(stats.best_score)}, {self.evaluated} evaluated "
-                f"({rate:.1f}/s), coverage {stats.coverage:.0%}{self._llm_line()}\n"
+                f"({self.rate:.1f}/s), coverage {stats.coverage:.0%}{self._llm_line()}\n"
             )
+        self.stream.flush()
 
     def _render(self):
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
         stats = self.last
-        seconds = time.monotonic() - self.began
-        title = f"aurora-evo: {self.evolution.task.description}"
-        table = Table(title=title, title_justify="left", show_header=True)
+        table = Table()
         table.add_column("island", justify="right")
         table.add_column("best score", justify="right")
         table.add_column("programs", justify="right")
+        table.add_column("best program")
         for island in self.evolution.islands:
+            best = island.best
             table.add_row(
                 str(island.index),
-                _score(island.best.score if island.best else None),
+                _score(best.score if best else None),
                 str(len(island.members)),
+                best.program_id if best else "-",
             )
+        # Around the table, not as its title and caption, which wrap at the table's width, not the terminal's.
+        lines = [f"run folder {self.evolution.run_dir}"]
         if stats is not None:
             outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items()))
             elo = "-" if stats.top_rating is None else f"{stats.top_rating:.0f}"
-            table.caption = (
-                f"iteration {stats.iteration} | best {_score(stats.best_score)} | top Elo {elo} | "
-                f"coverage {stats.coverage:.0%} | {self.evaluated / max(seconds, 1e-9):.1f} evaluations/s | "
-                f"last: {outcomes or 'none'}{self._llm_line()}"
+            level = f" | curriculum {stats.level}" if stats.level else ""
+            lines.append(
+                f"iteration {stats.iteration} | best {_score(stats.best_score)} over {stats.training_cases} "
+                f"training cases{level} | top Elo {elo} | coverage {stats.coverage:.0%} | "
+                f"{self.evaluated} evaluated, {self.rate:.1f}/s{self._llm_line()}"
             )
-        return table
+            lines.append(f"last iteration: {outcomes or 'nothing evaluated'}")
+        if self.change:
+            lines.append(self.change)
+        return Group(Text(f"aurora-evo: {self.evolution.task.description}"), table, *map(Text, lines))
 
     def _llm_line(self) -> str:
         """LLM calls and spending so far, when the run uses a language model."""

@@ -1,5 +1,12 @@
 """Shared fixtures: the seed programs compiled once per session, a small scenario builder, and the
-project's own ruff checks for generated files."""
+project's own ruff checks for generated files; and the grouping of tests for pytest-xdist.
+
+The suite runs on pytest-xdist's workers (``-n logical --dist loadgroup``, set in pyproject.toml): each
+worker is its own process, so a fixture of module or session scope is built once *per worker* that runs
+one of its tests. :data:`BUILT_ONCE` names the fixtures that take many seconds to build;
+:func:`pytest_collection_modifyitems` puts every test using one of them in one xdist group, so that it is
+built once in the whole run. Every other test is handed out on its own, to whichever worker is free.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,51 @@ from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+#: Fixtures of module or session scope that take many seconds to build (a whole evolution run, hundreds
+#: of numba compilations): the tests using one run in one xdist worker, which builds it once.
+BUILT_ONCE = frozenset({
+    "coevolved",  # tests/evolve/test_coevolution.py: a 16-iteration co-evolution run
+    "numba_checks",  # tests/mutators/test_mutators_gp.py: 400 GP trees compiled with numba
+    "small_run",  # tests/analysis/conftest.py: a 20-iteration bin-packing run, read by two modules
+})  # fmt: skip
+
+
+def _xdist_group(item: pytest.Item, fixture: str) -> str | None:
+    """The group of the tests sharing ``item``'s instance of ``fixture``: one per module for a fixture of
+    module scope, one per definition otherwise; ``None`` for a function-scoped fixture."""
+    definitions = getattr(item, "_fixtureinfo", None) and item._fixtureinfo.name2fixturedefs.get(fixture)
+    if not definitions:
+        return None
+    definition = definitions[-1]
+    if definition.scope == "function":
+        return None
+    where = item.nodeid.split("::")[0] if definition.scope in ("module", "class") else definition.baseid
+    return f"{where}::{fixture}"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests using a fixture of :data:`BUILT_ONCE` with one ``xdist_group`` per instance of it
+    (tests using two such fixtures join both groups into one). Group names must be the same in every
+    worker, so nothing here depends on the order of a set."""
+    parent: dict[str, str] = {}
+
+    def root(group: str) -> str:
+        while parent.setdefault(group, group) != group:
+            group = parent[group]
+        return group
+
+    used = {}
+    for item in items:
+        shared = sorted(BUILT_ONCE.intersection(getattr(item, "fixturenames", ())))
+        groups = [g for g in (_xdist_group(item, f) for f in shared) if g]
+        for group in groups[1:]:
+            parent[root(group)] = root(groups[0])
+        if groups:
+            used[item] = groups[0]
+    for item, group in used.items():
+        item.add_marker(pytest.mark.xdist_group(root(group)))
 
 
 @pytest.fixture(scope="session")

@@ -219,6 +219,18 @@ class RunData:
         rows = [(*cell, pid, score) for cell, (pid, score) in self.archive.cells(self.run_id).items()]
         return _frame(rows, [*names, "program_id", "score"]).astype({"score": float})
 
+    def descriptors(self) -> pd.DataFrame:
+        """The MAP-Elites descriptor values of every program that ran: ``program_id``, then one column
+        per descriptor of the run (its value in the descriptor's own unit, see
+        :data:`aurora_evo.archive.map_elites.DESCRIPTORS`; NaN where it was not recorded)."""
+        names = list(self.config.archive.descriptors)
+        rows = (
+            (p.id, *[(p.descriptor or {}).get(name, np.nan) for name in names])
+            for p in self.archive.programs(self.run_id)
+            if p.outcome == "ok"
+        )
+        return _frame(rows, ["program_id", *names]).astype(dict.fromkeys(names, float))
+
     def coverage_history(self) -> pd.DataFrame:
         """``iteration``, ``filled`` (cells holding an elite after that iteration), ``coverage`` (share
         of all cells)."""

@@ -10,6 +10,7 @@ gets a figure saying so instead of an error.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 from aurora_evo.analysis.frames import RunData
@@ -29,6 +31,8 @@ from aurora_evo.errors import InputError
 
 __all__ = [
     "FIGURES",
+    "EloStanding",
+    "elo_standing",
     "fig_attacker",
     "fig_elo",
     "fig_lineage",
@@ -36,6 +40,7 @@ __all__ = [
     "fig_map_elites",
     "fig_outcomes",
     "fig_scores_by_island",
+    "flat_axes",
     "write_report",
 ]
 
@@ -150,62 +155,250 @@ def fig_scores_by_island(run: RunData) -> Figure:
 # --- 2. Elo -------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class EloStanding:
+    """Where the run's winner stands in the Elo ratings.
+
+    Attributes:
+        winner: its program id (the program ``export`` ships first), or ``None`` before any ran.
+        rank: its place by current rating (1 is the best), or ``None`` when it has no rating.
+        rated: how many programs have a rating.
+        rating: its rating, or NaN.
+        matches: the matches it played (0 when unrated).
+        top_matches: the mean number of matches played by the ``top`` best rated.
+        top: how many programs count as the top.
+        opponents: the rated programs each new program plays (``archive.elo_opponents``).
+    """
+
+    winner: str | None
+    rank: int | None
+    rated: int
+    rating: float
+    matches: int
+    top_matches: float
+    top: int
+    opponents: int = 3
+
+    @property
+    def in_top(self) -> bool:
+        return self.rank is not None and self.rank <= self.top
+
+    def explanation(self) -> str:
+        """One or two sentences for people: where the winner stands and, when outside the top, why."""
+        if self.winner is None:
+            return "No program has run yet."
+        who = f"The run's winner {_short(self.winner)} (the program export ships first)"
+        if self.rank is None:
+            return f"{who} has no Elo rating: it has played no match yet."
+        where = f"{who} is rated #{self.rank} of {self.rated} ({self.rating:.0f}, {self.matches} matches)."
+        if self.in_top:
+            return where
+        return (
+            f"{where} Elo counts wins in pairwise matches on one case at a time, not by how much, and each "
+            f"new program plays {self.opponents} rated programs drawn at random: programs made early, drawn "
+            f"by many later ones, play more (the top {self.top}: {self.top_matches:.0f} matches on average) "
+            "and a winner made late has had few chances to climb. The winner is chosen by its mean score "
+            "over every case (training and held-out), so the two rankings differ."
+        )
+
+
+def elo_standing(run: RunData, top: int = ELO_TOP) -> EloStanding:
+    """Where the run's winner stands among the ``top`` best rated programs (see :class:`EloStanding`)."""
+    ratings = run.ratings()
+    winner = run.winner()
+    top_matches = float(ratings.matches.head(top).mean()) if not ratings.empty else 0.0
+    opponents = int(run.config.archive.elo_opponents)
+    ranked = ratings.index[ratings.program_id == winner]
+    if winner is None or ranked.empty:
+        return EloStanding(winner, None, len(ratings), math.nan, 0, top_matches, top, opponents)
+    row = ratings.loc[ranked[0]]
+    rank = int(ranked[0]) + 1
+    return EloStanding(
+        winner, rank, len(ratings), float(row.rating), int(row.matches), top_matches, top, opponents
+    )
+
+
+def _rating_band(last: pd.DataFrame, low: float = 10.0, high: float = 90.0) -> pd.DataFrame:
+    """``iteration``, ``low``, ``median``, ``high``: percentiles of the ratings of every program rated
+    by then (each keeps its last rating until it changes), per iteration."""
+    table = last.pivot(index="iteration", columns="program_id", values="rating").sort_index().ffill()
+    values = table.to_numpy()
+    return pd.DataFrame(
+        {
+            "iteration": table.index.to_numpy(),
+            "low": np.nanpercentile(values, low, axis=1),
+            "median": np.nanpercentile(values, 50.0, axis=1),
+            "high": np.nanpercentile(values, high, axis=1),
+        }
+    )
+
+
+def _program_label(program_id: str, programs: pd.DataFrame, ratings: pd.DataFrame) -> str:
+    rating = ratings.loc[program_id]
+    score = programs.score.get(program_id, np.nan)
+    return (
+        f"{_short(program_id)} {programs.mutator.get(program_id, '?')}: {rating.rating:.0f} "
+        f"({int(rating.matches)} matches, score {_score(score)})"
+    )
+
+
 def fig_elo(run: RunData, top: int = ELO_TOP) -> Figure:
-    """Elo rating over the iterations of the ``top`` programs by current rating; every other rated
-    program is a faint grey line behind them."""
-    fig = _figure()
-    ax = fig.add_subplot()
-    title = f"Elo ratings: the top {top} programs by current rating"
+    """Elo rating over the iterations of the ``top`` programs by current rating (one colour each) and
+    of the run's winner (black, a star at its current rating; the program ``export`` ships first),
+    over a grey band holding the middle 80 % of the ratings of every program rated by then (dashed:
+    their median). The legend gives each program's id, mutator, current rating, matches played and
+    training score; the note below says where the winner stands, and why when it is not in the top."""
+    fig = _figure(11.0, 6.0)
+    grid = fig.add_gridspec(2, 1, height_ratios=[7, 1])
+    ax = fig.add_subplot(grid[0])
+    note_ax = fig.add_subplot(grid[1])
+    note_ax.axis("off")
+    title = f"Elo ratings: the top {top} programs by current rating, and the run's winner"
     history, ratings = run.elo_history(), run.ratings()
     if history.empty or ratings.empty:
         _no_data(ax, title)
         return fig
     # Several matches per iteration: keep the rating at the end of each iteration.
     last = history.groupby(["program_id", "iteration"], sort=False).rating.last().reset_index()
+    band = _rating_band(last)
+    ax.fill_between(band.iteration, band.low, band.high, step="post", color="0.88", zorder=1)
+    ax.step(band.iteration, band["median"], where="post", color="0.55", linestyle="--", linewidth=1.0,
+            zorder=2)  # fmt: skip
+    programs = run.programs().set_index("id")
+    by_id = ratings.set_index("program_id")
+    standing = elo_standing(run, top)
     best = list(ratings.program_id.head(top))
-    others = last[~last.program_id.isin(best)]
-    for _, rows in others.groupby("program_id"):
-        ax.plot(rows.iteration, rows.rating, color="0.8", linewidth=0.6, drawstyle="steps-post", zorder=1)
+    drawn = best + ([standing.winner] if standing.rank is not None and not standing.in_top else [])
+    colours = [c for c in (colormaps["tab10"](i) for i in range(10)) if c != colormaps["tab10"](7)]
     handles = []
-    mutators = run.programs().set_index("id").mutator
-    for program_id, colour in zip(best, _island_colours(len(best)), strict=True):
+    final = int(last.iteration.max())
+    for i, program_id in enumerate(drawn):
         rows = last[last.program_id == program_id]
-        rating = float(ratings.set_index("program_id").rating[program_id])
-        ax.plot(rows.iteration, rows.rating, color=colour, linewidth=2.0, drawstyle="steps-post", zorder=3,
-                marker="o", markersize=3)  # fmt: skip
-        label = f"{_short(program_id)} ({mutators.get(program_id, '?')}): {rating:.0f}"
-        handles.append(Line2D([], [], color=colour, linewidth=2.0, label=label))
-    if not others.empty:
-        handles.append(Line2D([], [], color="0.8", linewidth=0.8, label="other programs"))
-    ax.axhline(1500, color="0.4", linestyle=":", linewidth=1.0)
+        # A rating holds until its next match: draw it on to the last iteration, where "now" is.
+        rows = pd.concat([rows, rows.tail(1).assign(iteration=final)], ignore_index=True)
+        winner = program_id == standing.winner
+        colour = "black" if winner else colours[i % len(colours)]
+        ax.step(rows.iteration, rows.rating, where="post", color=colour, linewidth=3.0 if winner else 2.0,
+                zorder=4 if winner else 3)  # fmt: skip
+        end = rows.iloc[-1]
+        ax.plot([end.iteration], [end.rating], marker="*" if winner else "o", markersize=16 if winner else 6,
+                color=colour, markeredgecolor="white" if winner else colour, zorder=5)  # fmt: skip
+        label = ("winner, " if winner else f"#{i + 1} ") + _program_label(program_id, programs, by_id)
+        style = {"color": colour, "linewidth": 3.0 if winner else 2.0, "marker": "*" if winner else "o"}
+        handles.append(Line2D([], [], markersize=10 if winner else 5, label=label, **style))
+    handles += [
+        Patch(color="0.88", label=f"middle 80 % of the {len(ratings)} rated programs"),
+        Line2D([], [], color="0.55", linestyle="--", linewidth=1.0, label="their median"),
+        Line2D([], [], color="0.4", linestyle=":", linewidth=1.0, label="start rating (1500)"),
+    ]
+    ax.axhline(1500, color="0.4", linestyle=":", linewidth=1.0, zorder=1)
     ax.set_title(title)
     ax.set_xlabel("iteration")
     ax.xaxis.set_major_locator(_iteration_ticks())
     ax.set_ylabel("Elo rating")
     ax.grid(alpha=0.3)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
-              title="program (mutator):\nrating now", title_fontsize=8, alignment="left")  # fmt: skip
+              title="program mutator: rating now\n(matches, training score)", title_fontsize=8,
+              alignment="left")  # fmt: skip
+    note_ax.text(0.0, 1.0, "\n".join(textwrap.wrap(standing.explanation(), 150)), va="top", ha="left",
+                 fontsize=8.5, transform=note_ax.transAxes)  # fmt: skip
     return fig
 
 
 # --- 3. MAP-Elites -------------------------------------------------------------------------------------
 
 
+#: An axis whose programs all fall in this many bins or fewer (of at least twice as many) is called flat.
+FLAT_AXIS_BINS = 2
+
+#: Why a built-in descriptor may hardly vary, for the MAP-Elites figure.
+_FLAT_WHY = {
+    "specialisation": "it measures how much the per-case scores differ, which the cases' own difficulty "
+    "sets alike for every program; the descriptor nonlinearity spreads programs instead",
+}
+
+
+def _axes_of(run: RunData):
+    """The run's descriptor axes (:class:`~aurora_evo.archive.map_elites.Descriptor`), or ``None`` when
+    one is not a built-in descriptor any more."""
+    from aurora_evo.archive.map_elites import default_descriptors
+
+    try:
+        return default_descriptors(list(run.config.archive.descriptors), list(run.config.archive.bins))
+    except (KeyError, ValueError):
+        return None
+
+
+def flat_axes(run: RunData) -> list[str]:
+    """One sentence per descriptor whose values, over every program that ran, fill at most
+    :data:`FLAT_AXIS_BINS` of its bins (an axis that cannot spread programs), saying what they span."""
+    axes = _axes_of(run)
+    values = run.descriptors()
+    if axes is None or values.empty:
+        return []
+    out = []
+    for axis in axes:
+        column = values[axis.name].dropna()
+        if column.empty or axis.bins < 2 * FLAT_AXIS_BINS:
+            continue
+        filled = sorted({axis.bin_of(float(v)) for v in column})
+        if len(filled) > FLAT_AXIS_BINS:
+            continue
+        where = f"bin {filled[0]}" if len(filled) == 1 else f"bins {filled[0]}-{filled[-1]}"
+        scale = ", log" if axis.log else ""
+        sentence = (
+            f"{axis.name} hardly varies: the {len(column)} programs span {column.min():.3g} to "
+            f"{column.max():.3g}, {where} of {axis.bins} (axis {axis.low:g} to {axis.high:g}{scale})"
+        )
+        why = _FLAT_WHY.get(axis.name)
+        out.append(sentence + (f"; {why}." if why else "."))
+    return out
+
+
+def _edge_labels(axis) -> list[str]:
+    return [f"{edge:.0f}" if abs(edge) >= 10 else f"{edge:.2g}" for edge in axis.edges()]
+
+
+def _label_axis(ax: Axes, which: str, name: str, bins: int, axis) -> None:
+    """Ticks at the bin boundaries, labelled with the descriptor's values there when it is known."""
+    set_ticks = ax.set_xticks if which == "x" else ax.set_yticks
+    set_label = ax.set_xlabel if which == "x" else ax.set_ylabel
+    edges = np.arange(-0.5, bins)
+    if axis is None:
+        set_ticks(range(bins))
+        set_label(f"{name} (bin)")
+        return
+    set_ticks(edges, _edge_labels(axis), fontsize=7)
+    unit = f"{axis.unit}, " if axis.unit else ""
+    set_label(f"{name} ({unit}{'log ' if axis.log else ''}bins)")
+
+
 def fig_map_elites(run: RunData) -> Figure:
     """The MAP-Elites grid: each cell coloured by its elite's score over the first two descriptors'
     bins (a one-row grid for one descriptor; further descriptors are folded, keeping the best);
-    empty cells are blank."""
+    empty cells are blank. Ticks mark the bin boundaries in the descriptors' units (values beyond the
+    axis go to its end bins); a note below says when a descriptor hardly varies over the run's programs
+    (see :func:`flat_axes`)."""
     names = list(run.config.archive.descriptors)
     bins = [int(b) for b in run.config.archive.bins]
     cells = run.cells()
     total = int(np.prod(bins)) if bins else 0
     filled = len(cells)
-    fig = _figure(8.0, 6.5 if len(names) > 1 else 3.0)
-    ax = fig.add_subplot()
-    title = f"MAP-Elites: {filled} of {total} cells filled ({filled / total:.0%})" if total else "MAP-Elites"
+    fig = _figure(8.5, 7.5 if len(names) > 1 else 3.5)
     if not names:
-        _no_data(ax, title, "no descriptors configured")
+        ax = fig.add_subplot()
+        _no_data(ax, "MAP-Elites", "no descriptors configured")
         return fig
+    flat = flat_axes(run)
+    grid_spec = fig.add_gridspec(2, 1, height_ratios=[9, 1.2 if flat else 0.01])
+    ax = fig.add_subplot(grid_spec[0])
+    note_ax = fig.add_subplot(grid_spec[1])
+    note_ax.axis("off")
+    if flat:
+        text = "\n".join(textwrap.fill(line, 110) for line in flat)
+        note_ax.text(0.0, 1.0, text, va="top", ha="left", fontsize=8.5, transform=note_ax.transAxes)
+    title = f"MAP-Elites: {filled} of {total} cells filled ({filled / total:.0%})"
+    axes = _axes_of(run) or [None] * len(names)
     x_name, x_bins = names[0], bins[0]
     y_name, y_bins = (names[1], bins[1]) if len(names) > 1 else (None, 1)
     grid = np.full((y_bins, x_bins), np.nan)
@@ -214,23 +407,19 @@ def fig_map_elites(run: RunData) -> Figure:
         if np.isnan(grid[y, x]) or row.score > grid[y, x]:
             grid[y, x] = row.score
     ax.set_title(title)
-    ax.set_xlabel(f"{x_name} (bin)")
-    ax.set_xticks(range(x_bins))
-    ax.set_xticks(np.arange(-0.5, x_bins), minor=True)
-    ax.set_yticks(np.arange(-0.5, y_bins), minor=True)
-    ax.grid(which="minor", color="0.85", linewidth=0.8)
-    ax.tick_params(which="minor", length=0)
+    _label_axis(ax, "x", x_name, x_bins, axes[0])
     if y_name:
-        ax.set_ylabel(f"{y_name} (bin)")
-        ax.set_yticks(range(y_bins))
+        _label_axis(ax, "y", y_name, y_bins, axes[1])
     else:
         ax.set_yticks([])
+    ax.grid(color="0.85", linewidth=0.8)
+    ax.tick_params(length=2)
+    ax.set_xlim(-0.5, x_bins - 0.5)
+    ax.set_ylim(-0.5, y_bins - 0.5)
     if cells.empty:
-        ax.set_xlim(-0.5, x_bins - 0.5)
-        ax.set_ylim(-0.5, y_bins - 0.5)
         ax.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=14, color="0.4", transform=ax.transAxes)
         return fig
-    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", cmap="viridis", aspect="equal",
+    image = ax.imshow(np.ma.masked_invalid(grid), origin="lower", cmap="viridis", aspect="auto",
                       interpolation="nearest")  # fmt: skip
     fig.colorbar(image, ax=ax, label=f"elite's {run.score_label}", shrink=0.9)
     if x_bins * y_bins <= 150:
@@ -650,9 +839,12 @@ class FigureSpec:
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("scores_by_island.png", fig_scores_by_island,
                "Best (solid) and median (dashed) score of each island's members per iteration."),
-    FigureSpec("elo.png", fig_elo, f"Elo rating trajectories of the {ELO_TOP} programs rated highest now."),
+    FigureSpec("elo.png", fig_elo,
+               f"Elo rating trajectories of the {ELO_TOP} programs rated highest now and of the run's winner "
+               "(black star), over the middle 80 % of all ratings (grey)."),
     FigureSpec("map_elites.png", fig_map_elites,
-               "The MAP-Elites grid: the elite's score in each descriptor cell (blank: empty)."),
+               "The MAP-Elites grid: the elite's score in each descriptor cell (blank: empty); ticks are "
+               "the descriptors' bin boundaries."),
     FigureSpec("lineage.png", fig_lineage,
                "Family tree of the run's winner back to its seeds (hollow: evicted ancestors)."),
     FigureSpec("outcomes.png", fig_outcomes, "How the sandbox judged the candidates, per iteration."),
@@ -700,6 +892,11 @@ def _summary(run: RunData) -> list[str]:
     if winner is not None and winner in frame.index:
         lines.append(f"- the run's winner (what `aurora-evo export` ships first): `{winner}`, made by "
                      f"`{frame.mutator[winner]}`")  # fmt: skip
+        lines.append(f"- Elo: {elo_standing(run).explanation()}")
+    filled, total = len(run.cells()), int(np.prod(run.config.archive.bins))
+    over = ", ".join(run.config.archive.descriptors)
+    lines.append(f"- MAP-Elites: {filled} of {total} cells filled over {over}"
+                 + "".join(f"; {sentence}" for sentence in flat_axes(run)))  # fmt: skip
     calls = run.llm_calls()
     if not calls.empty:
         sent = calls[calls.attempt > 0]
@@ -739,7 +936,7 @@ def write_report(run_dir: str | Path, out_dir: str | Path) -> list[Path]:
                 continue
             figure = spec.draw(run)
             path = out / spec.file
-            figure.savefig(path, dpi=DPI)
+            figure.savefig(path, dpi=DPI, bbox_inches="tight")  # no label cut off at the edges
             written.append(path)
             lines += [f"![{spec.file.removesuffix('.png')}]({spec.file})", "", spec.caption, ""]
     report = out / "report.md"

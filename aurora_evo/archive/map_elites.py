@@ -47,6 +47,7 @@ class Descriptor:
             ``log``).
         bins: number of bins, at least 1.
         log: space the bins geometrically, for measures spanning orders of magnitude.
+        unit: the unit of its values, for people (e.g. ``"syntax-tree nodes"``).
     """
 
     name: str
@@ -54,6 +55,7 @@ class Descriptor:
     high: float
     bins: int
     log: bool = False
+    unit: str = ""
 
     def __post_init__(self):
         if not self.bins >= 1:
@@ -76,6 +78,13 @@ class Descriptor:
         else:
             low, high = self.low, self.high
         return min(int((value - low) / (high - low) * self.bins), self.bins - 1)
+
+    def edges(self) -> list[float]:
+        """The ``bins + 1`` bin boundaries, from ``low`` to ``high`` (geometric with ``log``)."""
+        if self.log:
+            ratio = self.high / self.low
+            return [self.low * ratio ** (i / self.bins) for i in range(self.bins + 1)]
+        return [self.low + (self.high - self.low) * i / self.bins for i in range(self.bins + 1)]
 
 
 def cell_of(values: Sequence[float], descriptors: Sequence[Descriptor]) -> tuple[int, ...]:
@@ -123,19 +132,122 @@ def qd_score(cells: Mapping[tuple[int, ...], tuple[str, float]], offset: float =
 
 
 def code_complexity(source: str) -> float:
-    """Number of AST nodes in the module (a size measure that ignores formatting and comments)."""
+    """Number of AST nodes in the module (a size measure that ignores formatting and comments): about
+    30 for first fit, 60-150 for the other seeds, 20-450 for genetic programming's trees."""
     return float(sum(1 for _ in ast.walk(ast.parse(source))))
 
 
 def specialisation(per_case_scores: Mapping[str, float]) -> float:
-    """Coefficient of variation of the per-case scores, std / (|mean| + 1e-9): 0 for a program equally
-    good everywhere, large for one that excels on some cases only. 0 with fewer than two cases."""
+    """Coefficient of variation of the per-case scores, std / (|mean| + 1e-9), unitless, >= 0: 0 for a
+    program equally good everywhere, large for one that excels on some cases only. 0 with fewer than
+    two cases.
+
+    Within one run it mostly measures how the cases differ in difficulty, which is the same for every
+    program: in a default cloud run (rewards of 0.67-0.90 over ten seed scenarios) every program has
+    0.05-0.09, one bin of its default axis. :func:`nonlinearity` spreads programs instead."""
     scores = [float(s) for s in per_case_scores.values() if s is not None]
     if len(scores) < 2:
         return 0.0
     mean = math.fsum(scores) / len(scores)
     std = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / len(scores))
     return std / (abs(mean) + 1e-9)
+
+
+#: Calls whose value is piecewise (``maximum``, ``where``, ``sign``...) or curved (``exp``, ``log1p``...).
+_NONLINEAR_CALLS = frozenset(
+    {"abs", "absolute", "fabs", "sign", "maximum", "minimum", "fmax", "fmin", "max", "min", "amax", "amin",
+     "clip", "where", "select", "piecewise", "heaviside", "floor", "ceil", "round", "rint", "trunc",
+     "argmax", "argmin", "argsort", "sort", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10",
+     "sqrt", "cbrt", "square", "power", "tanh", "sinh", "cosh", "sin", "cos", "tan", "arctan",
+     "arctan2", "reciprocal", "isclose", "logical_and", "logical_or", "logical_not"}
+)  # fmt: skip
+#: Calls that build or measure arrays rather than transform values: not counted as operations.
+_NEUTRAL_CALLS = frozenset(
+    {"float", "int", "len", "copy", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like",
+     "empty", "empty_like", "asarray", "array", "astype", "ascontiguousarray", "arange", "range"}
+)  # fmt: skip
+#: Largest constant ``c`` in ``np.maximum(x, c)`` read as a guard against dividing by zero.
+_GUARD_EPS = 1e-6
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _tiny_constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        node = node.operand
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+        and 0 < abs(node.value) <= _GUARD_EPS
+    )
+
+
+def _division_guards(tree: ast.AST) -> set[int]:
+    """``id()`` of the calls that only keep a division finite: ``np.maximum(x, eps)`` with a tiny
+    constant, the ``np.abs`` inside it and, in genetic programming's ``a * np.sign(b) /
+    np.maximum(np.abs(b), eps)``, the ``np.sign``."""
+    guards: set[int] = set()
+    for node in ast.walk(tree):
+        if _call_name(node) == "maximum" and len(node.args) == 2 and any(map(_tiny_constant, node.args)):
+            guards.add(id(node))
+            guarded = next(a for a in node.args if not _tiny_constant(a))
+            if _call_name(guarded) in ("abs", "absolute"):
+                guards.add(id(guarded))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Div)
+            and id(node.right) in guards
+            and isinstance(node.left, ast.BinOp)
+            and isinstance(node.left.op, ast.Mult)
+            and _call_name(node.left.right) == "sign"
+        ):
+            guards.add(id(node.left.right))
+    return guards
+
+
+def _operation(node: ast.AST, guards: set[int]) -> str | None:
+    """``"nonlinear"``, ``"linear"`` or ``None`` (not an operation) for one AST node."""
+    if isinstance(node, ast.Compare | ast.IfExp | ast.If | ast.BoolOp):
+        return "nonlinear"
+    if isinstance(node, ast.BinOp):
+        return "nonlinear" if isinstance(node.op, ast.Pow | ast.Mod | ast.FloorDiv) else "linear"
+    if isinstance(node, ast.UnaryOp):
+        return "linear"
+    name = _call_name(node)
+    if name is None or id(node) in guards or name in _NEUTRAL_CALLS:
+        return None
+    return "nonlinear" if name in _NONLINEAR_CALLS else "linear"
+
+
+def nonlinearity(source: str) -> float:
+    """Share of the operations in a program's functions that are not plain arithmetic, in [0, 1]
+    (unitless): comparisons, conditionals (``if``, ``x if c else y``, ``np.where``), piecewise calls
+    (``np.maximum``, ``abs``, ``np.sign``...), curved ones (``np.exp``, ``np.log1p``, ``np.sqrt``,
+    powers), against those plus ``+ - * /``, unary minus and other calls.
+
+    A guard against division by zero (``np.maximum(x, 1e-9)``, and genetic programming's ``a *
+    np.sign(b) / np.maximum(np.abs(b), 1e-9)``) counts as the division alone; building arrays
+    (``np.zeros``, ``float``, ``.copy()``...) counts as nothing. 0 for a weighting of features such as
+    best fit (and for a program with no operation, such as first fit), 1 for a program made only of
+    rules; it does not grow with size, so it spreads programs of every complexity. Module-level
+    code (feature constants) is not counted."""
+    tree = ast.parse(source)
+    guards = _division_guards(tree)
+    counts = Counter()
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
+        for node in ast.walk(function):
+            kind = _operation(node, guards)
+            if kind is not None:
+                counts[kind] += 1
+    total = counts["linear"] + counts["nonlinear"]
+    return counts["nonlinear"] / total if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -153,11 +265,15 @@ DESCRIPTORS: Mapping[str, DescriptorFunction] = types.MappingProxyType(
         # Seeds have ~30-150 AST nodes; evolved programs rarely pass a few thousand.
         "complexity": DescriptorFunction(
             lambda source, _scores: code_complexity(source),
-            Descriptor("complexity", 20.0, 2000.0, 10, log=True),
+            Descriptor("complexity", 20.0, 2000.0, 10, log=True, unit="syntax-tree nodes"),
         ),
         "specialisation": DescriptorFunction(
             lambda _source, scores: specialisation(scores),
-            Descriptor("specialisation", 1e-3, 10.0, 10, log=True),
+            Descriptor("specialisation", 1e-3, 10.0, 10, log=True, unit="std / |mean| of per-case scores"),
+        ),
+        "nonlinearity": DescriptorFunction(
+            lambda source, _scores: nonlinearity(source),
+            Descriptor("nonlinearity", 0.0, 1.0, 10, unit="share of operations"),
         ),
     }
 )

@@ -88,6 +88,7 @@ class Attacker:
     Args:
         domain: the run's domain (genomes keep it: scenarios of one domain compare).
         start_level: the curriculum's first level.
+        top_level: the curriculum's last level (mastering it moves the curriculum no further).
         population, candidates, active: genomes kept, tried per step, scenarios in the training set.
         advance_share: the elites' success share on the level's active scenarios that moves the
             curriculum on (the issue's 70 %).
@@ -104,6 +105,7 @@ class Attacker:
         domain: Domain,
         start_level: str = "easy",
         *,
+        top_level: str = "beyond",
         population: int = 8,
         candidates: int = 4,
         active: int = 4,
@@ -116,6 +118,7 @@ class Attacker:
     ):
         self.domain = domain
         self.level = start_level
+        self.top_level = top_level
         self.size, self.candidates, self.active_size = population, candidates, active
         self.advance_share = advance_share
         self.margin = margin
@@ -289,12 +292,12 @@ class Attacker:
     def maybe_advance(self, level_success: float) -> str | None:
         """Move the curriculum on when the elites succeed on ``level_success`` >= ``advance_share`` of
         the level's training scenarios; returns the new level, or ``None``. Success at that share
-        masters the level (:attr:`mastered`), the last one included."""
+        masters the level (:attr:`mastered`), the last one (``top_level``) included."""
         if level_success < self.advance_share:
             return None
         if self.mastered is None or LEVELS[self.level].rank > LEVELS[self.mastered].rank:
             self.mastered = self.level
-        following = next_level(self.level)
+        following = next_level(self.level) if self.level != self.top_level else None
         if following is None:
             return None
         self.level = following

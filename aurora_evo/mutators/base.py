@@ -85,3 +85,41 @@ def with_settings(owner: str, default: Any, config: Any | None, overrides: dict[
             f"unknown {owner} settings {sorted(unknown)}; see {type(default).__name__} for the fields"
         )
     return replace(config or default, **overrides)
+
+
+#: What each family of mutators is, in words (the part of a mutator name before the dot).
+MUTATOR_FAMILIES = {
+    "gp": "genetic programming",
+    "edit": "a source edit",
+    "llm": "a language model",
+}
+#: What a single operator does, in words, by its full mutator name.
+_OPERATORS = {
+    "gp.seed": "a seed tree, one of the classic heuristics",
+    "gp.random": "a random tree",
+    "gp.mutate_subtree": "subtree mutation",
+    "gp.mutate_point": "point mutation",
+    "gp.mutate_constant": "constant mutation",
+    "gp.mutate_shrink": "shrink mutation",
+    "gp.mutate_rule": "rule mutation",
+    "gp.crossover": "one-point crossover",
+    "edit.constant": "a constant perturbed",
+    "edit.operator": "an operator swapped",
+    "edit.crossover": "an expression taken from another program",
+}
+
+
+def describe_mutator(mutator: str) -> str:
+    """What made a program, in words, from the mutator name a :class:`Proposal` carries: e.g.
+    ``"edit.operator"`` -> ``"a source edit (an operator swapped)"``, ``"edit.seed"`` -> ``"none: a
+    shipped seed program"``, ``"llm.diff"`` -> ``"a language model (prompt mode: diff)"``. A name of no
+    known family comes back as it is."""
+    family, _, operator = str(mutator).partition(".")
+    if mutator == "edit.seed" or family == "seed":
+        return "none: a shipped seed program"
+    if family not in MUTATOR_FAMILIES:
+        return str(mutator) or "unknown"
+    detail = _OPERATORS.get(mutator) or (
+        f"prompt mode: {operator}" if family == "llm" and operator else operator
+    )
+    return f"{MUTATOR_FAMILIES[family]} ({detail})" if detail else MUTATOR_FAMILIES[family]

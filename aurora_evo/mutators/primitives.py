@@ -34,6 +34,7 @@ from aurora_evo.policy import Contract
 
 __all__ = [
     "DIVISION",
+    "GP_DOCSTRING",
     "PARAMETERS",
     "Leaf",
     "Op",
@@ -47,6 +48,7 @@ __all__ = [
     "render_program",
     "seed_trees",
     "template_ast",
+    "unparse_formatted",
 ]
 
 
@@ -57,6 +59,9 @@ class Vec:
 class Scalar:
     """Type tag: a float."""
 
+
+#: The module docstring of a rendered program.
+GP_DOCSTRING = "Evolved by genetic programming."
 
 _EPS = "1e-09"
 #: The template of division: ``a / b`` unless ``b`` is within 1e-9 of zero (0 when ``b`` is 0).
@@ -469,9 +474,9 @@ def _hug(match: re.Match) -> str:
     return f"-({base}**{exponent})" if minus else f"{base}**{exponent}"
 
 
-def _unparse(expr: ast.expr) -> str:
+def unparse_formatted(node: ast.AST) -> str:
     """``ast.unparse``, simple powers written as ruff formats them (exported files pass ``ruff format``)."""
-    return _SIMPLE_POWER.sub(_hug, ast.unparse(expr))
+    return _SIMPLE_POWER.sub(_hug, ast.unparse(node))
 
 
 def render_program(
@@ -499,7 +504,7 @@ def render_program(
     what = "bin" if pset.contract is Contract.BINPACKING else "node"
     actor = "the item" if pset.contract is Contract.BINPACKING else "the task"
     nodes = f"{len(tree)} node" + ("s" if len(tree) > 1 else "")
-    out = ['"""Evolved by genetic programming."""', "", "import numpy as np", ""]
+    out = [f'"""{GP_DOCSTRING}"""', "", "import numpy as np", ""]
     if constants:
         ordered = sorted(constants, key=lambda c: (c[:2], getattr(features, c)))
         out += [f"{c} = {getattr(features, c)}" for c in ordered] + [""]
@@ -512,6 +517,6 @@ def render_program(
     for name, text, doc in lines:
         line = f"    {name} = {text}"
         out.append(f"{line}  # {doc}" if doc and len(line) + len(doc) + 4 <= 110 else line)
-    out += [f"    {name} = {_unparse(value)}" for name, value in renderer.temps]
-    out.append(f"    return {_unparse(expr)}")
+    out += [f"    {name} = {unparse_formatted(value)}" for name, value in renderer.temps]
+    out.append(f"    return {unparse_formatted(expr)}")
     return "\n".join(out) + "\n"

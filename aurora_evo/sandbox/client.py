@@ -85,8 +85,9 @@ class SandboxConfig:
             path finishes before numba would have compiled the program.
         boundscheck: compile candidates with numba's index checks (out-of-bounds access raises
             ``IndexError`` instead of reading garbage or corrupting memory).
-        full_warm_up: compile common numpy functions in the supervisor first, so that each jail,
-            forked from it, finds them ready; worth its seconds of start-up in long runs.
+        full_warm_up: compile common numpy functions in the supervisor before it forks the first jail
+            that compiles a program, so that each such jail finds them ready; worth its seconds
+            (about 10 s of cpu, once) when many evaluations use numba.
         prefork: fork and confine the next jail while the client scores the last result, so that an
             evaluation does not wait for it; the spare jail idles, confined, until its job comes.
         witness_samples: decisions of every successful evaluation re-derived by a witness jail (see

@@ -2,8 +2,9 @@
 
 Started by :class:`aurora_evo.sandbox.Sandbox` with ``exec`` and a scrubbed environment, so it holds
 none of the client's memory, secrets or open files. It warms numpy and numba up (imports, the
-simulator's kernels, common numpy functions under numba), probes which confinement layers work, then
-serves requests on stdin/stdout (see :mod:`aurora_evo.sandbox.frames`):
+simulator's kernels; common numpy functions under numba before the first jail that compiles a
+program), probes which confinement layers work, then serves requests on stdin/stdout (see
+:mod:`aurora_evo.sandbox.frames`):
 
 * ``{"op": "load", "key", "kind", "data"}``: keep a scenario or dataset under ``key``;
 * ``{"op": "eval", "source", "kind", "keys", "timeout_s", "memory_mb", "jit", "boundscheck",
@@ -58,7 +59,8 @@ def warm_up(full: bool) -> None:
 
     Always: the simulator's and the packer's kernels (a jail cannot write numba's cache, so it must not
     have to compile them). With ``full``: numba's implementations of common numpy functions too, with
-    and without index checks, which costs seconds once and saves them in every jail.
+    and without index checks, which costs seconds once and saves them in every jail that compiles a
+    program (the supervisor does it before forking the first such jail).
     """
     from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
     from aurora_evo.evaluation import compile_outcome
@@ -94,8 +96,11 @@ class Supervisor:
     dropped for a fresh one.
     """
 
-    def __init__(self, confinement: Confinement):
+    def __init__(self, confinement: Confinement, full_warm_up: bool = True):
         self.confinement = confinement
+        # numba's numpy functions are compiled before the first jail that compiles a program is forked,
+        # not at start-up: a run whose evaluations all take the numpy path never pays their seconds.
+        self._warm_for_jit = full_warm_up
         self.cases: dict[str, object] = {}
         self._cases_version = 0
         self.jails = JailPool(JAIL_IDS, ForkSpawner(self._start_jail))
@@ -128,6 +133,9 @@ class Supervisor:
         if missing:
             return {"error": f"unknown case keys {missing[:3]}"}, b""
         limits = self.limits_for(request)
+        if self._warm_for_jit and request.get("jit", True):
+            warm_up(full=True)
+            self._warm_for_jit = False
         # A jail holds the cases as they were when it was forked.
         key = (self.likely_job(request), self._cases_version)
         jail = self.jails.take(limits, key)
@@ -170,9 +178,11 @@ def main() -> None:
     confinement = probe_layers()
     # Forked before numba and before any case: a small process whose witnesses hold no scenario.
     host = start_witness_host(confinement, *map(int, sys.argv[1:3]))
-    warm_up(full=os.environ.get("AURORA_EVO_WARM_UP") != "minimal")
+    warm_up(full=False)
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
-    supervisor = Supervisor(confinement.with_shared_namespaces())
+    supervisor = Supervisor(
+        confinement.with_shared_namespaces(), full_warm_up=os.environ.get("AURORA_EVO_WARM_UP") != "minimal"
+    )
     try:
         serve(supervisor, stdin, stdout)
     finally:

@@ -9,7 +9,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory) -> Path:
-    """The folder of a finished 20-iteration bin-packing run (offline mutators, 3 islands of 5)."""
+    """The folder of a finished 20-iteration bin-packing run (offline mutators, 3 islands of 5), mapped over
+    complexity and specialisation."""
     from aurora_evo.config import RunConfig, override
     from aurora_evo.evolve import Evolution
 
@@ -20,6 +21,8 @@ def small_run(tmp_path_factory) -> Path:
         "islands.islands": 3, "islands.population": 5, "islands.migration_interval": 3,
         "islands.reset_interval": 5, "stop.max_iterations": 20, "stop.patience": None, "stop.window": None,
         "evaluation.full_warm_up": False,
+        # The axis that hardly varies, so that the map's note about it is seen (the default is nonlinearity).
+        "archive.descriptors": ("complexity", "specialisation"),
     })  # fmt: skip
     evolution = Evolution(config, run_dir)
     try:

@@ -83,6 +83,21 @@ def test_elo_cells_outcomes_and_coverage(run):
     assert "ok" in outcomes.columns and len(outcomes) == run.config.stop.max_iterations + 1
 
 
+def test_descriptor_values_put_every_program_that_ran_in_its_cell(run):
+    from aurora_evo.archive.map_elites import cell_of, default_descriptors
+
+    names = list(run.config.archive.descriptors)
+    values = run.descriptors()
+    assert list(values.columns) == ["program_id", *names]
+    programs = run.programs()
+    assert set(values.program_id) == set(programs.id[programs.outcome == "ok"])
+    axes = default_descriptors(names, list(run.config.archive.bins))
+    by_id = values.set_index("program_id")
+    for row in run.cells().itertuples(index=False):
+        elite = by_id.loc[row.program_id, names].to_numpy(dtype=float)
+        assert cell_of(elite, axes) == tuple(int(getattr(row, name)) for name in names)
+
+
 def test_offline_runs_have_empty_llm_frames(run):
     assert run.llm_calls().empty and run.instructions().empty
     assert "cost_usd" in run.llm_calls().columns

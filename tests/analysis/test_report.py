@@ -12,6 +12,8 @@ from matplotlib.image import imread
 from aurora_evo.analysis import load_run
 from aurora_evo.analysis.report import (
     NO_DATA,
+    EloStanding,
+    elo_standing,
     fig_attacker,
     fig_elo,
     fig_lineage,
@@ -19,6 +21,7 @@ from aurora_evo.analysis.report import (
     fig_map_elites,
     fig_outcomes,
     fig_scores_by_island,
+    flat_axes,
     write_report,
 )
 from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, main
@@ -91,20 +94,23 @@ def test_figures_have_titles_axis_labels_and_legends(small_run):
 
         fig = fig_elo(run)
         ax = fig.axes[0]
-        assert ax.get_title() == "Elo ratings: the top 5 programs by current rating"
+        assert ax.get_title() == "Elo ratings: the top 5 programs by current rating, and the run's winner"
         assert (ax.get_xlabel(), ax.get_ylabel()) == ("iteration", "Elo rating")
         top = run.ratings().program_id.head(5)
         legend = _legend_texts(ax)
-        assert [text[:8] for text in legend[:5]] == [pid[:8] for pid in top]
-        assert legend[-1] == "other programs"
+        ids = [text.split()[1][:8] for text in legend if text.startswith(("#", "winner, "))]
+        assert ids[:5] == [pid[:8] for pid in top]
+        assert legend[-3].startswith("middle 80 % of the ")
 
         fig = fig_map_elites(run)
         ax = fig.axes[0]
         filled = len(run.cells())
         assert 0 < filled < 100
         assert ax.get_title() == f"MAP-Elites: {filled} of 100 cells filled ({filled}%)"
-        assert (ax.get_xlabel(), ax.get_ylabel()) == ("complexity (bin)", "specialisation (bin)")
-        assert fig.axes[1].get_ylabel() == f"elite's {run.score_label}"  # the colour bar
+        assert ax.get_xlabel() == "complexity (syntax-tree nodes, log bins)"
+        assert ax.get_ylabel() == "specialisation (std / |mean| of per-case scores, log bins)"
+        assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["20", "32", "50"]  # bin boundaries
+        assert fig.axes[2].get_ylabel() == f"elite's {run.score_label}"  # the colour bar (after the note)
         grid = ax.images[0].get_array()
         assert grid.shape == (10, 10) and int((~grid.mask).sum()) == filled  # empty cells are masked
 
@@ -120,6 +126,76 @@ def test_figures_have_titles_axis_labels_and_legends(small_run):
         assert ax.get_xlabel() == run.score_label
         assert _legend_texts(ax) == ["mean over the programs scored", "best score of any program"]
         assert len(ax.get_yticklabels()) == len(run.scenarios())
+
+
+def _elo_lines(ax) -> list:
+    """The trajectories of the Elo figure (drawn with ``step``), without the band's median."""
+    return [line for line in ax.lines if line.get_drawstyle() == "steps-post" and line.get_linestyle() == "-"]
+
+
+def test_elo_figure_marks_the_winner_in_its_own_colour_among_distinct_ones(small_run):
+    with load_run(small_run) as run:
+        standing = elo_standing(run)
+        fig = fig_elo(run)
+    ax = fig.axes[0]
+    legend = _legend_texts(ax)
+    winner = [text for text in legend if text.startswith("winner, ")]
+    assert len(winner) == 1 and winner[0].split()[1] == standing.winner[:8]
+    assert all(re.search(r": \d+ \(\d+ matches, score ", text) for text in legend[:5])  # rating, matches
+    colours = [tuple(line.get_color()) if not isinstance(line.get_color(), str) else line.get_color()
+               for line in _elo_lines(ax)]  # fmt: skip
+    assert len(colours) == len(set(colours)) == (5 if standing.in_top else 6)
+    assert "black" in colours  # the winner
+    assert any(line.get_marker() == "*" for line in ax.lines)
+    assert standing.explanation() in " ".join(" ".join(_texts(fig)).split())
+
+
+def test_elo_figure_says_why_the_winner_is_not_among_the_top(small_run, tmp_path):
+    run_dir = tmp_path / "small"
+    shutil.copytree(small_run, run_dir)
+    with load_run(run_dir) as run:
+        winner = run.winner()
+        run.archive.set_rating(winner, 1000.0, 3, 20)  # far below every other program
+        standing = elo_standing(run)
+        assert not standing.in_top and standing.rank == standing.rated
+        fig = fig_elo(run)
+        written = write_report(run_dir, tmp_path / "report")
+    note = " ".join(" ".join(_texts(fig)).split())
+    assert f"is rated #{standing.rank} of {standing.rated} (1000, 3 matches)" in note
+    assert "Elo counts wins in pairwise matches on one case at a time" in note
+    assert "chosen by its mean score" in note
+    assert len(_elo_lines(fig.axes[0])) == 6  # the top five and the winner
+    assert f"- Elo: {standing.explanation()}" in written[-1].read_text()
+
+
+def test_elo_standing_of_a_winner_in_the_top_needs_no_excuse():
+    standing = EloStanding("abcdef0123", 2, 40, 1612.4, 30, 28.0, 5)
+    assert standing.in_top
+    assert (
+        standing.explanation()
+        == "The run's winner abcdef01 (the program export ships first) is rated #2 of 40 (1612, 30 matches)."
+    )
+    assert "no Elo rating" in EloStanding("abcdef0123", None, 40, float("nan"), 0, 28.0, 5).explanation()
+
+
+def test_map_figure_says_which_descriptor_hardly_varies(small_run, tmp_path):
+    run_dir = tmp_path / "small"
+    shutil.copytree(small_run, run_dir)
+    with load_run(run_dir) as run:
+        # Issue 18: in a cloud run every program's specialisation was 0.05-0.09, one bin of ten.
+        run.archive.database.execute(
+            "UPDATE programs SET descriptor_json = json_set(descriptor_json, '$.specialisation', "
+            "0.05 + 0.03 * (abs(random()) % 100) / 100.0) WHERE descriptor_json IS NOT NULL"
+        )
+        run.archive.database.conn.commit()
+        assert flat_axes(run)[0].startswith("specialisation hardly varies: the ")
+        fig = fig_map_elites(run)
+        written = write_report(run_dir, tmp_path / "report")
+    note = " ".join(" ".join(_texts(fig)).split())
+    assert "specialisation hardly varies" in note and "bin 4 of 10 (axis 0.001 to 10, log)" in note
+    assert "the descriptor nonlinearity spreads programs instead" in note
+    assert "complexity hardly varies" not in note
+    assert "specialisation hardly varies" in written[-1].read_text()
 
 
 def test_attacker_figure_plots_curriculum_events_when_the_run_has_them(small_run, tmp_path):

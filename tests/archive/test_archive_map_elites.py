@@ -134,7 +134,7 @@ def test_specialisation():
 
 
 def test_descriptor_registry():
-    assert set(DESCRIPTORS) == {"complexity", "specialisation"}
+    assert set(DESCRIPTORS) == {"complexity", "specialisation", "nonlinearity"}
     names = ["complexity", "specialisation"]
     axes = default_descriptors(names)
     assert [d.name for d in axes] == names
@@ -147,10 +147,66 @@ def test_descriptor_registry():
     got = descriptor_values(names, BIGGER, scores)
     assert got == (code_complexity(BIGGER), specialisation(scores))
     assert all(0 <= i < d.bins for i, d in zip(cell_of(got, axes), axes, strict=True))
-    with pytest.raises(KeyError, match="use one of complexity, specialisation"):
+    with pytest.raises(KeyError, match="use one of complexity, nonlinearity, specialisation"):
         default_descriptors(["novelty"])
     with pytest.raises(TypeError):
         DESCRIPTORS["x"] = DESCRIPTORS["complexity"]  # read-only
+
+
+def test_every_built_in_axis_has_a_unit_and_edges_from_low_to_high():
+    for name, function in DESCRIPTORS.items():
+        axis = function.default
+        assert axis.name == name and axis.unit
+        edges = axis.edges()
+        assert len(edges) == axis.bins + 1
+        assert edges[0] == pytest.approx(axis.low) and edges[-1] == pytest.approx(axis.high)
+        assert [axis.bin_of(e * 1.000001 if e > 0 else e + 1e-9) for e in edges[:-1]] == list(
+            range(axis.bins)
+        )
+
+
+NONLINEAR_CASES = [
+    # best fit by hand: arithmetic only; np.maximum(cap, 1e-9) only guards the division
+    ("(nodes[:, 1] - task[1]) / np.maximum(nodes[:, 5], 1e-9)", 0.0),
+    # genetic programming's guarded division is one division
+    ("nodes[:, 1] * np.sign(nodes[:, 5]) / np.maximum(np.abs(nodes[:, 5]), 1e-09)", 0.0),
+    ("np.zeros(nodes.shape[0])", 0.0),  # first fit: no operation at all
+    ("np.where(nodes[:, 1] <= 2.0, nodes[:, 2], nodes[:, 3])", 1.0),  # a rule: where and a comparison
+    ("np.exp(np.minimum(nodes[:, 1], 50.0))", 1.0),
+    ("nodes[:, 1] + np.maximum(nodes[:, 2], 0.5)", 0.5),  # a real maximum, not a guard
+    ("-nodes[:, 1] + np.maximum(nodes[:, 2], 0.5)", 1 / 3),  # unary minus is arithmetic
+    ("nodes[:, 1] ** 2 - nodes[:, 2]", 0.5),
+]
+
+
+@pytest.mark.parametrize(("expression", "expected"), NONLINEAR_CASES)
+def test_nonlinearity_counts_rules_and_curves_against_arithmetic(expression, expected):
+    from aurora_evo.archive.map_elites import nonlinearity
+
+    source = f"import numpy as np\nN = 3\n\n\ndef priority(task, nodes):\n    return {expression}\n"
+    assert nonlinearity(source) == pytest.approx(expected)
+
+
+def test_a_spread_of_differing_programs_lands_in_different_rows_and_columns():
+    """The default grid of issue 18 put every program of a cloud run in one row (specialisation hardly
+    varies); complexity x nonlinearity spreads programs of a seeded generator over both axes."""
+    import numpy as np
+
+    from aurora_evo.mutators import GPMutator
+    from aurora_evo.mutators.gp import gen_ramped
+    from aurora_evo.policy import Contract
+    from aurora_evo.seeds import seed_program_paths
+
+    mutator = GPMutator(Contract.ALLOCATION)
+    trees = gen_ramped(mutator.pset, np.random.default_rng(11), 60, 1, 7)
+    sources = [mutator.render(tree) for tree in trees]
+    sources += [path.read_text() for path in seed_program_paths().values()]
+    names = ["complexity", "nonlinearity"]
+    axes = default_descriptors(names)
+    cells = {cell_of(descriptor_values(names, source, {}), axes) for source in sources}
+    columns, rows = {x for x, _ in cells}, {y for _, y in cells}
+    assert len(columns) >= 5 and len(rows) >= 5, sorted(cells)
+    assert len(cells) >= 20
 
 
 def test_behaviour_signature():

@@ -149,6 +149,7 @@ def test_bench_with_a_program_adds_its_rows(capsys, tmp_path):
     assert code == EXIT_OK
     mine = [line for line in out.splitlines() if line.split()[1:2] == ["mine"]]
     assert len(mine) == 1 and "5.37" in mine[0]
+    assert max(len(line) for line in out.splitlines()) <= 120  # fits a 120-column terminal unwrapped
 
 
 def test_bench_allocation_scores_baselines_and_programs_on_the_evolve_split(capsys):
@@ -163,6 +164,7 @@ def test_bench_allocation_scores_baselines_and_programs_on_the_evolve_split(caps
         assert 0.0 < row["held_out"] < 1.0 and 0.0 < row["train"] < 1.0 and row["cases"] == [3, 1, 14]
     code, out, _ = run(capsys, "bench", "allocation", "--levels", "easy")
     assert code == EXIT_OK and "train (3)" in out and "held out (1)" in out and "unseen levels (14)" in out
+    assert max(len(line) for line in out.splitlines()) <= 120
 
 
 def test_bench_allocation_reports_a_failing_program_with_exit_1(capsys, tmp_path):
@@ -273,7 +275,7 @@ def test_evolve_then_export(capsys, tmp_path):
         (lambda t: ["evolve", "--preset", str(t / "missing.toml")], "missing.toml: no such preset"),
         (
             lambda t: ["evolve", "--preset", _preset(t, "[islands]\nislandz = 3\n")],
-            "unknown setting 'islandz'",
+            "p.toml: unknown setting 'islands.islandz'",
         ),
         (lambda t: ["evolve", "--preset", _preset(t, "[islands\n")], "invalid TOML"),
         (
@@ -282,7 +284,7 @@ def test_evolve_then_export(capsys, tmp_path):
         ),
         (
             lambda t: ["evolve", "--preset", _preset(t, "[mutators]\ngp_p_constant = 2\n")],
-            "mutators.gp_p_constant must be within [0, 1]",
+            "p.toml: mutators.gp_p_constant must be within [0, 1]",
         ),
         (
             lambda t: ["evolve", "--preset", _preset(t, "[mutators]\ngp_constants = [1.0, inf]\n")],
@@ -298,11 +300,11 @@ def test_evolve_then_export(capsys, tmp_path):
         ),
         (
             lambda t: ["evolve", "--islands", "0", "--run-dir", str(t / "r")],
-            "islands.islands must be at least 1",
+            "error: --islands must be at least 1",
         ),
         (
             lambda t: ["evolve", "--mutators", "gp,nope", "--run-dir", str(t / "r")],
-            "mutators.kinds must be among gp, edit, llm",
+            "error: --mutators must be among gp, edit, llm",
         ),
         (
             lambda t: ["evolve", "--mutators", "gp,llm", "--run-dir", str(t / "r")],
@@ -318,7 +320,7 @@ def test_evolve_then_export(capsys, tmp_path):
                 "--run-dir",
                 str(t / "r"),
             ],
-            "mutators.weights: one per kind",
+            "error: --mutator-weights: one per mutator in --mutators",
         ),
         (
             lambda t: ["evolve", "--model", "m", "--run-dir", str(t / "r")],
@@ -336,7 +338,7 @@ def test_evolve_then_export(capsys, tmp_path):
                 "--run-dir",
                 str(t / "r"),
             ],
-            "llm.base_url must start with http:// or https://",
+            "error: --base-url must start with http:// or https://",
         ),
         (
             lambda t: [
@@ -350,9 +352,12 @@ def test_evolve_then_export(capsys, tmp_path):
                 "--run-dir",
                 str(t / "r"),
             ],
-            "llm.modes must be among best_shot, diff, rewrite",
+            "error: --prompt-modes must be among best_shot, diff, rewrite",
         ),
-        (lambda t: ["evolve", "--max-calls", "-1", "--run-dir", str(t / "r")], "stop.max_calls must be >= 0"),
+        (
+            lambda t: ["evolve", "--max-calls", "-1", "--run-dir", str(t / "r")],
+            "error: --max-calls must be >= 0",
+        ),
         (
             lambda t: [
                 "evolve",
@@ -381,15 +386,15 @@ def test_evolve_then_export(capsys, tmp_path):
                 "--run-dir",
                 str(t / "r"),
             ],
-            "llm.prices: 'm=1' is not MODEL=INPUT/OUTPUT",
+            "error: --price: 'm=1' is not MODEL=INPUT/OUTPUT",
         ),
         (lambda t: ["export", str(t)], "not a run folder"),
         (lambda t: ["export", str(t), "--top", "0"], "--top must be at least 1"),
         (lambda t: ["export", str(t), "--validate", "-2"], "--validate must be >= 0"),
-        (lambda t: ["evolve", "--seed", "-1", "--run-dir", str(t / "r")], "seed must be >= 0"),
+        (lambda t: ["evolve", "--seed", "-1", "--run-dir", str(t / "r")], "error: --seed must be >= 0"),
         (
             lambda t: ["evolve", "--preset", _preset(t, '[islands]\nislands = "8"\n')],
-            "islands.islands: must be an int, got '8'",
+            "p.toml: islands.islands: must be an int, got '8'",
         ),
         (
             lambda t: ["evolve", "--preset", _preset(t, '[task]\nlevels = ["easy", "impossible"]\n')],
@@ -397,7 +402,7 @@ def test_evolve_then_export(capsys, tmp_path):
         ),
         (
             lambda t: ["evolve", "--preset", _preset(t, '[stop]\ncurriculum_level = "godlike"\n')],
-            "stop.curriculum_level must be one of easy, medium, hard, expert, beyond",
+            "p.toml: stop.curriculum_level must be one of easy, medium, hard, expert, beyond",
         ),
     ],
 )

@@ -53,8 +53,11 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     last_iteration = -1
     kills = 0
     # Kill moments are drawn up to `latest` seconds after the start; on a loaded machine the start-up
-    # alone can take longer, so the window widens whenever an attempt committed nothing new.
-    latest = 3.5
+    # alone can take longer, so the window widens whenever an attempt committed nothing new, and narrows
+    # again once one did: it stays about as long as a start-up and a few iterations, so the kills land
+    # in the start-up (opening and resuming the archive) as well as between and inside the iterations'
+    # commits, without waiting out long stretches of iterations that all commit the same way.
+    shortest = latest = 3.5
     for _attempt in range(14):
         if not (run_dir / "config.json").exists():  # killed before the run was set up: start afresh
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -75,7 +78,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
             raise AssertionError(f"evolve exited with {process.returncode}: {process.stderr.read().decode()}")
         process.wait()
         if not (run_dir / "archive.sqlite").exists():
-            latest = min(latest * 1.6, 40.0)
+            latest = min(latest * 1.3, 40.0)
             continue  # killed before the archive existed: the next attempt starts afresh
         with Archive(run_dir / "archive.sqlite") as archive:
             assert archive.integrity_check() == "ok"
@@ -83,7 +86,9 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
         assert seen <= ids, f"committed programs lost after kill {kills}: {sorted(seen - ids)[:3]}"
         assert iteration >= last_iteration
         if iteration == last_iteration:
-            latest = min(latest * 1.6, 40.0)
+            latest = min(latest * 1.3, 40.0)
+        else:
+            latest = max(latest / 1.3, shortest)
         seen, last_iteration = ids, iteration
     assert kills >= 10
     assert last_iteration > 0 and len(seen) > 10

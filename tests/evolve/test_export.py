@@ -149,3 +149,148 @@ def test_load_scheduler_refuses_a_file_without_a_priority_function_in_one_line(t
     assert "\n" not in str(caught.value)
     with pytest.raises(InputError, match="cannot load"):
         load_scheduler(tmp_path / "missing.py")
+
+
+# --- issue 18: what made a program, simplified expressions, a short repr, one decision --------------
+
+GP_MADE = (
+    '"""Evolved by genetic programming."""\n\nimport numpy as np\n\nN_CPU_FREE = 1\nN_MEM_FREE = 2\n\n\n'
+    "def priority(task, nodes):\n"
+    '    """A tree of 9 nodes, depth 3: one score per node, shape (k,);\n'
+    '    the task goes to the highest-scoring node."""\n'
+    "    cpu_free = nodes[:, N_CPU_FREE]  # free cpu, cores\n"
+    "    mem_free = nodes[:, N_MEM_FREE]  # free memory, GiB\n"
+    "    return cpu_free - 1.79 * np.sign(1.79) / np.maximum(np.abs(1.79), 1e-09) + mem_free * 1.0\n"
+)
+
+
+def export(source: str = GP_MADE, **kwargs) -> str:
+    settings = {"domain": "cloud", "contract": Contract.ALLOCATION, "scores": {"train": 0.8}, "run": "r",
+                "program": "p1", "lineage": ["p1"]} | kwargs  # fmt: skip
+    return standalone_source(source, **settings)
+
+
+@pytest.mark.parametrize(
+    ("mutator", "made_by"),
+    [
+        ("edit.operator", "# made by: a source edit (an operator swapped) [edit.operator]"),
+        (
+            "edit.crossover",
+            "# made by: a source edit (an expression taken from another program) [edit.crossover]",
+        ),
+        ("llm.diff", "# made by: a language model (prompt mode: diff) [llm.diff]"),
+        ("edit.seed", "# made by: none: a shipped seed program [edit.seed]"),
+    ],
+)
+def test_a_program_another_mutator_made_from_a_gp_one_does_not_claim_gp(tmp_path, ruff, mutator, made_by):
+    text = export(mutator=mutator)
+    assert made_by in text
+    assert "Evolved by genetic programming" not in text
+    assert '"""Made by ' in text and "from a program evolved by genetic programming" in " ".join(text.split())
+    path = tmp_path / "edited.py"
+    path.write_text(text)
+    assert ruff([path]) == ""
+
+
+def test_a_gp_program_keeps_its_docstring_and_says_which_operator_made_it():
+    text = export(mutator="gp.crossover")
+    assert "# made by: genetic programming (one-point crossover) [gp.crossover]" in text
+    assert '"""Evolved by genetic programming."""' in text
+
+
+def test_exported_expressions_are_simplified_and_decide_alike(tmp_path, ruff):
+    text = export(mutator="gp.mutate_constant")
+    assert "np.sign" not in text and "1e-09" not in text and "* 1.0" not in text
+    assert "return cpu_free - 1.0 + mem_free" in text
+    assert "# simplified: constants folded and identities removed" in text
+    path = tmp_path / "simplified.py"
+    path.write_text(text)
+    assert ruff([path]) == ""
+    original, simplified = load_scheduler_from_text(tmp_path, GP_MADE), load_scheduler(path)
+    for scenario in seed_scenarios("medium")[:2]:
+        np.testing.assert_array_equal(
+            original.run(scenario).placement.node, simplified.run(scenario).placement.node
+        )
+    assert "np.sign" in export(mutator="gp.mutate_constant", simplify=False)
+
+
+def load_scheduler_from_text(folder, text: str):
+    path = folder / "original.py"
+    path.write_text(text)
+    return load_scheduler(path)
+
+
+def test_export_run_names_each_programs_own_mutator(tmp_path, tiny_config):
+    from aurora_evo.archive import Archive
+    from aurora_evo.evolve import ARCHIVE_FILE
+
+    run_dir = tmp_path / "run"
+    evolution = Evolution(tiny_config, run_dir)
+    try:
+        evolution.run()
+    finally:
+        evolution.close()
+    written = export_run(run_dir, 3, tmp_path / "out")
+    with Archive(run_dir / ARCHIVE_FILE) as archive:
+        for path in written:
+            program_id = path.stem.rsplit("-", 1)[-1]
+            mutator = archive.get_program(program_id).mutator
+            assert f"[{mutator}]" in path.read_text()
+
+
+def test_a_scheduler_prints_where_it_came_from_not_its_source(tmp_path):
+    scheduler = load_scheduler(seed_program_paths()["best_fit"])
+    assert repr(scheduler) == f"Scheduler({str(seed_program_paths()['best_fit'])!r}, allocation)"
+    assert "def priority" not in repr(scheduler)
+    relative = load_scheduler_from_text(tmp_path, "def priority(item, bins):\n    return -(bins - item)\n")
+    assert repr(relative) == f"Scheduler({str(tmp_path / 'original.py')!r}, binpacking)"
+    assert repr(pickle.loads(pickle.dumps(relative))) == repr(relative)
+
+
+def test_task_vector_and_node_matrix_are_what_the_simulator_shows_at_the_first_decision():
+    from aurora_evo.features import N_FITS, NODE_FEATURES, TASK_FEATURES, node_matrix, task_vector
+    from aurora_evo.sim.simulate import decision_states
+
+    scheduler = load_scheduler(seed_program_paths()["best_fit"])
+    for scenario in (*seed_scenarios("medium")[:2], seed_scenarios("hard")[0]):
+        placement = scheduler.run(scenario).placement
+        first = decision_states(scenario, placement.node, np.array([0]))
+        index = int(first.task[0])
+        task = task_vector(scenario, index)
+        nodes = node_matrix(scenario, task)
+        assert task.shape == (TASK_FEATURES,) and nodes.shape == (len(scenario.nodes), NODE_FEATURES)
+        np.testing.assert_array_equal(task, first.task_row[0])
+        np.testing.assert_array_equal(nodes, first.node_feat[0])
+        assert scheduler.place(task, nodes) == placement.node[index]
+    full = node_matrix(scenario, task, free=np.zeros((len(scenario.nodes), 4)))
+    assert not full[:, N_FITS].any() and scheduler.place(task, full) == -1
+    with pytest.raises(IndexError):
+        task_vector(scenario, len(scenario.tasks))
+
+
+def test_a_scheduler_used_as_the_readme_shows(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    snippet = """
+import aurora_evo
+from aurora_evo.features import node_matrix, task_vector
+from aurora_evo.scenario import load_scenario
+
+scheduler = aurora_evo.load_scheduler("programs/cloud.py")
+print(scheduler)  # Scheduler('programs/cloud.py', allocation)
+scenario = load_scenario("seeds/scenarios/hard-cloud-02.json")
+result = scheduler.run(scenario)
+print(result.metrics.reward)
+task = task_vector(scenario, 0)  # task 0 of the scenario as it arrives, shape (12,)
+nodes = node_matrix(scenario, task)  # every node, empty as the run starts, shape (n_nodes, 17)
+node = scheduler.place(task, nodes)  # one decision: a node index, or -1 if the task fits nowhere
+
+packer = aurora_evo.load_scheduler("programs/binpack_weibull.py")
+items = [42.0, 17.5, 63.0, 30.0, 55.5, 8.0]  # item sizes, packed online in this order
+print(packer.pack(items, capacity=100).bins_used)
+"""
+    namespace: dict = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)  # the project's own snippet and programs
+    assert repr(namespace["scheduler"]) == "Scheduler('programs/cloud.py', allocation)"
+    assert 0 <= namespace["node"] < len(namespace["scenario"].nodes)

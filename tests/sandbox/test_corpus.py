@@ -1408,10 +1408,17 @@ def test_witnesses_and_jails_are_in_namespaces_apart(environment, case_inputs):
     from the host's and from each other's (with seccomp on they share one per kind)."""
     if not environment.sandbox.layers.network_namespace:
         pytest.skip(f"the network namespace is off here: {environment.sandbox.layers.describe()}")
-    evaluate(environment, BENIGN, case_inputs["easy"], kind="allocation", screened=True, timeout_s=5.0)
-    environment.sandbox.ping()  # a spare of each kind now waits, confined
-    witnesses = environment.live_witnesses()
-    jails = environment.live_jails() - witnesses
+    # One evaluation by each road, so that this test needs no earlier one (under pytest-xdist the test
+    # before it in this process may be any): a jail answering calls, then an evaluation jail.
+    for path in (None, "jail"):
+        evaluate(environment, BENIGN, case_inputs["easy"], kind="allocation", screened=True, timeout_s=5.0,
+                 path=path)  # fmt: skip
+    # A spare of each kind now waits, confined. (The witness host asks its zygote for the next spare
+    # without waiting for it: a witness still being forked has not joined its namespaces yet, and has
+    # run nothing; the spares the supervisor and the host name are the ones ready for a job.)
+    spares = environment.sandbox.ping()
+    witnesses = spares & environment.live_witnesses()
+    jails = spares & environment.live_jails() - witnesses
     assert witnesses and jails
 
     def namespaces(pid: int) -> tuple[str, str]:

@@ -599,13 +599,23 @@ def test_cli_level_overrides_the_files_own(capsys):
     assert code == EXIT_PROGRAM_FAILED and "complexity REFUSED: tasks 5 outside the expert level" in out
 
 
-@pytest.mark.parametrize("case", ["missing", "invalid json", "unknown level", "no files"])
-def test_cli_bad_input_is_one_line_and_exit_2(capsys, tmp_path, case):
+def test_cli_a_malformed_file_in_a_batch_is_refused_in_one_line_and_the_others_are_checked(capsys, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{ not json", encoding="utf-8")
+    good = str(SEED_PATHS["easy-cloud-01"])
+    code, out, err = run(capsys, "scenarios", "validate", str(broken), good)
+    assert code == EXIT_PROGRAM_FAILED and "Traceback" not in err
+    assert [line for line in out.splitlines() if line.startswith(str(broken))] == [
+        f"{broken}: format REFUSED: invalid JSON at line 1 column 3: Expecting property name enclosed in double quotes"
+    ]
+    assert f"{good}: bounds ok" in out
+    assert out.splitlines()[-1].startswith("1 of 2 files refused (format")
+
+
+@pytest.mark.parametrize("case", ["missing", "unknown level", "no files"])
+def test_cli_bad_input_is_one_line_and_exit_2(capsys, tmp_path, case):
     argv = {
         "missing": ["scenarios", "validate", str(tmp_path / "nope.json")],
-        "invalid json": ["scenarios", "validate", str(SEED_PATHS["easy-cloud-01"]), str(broken)],
         "unknown level": ["scenarios", "validate", str(SEED_PATHS["easy-cloud-01"]), "--level", "legendary"],
         "no files": ["scenarios", "validate"],
     }[case]

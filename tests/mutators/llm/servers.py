@@ -314,9 +314,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, owner: LoopbackServer):
+    def __init__(self, owner: LoopbackServer, port: int = 0):
         self.owner = owner
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request, client_address) -> None:
         """A client that went away is not an error worth a traceback; nothing else is expected."""
@@ -373,10 +373,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class LoopbackServer:
-    """ThreadingHTTPServer on 127.0.0.1:0 in a daemon thread; context manager.
+    """ThreadingHTTPServer on 127.0.0.1 in a daemon thread; context manager.
 
     ``replies``: a sequence served in order (the last one repeated once exhausted), or a callable given
-    the request record and returning a :class:`Reply`. Requests to paths the provider does not serve
+    the request record and returning a :class:`Reply`. ``port``: the port to listen on (a documented
+    command names one), any free one by default. Requests to paths the provider does not serve
     get a 404 in its error format and do not consume a reply.
 
     Attributes:
@@ -386,8 +387,9 @@ class LoopbackServer:
             "json" (decoded body or None), "model"}``.
     """
 
-    def __init__(self, flavour: str, replies: Sequence[Reply] | Callable[[dict], Reply]):
+    def __init__(self, flavour: str, replies: Sequence[Reply] | Callable[[dict], Reply], *, port: int = 0):
         self.flavour = _check(flavour)
+        self.port = port  # 0: any free port
         if not callable(replies) and not replies:
             raise ValueError("give at least one reply")
         self._replies = replies if callable(replies) else list(replies)
@@ -404,7 +406,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         if self._server is not None:
             return self
-        self._server = _Server(self)
+        self._server = _Server(self, self.port)
         port = self._server.server_address[1]
         self.base_url = f"http://127.0.0.1:{port}" + ("/v1" if self.flavour == OPENAI else "")
         self._thread = threading.Thread(

@@ -1,0 +1,34 @@
+"""The supervisor's full warm-up (numba's versions of common numpy functions) waits for the first
+evaluation that compiles a program, and every jail forked after it gets the compiled functions."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from aurora_evo.sandbox import Sandbox, SandboxConfig
+from aurora_evo.seeds import seed_scenarios
+
+USES_WARMED_FUNCTIONS = """
+import numpy as np
+
+
+def priority(task, nodes):
+    spare = (nodes[:, 1] - task[1]) / np.maximum(nodes[:, 5], 1e-9)
+    return -np.exp(spare) + np.tanh(spare) - np.sqrt(np.abs(spare))
+"""
+
+
+@pytest.mark.slow
+def test_compiled_evaluations_after_numpy_path_ones_decide_as_they_do():
+    scenarios = seed_scenarios("medium")[:1]  # 20 tasks: an evaluation jail, not the client, simulates
+    with Sandbox(SandboxConfig(jit="never")) as sandbox:  # the full warm-up is the default
+        plain = sandbox.evaluate_allocation(USES_WARMED_FUNCTIONS, scenarios)
+        sandbox.config = dataclasses.replace(sandbox.config, jit="always")
+        # The first warms the supervisor up before its jail is forked; the second's jail inherits it.
+        compiled = [sandbox.evaluate_allocation(USES_WARMED_FUNCTIONS, scenarios) for _ in range(2)]
+    assert plain.outcome.ok, plain.message
+    for result in compiled:
+        assert result.outcome.ok, result.message
+        assert result.per_case == plain.per_case
