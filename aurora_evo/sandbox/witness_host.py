@@ -118,6 +118,11 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
     """The zygote's life: fork a witness per ``spawn``, reap on ``reap``, until the host goes."""
     die_with_parent(os.getppid())
     close_all_but((control.fileno(), *confinement.kept_fds()))  # the client's pipes above all
+    # Python's compiler imports unicodedata to fold a non-ASCII identifier (NFKC), and a confined witness
+    # may be unable to load it: without it, such a program's witness failed unless a compiled evaluation
+    # had made the zygote warm numba up (which imports it) first.
+    import unicodedata  # noqa: F401
+
     # A witness closes the control socket with every other descriptor as it confines itself.
     witnesses = ForkSpawner(
         lambda limits, key, job_fd, result_fd: run_witness(limits, confinement, job_fd, result_fd)
