@@ -114,15 +114,28 @@ class Zygote:
         self._ask({"op": "warm"})
 
 
+#: numpy's submodules that load on first use (``np.fft``, ``np.ctypeslib``...) and that the supervisor's
+#: evaluation jails find loaded, numba having imported them.
+LAZY_NUMPY_MODULES = ("fft", "random", "polynomial", "ma", "ctypeslib", "char", "rec", "strings")
+
+
+def _import_what_programs_reach() -> None:
+    """Load, before any witness is forked, what a program may make Python import and a confined witness
+    may be unable to load: numpy's lazily loaded submodules, and unicodedata, which Python's compiler
+    imports to fold a non-ASCII identifier (NFKC). Without them, a witness failed where the evaluation
+    jail ran, unless a compiled evaluation had made the zygote warm numba up (which imports them) first."""
+    import importlib
+    import unicodedata  # noqa: F401
+
+    for name in LAZY_NUMPY_MODULES:
+        importlib.import_module(f"numpy.{name}")
+
+
 def _zygote(control: socket.socket, confinement: Confinement) -> None:
     """The zygote's life: fork a witness per ``spawn``, reap on ``reap``, until the host goes."""
     die_with_parent(os.getppid())
     close_all_but((control.fileno(), *confinement.kept_fds()))  # the client's pipes above all
-    # Python's compiler imports unicodedata to fold a non-ASCII identifier (NFKC), and a confined witness
-    # may be unable to load it: without it, such a program's witness failed unless a compiled evaluation
-    # had made the zygote warm numba up (which imports it) first.
-    import unicodedata  # noqa: F401
-
+    _import_what_programs_reach()
     # A witness closes the control socket with every other descriptor as it confines itself.
     witnesses = ForkSpawner(
         lambda limits, key, job_fd, result_fd: run_witness(limits, confinement, job_fd, result_fd)

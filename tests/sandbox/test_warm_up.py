@@ -1,5 +1,6 @@
-"""The supervisor's full warm-up (numba's versions of common numpy functions) waits for the first
-evaluation that compiles a program, and every jail forked after it gets the compiled functions."""
+"""What jails and witnesses find loaded before they are confined: the supervisor's full warm-up (numba's
+versions of common numpy functions) before the first evaluation that compiles a program, and in the
+witness zygote what numpy and Python load on first use."""
 
 from __future__ import annotations
 
@@ -32,3 +33,22 @@ def test_compiled_evaluations_after_numpy_path_ones_decide_as_they_do():
     for result in compiled:
         assert result.outcome.ok, result.message
         assert result.per_case == plain.per_case
+
+
+USES_LAZY_NUMPY = """
+import numpy as np
+
+
+def priority(task, nodes):
+    return nodes[:, 1] + 0.0 * np.real(np.fft.fft(nodes[:, 1]))
+"""
+
+
+@pytest.mark.parametrize("tasks", ["small", "large"])
+def test_a_numpy_submodule_loaded_on_first_use_works_in_witnesses_as_in_jails(tasks):
+    # np.fft is one the screen allows; numpy loads it on first use, and a confined witness cannot.
+    # easy: 5 tasks, simulated by the client with a witness answering; medium: 20, an evaluation jail.
+    scenarios = seed_scenarios("easy" if tasks == "small" else "medium")[:1]
+    with Sandbox(SandboxConfig(full_warm_up=False)) as sandbox:
+        result = sandbox.evaluate_allocation(USES_LAZY_NUMPY, scenarios)
+    assert result.outcome.ok, result.message
