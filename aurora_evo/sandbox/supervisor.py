@@ -54,14 +54,28 @@ def priority(item, bins):
 """
 
 
-def warm_up(full: bool) -> None:
-    """Import and compile everything a jail needs, before any jail is forked.
+def warm_up_kernels() -> None:
+    """Import and compile the simulator's and the packer's kernels before any jail is forked: a jail
+    cannot write numba's cache, so it must not have to compile them."""
+    _run_warm_up_programs(
+        [("def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n", False)],
+        [("def priority(item, bins):\n    return -(bins - item)\n", False)],
+    )
 
-    Always: the simulator's and the packer's kernels (a jail cannot write numba's cache, so it must not
-    have to compile them). With ``full``: numba's implementations of common numpy functions too, with
-    and without index checks, which costs seconds once and saves them in every jail that compiles a
-    program (the supervisor does it before forking the first such jail).
-    """
+
+def warm_up_numpy_functions() -> None:
+    """Compile numba's implementations of common numpy functions, with and without index checks: seconds
+    once, saved in every jail forked afterwards that compiles a program (the supervisor does it before
+    forking the first such jail)."""
+    _run_warm_up_programs(
+        [(_WARM_UP_ALLOCATION, False), (_WARM_UP_ALLOCATION, True)],
+        [(_WARM_UP_BINPACKING, False), (_WARM_UP_BINPACKING, True)],
+    )
+
+
+def _run_warm_up_programs(programs: list[tuple[str, bool]], packers: list[tuple[str, bool]]) -> None:
+    """Compile each ``(source, boundscheck)`` and run it on a tiny scenario (allocation ``programs``,
+    compiled and on the numpy path) or dataset (bin-packing ``packers``)."""
     from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
     from aurora_evo.evaluation import compile_outcome
     from aurora_evo.policy import Contract
@@ -74,11 +88,6 @@ def warm_up(full: bool) -> None:
     tasks = Tasks([0.0, 1.0], [5.0, 5.0], [[1, 1, 0, 0], [4, 4, 0, 0]], [0, 0], [1e9, 1e9], [0, 0], ("o",))
     scenario = Scenario("warm-up", Domain.CLOUD, nodes, tasks)
     dataset = Dataset("warm-up", (Instance("a", 10.0, np.array([6.0, 5.0, 3.0])),), "warm-up")
-    programs = [("def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n", False)]
-    packers = [("def priority(item, bins):\n    return -(bins - item)\n", False)]
-    if full:
-        programs += [(_WARM_UP_ALLOCATION, False), (_WARM_UP_ALLOCATION, True)]
-        packers += [(_WARM_UP_BINPACKING, False), (_WARM_UP_BINPACKING, True)]
     for source, boundscheck in programs:
         program = compile_outcome(source, Contract.ALLOCATION, boundscheck=boundscheck)
         simulate(scenario, program)
@@ -134,7 +143,7 @@ class Supervisor:
             return {"error": f"unknown case keys {missing[:3]}"}, b""
         limits = self.limits_for(request)
         if self._warm_for_jit and request.get("jit", True):
-            warm_up(full=True)
+            warm_up_numpy_functions()
             self._warm_for_jit = False
         # A jail holds the cases as they were when it was forked.
         key = (self.likely_job(request), self._cases_version)
@@ -178,7 +187,7 @@ def main() -> None:
     confinement = probe_layers()
     # Forked before numba and before any case: a small process whose witnesses hold no scenario.
     host = start_witness_host(confinement, *map(int, sys.argv[1:3]))
-    warm_up(full=False)
+    warm_up_kernels()
     frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
     supervisor = Supervisor(
         confinement.with_shared_namespaces(), full_warm_up=os.environ.get("AURORA_EVO_WARM_UP") != "minimal"

@@ -160,9 +160,9 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
             # A witness may not be able to import numba, nor the parts of it that compiling loads (the
             # Python installation can be out of its uid's reach): the first time a program needs it,
             # the zygote warms numba up as the supervisor does, and later witnesses inherit it.
-            from aurora_evo.sandbox.supervisor import warm_up
+            from aurora_evo.sandbox.supervisor import warm_up_kernels
 
-            warm_up(full=False)
+            warm_up_kernels()
             control.sendall(b"{}")
 
 
