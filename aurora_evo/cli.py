@@ -506,8 +506,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE
     from aurora_evo.export import export_run
+    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 
     run_dir = Path(args.run_dir)
     if args.top < 1:

@@ -275,7 +275,8 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
     from aurora_evo.archive import Archive
     from aurora_evo.config import read_config
-    from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, run_id_of
+    from aurora_evo.evolve import run_id_of
+    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     config = read_config(run_dir / CONFIG_FILE)

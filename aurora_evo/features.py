@@ -88,30 +88,56 @@ def contract_globals() -> dict[str, float | int]:
     } | {"NO_DEADLINE": NO_DEADLINE}
 
 
-#: Slack on "fits": a demand up to this much above the free amount still fits (the simulator's rule).
+#: Slack on "fits": a demand up to this much above the free amount still fits, so that float drift in
+#: free capacity never refuses an exact fit (the simulator's rule, :data:`aurora_evo.sim.engine.EPS`).
 FIT_SLACK = 1e-9
+
+
+def task_rows(scenario, indices: np.ndarray) -> np.ndarray:
+    """The ``task`` vectors of tasks ``indices`` of ``scenario`` (positions in ``scenario.tasks``),
+    without the clock: shape ``(len(indices), TASK_FEATURES)``, float64, ``T_WAIT`` and ``T_NOW`` 0 (the
+    simulator sets them at each decision)."""
+    tasks = scenario.tasks
+    rows = np.zeros((len(indices), TASK_FEATURES))
+    rows[:, T_INDEX] = indices
+    rows[:, T_DEMAND0 : T_DEMAND0 + N_RESOURCES] = tasks.demand[indices]
+    rows[:, T_DURATION] = tasks.duration[indices]
+    rows[:, T_PRIORITY] = tasks.priority[indices]
+    rows[:, T_DEADLINE] = tasks.deadline[indices]
+    rows[:, T_ARRIVAL] = tasks.arrival[indices]
+    rows[:, T_OWNER] = tasks.owner[indices]
+    return rows
 
 
 def task_vector(scenario, index: int, now: float | None = None) -> np.ndarray:
     """The ``task`` argument ``priority`` gets for task ``index`` of ``scenario`` (its position in
     ``scenario.tasks``), as the simulator builds it at time ``now`` in seconds (default: the task's
     arrival, so ``T_WAIT`` is 0). Shape ``(TASK_FEATURES,)``, float64, indexed by the ``T_*`` constants."""
-    tasks = scenario.tasks
-    if not 0 <= index < len(tasks):
-        raise IndexError(f"task {index} of a scenario with {len(tasks)} tasks")
-    arrival = float(tasks.arrival[index])
-    now = arrival if now is None else float(now)
-    row = np.zeros(TASK_FEATURES)
-    row[T_INDEX] = index
-    row[T_DEMAND0 : T_DEMAND0 + N_RESOURCES] = tasks.demand[index]
-    row[T_DURATION] = tasks.duration[index]
-    row[T_PRIORITY] = tasks.priority[index]
-    row[T_DEADLINE] = tasks.deadline[index]
-    row[T_ARRIVAL] = arrival
-    row[T_WAIT] = now - arrival
+    if not 0 <= index < len(scenario.tasks):
+        raise IndexError(f"task {index} of a scenario with {len(scenario.tasks)} tasks")
+    row = task_rows(scenario, np.array([index]))[0]
+    now = row[T_ARRIVAL] if now is None else float(now)
+    row[T_WAIT] = now - row[T_ARRIVAL]
     row[T_NOW] = now
-    row[T_OWNER] = tasks.owner[index]
     return row
+
+
+def node_rows(scenario, free: np.ndarray | None = None) -> np.ndarray:
+    """The ``nodes`` matrix of ``scenario`` without its per-moment counts: shape ``(n_nodes,
+    NODE_FEATURES)``, float64, free resources ``free`` (default: every node empty), ``N_RUNNING``,
+    ``N_PLACED`` and ``N_FITS`` 0 (the simulator sets them at each decision)."""
+    nodes = scenario.nodes
+    capacity = np.asarray(nodes.capacity, dtype=np.float64)
+    rows = np.zeros((len(nodes), NODE_FEATURES))
+    rows[:, N_INDEX] = np.arange(len(nodes))
+    rows[:, N_FREE0 : N_FREE0 + N_RESOURCES] = capacity if free is None else free
+    rows[:, N_CAP0 : N_CAP0 + N_RESOURCES] = capacity
+    rows[:, N_PRICE] = nodes.price_per_hour
+    rows[:, N_IDLE_W] = nodes.idle_watts
+    rows[:, N_PEAK_W] = nodes.peak_watts
+    rows[:, N_LATENCY] = nodes.latency_ms
+    rows[:, N_ZONE] = nodes.zone
+    return rows
 
 
 def node_matrix(
@@ -131,21 +157,12 @@ def node_matrix(
     ``placed`` (``(n_nodes,)`` task counts) describe another moment. ``N_FITS`` is 1.0 on the nodes
     whose free resources hold the task's demand (within :data:`FIT_SLACK`), as in the simulator.
     """
-    nodes = scenario.nodes
-    n = len(nodes)
-    capacity = np.asarray(nodes.capacity, dtype=np.float64)
-    free = capacity if free is None else np.asarray(free, dtype=np.float64).reshape(n, N_RESOURCES)
-    matrix = np.zeros((n, NODE_FEATURES))
-    matrix[:, N_INDEX] = np.arange(n)
-    matrix[:, N_FREE0 : N_FREE0 + N_RESOURCES] = free
-    matrix[:, N_CAP0 : N_CAP0 + N_RESOURCES] = capacity
-    matrix[:, N_PRICE] = nodes.price_per_hour
-    matrix[:, N_IDLE_W] = nodes.idle_watts
-    matrix[:, N_PEAK_W] = nodes.peak_watts
-    matrix[:, N_LATENCY] = nodes.latency_ms
-    matrix[:, N_ZONE] = nodes.zone
+    n = len(scenario.nodes)
+    free = None if free is None else np.asarray(free, dtype=np.float64).reshape(n, N_RESOURCES)
+    matrix = node_rows(scenario, free)
     matrix[:, N_RUNNING] = 0.0 if running is None else running
     matrix[:, N_PLACED] = 0.0 if placed is None else placed
     demand = np.asarray(task, dtype=np.float64)[T_DEMAND0 : T_DEMAND0 + N_RESOURCES]
-    matrix[:, N_FITS] = np.all(demand <= free + FIT_SLACK, axis=1)
+    free_now = matrix[:, N_FREE0 : N_FREE0 + N_RESOURCES]
+    matrix[:, N_FITS] = np.all(demand <= free_now + FIT_SLACK, axis=1)
     return matrix

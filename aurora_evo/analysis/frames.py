@@ -41,7 +41,8 @@ class RunData:
 
     def __init__(self, run_dir: str | Path):
         from aurora_evo.errors import InputError
-        from aurora_evo.evolve import ARCHIVE_FILE, CONFIG_FILE, run_id_of
+        from aurora_evo.evolve import run_id_of
+        from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 
         self.run_dir = Path(run_dir)
         if not (self.run_dir / ARCHIVE_FILE).is_file() or not (self.run_dir / CONFIG_FILE).is_file():

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from aurora_evo.features import (
+    FIT_SLACK,
     N_FITS,
     N_FREE0,
     N_PLACED,
@@ -42,8 +43,9 @@ from aurora_evo.features import (
     T_WAIT,
 )
 
-#: Tolerance of the fit test, so that float drift in free capacity never refuses an exact fit.
-EPS = 1e-9
+#: Tolerance of the fit test, so that float drift in free capacity never refuses an exact fit (one
+#: number with the one :func:`aurora_evo.features.node_matrix` uses).
+EPS = FIT_SLACK
 
 # Integer registers (``SimArrays.ireg``).
 R_NEXT_ARRIVAL = 0  # next task (in arrival order) not yet arrived

@@ -49,24 +49,8 @@ def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
     order = np.argsort(tasks.arrival, kind="stable")
     dem = np.ascontiguousarray(tasks.demand[order])
 
-    task_base = np.zeros((n, F.TASK_FEATURES))
-    task_base[:, F.T_INDEX] = order
-    task_base[:, F.T_DEMAND0 : F.T_DEMAND0 + F.N_RESOURCES] = dem
-    task_base[:, F.T_DURATION] = tasks.duration[order]
-    task_base[:, F.T_PRIORITY] = tasks.priority[order]
-    task_base[:, F.T_DEADLINE] = tasks.deadline[order]
-    task_base[:, F.T_ARRIVAL] = tasks.arrival[order]
-    task_base[:, F.T_OWNER] = tasks.owner[order]
-
-    node_feat = np.zeros((m, F.NODE_FEATURES))
-    node_feat[:, F.N_INDEX] = np.arange(m)
-    node_feat[:, F.N_FREE0 : F.N_FREE0 + F.N_RESOURCES] = nodes.capacity
-    node_feat[:, F.N_CAP0 : F.N_CAP0 + F.N_RESOURCES] = nodes.capacity
-    node_feat[:, F.N_PRICE] = nodes.price_per_hour
-    node_feat[:, F.N_IDLE_W] = nodes.idle_watts
-    node_feat[:, F.N_PEAK_W] = nodes.peak_watts
-    node_feat[:, F.N_LATENCY] = nodes.latency_ms
-    node_feat[:, F.N_ZONE] = nodes.zone
+    task_base = F.task_rows(scenario, order)
+    node_feat = F.node_rows(scenario)
 
     ireg = np.zeros(engine.N_IREG, dtype=np.int64)
     ireg[[engine.R_HEAD, engine.R_TAIL, engine.R_CURSOR]] = -1
