@@ -63,9 +63,9 @@ class Spawner(Protocol):
         """Start forking a jail; what is returned gives its pid and the pipes' ends the owner keeps."""
         ...
 
-    def reap(self, pids: list[int], block: bool) -> dict[int, int]:
+    def reap(self, pids: list[int], block: bool, drain: bool = False) -> dict[int, int]:
         """The wait status of those of ``pids`` that ended (all of them with ``block``); with
-        ``block``, every released jail is collected too."""
+        ``drain``, every released jail is collected too, waiting for each."""
         ...
 
     def release(self, pids: list[int]) -> None:
@@ -93,13 +93,13 @@ class ForkSpawner:
         os.close(result_write)
         return lambda: (pid, job_write, result_read)
 
-    def reap(self, pids: list[int], block: bool) -> dict[int, int]:
+    def reap(self, pids: list[int], block: bool, drain: bool = False) -> dict[int, int]:
         ended = {}
         for pid in pids:
             done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
             if done:
                 ended[pid] = status
-        if block:
+        if drain:
             for pid in self._released:
                 os.waitpid(pid, 0)
             self._released = []
@@ -255,9 +255,10 @@ class JailPool:
         return self.spawner.reap([jail.pid], block=True)[jail.pid]
 
     def reap(self, block: bool) -> None:
-        """Have the jails ended so far collected; ``block`` waits until all of them are."""
+        """Have the jails ended so far collected; ``block`` waits until all of them are, those
+        released before included (:meth:`wait` waits for its own jail only)."""
         if block:
-            self.spawner.reap(self._unreaped, block=True)
+            self.spawner.reap(self._unreaped, block=True, drain=True)
         else:
             self.spawner.release(self._unreaped)
         self._unreaped = []

@@ -102,8 +102,8 @@ class Zygote:
 
         return forked
 
-    def reap(self, pids: list[int], block: bool) -> dict[int, int]:
-        reply, _ = self._ask({"op": "reap", "pids": pids, "block": block})
+    def reap(self, pids: list[int], block: bool, drain: bool = False) -> dict[int, int]:
+        reply, _ = self._ask({"op": "reap", "pids": pids, "block": block, "drain": drain})
         return {int(pid): status for pid, status in reply["ended"].items()}
 
     def release(self, pids: list[int]) -> None:
@@ -152,7 +152,7 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
             os.close(job_fd)
             os.close(result_fd)
         elif request["op"] == "reap":
-            ended = witnesses.reap(request["pids"], request["block"])
+            ended = witnesses.reap(request["pids"], request["block"], request["drain"])
             control.sendall(json.dumps({"ended": ended}).encode())
         elif request["op"] == "release":
             witnesses.release(request["pids"])
