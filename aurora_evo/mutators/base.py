@@ -94,7 +94,7 @@ MUTATOR_FAMILIES = {
     "llm": "a language model",
 }
 #: What a single operator does, in words, by its full mutator name.
-_OPERATORS = {
+OPERATORS = {
     "gp.seed": "a seed tree, one of the classic heuristics",
     "gp.random": "a random tree",
     "gp.mutate_subtree": "subtree mutation",
@@ -119,7 +119,7 @@ def describe_mutator(mutator: str) -> str:
         return "none: a shipped seed program"
     if family not in MUTATOR_FAMILIES:
         return str(mutator) or "unknown"
-    detail = _OPERATORS.get(mutator) or (
+    detail = OPERATORS.get(mutator) or (
         f"prompt mode: {operator}" if family == "llm" and operator else operator
     )
     return f"{MUTATOR_FAMILIES[family]} ({detail})" if detail else MUTATOR_FAMILIES[family]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from deap import gp
 
-from aurora_evo.mutators.base import Parent, Proposal, with_settings
+from aurora_evo.mutators.base import OPERATORS, Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Leaf,
     Scalar,
@@ -419,14 +419,6 @@ class GPConfig:
 #: about a hundred programs; reading one back takes milliseconds).
 _READ_CACHE = 4096
 
-_LABELS = {
-    "mutate_subtree": "subtree mutation",
-    "mutate_point": "point mutation",
-    "mutate_constant": "constant mutation",
-    "mutate_shrink": "shrink mutation",
-    "mutate_rule": "rule mutation",
-    "crossover": "one-point crossover",
-}
 #: The mutations of one parent, in the order of :attr:`GPConfig.mutation_weights`.
 MUTATIONS = ("mutate_subtree", "mutate_point", "mutate_constant", "mutate_shrink", "mutate_rule")
 
@@ -549,7 +541,8 @@ class GPMutator:
         if change is None or not cfg.fits(change.tree) or change.tree == tree:
             return None
         depth = node_depths(change.tree)[change.index]
-        reasoning = f"{_LABELS[operator]} at depth {depth} of parent {first.program_id}: {change.note}"
+        what = OPERATORS[f"gp.{operator}"]
+        reasoning = f"{what} at depth {depth} of parent {first.program_id}: {change.note}"
         if operator == "crossover":
             reasoning += f"; second parent {parents[1].program_id}"
         return change.tree, f"gp.{operator}", tuple(p.program_id for p in parents), reasoning
