@@ -111,12 +111,11 @@ def output_width(stream) -> int:
     return width or PIPED_WIDTH  # a pseudo-terminal nobody sized reports 0 columns
 
 
-def make_console(stderr: bool = False):
-    """The rich console every command prints through, as wide as :func:`output_width` says."""
+def make_console():
+    """The rich console every command prints through (on stdout), as wide as :func:`output_width` says."""
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(file=stream, width=output_width(stream), highlight=False)
+    return Console(file=sys.stdout, width=output_width(sys.stdout), highlight=False)
 
 
 def titled_table(title: str):
@@ -294,7 +293,7 @@ def _cmd_bench_allocation(args: argparse.Namespace) -> int:
 def _levels(text: str) -> list[str]:
     from aurora_evo.seeds import LEVELS
 
-    levels = [level.strip() for level in text.split(",") if level.strip()]
+    levels = list(_names(text))
     unknown = [level for level in levels if level not in LEVELS]
     if unknown or not levels:
         raise InputError(f"--levels: expected a comma-separated list of {', '.join(LEVELS)}; got {text!r}")
