@@ -594,15 +594,13 @@ class _FileCheck:
 
 def _why_unreadable(path: str) -> str:
     """Why the file cannot be read at all (missing, a folder, no permission), or ``""``."""
+    from aurora_evo.textfiles import unreadable
+
     try:
         with open(path, "rb"):
             return ""
-    except FileNotFoundError:
-        return f"{path}: no such file"
-    except IsADirectoryError:
-        return f"{path}: is a directory, not a file"
     except OSError as exc:
-        return f"{path}: cannot be read ({exc.strerror or exc})"
+        return unreadable(path, exc)
 
 
 def _check_scenario_files(paths: Sequence[str], level: str | None) -> list[_FileCheck]:
@@ -620,7 +618,8 @@ def _check_scenario_files(paths: Sequence[str], level: str | None) -> list[_File
         try:
             scenario = load_scenario(path)
         except ScenarioError as exc:
-            checks.append(_FileCheck(path, problem=str(exc).removeprefix(f"{path}: ")))
+            # The loader names the file as a Path does (``./x.json`` as ``x.json``).
+            checks.append(_FileCheck(path, problem=str(exc).removeprefix(f"{Path(path)}: ")))
             continue
         report = check_scenario(scenario, level=level, recent=recent)
         if report.passed:

@@ -17,14 +17,20 @@ def read_text(path: Path, error: type[InputError] = InputError) -> str:
     """The file's text (UTF-8); any failure raises ``error`` with one line naming the file."""
     try:
         return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, not a file") from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: byte {exc.start} is not UTF-8; expected a text file") from None
     except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
+        raise error(unreadable(path, exc)) from None
+
+
+def unreadable(path: str | Path, exc: OSError) -> str:
+    """Why ``path`` could not be opened, in one line naming it: missing, a folder, or the system's
+    reason."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a directory, not a file"
+    return f"{path}: cannot be read ({exc.strerror or exc})"
 
 
 def _reject_constant(name: str):

@@ -224,6 +224,17 @@ def test_validate_reports_every_file_of_a_batch_past_a_malformed_one(capsys, tmp
     assert lines[-1] == "2 of 4 files refused (format)"
 
 
+def test_a_malformed_file_given_as_a_dotted_path_is_named_once(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "malformed.json").write_text("{ not json")
+    code, out, _ = run(capsys, "scenarios", "validate", "./malformed.json")
+    assert code == EXIT_PROGRAM_FAILED
+    assert out.splitlines()[0] == (
+        "./malformed.json: format REFUSED: invalid JSON at line 1 column 3: "
+        "Expecting property name enclosed in double quotes"
+    )
+
+
 def test_validate_json_reports_a_malformed_file_as_refused_by_format(capsys, tmp_path):
     malformed = tmp_path / "malformed.json"
     malformed.write_text("[]")
