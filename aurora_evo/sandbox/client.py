@@ -41,6 +41,7 @@ from aurora_evo.sandbox import frames, verify
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
+from aurora_evo.sim.simulate import choose_node
 
 #: Environment variables the supervisor keeps; everything else (API keys above all) is dropped.
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "NUMBA_CACHE_DIR", "NUMBA_OPT")
@@ -181,7 +182,7 @@ class _Calls:
             fits = nodes[:, N_FITS] > 0.5  # read before the call, as the simulator reads it
             scores = self._call(case, task, nodes)
             if fits.any() and scores.size == len(nodes):
-                chosen = int(np.argmax(np.where(fits, scores, -np.inf)))  # the simulator's rule
+                chosen = choose_node(fits, scores)
                 self.queries.append(
                     verify.Query(case, next(step), label, Contract.ALLOCATION, task.copy(), nodes.copy(),
                                  np.arange(len(nodes)), fits, chosen)

@@ -94,6 +94,13 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return view
 
 
+def choose_node(fits: np.ndarray, scores: np.ndarray) -> int:
+    """The node a task goes to on the numpy path: the highest of ``scores`` (``(n_nodes,)``, checked)
+    among the nodes it ``fits`` on (``(n_nodes,)`` bool, read before the program was called), the lowest
+    index on ties."""
+    return int(np.argmax(np.where(fits, scores, -np.inf)))
+
+
 def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
     """The numpy path: the engine's own transitions, with the program called from Python."""
     task_view, node_view = _read_only(s.task_row), _read_only(s.node_feat)
@@ -110,7 +117,7 @@ def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
         status, scores = check_scores(raw, n_nodes)
         if status is not OutputStatus.OK:
             return status, k, ""
-        engine.place(s, k, int(np.argmax(np.where(fits, scores, -np.inf))))
+        engine.place(s, k, choose_node(fits, scores))
     return OutputStatus.OK, -1, ""
 
 
