@@ -114,8 +114,7 @@ def binpacking_queries(
 def sample(queries: Sequence[Query], samples: int, rng: np.random.Generator) -> list[Query]:
     """``samples`` of ``queries`` drawn without replacement (all of them when there are fewer), in
     their order."""
-    drawn = np.sort(rng.choice(len(queries), size=min(samples, len(queries)), replace=False))
-    return [queries[i] for i in drawn]
+    return [queries[i] for i in _pick([len(queries)], samples, rng)[0]]
 
 
 def rounds(queries: Sequence[Query]) -> list[list[Query]]:
