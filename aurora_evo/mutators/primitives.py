@@ -379,8 +379,9 @@ def _is_atom(expr: ast.expr) -> bool:
     )
 
 
-def _constant(value: float) -> ast.expr:
-    # A negative literal as unary minus, so that ast.unparse parenthesises it where precedence needs.
+def float_literal(value: float) -> ast.expr:
+    """A literal for ``value``; a negative one (-0.0 too) as unary minus, so that ast.unparse
+    parenthesises it where precedence needs."""
     if value < 0 or (value == 0 and str(value).startswith("-")):
         return ast.UnaryOp(ast.USub(), ast.Constant(-value))
     return ast.Constant(value)
@@ -436,7 +437,7 @@ class _Renderer:
 
     def leaf(self, node) -> ast.expr:
         if is_constant(node):
-            return _constant(node.value)
+            return float_literal(node.value)
         spec: Leaf = self.pset.context[node.name]
         self.used.add(spec.name)
         if spec.inline:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aurora_evo import features
-from aurora_evo.mutators.primitives import unparse_formatted
+from aurora_evo.mutators.primitives import float_literal, unparse_formatted
 
 __all__ = ["LINE_LENGTH", "PURE_NUMPY", "simplify_source"]
 
@@ -79,12 +79,7 @@ def _is_float_literal(node: ast.expr, value: float) -> bool:
 
 def _as_literal(value: float | bool) -> ast.expr:
     """A literal for ``value``; a negative one as unary minus, so unparsing puts parentheses where needed."""
-    if isinstance(value, bool):
-        return ast.Constant(value)
-    value = float(value)
-    if value < 0 or (value == 0 and math.copysign(1.0, value) < 0):
-        return ast.UnaryOp(ast.USub(), ast.Constant(-value))
-    return ast.Constant(value)
+    return ast.Constant(value) if isinstance(value, bool) else float_literal(float(value))
 
 
 _BINARY = {
@@ -398,8 +393,8 @@ def _kinds_of_parameters(function: ast.FunctionDef, priority: bool) -> dict[str,
 
 def _simplify_function(
     function: ast.FunctionDef, module_scope: _Scope, frozen: set[int]
-) -> tuple[list[ast.stmt | None], bool]:
-    """The function's top-level statements simplified (``None``: removed), and whether any changed.
+) -> list[ast.stmt | None]:
+    """The function's top-level statements simplified (``None``: removed).
 
     Statements whose index is in ``frozen`` are kept as they are, and so are the names they read; so
     are compound statements (``if``, ``for``...).
@@ -441,8 +436,7 @@ def _simplify_function(
         out.append(new)
 
     _drop_unread(out, scope, kept_reads, once)
-    changed = any(new is None or ast.dump(new) != ast.dump(old) for new, old in zip(out, body, strict=True))
-    return out, changed
+    return out
 
 
 def _record(target: str, value: ast.expr, scope: _Scope, single: bool) -> None:
@@ -554,10 +548,10 @@ def simplify_source(source: str) -> str:
             continue
         frozen: set[int] = set()
         while True:
-            new_body, changed = _simplify_function(function, module_scope, frozen)
-            if not changed:
-                break
+            new_body = _simplify_function(function, module_scope, frozen)
             texts = _rewrite(lines, comments, function, new_body)
+            if not texts:  # nothing changed
+                break
             too_long = {i for i, t in texts.items() if any(len(line) > LINE_LENGTH for line in t)}
             if not too_long:
                 for index, text in texts.items():
