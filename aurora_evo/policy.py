@@ -88,6 +88,13 @@ def exception_status(exc: BaseException) -> tuple[OutputStatus, str]:
     return OutputStatus.RAISED, one_line(exc)
 
 
+def choose_node(fits: np.ndarray, scores: np.ndarray) -> int:
+    """The node a task goes to on the numpy path: the highest of ``scores`` (``(n_nodes,)``, checked)
+    among the nodes it ``fits`` on (``(n_nodes,)`` bool, read before the program was called), the lowest
+    index on ties (the simulator's rule)."""
+    return int(np.argmax(np.where(fits, scores, -np.inf)))
+
+
 def check_scores(scores: object, expected: int) -> tuple[OutputStatus, np.ndarray | None]:
     """Validate what a Python priority function returned; shape ``(expected,)`` float64 on success.
 

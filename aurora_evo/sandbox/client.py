@@ -36,12 +36,11 @@ from aurora_evo.evaluation import (
 )
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
-from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus
+from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus, choose_node
 from aurora_evo.sandbox import frames, verify
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
-from aurora_evo.sim.simulate import choose_node
 
 #: Environment variables the supervisor keeps; everything else (API keys above all) is dropped.
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "NUMBA_CACHE_DIR", "NUMBA_OPT")

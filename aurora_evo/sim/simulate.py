@@ -9,7 +9,14 @@ import numba
 import numpy as np
 
 from aurora_evo import features as F
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores, exception_status
+from aurora_evo.policy import (
+    CompiledProgram,
+    Contract,
+    OutputStatus,
+    check_scores,
+    choose_node,
+    exception_status,
+)
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.sim import engine
 from aurora_evo.sim.metrics import Metrics, Placement, compute_metrics
@@ -92,13 +99,6 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     view = array.view()
     view.flags.writeable = False
     return view
-
-
-def choose_node(fits: np.ndarray, scores: np.ndarray) -> int:
-    """The node a task goes to on the numpy path: the highest of ``scores`` (``(n_nodes,)``, checked)
-    among the nodes it ``fits`` on (``(n_nodes,)`` bool, read before the program was called), the lowest
-    index on ties."""
-    return int(np.argmax(np.where(fits, scores, -np.inf)))
 
 
 def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
