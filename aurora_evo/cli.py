@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aurora_evo import __version__
+from aurora_evo.domains import get_problem, problem_of_domain
 from aurora_evo.errors import InputError
 
 EXIT_OK, EXIT_PROGRAM_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -158,11 +159,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         if args.domain == "binpacking"
         else [load_scenario(p) for p in args.scenario]
     )
+    problem = problem_of_domain(args.domain or "cloud")
     with _sandbox(args) as sandbox:
-        if args.domain == "binpacking":
-            result = sandbox.evaluate_binpacking(source, cases)
-        else:
-            result = sandbox.evaluate_allocation(source, cases)
+        result = sandbox.evaluate(problem, source, cases)
 
     if args.json:
         _print_json({"program": args.program, "domain": args.domain or "allocation", **result.as_dict()})
@@ -256,22 +255,22 @@ def _allocation_score_table(title: str, cases: dict):
 # --- bench ------------------------------------------------------------------------------------------
 
 
-def _bench_with_programs(args: argparse.Namespace, run_bench, cases, evaluate: str) -> list:
+def _bench_with_programs(args: argparse.Namespace, run_bench, cases, problem) -> list:
     """``run_bench(programs, cases, evaluate_source)``: the programs on the command line, if any, are
-    evaluated by the sandbox's method named ``evaluate``."""
+    evaluated in the sandbox as programs of ``problem``."""
     _check_sandbox_options(args)
     programs = {Path(path).stem: _read_program(path) for path in args.programs}
     if not programs:
         return run_bench(None, cases)
     with _sandbox(args) as sandbox:
-        return run_bench(programs, cases, getattr(sandbox, evaluate))
+        return run_bench(programs, cases, lambda source, cases: sandbox.evaluate(problem, source, cases))
 
 
 def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
     from aurora_evo.domains.binpacking import bench_table, bench_to_json, run_bench
 
     datasets = {d.name: d for d in _load_datasets(args.dataset)} if args.dataset else None
-    rows = _bench_with_programs(args, run_bench, datasets, "evaluate_binpacking")
+    rows = _bench_with_programs(args, run_bench, datasets, get_problem("binpacking"))
     if args.json:
         sys.stdout.write(bench_to_json(rows) + "\n")
     else:
@@ -281,11 +280,11 @@ def _cmd_bench_binpacking(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_allocation(args: argparse.Namespace) -> int:
-    from aurora_evo.allocation_bench import allocation_table, allocation_to_json, run_allocation_bench
     from aurora_evo.config import TaskConfig
+    from aurora_evo.domains.allocation.bench import allocation_table, allocation_to_json, run_allocation_bench
 
     task = TaskConfig(domain=args.domain, levels=tuple(_levels(args.levels)))
-    rows = _bench_with_programs(args, run_allocation_bench, task, "evaluate_allocation")
+    rows = _bench_with_programs(args, run_allocation_bench, task, get_problem("allocation"))
     sys.stdout.write((allocation_to_json(rows) if args.json else allocation_table(rows)) + "\n")
     return EXIT_OK if all(row.status.ok for row in rows) else EXIT_PROGRAM_FAILED
 

@@ -47,19 +47,19 @@ from aurora_evo.archive import (
     source_hash,
 )
 from aurora_evo.config import RunConfig, save_config
+from aurora_evo.domains import problem_of_domain
 from aurora_evo.errors import InputError
-from aurora_evo.evaluation import EvalResult, case_excess
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
-from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
+from aurora_evo.problem import Problem
 from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVELS
 from aurora_evo.scenario.model import Scenario
-from aurora_evo.tasks import Task, build_task
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,6 @@ class IterationStats:
     #: Cases in the training set, and the attacker's curriculum level (``None`` without an attacker).
     training_cases: int = 0
     level: str | None = None
-
-
-def case_scores(result: EvalResult) -> dict[str, float]:
-    """Per-case scores of an evaluation, higher is better (reward, or minus the excess over L1)."""
-    scores = {}
-    for name, metrics in result.per_case.items():
-        scores[name] = float(metrics["reward"]) if "reward" in metrics else -case_excess(metrics)
-    return scores
 
 
 def complexity(source: str) -> int:
@@ -121,7 +113,9 @@ def run_id_of(archive: Archive, run_dir: Path) -> str:
     return runs[0].id if len(runs) == 1 else Path(run_dir).resolve().name
 
 
-def make_mutators(config: RunConfig, task: Task, budget: CallBudget, connection=None) -> dict[str, Mutator]:
+def make_mutators(
+    config: RunConfig, problem: Problem, budget: CallBudget, connection=None
+) -> dict[str, Mutator]:
     """The run's mutators by kind; the LLM one spends from ``budget`` through ``connection`` (an
     :class:`~aurora_evo.mutators.llm.factory.LLMConnection`)."""
     mutators: dict[str, Mutator] = {}
@@ -129,46 +123,25 @@ def make_mutators(config: RunConfig, task: Task, budget: CallBudget, connection=
         if kind == "llm":
             from aurora_evo.mutators.llm.factory import build_llm_mutator
 
-            mutators[kind] = build_llm_mutator(config.llm, task.contract, budget, connection)
+            mutators[kind] = build_llm_mutator(config.llm, problem.contract, budget, connection)
         elif kind == "gp":
-            mutators[kind] = GPMutator(task.contract, **config.mutators.gp_settings())
+            mutators[kind] = GPMutator(problem.contract, **config.mutators.gp_settings())
         else:
-            mutators[kind] = EditMutator(task.contract)
+            mutators[kind] = EditMutator(problem.contract)
     return mutators
 
 
-def make_attacker(config: RunConfig, task: Task, budget: CallBudget | None = None, connection=None):
-    """The scenario attacker of an allocation run (``None`` for bin packing or ``--no-attacker``); it
-    asks the language model too when the run has a ``connection`` to one."""
-    settings = config.attacker
-    if not settings.enabled or task.kind != "allocation":
-        return None
-    writer = None
-    if connection is not None and budget is not None:
+def make_attacker(config: RunConfig, problem: Problem, budget: CallBudget | None = None, connection=None):
+    """The problem's case attacker (``None`` when it has none, or with ``--no-attacker``); it asks the
+    language model too when the run has a ``connection`` to one."""
+
+    def writer():
         from aurora_evo.mutators.llm.factory import build_llm_attacker
 
-        writer = build_llm_attacker(config.llm, budget, connection)
-    from aurora_evo.attacker.coevolution import Attacker
-    from aurora_evo.attacker.learnability import LearnabilityConfig
-    from aurora_evo.scenario.model import Domain
+        return build_llm_attacker(config.llm, budget, connection)
 
-    return Attacker(
-        Domain(config.task.domain),
-        settings.start_level,
-        top_level=settings.top_level,
-        population=settings.population,
-        candidates=settings.candidates,
-        active=settings.active,
-        advance_share=settings.advance_share,
-        margin=settings.margin,
-        learnability_config=LearnabilityConfig(
-            max_sla_violation_rate=settings.max_sla_violation_rate,
-            sweet_spot=settings.sweet_spot,
-            width=settings.width,
-        ),
-        elo_k=config.archive.elo_k,
-        writer=writer,
-    )
+    usable = connection is not None and budget is not None
+    return problem.make_attacker(config, writer if usable else None)
 
 
 @dataclass
@@ -208,7 +181,8 @@ class Evolution:
             from aurora_evo.mutators.llm.factory import api_keys
 
             api_keys(config.llm)  # a missing key is a one-line error before anything is written
-        self.task = build_task(config.task, config.seed)
+        self.problem = problem_of_domain(config.task.domain)
+        self.cases = self.problem.cases(config.task, config.seed)
         self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
         evaluation = config.evaluation
         sandbox_config = SandboxConfig(
@@ -236,11 +210,11 @@ class Evolution:
             connection = connect(
                 config.llm, key_history=self.archive.key_history(self.run_id, time.time() - DAY_S)
             )
-        self.mutators = make_mutators(config, self.task, self.budget, connection) if evolving else {}
+        self.mutators = make_mutators(config, self.problem, self.budget, connection) if evolving else {}
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
         self.islands = [Island(i, config.islands.population) for i in range(config.islands.islands)]
-        self.base_train = self.task.train
-        self.attacker = make_attacker(config, self.task, self.budget, connection)
+        self.base_train = self.cases.train
+        self.attacker = make_attacker(config, self.problem, self.budget, connection)
         self._history_start = 0  # best_history compares only since the training set last changed
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
@@ -429,8 +403,8 @@ class Evolution:
 
     def evaluate(self, sources: Sequence[str], cases: Sequence | None = None) -> list[EvalResult]:
         """Results of ``sources`` on ``cases`` (default: the training cases), in order."""
-        cases = self.task.train if cases is None else cases
-        return self.executor.evaluate(self.task.kind, list(sources), list(cases))
+        cases = self.cases.train if cases is None else cases
+        return self.executor.evaluate(self.problem, list(sources), list(cases))
 
     def tell(self, proposals: Sequence[tuple[int, Proposal]], results: Sequence[EvalResult]) -> dict:
         """Store every candidate and update islands, cells and ratings (inside the caller's transaction).
@@ -441,7 +415,7 @@ class Evolution:
         improved = False
         for (island_index, proposal), result in zip(proposals, results, strict=True):
             outcomes[result.outcome.value] += 1
-            scores = case_scores(result) if result.outcome.ok else {}
+            scores = self.problem.training_score(result.per_case) if result.outcome.ok else {}
             if scores:  # the score the archive, the islands and the mutators see
                 result = replace(result, score=self._training_score(scores, result.score))
             member = self._tell_one(island_index, proposal, result, scores)
@@ -548,9 +522,9 @@ class Evolution:
 
     def _validate(self, pid: str, source: str) -> None:
         """Score a new best on the held-out cases (stored apart from its training score)."""
-        if not self.task.validation:
+        if not self.cases.validation:
             return
-        result = self.evaluate([source], self.task.validation)[0]
+        result = self.evaluate([source], self.cases.validation)[0]
         self._store_validation(pid, result)
         self.archive.add_event(
             self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
@@ -561,7 +535,7 @@ class Evolution:
     ) -> None:
         """A successful evaluation's metrics per case, with the case's score (``scores``, computed here
         unless given), under ``split``."""
-        scores = case_scores(result) if scores is None else scores
+        scores = self.problem.training_score(result.per_case) if scores is None else scores
         per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
         self.archive.add_evaluations(pid, split, per_case)
 
@@ -579,7 +553,7 @@ class Evolution:
         run's top 300 programs held 12 to 27 distinct scores), so validating each would mostly
         repeat one measurement.
         """
-        if not self.task.validation or n < 1:
+        if not self.cases.validation or n < 1:
             return 0
         ran = [p for p in self.archive.programs(self.run_id) if p.outcome == "ok" and p.score is not None]
         seen = {p.score for p in ran if p.validation_score is not None}
@@ -588,7 +562,7 @@ class Evolution:
             if len(pending) < n and program.score not in seen:
                 seen.add(program.score)
                 pending.append(program)
-        results = self.evaluate([p.source for p in pending], self.task.validation)
+        results = self.evaluate([p.source for p in pending], self.cases.validation)
         with self.archive.transaction():
             for program, result in zip(pending, results, strict=True):
                 self._store_validation(program.id, result)
@@ -608,7 +582,7 @@ class Evolution:
         began = time.monotonic()
         # The edit mutator's seeds are the shipped programs; an LLM starts from them too.
         uses_seeds = "edit" in self.mutators or "llm" in self.mutators
-        hand_written = EditMutator(self.task.contract).seeds(self.rng, 16) if uses_seeds else []
+        hand_written = EditMutator(self.problem.contract).seeds(self.rng, 16) if uses_seeds else []
         generated = (
             self.mutators["gp"].seeds(self.rng, 2 * len(self.islands)) if "gp" in self.mutators else []
         )
@@ -627,7 +601,7 @@ class Evolution:
                     member = Member(
                         program_id(self.run_id, proposal.source),
                         float(result.score),
-                        behaviour_signature(case_scores(result)),
+                        behaviour_signature(self.problem.training_score(result.per_case)),
                     )
                     for island in range(len(self.islands)):
                         self._place(member, island)
@@ -692,7 +666,7 @@ class Evolution:
         baseline: dict[str, dict] = {}
         if elites and cases:
             # Success means doing at least as well as best fit, so best fit is scored beside the elites.
-            sources = [self._source(pid) for pid in elites] + [seed_sources(self.task.contract)["best_fit"]]
+            sources = [self._source(pid) for pid in elites] + [self.problem.baseline("best fit")]
             results = self.evaluate(sources, cases)
             for result in results[:-1]:
                 for case in cases:
@@ -737,7 +711,7 @@ class Evolution:
         else:
             results = self.evaluate([self._source(pid) for pid in members], list(attack_scenarios))
             fresh = dict(zip(members, results, strict=True))
-        names = [case.name for case in self.task.train]
+        names = [case.name for case in self.cases.train]
         for island in self.islands:
             rescored = []
             for member in island.members:
@@ -748,7 +722,7 @@ class Evolution:
                 }
                 result = fresh.get(member.program_id)
                 if result is not None and result.outcome.ok:
-                    scores.update(case_scores(result))
+                    scores.update(self.problem.training_score(result.per_case))
                 known = {n: scores[n] for n in names if n in scores}
                 if len(known) < len(names):  # it failed on a new scenario: off the island
                     self._dropped.append(member.program_id)
@@ -765,7 +739,7 @@ class Evolution:
         return fresh
 
     def _train_on(self, attack_scenarios) -> None:
-        self.task = replace(self.task, train=tuple(self.base_train) + tuple(attack_scenarios))
+        self.cases = replace(self.cases, train=tuple(self.base_train) + tuple(attack_scenarios))
         self._attack_names = frozenset(case.name for case in attack_scenarios)
 
     def _training_score(self, scores: Mapping[str, float], plain: float) -> float:
@@ -876,7 +850,7 @@ class Evolution:
             coverage=coverage(self.archive.cells(self.run_id), self.descriptors),
             top_rating=max((r.rating for r in ratings.values()), default=None),
             seconds=seconds,
-            training_cases=len(self.task.train),
+            training_cases=len(self.cases.train),
             level=self.attacker.level if self.attacker is not None else None,
         )
 
@@ -942,14 +916,14 @@ class Evolution:
     def baseline_validation(self) -> dict[str, float | None]:
         """First fit's and best fit's scores on the held-out cases (``None`` if one failed), to set
         the best program's validation score against."""
-        if not self.task.validation:
+        if not self.cases.validation:
             return {}
         readable = (
-            (name.replace("_", " ").lower(), source)
-            for name, source in seed_sources(self.task.contract).items()
+            (name.replace("_", " ").lower(), source) for name, source in self.problem.baselines().items()
         )
+        # In the order the problem lists them.
         sources = {name: source for name, source in readable if name in ("first fit", "best fit")}
-        results = self.evaluate(list(sources.values()), self.task.validation)
+        results = self.evaluate(list(sources.values()), self.cases.validation)
         return {name: result.score for name, result in zip(sources, results, strict=True)}
 
     def close(self) -> None:

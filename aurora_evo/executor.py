@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from aurora_evo.evaluation import EvalResult
+from aurora_evo.problem import Problem
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 
 
 class Executor(Protocol):
-    """Evaluates sources on cases; ``kind`` is ``"allocation"`` or ``"binpacking"``."""
+    """Evaluates sources on cases of a problem; the results come back in the sources' order."""
 
-    def evaluate(self, kind: str, sources: Sequence[str], cases: Sequence) -> list[EvalResult]: ...
+    def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]: ...
 
     def close(self) -> None: ...
 
@@ -47,12 +48,9 @@ class _Sandboxes:
 _SANDBOXES = _Sandboxes()
 
 
-def evaluate_in_sandbox(config: SandboxConfig, kind: str, source: str, cases: Sequence) -> EvalResult:
+def evaluate_in_sandbox(config: SandboxConfig, problem: Problem, source: str, cases: Sequence) -> EvalResult:
     """Evaluate one source in this process's sandbox (the function joblib workers run)."""
-    sandbox = _SANDBOXES.get(config)
-    if kind == "binpacking":
-        return sandbox.evaluate_binpacking(source, cases)
-    return sandbox.evaluate_allocation(source, cases)
+    return _SANDBOXES.get(config).evaluate(problem, source, cases)
 
 
 class SandboxExecutor:
@@ -64,21 +62,16 @@ class SandboxExecutor:
         self.backend = backend
         self._sandbox: Sandbox | None = None
 
-    def evaluate(self, kind: str, sources: Sequence[str], cases: Sequence) -> list[EvalResult]:
+    def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]:
         if self.workers == 1 or len(sources) == 1:
             if self._sandbox is None:
                 self._sandbox = Sandbox(self.config)
                 self._sandbox.start()
-            method = (
-                self._sandbox.evaluate_binpacking
-                if kind == "binpacking"
-                else self._sandbox.evaluate_allocation
-            )
-            return [method(source, cases) for source in sources]
-        from joblib import Parallel, delayed
+            return [self._sandbox.evaluate(problem, source, cases) for source in sources]
+        from joblib import Parallel, delayed  # heavy: joblib starts its worker machinery on import
 
         parallel = Parallel(n_jobs=self.workers, backend=self.backend)
-        return list(parallel(delayed(evaluate_in_sandbox)(self.config, kind, s, cases) for s in sources))
+        return list(parallel(delayed(evaluate_in_sandbox)(self.config, problem, s, cases) for s in sources))
 
     def close(self) -> None:
         if self._sandbox is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo import features
+from aurora_evo.domains import problem_of_domain
 from aurora_evo.errors import InputError, one_line
 from aurora_evo.policy import CompiledProgram, Contract, compile_program
 
@@ -222,14 +223,14 @@ def load_scheduler(path: str | Path, contract: Contract | None = None) -> Schedu
 
 
 def selection_pool(config) -> tuple[int, int] | None:
-    """``(training cases, held-out cases)`` of an allocation run, for :func:`top_programs`; ``None`` for
-    bin packing (whose held-out score decides alone)."""
-    if config.task.domain == "binpacking":
-        return None  # (it would generate its instances only to count them)
-    from aurora_evo.tasks import build_task
-
-    task = build_task(config.task, config.seed)
-    return len(task.train), len(task.validation)
+    """``(training cases, held-out cases)`` of a run whose problem chooses by both (see
+    :attr:`~aurora_evo.problem.Problem.pooled_selection`), for :func:`top_programs`; ``None`` when the
+    held-out score decides alone."""
+    problem = problem_of_domain(config.task.domain)
+    if not problem.pooled_selection:
+        return None  # (it would build the cases only to count them)
+    cases = problem.cases(config.task, config.seed)
+    return len(cases.train), len(cases.validation)
 
 
 def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = None) -> list:
@@ -280,12 +281,12 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     config = read_config(run_dir / CONFIG_FILE)
-    contract = Contract.BINPACKING if config.task.domain == "binpacking" else Contract.ALLOCATION
+    problem = problem_of_domain(config.task.domain)
+    contract = problem.contract
     pooled = selection_pool(config)
-    domain = config.task.domain + (f" ({config.task.dataset})" if config.task.domain == "binpacking" else "")
-    unit = "minus % excess over L1" if contract is Contract.BINPACKING else "mean reward"
-    extrapolated = config.task.train_score_items if contract is Contract.BINPACKING else None
-    at = f", extrapolated to {extrapolated} items" if extrapolated is not None else ""
+    domain = problem.run_label(config.task)
+    unit = problem.score_unit
+    at = problem.training_note(config.task)
     written = []
     with Archive(run_dir / ARCHIVE_FILE) as archive:
         run_id = run_id_of(archive, run_dir)

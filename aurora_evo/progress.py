@@ -135,7 +135,7 @@ class ProgressDisplay:
             lines.append(f"last iteration: {outcomes or 'nothing evaluated'}")
         if self.change:
             lines.append(self.change)
-        return Group(Text(f"aurora-evo: {self.evolution.task.description}"), table, *map(Text, lines))
+        return Group(Text(f"aurora-evo: {self.evolution.cases.description}"), table, *map(Text, lines))
 
     def _llm_line(self) -> str:
         """LLM calls and spending so far, when the run uses a language model."""
@@ -152,12 +152,9 @@ class ProgressDisplay:
             baselines = evolution.baseline_validation()
         except SandboxError as exc:  # the run's results stand; only the comparison is missing
             return f"(first fit and best fit not scored on the held-out cases: {exc})"
-        if evolution.task.kind == "binpacking":
-            cells = [f"{-value:.2f}%" if value is not None else "failed" for value in baselines.values()]
-            head = f"held-out excess bins over L1: evolved {-validation:.2f}%"
-        else:
-            cells = [f"{value:.4f}" if value is not None else "failed" for value in baselines.values()]
-            head = f"held-out mean reward: evolved {validation:.4f}"
+        problem = evolution.problem
+        cells = [problem.format_score(v) if v is not None else "failed" for v in baselines.values()]
+        head = f"held-out {problem.score_label}: evolved {problem.format_score(validation)}"
         return ", ".join([head, *(f"{name} {cell}" for name, cell in zip(baselines, cells, strict=True))])
 
     def summary(self, reason: str) -> None:

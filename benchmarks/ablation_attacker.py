@@ -28,21 +28,22 @@ from scipy import stats
 
 from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.config import load_preset, override, preset_path
+from aurora_evo.domains import get_problem
 from aurora_evo.evolve import Evolution
 from aurora_evo.export import selection_pool, top_programs
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.scenario.model import Domain
 from aurora_evo.seeds import seed_scenarios
-from aurora_evo.tasks import build_task
 
 HELD_OUT_SEED = 20261126
+ALLOCATION = get_problem("allocation")
 
 
 def held_out_scenarios(config, per_level: int) -> list[tuple[str, object]]:
     """Scenarios no run trains on, each with its group: the task's held-out seeds, the expert seeds,
     generated ones per level."""
-    task = build_task(config.task, config.seed)
-    cases = [("held-out seeds", case) for case in task.validation]
+    validation = ALLOCATION.cases(config.task, config.seed).validation
+    cases = [("held-out seeds", case) for case in validation]
     cases += [("expert seeds", case) for case in seed_scenarios("expert", config.task.domain)]
     rng = np.random.default_rng(HELD_OUT_SEED)
     for level in ("medium", "hard", "expert"):
@@ -131,7 +132,7 @@ def main() -> None:
             row = {"seed": seed}
             for label, _ in ARMS:
                 arm = finished[seed, label]
-                result = sandbox.evaluate_allocation(arm.pop("source"), cases)
+                result = sandbox.evaluate(ALLOCATION, arm.pop("source"), cases)
                 values = [float(result.per_case[name]["reward"]) for name in names]
                 rewards[label].append(values)
                 row[label] = {**arm, "mean_reward": float(np.mean(values))}

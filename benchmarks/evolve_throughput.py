@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 from aurora_evo.config import load_preset, override, preset_path
+from aurora_evo.domains import problem_of_domain
 from aurora_evo.evolve import Evolution
 from aurora_evo.executor import SandboxExecutor
-from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.sandbox import SandboxConfig
-from aurora_evo.tasks import build_task
 
 
 def evolve_rate(preset: str, workers: int, seconds: float) -> float:
@@ -44,18 +43,19 @@ def evolve_rate(preset: str, workers: int, seconds: float) -> float:
 def bare_rate(preset: str, seconds: float) -> float:
     """Sandbox evaluations per second of the best-fit seed on the preset's training cases."""
     config = load_preset(preset_path(preset))
-    task = build_task(config.task, config.seed)
-    best_fit = next(source for name, source in seed_sources(task.contract).items() if "best" in name.lower())
+    problem = problem_of_domain(config.task.domain)
+    train = problem.cases(config.task, config.seed).train
+    best_fit = next(source for name, source in problem.baselines().items() if "best" in name.lower())
     evaluation = config.evaluation
     sandbox = SandboxConfig(
         timeout_s=evaluation.timeout_s, memory_mb=evaluation.memory_mb, full_warm_up=evaluation.full_warm_up
     )
     executor = SandboxExecutor(sandbox, workers=1)
     try:
-        executor.evaluate(task.kind, [best_fit], task.train)  # start-up and compilation, untimed
+        executor.evaluate(problem, [best_fit], train)  # start-up and compilation, untimed
         count, began = 0, time.perf_counter()
         while time.perf_counter() - began < seconds:
-            executor.evaluate(task.kind, [best_fit], task.train)
+            executor.evaluate(problem, [best_fit], train)
             count += 1
         return count / (time.perf_counter() - began)
     finally:

@@ -8,8 +8,9 @@ GP-shaped one with ``exp`` and divisions over every bin), this times a fresh pro
 changes every call, so nothing is cached) packing about 10,000 items both ways, in this process. The
 baseline is the numpy path measured in the same run; ``jit/numpy`` above 1 means compiling does not
 pay at that size. ``break-even`` is the item count at which both would take the same time
-(compile / (numpy per item - numba per item)); ``aurora_evo.evaluation.JIT_MIN_ITEMS`` sits above it
-for the instances the presets train on.
+(compile / (numpy per item - numba per item));
+``aurora_evo.domains.binpacking.problem.JIT_MIN_ITEMS`` sits above it for the instances the presets
+train on.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_time
 
 from aurora_evo.domains.binpacking import or_dataset, pack, weibull_dataset
-from aurora_evo.evaluation import JIT_MIN_ITEMS
+from aurora_evo.domains.binpacking.problem import JIT_MIN_ITEMS
 from aurora_evo.policy import Contract, compile_program
 
 PROGRAMS = {

@@ -26,10 +26,10 @@ import numpy as np
 
 from aurora_evo.config import load_preset
 from aurora_evo.domains.binpacking import or_dataset
-from aurora_evo.evaluation import case_excess, evaluate_binpacking
-from aurora_evo.tasks import build_task
+from aurora_evo.domains.binpacking.problem import BinPackingProblem, case_excess
 
 REPO = Path(__file__).resolve().parent.parent
+BINPACKING = BinPackingProblem()
 TEMPLATE = """import numpy as np
 
 
@@ -50,12 +50,12 @@ def program(s: float, lo: float, hi: float) -> str:
 
 def excess(source: str, datasets) -> float:
     """% excess over L1 (positive; the evaluation's score is its negative), as the datasets score it."""
-    return -evaluate_binpacking(source, datasets).score
+    return -BINPACKING.evaluate(source, datasets).score
 
 
 def measured_and_scored(source: str, datasets) -> tuple[float, float]:
     """The mean over the datasets of the excess measured and of the one they score (extrapolated)."""
-    cases = evaluate_binpacking(source, datasets).per_case.values()
+    cases = BINPACKING.evaluate(source, datasets).per_case.values()
     return float(np.mean([c["excess_percent"] for c in cases])), float(
         np.mean([case_excess(c) for c in cases])
     )
@@ -68,15 +68,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     config = load_preset(REPO / "islands" / "binpacking-or.toml")
-    task = build_task(config.task, config.seed)
-    old_validation = build_task(replace(config.task, validation_instances=20), config.seed).validation
+    train = BINPACKING.cases(config.task, config.seed).train
+    old_validation = BINPACKING.cases(replace(config.task, validation_instances=20), config.seed).validation
     v250 = (or_dataset(np.random.default_rng(777), 200, 250, name="v250"),)
     u500 = (or_dataset(np.random.default_rng(12345), 100, 500, name="u500"),)
 
     settings = [*sorted({key for grid in GRIDS for key in itertools.product(*grid)}), (8.5, 9.0, 19.0)]
     rows = []
     for key in settings:
-        measured, scored = measured_and_scored(program(*key), task.train)
+        measured, scored = measured_and_scored(program(*key), train)
         rows.append((key, measured, scored, excess(program(*key), u500)))
     print(f"{len(settings)} settings (the grid and the probe) on the training set (120 items) and 500 items:")
     at500 = [row[3] for row in rows]
@@ -97,7 +97,7 @@ def main() -> None:
     print(f"\n{'program':>12} " + " ".join(f"{h:>{max(8, len(h))}}" for h in head))
     probes = {"probe": program(8.5, 9.0, 19.0), "shipped": (REPO / "programs" / "binpack_or.py").read_text()}
     for name, source in probes.items():
-        row = [*measured_and_scored(source, task.train)]
+        row = [*measured_and_scored(source, train)]
         row += [excess(source, d) for d in (old_validation, more250, more500)]
         print(f"{name:>12} " + " ".join(f"{x:{w}.2f}" for x, w in zip(row, (8, 9, 9, 9, 9), strict=True)))
 

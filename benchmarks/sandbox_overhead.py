@@ -14,9 +14,9 @@ the sandbox, which forks and confines the next jail while the client scores the 
 * the trivial program forced through numba (``jit="always"``): a stress case ``jit="auto"`` avoids,
   where each evaluation is shorter than the numba warm-up the waiting jail does for the next one.
 
-In-process evaluation (:func:`aurora_evo.evaluation.evaluate_allocation` / ``evaluate_binpacking``,
-which compile and run the same source) is the baseline measured in the same run; the overhead is the
-difference of the medians. Results must be identical either way, which the script checks.
+In-process evaluation (the problem's :meth:`~aurora_evo.problem.Problem.evaluate`, which compiles and
+runs the same source) is the baseline measured in the same run; the overhead is the difference of the
+medians. Results must be identical either way, which the script checks.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ import json
 
 from timing import median_time
 
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking import builtin_datasets
-from aurora_evo.evaluation import evaluate_allocation, evaluate_binpacking
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.scenario import load_scenario
 from aurora_evo.seeds import seed_scenario_paths
 
 TRIVIAL = "import numpy as np\ndef priority(task, nodes):\n    return np.zeros(nodes.shape[0])\n"
 BEST_FIT_PACKER = "import numpy as np\ndef priority(item, bins):\n    return -(bins - item)\n"
+ALLOCATION = get_problem("allocation")
+BINPACKING = get_problem("binpacking")
 
 
 def compare(name: str, inside, outside, repeats: int) -> dict:
@@ -64,8 +66,8 @@ def main() -> None:
         results.append(
             compare(
                 "trivial program, small scenario (numpy path)",
-                lambda: sandbox.evaluate_allocation(TRIVIAL, scenario),
-                lambda: evaluate_allocation(TRIVIAL, scenario),
+                lambda: sandbox.evaluate(ALLOCATION, TRIVIAL, scenario),
+                lambda: ALLOCATION.evaluate(TRIVIAL, scenario),
                 args.repeats,
             )
         )
@@ -74,16 +76,16 @@ def main() -> None:
         results.append(
             compare(
                 "trivial program, small scenario, through an evaluation jail",
-                lambda: sandbox.evaluate_allocation(TRIVIAL, scenario),
-                lambda: evaluate_allocation(TRIVIAL, scenario),
+                lambda: sandbox.evaluate(ALLOCATION, TRIVIAL, scenario),
+                lambda: ALLOCATION.evaluate(TRIVIAL, scenario),
                 args.repeats,
             )
         )
         results.append(
             compare(
                 "best fit, Weibull 5k (5 x 5,000 items), numba path",
-                lambda: sandbox.evaluate_binpacking(BEST_FIT_PACKER, weibull),
-                lambda: evaluate_binpacking(BEST_FIT_PACKER, weibull),
+                lambda: sandbox.evaluate(BINPACKING, BEST_FIT_PACKER, weibull),
+                lambda: BINPACKING.evaluate(BEST_FIT_PACKER, weibull),
                 max(5, args.repeats // 3),
             )
         )
@@ -91,8 +93,8 @@ def main() -> None:
         results.append(
             compare(
                 "trivial program, small scenario, forced through numba",
-                lambda: sandbox.evaluate_allocation(TRIVIAL, scenario),
-                lambda: evaluate_allocation(TRIVIAL, scenario, jit="always"),
+                lambda: sandbox.evaluate(ALLOCATION, TRIVIAL, scenario),
+                lambda: ALLOCATION.evaluate(TRIVIAL, scenario, jit="always"),
                 args.repeats,
             )
         )

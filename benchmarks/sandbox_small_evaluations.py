@@ -14,10 +14,11 @@ per evaluation of each, in milliseconds.
 from __future__ import annotations
 
 import argparse
+import functools
 
 from timing import median_time
 
-from aurora_evo.evaluation import evaluate_allocation
+from aurora_evo.domains import get_problem
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.seeds import seed_scenarios
 
@@ -37,6 +38,7 @@ def main() -> None:
         5: easy[:1], 10: easy[:2], 20: medium[:1], 30: medium[:1] + easy[:2], 40: medium[:2],
         60: medium[:3], 100: medium[:5], 250: hard[:1],
     }  # fmt: skip
+    allocation = get_problem("allocation")
     print("tasks  simulated here  evaluation jail  in process   (ms per evaluation)")
     with (
         Sandbox(SandboxConfig(simulate_here_max_tasks=10**9)) as here,
@@ -46,7 +48,11 @@ def main() -> None:
             assert sum(len(s.tasks) for s in scenarios) == tasks
             timed = [
                 median_time(lambda run=run, cases=scenarios: run(PROGRAM, cases), args.repeats, warm=True)
-                for run in (here.evaluate_allocation, jail.evaluate_allocation, evaluate_allocation)
+                for run in (
+                    functools.partial(here.evaluate, allocation),
+                    functools.partial(jail.evaluate, allocation),
+                    allocation.evaluate,
+                )
             ]
             if len({str(result.as_dict()) for _, result in timed}) != 1:
                 raise AssertionError(f"{tasks} tasks: the three evaluations differ")

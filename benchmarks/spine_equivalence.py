@@ -88,25 +88,34 @@ def side(code: Path, out: Path, presets, iterations: int) -> dict[str, dict]:
     return dumps
 
 
+def base_side(commit: str, code: Path, out: Path, presets, iterations: int) -> dict[str, dict]:
+    """:func:`side` with the code of ``commit``, checked out into ``code`` for the time of the runs."""
+    add = ["git", "-C", str(REPO), "worktree", "add", "--detach", str(code), commit]
+    subprocess.run(add, check=True, capture_output=True)
+    try:
+        print(f"base {commit}:", flush=True)
+        return side(code, out, presets, iterations)
+    finally:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(code)], check=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True, help="commit to compare the working tree against")
     parser.add_argument("--iterations", type=int, default=40)
     parser.add_argument("--presets", default=",".join(PRESETS))
     parser.add_argument("--keep", type=Path, help="keep both sides' runs in this folder")
+    parser.add_argument(
+        "--base-runs", type=Path, help="reuse the base side's runs kept (--keep) in this folder's base/"
+    )
     args = parser.parse_args(argv)
     presets = args.presets.split(",")
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep or Path(scratch)
-        base_code = Path(scratch) / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(base_code), args.base],
-                       check=True, capture_output=True)  # fmt: skip
-        try:
-            print(f"base {args.base}:", flush=True)
-            before = side(base_code, root / "base", presets, args.iterations)
-        finally:
-            remove = ["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_code)]
-            subprocess.run(remove, check=False)
+        if args.base_runs is not None:
+            before = {preset: dump(args.base_runs / "base" / preset / "archive.sqlite") for preset in presets}
+        else:
+            before = base_side(args.base, Path(scratch) / "base", root / "base", presets, args.iterations)
         print("working tree:", flush=True)
         after = side(REPO, root / "head", presets, args.iterations)
     failed = 0

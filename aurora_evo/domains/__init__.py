@@ -1,1 +1,56 @@
-"""Problem domains (bin packing, ...): how each maps onto the program contracts, and its datasets."""
+"""The registry of problems: a name, and where its :class:`~aurora_evo.problem.Problem` lives.
+
+Adding a problem is a folder under ``aurora_evo/domains/`` and one line in :data:`PROBLEMS`. The classes
+are imported only when a problem is asked for, so that this module stays light: the sandbox's supervisor
+looks problems up here by the name a request carries, after it has installed its guards.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aurora_evo.problem import Problem
+
+#: Problem name -> ``"module:Class"``.
+PROBLEMS: dict[str, str] = {
+    "allocation": "aurora_evo.domains.allocation.problem:AllocationProblem",
+    "binpacking": "aurora_evo.domains.binpacking.problem:BinPackingProblem",
+    "vector_packing": "aurora_evo.domains.vector_packing.problem:VectorPackingProblem",
+}
+
+
+class UnknownProblem(KeyError):
+    """No problem is registered under the name."""
+
+    def __str__(self) -> str:
+        return f"no problem named {self.args[0]!r}; registered: {', '.join(sorted(PROBLEMS))}"
+
+
+def get_problem(name: str) -> Problem:
+    """The problem registered as ``name`` (one instance per name)."""
+    if name not in PROBLEMS:
+        raise UnknownProblem(name)
+    return problem_from_spec(PROBLEMS[name])
+
+
+@functools.cache
+def problem_from_spec(spec: str) -> Problem:
+    """The problem whose class ``spec`` names as ``"module:Class"`` (one instance per spec); the
+    sandbox's supervisor finds a run's problem this way, registered or not, as long as it can import
+    the module (it sees the package's own folder, nothing else: a problem of your own is registered in
+    :data:`PROBLEMS` under ``aurora_evo/domains/``)."""
+    module, _, attribute = spec.partition(":")
+    return getattr(importlib.import_module(module), attribute)()
+
+
+def problem_names() -> tuple[str, ...]:
+    return tuple(PROBLEMS)
+
+
+def problem_of_domain(domain: str) -> Problem:
+    """The problem a run's ``task.domain`` names: a registered problem by its name, and the allocation
+    problem for the allocation domains (``cloud``, ``edge``, ``network``)."""
+    return get_problem(domain if domain in PROBLEMS else "allocation")

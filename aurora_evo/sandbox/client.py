@@ -25,20 +25,13 @@ from typing import NoReturn
 
 import numpy as np
 
-from aurora_evo.evaluation import (
-    EvalResult,
-    JitMode,
-    decisions_of,
-    run_allocation,
-    score_allocation,
-    score_binpacking,
-    use_jit,
-)
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
 from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus, choose_node
+from aurora_evo.problem import JitMode, Problem
 from aurora_evo.sandbox import frames, verify
-from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
+from aurora_evo.sandbox.cases import case_key, problem_spec
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
 
@@ -80,9 +73,9 @@ class SandboxConfig:
         memory_mb: address space a jail may map beyond what it inherits from the supervisor, MiB.
         jit: compile candidates with numba: ``"always"``, ``"never"`` (they run on the numpy path,
             which makes the same decisions), or ``"auto"``: only when the evaluation makes at least
-            :data:`aurora_evo.evaluation.JIT_MIN_DECISIONS` decisions (tasks), or
-            :data:`aurora_evo.evaluation.JIT_MIN_ITEMS` items for bin packing, below which the numpy
-            path finishes before numba would have compiled the program.
+            the problem's :attr:`~aurora_evo.problem.Problem.jit_min_decisions` decisions (5,000 tasks;
+            20,000 items for bin packing), below which the numpy path finishes before numba would have
+            compiled the program.
         boundscheck: compile candidates with numba's index checks (out-of-bounds access raises
             ``IndexError`` instead of reading garbage or corrupting memory).
         full_warm_up: compile common numpy functions in the supervisor before it forks the first jail
@@ -143,7 +136,8 @@ def _host_outcome(reply: dict) -> Outcome:
 
 
 class _Calls:
-    """A witness jail answering the calls of ``priority`` in a simulation this process runs.
+    """A witness jail answering the calls of ``priority(task, nodes)`` (the allocation contract) in a
+    simulation this process runs.
 
     ``ended`` is ``None`` while it answers; once the program failed to load, or the jail ended without
     answering a call (it crashed, ran out of time, wrote something malformed), it is the evaluation's
@@ -221,7 +215,7 @@ class Sandbox:
     Usage::
 
         with Sandbox() as sandbox:
-            result = sandbox.evaluate_allocation(source, scenarios)
+            result = sandbox.evaluate(get_problem("allocation"), source, scenarios)
 
     The supervisor starts on first use. ``layers`` says which confinement layers are in force; when
     one is missing a :class:`SandboxWarning` says so, once per sandbox.
@@ -330,44 +324,32 @@ class Sandbox:
 
     # --- evaluation ------------------------------------------------------------------------------
 
-    def evaluate_allocation(
-        self, source: str, scenarios: Sequence, timeout_s: float | None = None
+    def evaluate(
+        self, problem: Problem, source: str, cases: Sequence, timeout_s: float | None = None
     ) -> EvalResult:
-        """Screen, run in a jail, replay and score a resource-allocation program on ``scenarios`` (or,
-        for a small evaluation, simulate here with a jail answering the program's calls)."""
-        jit = use_jit(self.config.jit, scenarios)
-        if not jit and decisions_of(scenarios) <= self.config.simulate_here_max_tasks:
-            return self._simulate_here(source, scenarios, timeout_s)
-        reply = self._evaluate(source, "allocation", scenarios, timeout_s)
+        """Screen ``source``, run it in a jail on ``cases`` of ``problem``, check its decisions (a replay
+        by the problem's rules, and a witness re-deriving a sample of them) and score them; or, for a
+        small evaluation of a problem that allows it, simulate here with a jail answering the program's
+        calls."""
+        jit = problem.use_jit(self.config.jit, cases)
+        decisions = sum(problem.case_size(case) for case in cases)
+        if problem.calls_here and not jit and decisions <= self.config.simulate_here_max_tasks:
+            return self._simulate_here(problem, source, cases, timeout_s)
+        reply = self._evaluate(problem, source, cases, timeout_s)
         if isinstance(reply, EvalResult):
             return reply
         compiled, values, timeout = reply
-        sizes = [len(s.tasks) for s in scenarios]
-        nodes = np.split(values, np.cumsum(sizes)[:-1])
-        queries = verify.allocation_queries(scenarios, nodes, self.config.witness_samples, _unpredictable())
+        sizes = [n for case in cases for n in problem.decision_counts(case)]
+        split = np.split(values, np.cumsum(sizes)[:-1])
+        queries = problem.queries(cases, split, self.config.witness_samples, _unpredictable())
         return self._verified(
-            lambda: score_allocation(scenarios, nodes, compiled), source, "allocation", queries, timeout
+            lambda: problem.score(cases, split, compiled), problem, source, queries, timeout
         )
 
-    def evaluate_binpacking(
-        self, source: str, datasets: Sequence, timeout_s: float | None = None
+    def _simulate_here(
+        self, problem: Problem, source: str, cases: Sequence, timeout_s: float | None
     ) -> EvalResult:
-        """Screen, run in a jail, check and score a bin-packing program on ``datasets``."""
-        reply = self._evaluate(source, "binpacking", datasets, timeout_s)
-        if isinstance(reply, EvalResult):
-            return reply
-        compiled, values, timeout = reply
-        sizes = [len(i.items) for d in datasets for i in d.instances]
-        assignments = np.split(values, np.cumsum(sizes)[:-1])
-        queries = verify.binpacking_queries(
-            datasets, assignments, self.config.witness_samples, _unpredictable()
-        )
-        return self._verified(
-            lambda: score_binpacking(datasets, assignments, compiled), source, "binpacking", queries, timeout
-        )
-
-    def _simulate_here(self, source: str, scenarios: Sequence, timeout_s: float | None) -> EvalResult:
-        """Simulate ``scenarios`` in this process on the numpy path, every call of ``priority`` answered
+        """Simulate ``cases`` in this process on the numpy path, every call of ``priority`` answered
         by one witness jail (:class:`_Calls`). Nothing the jail says is a decision: it only gives
         scores for states this process built, so nothing needs replaying. A sample of the calls is
         still asked again of a fresh witness, as the evaluation jail's decisions are: a program whose
@@ -384,8 +366,8 @@ class Sandbox:
             try:
                 if calls.ended is not None:
                     return calls.ended
-                for case, scenario in enumerate(scenarios):
-                    ran = run_allocation(calls.program(case, scenario.name), [scenario])
+                for index, case in enumerate(cases):
+                    ran = problem.run_program(calls.program(index, case.name), [case])
                     if calls.error is not None:
                         raise calls.error
                     if calls.ended is not None:
@@ -396,9 +378,7 @@ class Sandbox:
             finally:
                 calls.close()
         queries = verify.sample(calls.queries, self.config.witness_samples, _unpredictable())
-        return self._verified(
-            lambda: score_allocation(scenarios, nodes, False), source, "allocation", queries, timeout
-        )
+        return self._verified(lambda: problem.score(cases, nodes, False), problem, source, queries, timeout)
 
     def _host_call(self, request: dict, blob: bytes, timeout: float) -> tuple[dict, bytes]:
         """One request to the witness host and its reply. Interrupted in between, the sandbox closes
@@ -411,20 +391,21 @@ class Sandbox:
                 self.close()
             raise
 
-    def _evaluate(self, source: str, kind: str, cases: Sequence, timeout_s: float | None):
+    def _evaluate(self, problem: Problem, source: str, cases: Sequence, timeout_s: float | None):
         """The jail's raw result: ``(compiled, decisions, timeout)``, or the failure as a result."""
         screened = screen_program(source)
         if not screened.ok:
             return EvalResult(screened.outcome, screened.message)
         timeout = self.config.timeout_s if timeout_s is None else timeout_s
-        jit = use_jit(self.config.jit, cases)
+        jit = problem.use_jit(self.config.jit, cases)
+        spec = problem_spec(problem)
         with self._lock:
             self.start()
-            keys = [self._load(case) for case in cases]
+            keys = [self._load(problem, spec, case) for case in cases]
             request = {
                 "op": "eval",
                 "source": source,
-                "kind": kind,
+                "problem": spec,
                 "keys": keys,
                 "timeout_s": timeout,
                 "memory_mb": self.config.memory_mb,
@@ -439,7 +420,7 @@ class Sandbox:
         if not outcome.ok:
             return EvalResult(outcome, _clean_message(reply["message"]))
         values = np.frombuffer(blob, dtype="<i8").astype(np.int64)
-        expected = 1 + sum(case_size(case) for case in cases)
+        expected = 1 + sum(problem.case_size(case) for case in cases)
         if values.size != expected or values[0] not in (0, int(jit)):
             return EvalResult(
                 Outcome.INVALID_OUTPUT,
@@ -448,7 +429,12 @@ class Sandbox:
         return bool(values[0]), values[1:], timeout
 
     def _verified(
-        self, score: Callable[[], EvalResult], source: str, kind: str, queries: list | None, timeout: float
+        self,
+        score: Callable[[], EvalResult],
+        problem: Problem,
+        source: str,
+        queries: list | None,
+        timeout: float,
     ) -> EvalResult:
         """``score()``, or why the result cannot be credited to the program (see :mod:`.verify`).
 
@@ -467,13 +453,13 @@ class Sandbox:
                 result = score()
             finally:  # the host's reply is read whatever happens, or the next one would be taken for it
                 reply = self._host_reply(timeout) if asked else None
-        refusal = None if reply is None else self._witness_verdict(rounds, kind, *reply)
+        refusal = None if reply is None else self._witness_verdict(rounds, problem.decision_noun, *reply)
         if not result.outcome.ok:
             return result
         if refusal is not None and result.compiled:
             with self._lock:
                 self._ask_witness(source, rounds, timeout, jit=True)
-                refusal = self._witness_verdict(rounds, kind, *self._host_reply(timeout))
+                refusal = self._witness_verdict(rounds, problem.decision_noun, *self._host_reply(timeout))
         return result if refusal is None else EvalResult(refusal[0], _clean_message(refusal[1]))
 
     def _ask_witness(self, source: str, rounds: list, timeout: float, *, jit: bool) -> bool:
@@ -494,7 +480,7 @@ class Sandbox:
         return True
 
     @staticmethod
-    def _witness_verdict(rounds: list, kind: str, reply: dict, answers: bytes) -> tuple[Outcome, str] | None:
+    def _witness_verdict(rounds: list, noun: str, reply: dict, answers: bytes) -> tuple[Outcome, str] | None:
         """``None`` when the witness confirmed every decision, else the outcome and message of the
         refusal."""
         picks = np.frombuffer(answers, dtype="<i8")
@@ -504,7 +490,7 @@ class Sandbox:
             raise SandboxError("the witness host answered a wrong number of states")
         mismatch = verify.first_mismatch(answered, picks)
         if mismatch is not None:
-            return Outcome.INVALID_OUTPUT, verify.describe_mismatch(*mismatch, kind)
+            return Outcome.INVALID_OUTPUT, verify.describe_mismatch(*mismatch, noun)
         if not ok:
             query = rounds[len(answered)][0]
             return _host_outcome(reply), (
@@ -537,16 +523,16 @@ class Sandbox:
         self.close()
         raise SandboxError(f"the sandbox's witness host stopped answering: {tail or exc}") from None
 
-    def _load(self, case) -> str:
+    def _load(self, problem: Problem, spec: str, case) -> str:
         # Cases are immutable, so the key of an object already sent is remembered (with the object,
         # so that its id cannot be reused by another).
         known = self._keys.get(id(case))
         if known is not None and known[0] is case and known[1] in self._loaded:
             return known[1]
-        kind, document = case_to_dict(case)
-        key = case_key(kind, document)
+        document = problem.case_to_document(case)
+        key = case_key(spec, document)
         if key not in self._loaded:
-            self._call({"op": "load", "key": key, "kind": kind, "data": document})
+            self._call({"op": "load", "key": key, "problem": spec, "data": document})
             self._loaded.add(key)
         self._keys[id(case)] = (case, key)
         return key

@@ -3,9 +3,10 @@
 The supervisor forks a jail *before* it has a job for it (so that the fork and the confinement are
 off the critical path); the jail confines itself, then waits on its job pipe. :func:`run_jail` never
 returns: it writes one result frame (see :mod:`aurora_evo.sandbox.frames`) and leaves with
-``os._exit``. The payload is raw int64 values: first 1 or 0 (did numba compile the program), then for
-allocation the node of every task of every scenario (-1 when rejected), for bin packing the bin of
-every item of every instance. The supervisor does not trust it; the client checks it by replaying it.
+``os._exit``. The payload is raw int64 values: first 1 or 0 (did numba compile the program), then the
+program's decisions (:meth:`aurora_evo.problem.Problem.run`): for allocation the node of every task of
+every scenario (-1 when rejected), for bin packing the bin of every item of every instance. The
+supervisor does not trust it; the client checks it by replaying it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aurora_evo.domains import problem_from_spec
 from aurora_evo.errors import one_line
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import frames, landlock, numba_guard
@@ -49,14 +51,15 @@ class Job:
 
     Attributes:
         source: the candidate program.
-        kind: ``"allocation"`` (cases are scenarios) or ``"binpacking"`` (cases are datasets).
-        cases: the scenarios or datasets, from the supervisor's memory.
+        problem: where the problem's class is (``"module:Class"``, see
+            :func:`aurora_evo.domains.problem_from_spec`); it runs the program on the cases.
+        cases: the cases, from the supervisor's memory.
         jit: compile the candidate with numba (else it runs on the numpy path).
         boundscheck: compile the candidate with numba's index checks.
     """
 
     source: str
-    kind: str
+    problem: str
     cases: tuple
     jit: bool
     boundscheck: bool
@@ -109,35 +112,20 @@ def close_all_but(keep: tuple[int, ...]) -> None:
 
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
-    from aurora_evo.evaluation import EvalResult, compile_outcome, run_allocation, run_binpacking
-    from aurora_evo.policy import Contract
+    from aurora_evo.evaluation import EvalResult
 
     if job.boundscheck:
         numba_guard.check_indices()
-
-    if job.kind == "allocation":
-        program = compile_outcome(job.source, Contract.ALLOCATION, jit=job.jit, boundscheck=job.boundscheck)
-        if isinstance(program, EvalResult):
-            return program.outcome, program.message, None
-        ran, compiled = run_allocation(program, job.cases), program.compiled
-    else:
-        ran = run_binpacking(job.source, job.cases, jit=job.jit, boundscheck=job.boundscheck)
-        if not isinstance(ran, EvalResult):
-            ran, compiled = ran
+    ran = problem_from_spec(job.problem).run(job.source, job.cases, jit=job.jit, boundscheck=job.boundscheck)
     if isinstance(ran, EvalResult):
         return ran.outcome, ran.message, None
-    return Outcome.OK, "", np.concatenate([np.array([int(compiled)]), *ran])
+    decisions, compiled = ran
+    return Outcome.OK, "", np.concatenate([np.array([int(compiled)]), *decisions])
 
 
-_TRIVIAL = {
-    "allocation": "def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n",
-    "binpacking": "def priority(item, bins):\n    return bins - item\n",
-}
-
-
-def _touch_memory(cases: Mapping[str, object], likely: Job) -> None:
-    """Evaluate a vetted trivial program the way the coming job probably will (same kind, same numba
-    settings), on a tiny case.
+def _touch_memory(cases: Mapping[str, tuple[str, object]], likely: Job) -> None:
+    """Evaluate a vetted trivial program the way the coming job probably will (same problem, same numba
+    settings), on a small case (:meth:`~aurora_evo.problem.Problem.touch_case`).
 
     Straight after a fork, every page an evaluation touches is copied on first write: ~2.5 ms for a
     small evaluation, ~15-30 ms more for a numba compile. Doing it here, while the jail waits for its
@@ -145,28 +133,17 @@ def _touch_memory(cases: Mapping[str, object], likely: Job) -> None:
     that off the evaluation's time. Jobs are compiled only when they are long enough for this to end
     before they come (see ``jit="auto"``).
     """
-    from aurora_evo.domains.binpacking import Dataset
-    from aurora_evo.scenario import Scenario
-
-    wanted = Scenario if likely.kind == "allocation" else Dataset
-    sample = [case for case in cases.values() if isinstance(case, wanted)][:1]
-    if sample and likely.kind == "binpacking":  # one instance, cut short: the kernel, not the data
-        instance = sample[0].instances[0]
-        sample = [Dataset("touch", (type(instance)(instance.name, *_first_items(instance)),), "touch")]
+    sample = [case for spec, case in cases.values() if spec == likely.problem][:1]
     if sample:
-        evaluate(Job(_TRIVIAL[likely.kind], likely.kind, tuple(sample), likely.jit, likely.boundscheck))
-
-
-def _first_items(instance) -> tuple:
-    if hasattr(instance, "capacities"):
-        return instance.capacities, instance.items[:50]
-    return instance.capacity, instance.items[:50]
+        problem = problem_from_spec(likely.problem)
+        touch = (problem.touch_case(sample[0]),)
+        evaluate(Job(problem.trivial_program, likely.problem, touch, likely.jit, likely.boundscheck))
 
 
 def run_jail(
     limits: JailLimits,
     confinement: jail_layers.Confinement,
-    cases: Mapping[str, object],
+    cases: Mapping[str, tuple[str, object]],
     likely: Job,
     job_fd: int,
     result_fd: int,
@@ -191,8 +168,8 @@ def run_jail(
         os.close(job_fd)
         job = Job(
             source=request["source"],
-            kind=request["kind"],
-            cases=tuple(cases[key] for key in request["keys"]),
+            problem=request["problem"],
+            cases=tuple(cases[key][1] for key in request["keys"]),
             jit=bool(request["jit"]),
             boundscheck=bool(request["boundscheck"]),
         )

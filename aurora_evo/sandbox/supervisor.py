@@ -6,8 +6,9 @@ simulator's kernels; common numpy functions under numba before the first jail th
 program), probes which confinement layers work, then serves requests on stdin/stdout (see
 :mod:`aurora_evo.sandbox.frames`):
 
-* ``{"op": "load", "key", "kind", "data"}``: keep a scenario or dataset under ``key``;
-* ``{"op": "eval", "source", "kind", "keys", "timeout_s", "memory_mb", "jit", "boundscheck",
+* ``{"op": "load", "key", "problem", "data"}``: keep a case of the problem (``"module:Class"``, see
+  :func:`aurora_evo.domains.problem_from_spec`) under ``key``;
+* ``{"op": "eval", "source", "problem", "keys", "timeout_s", "memory_mb", "jit", "boundscheck",
   "prefork"}``: hand the job to a jail, enforce the wall-clock deadline from outside by killing its
   whole process group, and reply with the jail's raw result (outcome, message, int64 values) or why
   there was none; then (``prefork``) fork the spare jail for the next request;
@@ -25,6 +26,7 @@ import time
 
 import numpy as np
 
+from aurora_evo.domains import problem_from_spec
 from aurora_evo.sandbox import frames, numba_guard
 from aurora_evo.sandbox.jail import JailLimits, Job, run_jail
 from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool
@@ -110,17 +112,16 @@ class Supervisor:
         # numba's numpy functions are compiled before the first jail that compiles a program is forked,
         # not at start-up: a run whose evaluations all take the numpy path never pays their seconds.
         self._warm_for_jit = full_warm_up
-        self.cases: dict[str, object] = {}
+        self.cases: dict[str, tuple[str, object]] = {}  # key -> (problem spec, case)
         self._cases_version = 0
         self.jails = JailPool(JAIL_IDS, ForkSpawner(self._start_jail))
 
     def _start_jail(self, limits: JailLimits, key: tuple[Job, int], job_fd: int, result_fd: int):
         run_jail(limits, self.confinement, self.cases, key[0], job_fd, result_fd)
 
-    def load(self, key: str, kind: str, data: dict) -> None:
-        from aurora_evo.sandbox.cases import case_from_dict
-
-        self.cases[key] = case_from_dict(kind, data)
+    def load(self, key: str, spec: str, data: dict) -> None:
+        """Keep the case ``data`` of the problem ``spec`` (``"module:Class"``) under ``key``."""
+        self.cases[key] = (spec, problem_from_spec(spec).case_from_document(data))
         self._cases_version += 1
 
     @staticmethod
@@ -133,11 +134,9 @@ class Supervisor:
     @staticmethod
     def likely_job(request: dict) -> Job:
         """How a request like this one is evaluated (without its source and cases)."""
-        return Job("", request["kind"], (), bool(request.get("jit", True)), bool(request["boundscheck"]))
+        return Job("", request["problem"], (), bool(request.get("jit", True)), bool(request["boundscheck"]))
 
     def evaluate(self, request: dict) -> tuple[dict, bytes]:
-        from aurora_evo.sandbox.cases import case_size
-
         missing = [key for key in request["keys"] if key not in self.cases]
         if missing:
             return {"error": f"unknown case keys {missing[:3]}"}, b""
@@ -148,14 +147,18 @@ class Supervisor:
         # A jail holds the cases as they were when it was forked.
         key = (self.likely_job(request), self._cases_version)
         jail = self.jails.take(limits, key)
-        job = {k: request[k] for k in ("source", "kind", "keys", "jit", "boundscheck")}
-        max_values = 1 + sum(case_size(self.cases[k]) for k in request["keys"])
+        job = {k: request[k] for k in ("source", "problem", "keys", "jit", "boundscheck")}
+        max_values = 1 + sum(self._case_size(key) for key in request["keys"])
         began = time.perf_counter()
         self.jails.send(jail, job, b"", began + float(request["timeout_s"]))
         if request.get("prefork", True):
             # The next jail forks and prepares itself on the other core while this one works.
             self.jails.prefork(limits, key)
         return self._collect_result(jail, began, float(request["timeout_s"]), max_values)
+
+    def _case_size(self, key: str) -> int:
+        spec, case = self.cases[key]
+        return problem_from_spec(spec).case_size(case)
 
     def _collect_result(
         self, jail: Jail, began: float, timeout: float, max_values: int
@@ -227,7 +230,7 @@ def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: i
 
 def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
     def load(request: dict, _: bytes) -> tuple[dict, bytes]:
-        supervisor.load(request["key"], request["kind"], request["data"])
+        supervisor.load(request["key"], request["problem"], request["data"])
         return {"loaded": request["key"]}, b""
 
     def ping(request: dict, _: bytes) -> tuple[dict, bytes]:

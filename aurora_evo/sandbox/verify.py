@@ -5,11 +5,11 @@ The evaluation jail reports the node of every task (the bin of every item); the 
 that each is a decision the rules allow. It cannot tell whether the candidate's ``priority`` made it:
 code past the screen could write another program's decisions to the result pipe. So the client picks
 decisions at random (with a generator the jail cannot predict), rebuilds the exact arguments
-``priority`` was called with at each (:func:`aurora_evo.sim.simulate.decision_states`,
-:func:`aurora_evo.domains.binpacking.evaluate.decision_states`), has a fresh witness jail score them
-(:mod:`aurora_evo.sandbox.witness`), and checks that the highest-scoring allowed choice, lowest index on
-ties, is the one reported. A result whose decisions differ from the program's own choices on a fraction
-``f`` of decisions passes ``k`` samples with probability at most ``(1 - f) ** k``.
+``priority`` was called with at each (the problem's :meth:`~aurora_evo.problem.Problem.queries`), has a
+fresh witness jail score them (:mod:`aurora_evo.sandbox.witness`), and checks that the highest-scoring
+allowed choice, lowest index on ties, is the one reported. A result whose decisions differ from the
+program's own choices on a fraction ``f`` of decisions passes ``k`` samples with probability at most
+``(1 - f) ** k``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aurora_evo.features import N_FITS
 from aurora_evo.policy import Contract
 
 
@@ -51,70 +50,17 @@ class Query:
     chosen: int
 
 
-def _pick(decisions: Sequence[int], samples: int, rng: np.random.Generator) -> list[np.ndarray]:
+def pick(decisions: Sequence[int], samples: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Per case, the sorted decision numbers of ``samples`` decisions drawn without replacement."""
     bounds = np.cumsum([0, *decisions])
     drawn = np.sort(rng.choice(bounds[-1], size=min(samples, int(bounds[-1])), replace=False))
     return [drawn[(drawn >= lo) & (drawn < hi)] - lo for lo, hi in itertools.pairwise(bounds)]
 
 
-def allocation_queries(
-    scenarios: Sequence, nodes: Sequence[np.ndarray], samples: int, rng: np.random.Generator
-) -> list[Query] | None:
-    """Queries for ``samples`` placement decisions drawn from ``nodes`` (one array per scenario, each
-    already checked by the replay); ``None`` if a placement fails the replay."""
-    from aurora_evo.sim.simulate import decision_states
-
-    queries = []
-    steps = _pick([int(np.count_nonzero(node >= 0)) for node in nodes], samples, rng)
-    for case, (scenario, node, picked) in enumerate(zip(scenarios, nodes, steps, strict=True)):
-        if not picked.size:
-            continue
-        states = decision_states(scenario, node, picked)
-        if states is None:
-            return None
-        candidates = np.arange(len(scenario.nodes))
-        for j, step in enumerate(picked):
-            row, feats = states.task_row[j], states.node_feat[j]
-            queries.append(
-                Query(case, int(step), scenario.name, Contract.ALLOCATION, row, feats, candidates,
-                      feats[:, N_FITS] > 0.5, int(node[states.task[j]]))
-            )  # fmt: skip
-    return queries
-
-
-def binpacking_queries(
-    datasets: Sequence, assignments: Sequence[np.ndarray], samples: int, rng: np.random.Generator
-) -> list[Query] | None:
-    """Queries for ``samples`` items drawn from ``assignments`` (one per instance of every dataset, in
-    order); ``None`` if an assignment names a bin that does not exist (the capacities are checked by
-    the scoring)."""
-    from aurora_evo.domains.binpacking.evaluate import contract_of, decision_states
-
-    instances = [(d, i) for d in datasets for i in d.instances]
-    for (_, instance), assignment in zip(instances, assignments, strict=True):
-        n = len(instance.items)
-        if assignment.shape != (n,) or (n and (assignment.min() < 0 or assignment.max() >= n)):
-            return None
-    steps = _pick([len(i.items) for _, i in instances], samples, rng)
-    queries = []
-    for case, ((dataset, instance), assignment, picked) in enumerate(
-        zip(instances, assignments, steps, strict=True)
-    ):
-        label = f"{dataset.name}, instance {instance.name}"
-        for state in decision_states(instance, assignment, picked):
-            allowed = np.ones(state.valid.size, dtype=bool)
-            queries.append(
-                Query(case, state.step, label, contract_of(dataset), state.item, state.bins, state.valid,
-                      allowed, int(assignment[state.step]))
-            )  # fmt: skip
-    return queries
-
-
 def sample(queries: Sequence[Query], samples: int, rng: np.random.Generator) -> list[Query]:
     """``samples`` of ``queries`` drawn without replacement (all of them when there are fewer), in
     their order."""
-    return [queries[i] for i in _pick([len(queries)], samples, rng)[0]]
+    return [queries[i] for i in pick([len(queries)], samples, rng)[0]]
 
 
 def rounds(queries: Sequence[Query]) -> list[list[Query]]:
@@ -173,9 +119,8 @@ def first_mismatch(
     return None
 
 
-def describe_mismatch(query: Query, picked: int | None, kind: str) -> str:
-    """One line for a decision the program does not make."""
-    noun = "node" if kind == "allocation" else "bin"
+def describe_mismatch(query: Query, picked: int | None, noun: str) -> str:
+    """One line for a decision the program does not make (``noun``: what a decision picks, ``"node"``)."""
     found = f"no {noun} the rules allow" if picked is None else f"{noun} {picked}"
     return (
         f"{query.label}: decision {query.step} was reported as {noun} {query.chosen}, but priority() asked "

@@ -169,7 +169,7 @@ class _Views:
 
 def _answer_calls(answerer: Answerer, job_fd: int, result_fd: int) -> None:
     """Answer the calls of a simulation the client runs itself (small evaluations, see
-    :meth:`aurora_evo.sandbox.Sandbox.evaluate_allocation`): first whether the program loads (an ok
+    :meth:`aurora_evo.sandbox.Sandbox.evaluate`, allocation only): first whether the program loads (an ok
     frame, or the outcome of its failure), then for each call ``{"call": [task_shape, nodes_shape],
     "case": index}`` with the arguments as float64 in the blob, an ok frame whose values are the
     status (:class:`~aurora_evo.policy.OutputStatus`) then the scores' float64 bits, with the

@@ -56,7 +56,7 @@ def test_attacker_steps_are_recorded_and_feed_the_training_set(coevolved):
         assert changed, "some candidate should have been learnable"
         # The attacker's scenarios in the training set were scored for every island member.
         active = [s.name for s in evolution.attacker.training_scenarios()]
-        assert set(active) <= {c.name for c in evolution.task.train}
+        assert set(active) <= {c.name for c in evolution.cases.train}
         for member in (m for island in evolution.islands for m in island.members):
             assert set(active) <= set(archive.case_scores(member.program_id, "train"))
         # Quality control's monitoring is stored at every step: validation rate and refusals by layer.
@@ -97,7 +97,7 @@ def test_the_curriculum_climbs_with_the_defender_near_the_sweet_spot(coevolved):
 def test_island_scores_weigh_the_seed_and_attacker_scenarios_of_the_current_training_set(coevolved):
     config, path, evolution = coevolved
     attack = {case.name for case in evolution.attacker.training_scenarios()}
-    seeds = [case.name for case in evolution.task.train if case.name not in attack]
+    seeds = [case.name for case in evolution.cases.train if case.name not in attack]
     assert attack, "the run should end with attacker scenarios in training"
     weight = config.attacker.weight
     with Archive(path / ARCHIVE_FILE) as archive:
@@ -133,7 +133,7 @@ def test_a_resumed_coevolution_ends_where_an_uninterrupted_one_does(tmp_path, co
     assert resumed.attacker.state() == evolution.attacker.state()
     # Quality control's monitoring goes on from the stored checks, as if never stopped.
     assert resumed.attacker.monitor.summary() == evolution.attacker.monitor.summary()
-    assert [c.name for c in resumed.task.train] == [c.name for c in evolution.task.train]
+    assert [c.name for c in resumed.cases.train] == [c.name for c in evolution.cases.train]
     assert resumed.best == evolution.best
     # The stop criteria compare scores only since the training set last changed, resumed or not.
     assert resumed.best_history == evolution.best_history
@@ -303,7 +303,7 @@ def test_reopening_a_coevolved_run_keeps_its_best_and_its_history_window(coevolv
     try:
         assert again.best == evolution.best
         assert again._history_start == evolution._history_start
-        assert [c.name for c in again.task.train] == [c.name for c in evolution.task.train]
+        assert [c.name for c in again.cases.train] == [c.name for c in evolution.cases.train]
     finally:
         again.close()
 

@@ -9,6 +9,7 @@ import pytest
 
 from aurora_evo.archive import Archive, normalise_source
 from aurora_evo.config import override
+from aurora_evo.domains import get_problem
 from aurora_evo.evolve import Evolution
 
 
@@ -139,17 +140,17 @@ def test_a_run_folder_cannot_be_started_twice(tmp_path, tiny_config):
 
 def test_baseline_validation_scores_first_and_best_fit_on_the_held_out_cases(tiny_config, tmp_path):
     from aurora_evo.domains.binpacking import BEST_FIT_SOURCE, FIRST_FIT_SOURCE
-    from aurora_evo.evaluation import evaluate_binpacking
 
     evolution = Evolution(tiny_config, tmp_path / "run")
     try:
         baselines = evolution.baseline_validation()
-        validation = evolution.task.validation
+        validation = evolution.cases.validation
     finally:
         evolution.close()
     assert list(baselines) == ["first fit", "best fit"]
-    assert baselines["first fit"] == evaluate_binpacking(FIRST_FIT_SOURCE, validation).score
-    assert baselines["best fit"] == evaluate_binpacking(BEST_FIT_SOURCE, validation).score
+    binpacking = get_problem("binpacking")
+    assert baselines["first fit"] == binpacking.evaluate(FIRST_FIT_SOURCE, validation).score
+    assert baselines["best fit"] == binpacking.evaluate(BEST_FIT_SOURCE, validation).score
 
 
 def test_a_run_whose_every_candidate_fails_goes_on(tmp_path, tiny_config):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aurora_evo.domains import get_problem
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
@@ -15,8 +16,8 @@ def test_parallel_workers_match_one_worker():
     one = SandboxExecutor(config, workers=1)
     many = SandboxExecutor(config, workers=2, backend="loky")
     try:
-        expected = one.evaluate("allocation", sources, cases)
-        got = many.evaluate("allocation", sources, cases)
+        expected = one.evaluate(get_problem("allocation"), sources, cases)
+        got = many.evaluate(get_problem("allocation"), sources, cases)
     finally:
         one.close()
         many.close()

@@ -7,6 +7,7 @@ published figure fails this test.
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import aurora_evo
-from aurora_evo.allocation_bench import run_allocation_bench
+from aurora_evo.domains import get_problem
+from aurora_evo.domains.allocation.bench import run_allocation_bench
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.policy import Contract
 from aurora_evo.sandbox import Sandbox, SandboxConfig
@@ -55,7 +57,8 @@ def test_a_shipped_program_stands_alone_and_says_where_it_came_from(name, tmp_pa
 
 
 def _excess(sandbox, name: str, dataset: str) -> float:
-    result = sandbox.evaluate_binpacking((PROGRAMS / name).read_text(), [builtin_datasets()[dataset]])
+    source = (PROGRAMS / name).read_text()
+    result = sandbox.evaluate(get_problem("binpacking"), source, [builtin_datasets()[dataset]])
     assert result.outcome.ok, result.message
     return -result.score
 
@@ -74,7 +77,8 @@ def test_the_or_program_on_or3(sandbox):
 
 def test_the_cloud_program_beats_best_fit_on_the_held_out_seeds(sandbox):
     source = (PROGRAMS / "cloud.py").read_text()
-    rows = {r.program: r for r in run_allocation_bench({"cloud": source}, None, sandbox.evaluate_allocation)}
+    in_sandbox = functools.partial(sandbox.evaluate, get_problem("allocation"))
+    rows = {r.program: r for r in run_allocation_bench({"cloud": source}, None, in_sandbox)}
     assert round(rows["cloud"].held_out, 4) == CLOUD_HELD_OUT
     assert rows["cloud"].held_out > rows["best_fit"].held_out
 

@@ -41,8 +41,9 @@ import numpy as np
 import pytest
 
 import aurora_evo
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking import Dataset, Instance, builtin_datasets
-from aurora_evo.evaluation import EvalResult, evaluate_allocation, evaluate_binpacking
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import Sandbox, SandboxConfig, SandboxError
 from aurora_evo.sandbox.client import MAX_MESSAGE_CHARS
@@ -70,6 +71,8 @@ ALL_LAYERS = ("network_namespace", "uid_drop", "filesystem_view", "seccomp")
 
 SEEDS = {name: path.read_text(encoding="utf-8") for name, path in seed_program_paths().items()}
 BENIGN = SEEDS["round_robin"]
+ALLOCATION = get_problem("allocation")
+BINPACKING = get_problem("binpacking")
 
 #: A line numba cannot compile: ``priority`` then runs on the numpy path, as plain Python, in the jail.
 PYTHON_ONLY = "_ = [None, 'numba cannot type this list', 1]"
@@ -103,7 +106,7 @@ class Case:
         fragment: text the result's message must contain (case-insensitive).
         screened: run through the static screen (else straight to the jail).
         timeout_s: the evaluation's deadline.
-        kind: ``allocation`` or ``binpacking``.
+        problem: the name of the registered problem its cases are of: ``allocation`` or ``binpacking``.
         cases: ``easy`` (two easy seed scenarios) or ``tight`` (a node that cannot hold every task).
         needs: confinement layers this expectation relies on; the case is skipped without them.
         same_score_as: for an OK outcome, the seed program whose sandboxed result it must equal.
@@ -123,7 +126,7 @@ class Case:
     fragment: str = ""
     screened: bool = True
     timeout_s: float = 5.0
-    kind: str = "allocation"
+    problem: str = "allocation"
     cases: str = "easy"
     needs: tuple[str, ...] = ()
     same_score_as: str | None = None
@@ -184,10 +187,11 @@ NOT_ITS_OWN = "the result is not this program's"
 
 # First fit's decisions on the job's cases, computed in the jail (after FIND_RESULT_FD).
 HONEST_DECISIONS = """
-from aurora_evo.evaluation import compile_outcome, run_allocation
+from aurora_evo.domains import get_problem
+from aurora_evo.evaluation import compile_outcome
 from aurora_evo.policy import Contract
 first_fit = compile_outcome("def priority(task, nodes):\\n    return -nodes[:, 0]\\n", Contract.ALLOCATION)
-decisions = run_allocation(first_fit, spec.cases)
+decisions = get_problem("allocation").run_program(first_fit, spec.cases)
 """
 
 # The program's own decisions (lowest node index), with the first one that had a choice moved.
@@ -234,9 +238,9 @@ def in_jail_only(code: str) -> str:
 
 
 BINPACKING_FIRST_FIT = """
-from aurora_evo.evaluation import run_binpacking
-decisions, _ = run_binpacking("def priority(item, bins):\\n    return -np.arange(len(bins)) * 1.0\\n",
-                              spec.cases, jit=False)
+from aurora_evo.domains import get_problem
+first_fit = "def priority(item, bins):\\n    return -np.arange(len(bins)) * 1.0\\n"
+decisions, _ = get_problem("binpacking").run(first_fit, spec.cases, jit=False, boundscheck=False)
 """
 
 # Reads this process's anonymous memory (inherited from the supervisor) for secrets. /proc/self/maps is
@@ -842,7 +846,7 @@ except ZeroDivisionError as e:
           program(priority="nodes.base[:, N_FITS] = 1.0\nreturn -nodes[:, N_INDEX]"),
           RUNTIME, "asked again about decision", screen_fragment="attribute 'base'", cases="tight", needs=()),
     Case("binpacking_write_to_bins", "mutating inputs", packer(priority="bins[:] = 1e9\nreturn -bins"),
-         OK, kind="binpacking"),
+         OK, problem="binpacking"),
     # --- bad return values ----------------------------------------------------------------------------
     Case("return_nan", "bad returns", program(priority="return nodes[:, 0] * np.nan"), INVALID, "NaN"),
     Case("return_inf", "bad returns", program(priority="return nodes[:, 0] + np.inf"), INVALID, "infinite"),
@@ -866,7 +870,7 @@ except ZeroDivisionError as e:
          program(EVIL_SUBCLASS, f"{PYTHON_ONLY}\nreturn np.zeros(nodes.shape[0]).view(Evil)"),
          INVALID, "real numbers"),
     Case("binpacking_return_nan", "bad returns", packer(priority="return bins * np.nan"), INVALID, "NaN",
-         kind="binpacking"),
+         problem="binpacking"),
     # --- syntax errors, missing function --------------------------------------------------------------
     Case("syntax_error", "syntax", "def priority(task, nodes)\n    return nodes\n", SYNTAX, "syntax error"),
     jail("syntax_error", "syntax", "def priority(task, nodes)\n    return nodes\n", SYNTAX, "syntax error",
@@ -956,7 +960,7 @@ except ZeroDivisionError as e:
          RUNTIME, "not written with numba's type names"),
     # --- bin packing ----------------------------------------------------------------------------------
     Case("binpacking_loop", "loops", packer(priority="x = 0.0\nwhile x >= 0.0:\n    x += 1.0\nreturn bins * x"),
-         TIMEOUT, kind="binpacking", timeout_s=SHORT),
+         TIMEOUT, problem="binpacking", timeout_s=SHORT),
     # --- attacking the witness (it runs the same program; IN_WITNESS is true there only) --------------
     # A program that fails only when asked again gets the outcome of its failure there.
     jail("witness_loops", "witness", program(IN_WITNESS + "while IN_WITNESS:\n    pass"),
@@ -988,14 +992,14 @@ except ZeroDivisionError as e:
          INVALID, "did not return an array of real numbers", needs=()),
     jail("binpacking_forge_overfull_bin", "forging",
          packer(in_jail_only(FIND_RESULT_FD + "forge(0, b'', [0] + [0] * (n_values - 1))\nos._exit(0)")),
-         INVALID, "failed verification", kind="binpacking", needs=()),
+         INVALID, "failed verification", problem="binpacking", needs=()),
     jail("binpacking_forge_first_fit", "forging",
          packer(in_jail_only(FIND_RESULT_FD + BINPACKING_FIRST_FIT + "forge(0, b'', np.concatenate([[0], *decisions]))\nos._exit(0)"),
                 "return bins * np.nan"),
-         INVALID, NOT_ITS_OWN, kind="binpacking", needs=()),
+         INVALID, NOT_ITS_OWN, problem="binpacking", needs=()),
     jail("binpacking_kill_supervisor", "kill parent",
          packer("import os, signal", "os.kill(os.getppid(), signal.SIGKILL)\nreturn -bins"),
-         REFUSED, "PermissionError", kind="binpacking"),
+         REFUSED, "PermissionError", problem="binpacking"),
 ]  # fmt: skip
 
 
@@ -1047,7 +1051,7 @@ def references(environment, case_inputs):
 
     def get(program_name: str, cases: str) -> EvalResult:
         if (program_name, cases) not in cache:
-            result = environment.sandbox.evaluate_allocation(SEEDS[program_name], case_inputs[cases])
+            result = environment.sandbox.evaluate(ALLOCATION, SEEDS[program_name], case_inputs[cases])
             assert result.outcome is OK, result.message
             cache[program_name, cases] = result
         return cache[program_name, cases]
@@ -1084,12 +1088,13 @@ def supervisor_regions(pid: int) -> list[tuple[int, int]]:
     return regions
 
 
-def evaluate(env, source: str, inputs, *, kind: str, screened: bool, timeout_s: float,
+def evaluate(env, source: str, inputs, *, problem: str, screened: bool, timeout_s: float,
              boundscheck: bool = True, jit: str | None = None,
              path: str | None = None) -> tuple[EvalResult, bool, float]:  # fmt: skip
-    """``(result, hung, seconds)`` of one evaluation, guarded against a supervisor that never answers."""
+    """``(result, hung, seconds)`` of one evaluation of ``inputs``, cases of the registered ``problem``,
+    guarded against a supervisor that never answers."""
     sandbox = env.sandbox
-    method = sandbox.evaluate_binpacking if kind == "binpacking" else sandbox.evaluate_allocation
+    of_problem = get_problem(problem)
 
     def call():
         config = sandbox.config
@@ -1099,9 +1104,9 @@ def evaluate(env, source: str, inputs, *, kind: str, screened: bool, timeout_s: 
         sandbox.config = dataclasses.replace(config, **changes)
         try:
             if screened:
-                return method(source, inputs, timeout_s=timeout_s)
+                return sandbox.evaluate(of_problem, source, inputs, timeout_s=timeout_s)
             with env.unscreened():
-                return method(source, inputs, timeout_s=timeout_s)
+                return sandbox.evaluate(of_problem, source, inputs, timeout_s=timeout_s)
         finally:
             sandbox.config = config
 
@@ -1183,7 +1188,7 @@ def containment_problems(env, result: EvalResult, before: Before, benign: dict,
         state = env.scheduling(pid)
         if state is not None and state != normal:
             problems.append(f"waiting jail {pid} has (nice, policy, cpus) {state}, not {normal}")
-    again, hung, _ = evaluate(env, BENIGN, seed_scenarios("easy")[:2], kind="allocation", screened=True,
+    again, hung, _ = evaluate(env, BENIGN, seed_scenarios("easy")[:2], problem="allocation", screened=True,
                               timeout_s=env.sandbox.config.timeout_s, path=path)  # fmt: skip
     if hung or again.as_dict() != benign:
         problems.append(f"a benign program no longer scores as before: {again}")
@@ -1212,10 +1217,10 @@ def test_hostile_program_is_contained(case: Case, environment, case_inputs, refe
     missing = [name for name in case.needs if not getattr(layers, name)]
     if missing:
         pytest.skip(f"needs the {', '.join(missing)} layer(s): {layers.describe()}")
-    inputs = case_inputs["binpacking" if case.kind == "binpacking" else case.cases]
+    inputs = case_inputs["binpacking" if case.problem == "binpacking" else case.cases]
     before = take_before(environment)
     result, hung, seconds = evaluate(
-        environment, fill(case.source, environment), inputs, kind=case.kind, screened=case.screened,
+        environment, fill(case.source, environment), inputs, problem=case.problem, screened=case.screened,
         timeout_s=case.timeout_s, boundscheck=case.boundscheck, jit=case.jit, path=case.path,
     )  # fmt: skip
     assert not hung, f"the evaluation did not return within {case.timeout_s + environment.hang_margin_s} s"
@@ -1232,7 +1237,7 @@ def test_hostile_program_is_contained(case: Case, environment, case_inputs, refe
         expected = references(case.same_score_as, case.cases).as_dict()
         if {**result.as_dict(), "compiled": None} != {**expected, "compiled": None}:
             problems.append(f"scored {result.score}, expected {case.same_score_as}'s {expected['score']}")
-    if case.outcome is OK and result.outcome is OK and case.kind == "allocation":
+    if case.outcome is OK and result.outcome is OK and case.problem == "allocation":
         if not 0.0 <= result.score <= 1.0:
             problems.append(f"score {result.score} out of [0, 1]")
     assert not problems, "\n".join(problems)
@@ -1245,7 +1250,7 @@ def test_refused_operation_is_reported_as_forbidden(environment, case_inputs):
     if not environment.sandbox.layers.seccomp:
         pytest.skip("needs the seccomp layer")
     result, hung, _ = evaluate(environment, program("import os\nos.fork()"), case_inputs["easy"],
-                               kind="allocation", screened=False, timeout_s=5.0)  # fmt: skip
+                               problem="allocation", screened=False, timeout_s=5.0)  # fmt: skip
     assert not hung
     assert result.outcome is FORBIDDEN, result.message
 
@@ -1256,8 +1261,8 @@ def test_refused_operation_is_reported_as_forbidden(environment, case_inputs):
 @pytest.mark.parametrize("name", sorted(SEEDS))
 def test_seed_program_scores_as_in_process(name: str, environment):
     scenarios = [*seed_scenarios("easy")[:1], *seed_scenarios("medium")[:1], *seed_scenarios("hard")[:1]]
-    sandboxed = environment.sandbox.evaluate_allocation(SEEDS[name], scenarios)
-    in_process = evaluate_allocation(SEEDS[name], scenarios)
+    sandboxed = environment.sandbox.evaluate(ALLOCATION, SEEDS[name], scenarios)
+    in_process = ALLOCATION.evaluate(SEEDS[name], scenarios)
     assert sandboxed.outcome is OK, sandboxed.message
     assert sandboxed.as_dict() == in_process.as_dict()
 
@@ -1295,19 +1300,19 @@ def test_small_evaluation_is_the_same_simulated_here_or_in_a_jail(name: str, inp
     source = KEEPS_A_REFERENCE if name == "keeps_a_reference" else SMALL_EVALUATION_PROGRAMS[name]
     scenarios = case_inputs[inputs]
     here, hung, _ = evaluate(
-        environment, source, scenarios, kind="allocation", screened=False, timeout_s=10.0
+        environment, source, scenarios, problem="allocation", screened=False, timeout_s=10.0
     )
-    in_jail, hung_too, _ = evaluate(environment, source, scenarios, kind="allocation", screened=False,
+    in_jail, hung_too, _ = evaluate(environment, source, scenarios, problem="allocation", screened=False,
                                     timeout_s=10.0, path="jail")  # fmt: skip
     assert not hung and not hung_too
-    assert here.as_dict() == in_jail.as_dict() == evaluate_allocation(source, scenarios).as_dict()
+    assert here.as_dict() == in_jail.as_dict() == ALLOCATION.evaluate(source, scenarios).as_dict()
 
 
 def test_small_evaluations_are_simulated_here(environment, case_inputs):
     """The small evaluations are the client's own simulation: no evaluation jail is forked for them."""
     before = environment.sandbox.ping() - environment.live_witnesses()
     for _ in range(3):
-        assert environment.sandbox.evaluate_allocation(BENIGN, case_inputs["easy"]).outcome is OK
+        assert environment.sandbox.evaluate(ALLOCATION, BENIGN, case_inputs["easy"]).outcome is OK
     assert environment.sandbox.ping() - environment.live_witnesses() == before
 
 
@@ -1326,8 +1331,8 @@ def test_binpacking_program_scores_as_in_process_on_or3(environment):
             return score
         """
     )
-    sandboxed = environment.sandbox.evaluate_binpacking(source, [or3], timeout_s=60)
-    in_process = evaluate_binpacking(source, [or3])
+    sandboxed = environment.sandbox.evaluate(BINPACKING, source, [or3], timeout_s=60)
+    in_process = BINPACKING.evaluate(source, [or3])
     assert sandboxed.outcome is OK, sandboxed.message
     assert sandboxed.as_dict() == in_process.as_dict()
 
@@ -1388,7 +1393,7 @@ def test_layer_is_in_force(layer: str, path: str | None, environment, case_input
     box: dict[str, object] = {}
     thread = threading.Thread(
         target=lambda: box.update(result=evaluate(environment, source, case_inputs["easy"],
-                                                  kind="allocation", screened=False, timeout_s=3.0,
+                                                  problem="allocation", screened=False, timeout_s=3.0,
                                                   path=path)),
         daemon=True,
     )  # fmt: skip
@@ -1411,7 +1416,7 @@ def test_witnesses_and_jails_are_in_namespaces_apart(environment, case_inputs):
     # One evaluation by each road, so that this test needs no earlier one (under pytest-xdist the test
     # before it in this process may be any): a jail answering calls, then an evaluation jail.
     for path in (None, "jail"):
-        evaluate(environment, BENIGN, case_inputs["easy"], kind="allocation", screened=True, timeout_s=5.0,
+        evaluate(environment, BENIGN, case_inputs["easy"], problem="allocation", screened=True, timeout_s=5.0,
                  path=path)  # fmt: skip
     # A spare of each kind now waits, confined. (The witness host asks its zygote for the next spare
     # without waiting for it: a witness still being forked has not joined its namespaces yet, and has
@@ -1470,7 +1475,7 @@ def test_jail_cannot_read_files_outside_its_view(environment, case_inputs, tmp_p
         )
         for attempt in attempts:
             source = program(f"X = {attempt}\nraise ValueError(f'read {{X!r}}')")
-            result, hung, _ = evaluate(environment, source, case_inputs["easy"], kind="allocation",
+            result, hung, _ = evaluate(environment, source, case_inputs["easy"], problem="allocation",
                                        screened=False, timeout_s=5.0)  # fmt: skip
             assert not hung
             assert result.outcome is FORBIDDEN and "Permission denied" in result.message, (attempt, result)
@@ -1526,7 +1531,7 @@ def test_jail_dies_with_its_supervisor(environment, case_inputs):
 
     def evaluate_sleeper():
         try:
-            sandbox.evaluate_allocation(program("import time\ntime.sleep(120)"), case_inputs["easy"])
+            sandbox.evaluate(ALLOCATION, program("import time\ntime.sleep(120)"), case_inputs["easy"])
         except SandboxError as exc:  # the supervisor is killed under it
             errors.append(exc)
 
@@ -1549,6 +1554,7 @@ def test_jail_dies_with_its_supervisor(environment, case_inputs):
 
 TTY_CHILD = """
 import json, os, select, sys, tty
+from aurora_evo.domains import get_problem
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import Sandbox, SandboxConfig, ScreenResult, client
 from aurora_evo.seeds import seed_scenarios
@@ -1556,7 +1562,7 @@ from aurora_evo.seeds import seed_scenarios
 tty.setraw(0)
 client.screen_program = lambda source, **kwargs: ScreenResult(True, Outcome.OK, "ok", None)
 with Sandbox(SandboxConfig(timeout_s=5, memory_mb=512, full_warm_up=False)) as sandbox:
-    result = sandbox.evaluate_allocation(sys.argv[1], seed_scenarios("easy")[:1])
+    result = sandbox.evaluate(get_problem("allocation"), sys.argv[1], seed_scenarios("easy")[:1])
 typed = b""
 while select.select([0], [], [], 0.5)[0]:
     chunk = os.read(0, 4096)

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking import builtin_datasets, pack
 from aurora_evo.domains.binpacking.evaluate import decision_states as packing_states
 from aurora_evo.features import N_FITS
@@ -132,7 +133,7 @@ def test_encoding_compresses_the_empty_bins_and_keeps_2d_states():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=6), st.integers(1, 60), st.integers(0, 2**32))
 def test_samples_are_distinct_decisions_of_each_case(decisions, samples, seed):
-    picked = verify._pick(decisions, samples, np.random.default_rng(seed))
+    picked = verify.pick(decisions, samples, np.random.default_rng(seed))
     assert sum(p.size for p in picked) == min(samples, sum(decisions))
     for steps, count in zip(picked, decisions, strict=True):
         assert np.all(np.diff(steps) > 0) and np.all((steps >= 0) & (steps < count))
@@ -158,7 +159,7 @@ def test_first_mismatch_finds_another_choice_and_a_refused_one():
     assert verify.first_mismatch([[a], [b]], np.array([0, 2])) == (b, 2)
     assert verify.first_mismatch([[allocation]], np.array([0])) == (allocation, None)  # node 0 does not fit
     assert verify.first_mismatch([[a]], np.array([7])) == (a, None)
-    assert "reported as bin 0" in verify.describe_mismatch(b, 2, "binpacking")
+    assert "reported as bin 0" in verify.describe_mismatch(b, 2, get_problem("binpacking").decision_noun)
 
 
 def test_at_least_one_decision_is_re_derived():

@@ -8,8 +8,11 @@ import dataclasses
 
 import pytest
 
+from aurora_evo.domains import get_problem
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.seeds import seed_scenarios
+
+ALLOCATION = get_problem("allocation")
 
 USES_WARMED_FUNCTIONS = """
 import numpy as np
@@ -25,10 +28,10 @@ def priority(task, nodes):
 def test_compiled_evaluations_after_numpy_path_ones_decide_as_they_do():
     scenarios = seed_scenarios("medium")[:1]  # 20 tasks: an evaluation jail, not the client, simulates
     with Sandbox(SandboxConfig(jit="never")) as sandbox:  # the full warm-up is the default
-        plain = sandbox.evaluate_allocation(USES_WARMED_FUNCTIONS, scenarios)
+        plain = sandbox.evaluate(ALLOCATION, USES_WARMED_FUNCTIONS, scenarios)
         sandbox.config = dataclasses.replace(sandbox.config, jit="always")
         # The first warms the supervisor up before its jail is forked; the second's jail inherits it.
-        compiled = [sandbox.evaluate_allocation(USES_WARMED_FUNCTIONS, scenarios) for _ in range(2)]
+        compiled = [sandbox.evaluate(ALLOCATION, USES_WARMED_FUNCTIONS, scenarios) for _ in range(2)]
     assert plain.outcome.ok, plain.message
     for result in compiled:
         assert result.outcome.ok, result.message
@@ -50,5 +53,5 @@ def test_a_numpy_submodule_loaded_on_first_use_works_in_witnesses_as_in_jails(ta
     # easy: 5 tasks, simulated by the client with a witness answering; medium: 20, an evaluation jail.
     scenarios = seed_scenarios("easy" if tasks == "small" else "medium")[:1]
     with Sandbox(SandboxConfig(full_warm_up=False)) as sandbox:
-        result = sandbox.evaluate_allocation(USES_LAZY_NUMPY, scenarios)
+        result = sandbox.evaluate(ALLOCATION, USES_LAZY_NUMPY, scenarios)
     assert result.outcome.ok, result.message

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking.baselines import baseline_programs
 from aurora_evo.domains.binpacking.datasets import Dataset, builtin_datasets
 from aurora_evo.domains.binpacking.evaluate import contract_of, evaluate, l1_bound
@@ -70,17 +71,15 @@ def run_bench(
     """Evaluate First Fit, Best Fit and ``programs`` on ``datasets`` (default: OR3 and Weibull 5k).
 
     ``programs`` maps a name to a program's source, evaluated by ``evaluate_source(source, [dataset])``:
-    pass :meth:`aurora_evo.sandbox.Sandbox.evaluate_binpacking` for programs you did not write; the
-    default, :func:`aurora_evo.evaluation.evaluate_binpacking`, runs them in this process. Each program
-    follows the contract its dataset needs (FunSearch's one-dimensional one, or the vector one for
-    ``.vbp`` data). Rows per dataset: First Fit, Best Fit (vetted, run here), each given program in
+    pass one that calls :meth:`aurora_evo.sandbox.Sandbox.evaluate` for programs you did not write; the
+    default, the problem's :meth:`~aurora_evo.problem.Problem.evaluate`, runs them in this process. Each
+    program follows the contract its dataset needs (FunSearch's one-dimensional one, or the vector one
+    for ``.vbp`` data). Rows per dataset: First Fit, Best Fit (vetted, run here), each given program in
     order, then the published figures for that dataset name (none for datasets absent from
     :data:`PUBLISHED`).
     """
-    from aurora_evo.evaluation import evaluate_binpacking
-
     datasets = builtin_datasets() if datasets is None else datasets
-    evaluate_source = evaluate_source or evaluate_binpacking
+    evaluate_source = evaluate_source or get_problem("binpacking").evaluate
     baselines: dict[Contract, dict[str, CompiledProgram]] = {}
     rows = []
     for dataset_name, dataset in datasets.items():

@@ -106,10 +106,10 @@ def test_calls_in_flight_holding_the_budget_only_postpone_a_call():
 class CrashingExecutor(SandboxExecutor):
     """Dies when asked to evaluate the model's first programs, as a run killed mid-iteration would."""
 
-    def evaluate(self, kind, sources, cases):
+    def evaluate(self, problem, sources, cases):
         if any("* (bins == item)" in source for source in sources):
             raise RuntimeError("killed")
-        return super().evaluate(kind, sources, cases)
+        return super().evaluate(problem, sources, cases)
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """The allocation benchmark: the seed baselines and given programs on a domain's seed scenarios,
-split exactly as ``aurora-evo evolve`` splits them (see :func:`aurora_evo.tasks.split_seeds`).
+split exactly as ``aurora-evo evolve`` splits them (see
+:func:`aurora_evo.domains.allocation.problem.split_seeds`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from aurora_evo.config import TaskConfig
-from aurora_evo.evaluation import EvalResult, evaluate_allocation
+from aurora_evo.domains.allocation.problem import AllocationProblem
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
 from aurora_evo.scenario import Scenario
 from aurora_evo.seeds import LEVELS, seed_program_paths, seed_scenarios
-from aurora_evo.tasks import build_task
 
 __all__ = ["BASELINES", "AllocationRow", "allocation_table", "allocation_to_json", "run_allocation_bench"]
 
@@ -59,21 +60,22 @@ def run_allocation_bench(
     """Score First Fit, Best Fit (vetted, run here) and ``programs`` (name -> source) on ``task``'s seeds.
 
     ``evaluate_source(source, scenarios)`` evaluates the given programs: pass
-    :meth:`aurora_evo.sandbox.Sandbox.evaluate_allocation` for programs you did not write; the default
-    runs them in this process.
+    one that calls :meth:`aurora_evo.sandbox.Sandbox.evaluate` for programs you did not write; the
+    default runs them in this process.
     """
     task_config = task or TaskConfig()
-    split = build_task(task_config, seed=0)
+    problem = AllocationProblem()
+    split = problem.cases(task_config, seed=0)
     other_levels = [level for level in LEVELS if level not in task_config.levels]
     unseen = tuple(seed_scenarios(level, task_config.domain) for level in other_levels)
     splits = (split.train, split.validation, tuple(s for level in unseen for s in level))
-    evaluate_source = evaluate_source or evaluate_allocation
+    evaluate_source = evaluate_source or problem.evaluate
     sources = {name: seed_program_paths()[name].read_text(encoding="utf-8") for name in BASELINES}
     given = [(name, source, evaluate_source, False) for name, source in (programs or {}).items()]
     return [
         _row(name, source, splits, evaluate, baseline)
         for name, source, evaluate, baseline in [
-            *((name, source, evaluate_allocation, True) for name, source in sources.items()),
+            *((name, source, problem.evaluate, True) for name, source in sources.items()),
             *given,
         ]
     ]

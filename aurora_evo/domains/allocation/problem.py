@@ -1,0 +1,166 @@
+"""Resource allocation as a :class:`~aurora_evo.problem.Problem`: tasks arrive over time on a cluster
+of nodes, ``priority(task, nodes)`` scores the nodes for each task and the simulator
+(:mod:`aurora_evo.sim`) places it on the highest-scoring node it fits on.
+
+Cases are scenarios (:mod:`aurora_evo.scenario`); a run trains on two thirds of a domain's seed
+scenarios at the chosen levels and holds out the rest, and an attacker may co-evolve more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from aurora_evo.attacker.coevolution import Attacker
+from aurora_evo.attacker.learnability import LearnabilityConfig
+from aurora_evo.config import ConfigError, RunConfig, TaskConfig
+from aurora_evo.evaluation import EvalResult, compile_outcome
+from aurora_evo.features import N_FITS
+from aurora_evo.outcome import Outcome, outcome_of_status
+from aurora_evo.policy import CompiledProgram, Contract
+from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
+from aurora_evo.sandbox.verify import Query, pick
+from aurora_evo.scenario import Domain, Scenario, load_scenario, scenario_from_dict, scenario_to_dict
+from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
+from aurora_evo.sim import compute_metrics, simulate
+from aurora_evo.sim.simulate import decision_states, replay
+
+#: Below this many placement decisions the numpy path finishes before numba would have compiled the
+#: program (~0.1 s against ~30,000 decisions a second), so ``jit="auto"`` does not compile.
+JIT_MIN_DECISIONS = 5_000
+
+
+def split_seeds(names: list[str]) -> tuple[list[str], list[str]]:
+    """Every third scenario (in name order) is held out; the rest train."""
+    ordered = sorted(names)
+    held_out = ordered[2::3]
+    return [n for n in ordered if n not in held_out], held_out
+
+
+class AllocationProblem(Problem):
+    """Place every task of a scenario on a node; the score is the mean reward over scenarios (0-1)."""
+
+    name = "allocation"
+    contract = Contract.ALLOCATION
+    decision_noun = "node"
+    score_unit = "mean reward"
+    score_label = "mean reward"
+    # Two thirds of a domain's seeds train and only a few are held out: too few to choose by alone
+    # (a program can be lucky on four).
+    pooled_selection = True
+    jit_min_decisions = JIT_MIN_DECISIONS
+    trivial_program = "def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n"
+    calls_here = True
+
+    def cases(self, task: TaskConfig, seed: int) -> Cases:
+        """Two thirds of ``task.domain``'s seed scenarios at ``task.levels`` train, the rest are held
+        out (:func:`split_seeds`); ``seed`` is unused (nothing is generated)."""
+        paths = {p.stem: p for level in task.levels for p in seed_scenario_paths(level, task.domain)}
+        if not paths:
+            raise ConfigError(f"no seed scenarios for domain {task.domain!r} at levels {list(task.levels)}")
+        train_names, held_out_names = split_seeds(list(paths))
+        train = tuple(load_scenario(paths[n]) for n in train_names)
+        validation = tuple(load_scenario(paths[n]) for n in held_out_names)
+        description = (
+            f"{task.domain} allocation: train on {len(train)} seed scenarios ({', '.join(task.levels)}), "
+            f"hold out {len(validation)}"
+        )
+        return Cases(train, validation, description)
+
+    def decision_counts(self, case: Scenario) -> list[int]:
+        return [len(case.tasks)]
+
+    def case_to_document(self, case: Scenario) -> dict:
+        return scenario_to_dict(case)
+
+    def case_from_document(self, document: dict) -> Scenario:
+        return scenario_from_dict(document, source="<sandbox>")
+
+    def run(self, source: str, cases: Sequence[Scenario], *, jit: bool, boundscheck: bool):
+        program = compile_outcome(source, Contract.ALLOCATION, jit=jit, boundscheck=boundscheck)
+        if isinstance(program, EvalResult):
+            return program
+        ran = self.run_program(program, cases)
+        return ran if isinstance(ran, EvalResult) else (ran, program.compiled)
+
+    def run_program(self, program: CompiledProgram, cases: Sequence[Scenario]) -> EvalResult | Decisions:
+        """Simulate the program on every scenario: the node of each task per scenario, or the failure."""
+        nodes = []
+        for scenario in cases:
+            result = simulate(scenario, program)
+            if not result.ok:
+                return EvalResult(
+                    outcome_of_status(result.status),
+                    f"{scenario.name}: {result.message}",
+                    compiled=result.compiled,
+                )
+            nodes.append(result.placement.node)
+        return nodes
+
+    def score(self, cases: Sequence[Scenario], decisions: Decisions, compiled: bool) -> EvalResult:
+        """Metrics of the placements, after replaying them through the simulator to check them."""
+        per_case: dict[str, dict] = {}
+        for key, scenario, node in zip(unique_names([s.name for s in cases]), cases, decisions, strict=True):
+            placement = replay(scenario, node)
+            if placement is None:
+                return EvalResult(
+                    Outcome.INVALID_OUTPUT, f"{scenario.name}: the placement failed verification"
+                )
+            per_case[key] = compute_metrics(scenario, placement).as_dict()
+        return EvalResult(
+            Outcome.OK, "", mean_score([case["reward"] for case in per_case.values()]), per_case, compiled
+        )
+
+    def case_score(self, metrics: Mapping) -> float:
+        return float(metrics["reward"])
+
+    def queries(
+        self, cases: Sequence[Scenario], decisions: Decisions, samples: int, rng: np.random.Generator
+    ) -> list[Query] | None:
+        """Queries for ``samples`` placement decisions (tasks placed, not rejected) drawn from
+        ``decisions``; ``None`` if a placement fails the replay."""
+        queries = []
+        steps = pick([int(np.count_nonzero(node >= 0)) for node in decisions], samples, rng)
+        for case, (scenario, node, picked) in enumerate(zip(cases, decisions, steps, strict=True)):
+            if not picked.size:
+                continue
+            states = decision_states(scenario, node, picked)
+            if states is None:
+                return None
+            candidates = np.arange(len(scenario.nodes))
+            for j, step in enumerate(picked):
+                row, feats = states.task_row[j], states.node_feat[j]
+                queries.append(
+                    Query(case, int(step), scenario.name, Contract.ALLOCATION, row, feats, candidates,
+                          feats[:, N_FITS] > 0.5, int(node[states.task[j]]))
+                )  # fmt: skip
+        return queries
+
+    def baselines(self) -> dict[str, str]:
+        """The shipped seed programs (``seeds/programs``), by name."""
+        return {name: path.read_text(encoding="utf-8") for name, path in seed_program_paths().items()}
+
+    def make_attacker(self, config: RunConfig, writer=None) -> Attacker | None:
+        """The scenario attacker (``None`` with ``attacker.enabled`` off); ``writer`` (a function that
+        makes one) has it ask a language model for scenarios too."""
+        settings = config.attacker
+        if not settings.enabled:
+            return None
+        return Attacker(
+            Domain(config.task.domain),
+            settings.start_level,
+            top_level=settings.top_level,
+            population=settings.population,
+            candidates=settings.candidates,
+            active=settings.active,
+            advance_share=settings.advance_share,
+            margin=settings.margin,
+            learnability_config=LearnabilityConfig(
+                max_sla_violation_rate=settings.max_sla_violation_rate,
+                sweet_spot=settings.sweet_spot,
+                width=settings.width,
+            ),
+            elo_k=config.archive.elo_k,
+            writer=writer() if writer is not None else None,
+        )

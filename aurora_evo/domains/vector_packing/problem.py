@@ -1,0 +1,61 @@
+"""Two-dimensional vector bin packing as a :class:`~aurora_evo.problem.Problem`.
+
+Programs follow :attr:`~aurora_evo.policy.Contract.VECTOR_BINPACKING`: ``priority(item, bins)`` with
+``item`` the machine's ``(2,)`` demand (cores, GiB) and ``bins`` the ``(k, 2)`` remaining capacity of
+every host it fits on, empty hosts included; it goes to the highest score, the lowest index on ties.
+Packing, checking and scoring (minus the excess of hosts over the L1 bound, the larger of the two
+dimensions' bounds) are bin packing's, which handles vector instances already; what is this problem's
+own is its cases (:mod:`.instances`) and its baselines.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aurora_evo.config import TaskConfig
+from aurora_evo.domains.binpacking.baselines import VECTOR_BASELINE_SOURCES
+from aurora_evo.domains.binpacking.datasets import Dataset
+from aurora_evo.domains.binpacking.problem import BinPackingProblem
+from aurora_evo.domains.vector_packing.instances import vm_dataset
+from aurora_evo.policy import Contract
+from aurora_evo.problem import Cases
+
+
+class VectorPackingProblem(BinPackingProblem):
+    """Pack virtual machines onto as few hosts as possible; the score is minus the excess over L1 (%)."""
+
+    name = "vector_packing"
+    contract = Contract.VECTOR_BINPACKING
+    score_label = "excess hosts over L1"
+    # Vector programs run on the numpy path only (the vector packer has no numba kernel).
+    jit_min_decisions = 2**62
+    trivial_program = "def priority(item, bins):\n    return -(bins - item).sum(axis=1)\n"
+
+    def cases(self, task: TaskConfig, seed: int) -> Cases:
+        """``task.train_instances`` x ``task.train_items`` generated machines to train on, one case per
+        instance, and ``task.validation_instances`` x ``task.validation_items`` to validate on; each
+        from its own stream of ``seed``."""
+        train_rng, validation_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+        train = vm_dataset(train_rng, task.train_instances, task.train_items, "train-vm")
+        cases = tuple(
+            Dataset(f"{train.name}/{instance.name}", (instance,), train.source)
+            for instance in train.instances
+        )
+        validation = vm_dataset(
+            validation_rng, task.validation_instances, task.validation_items, "validation-vm"
+        )
+        description = (
+            f"vector packing (cores, GiB): train on {task.train_instances} x {task.train_items} generated "
+            f"machines, validate on {task.validation_instances} x {task.validation_items}"
+        )
+        return Cases(cases, (validation,), description)
+
+    def run_label(self, task: TaskConfig) -> str:
+        return task.domain
+
+    def training_note(self, task: TaskConfig) -> str:
+        return ""
+
+    def baselines(self) -> dict[str, str]:
+        """First fit and best fit for vector items."""
+        return dict(VECTOR_BASELINE_SOURCES)
