@@ -398,7 +398,8 @@ def _capped(config):
 
 def _base_config(args: argparse.Namespace):
     """The configuration the flags change, and the file it came from: the preset, or a run's own."""
-    from aurora_evo.config import ConfigError, load_preset, preset_path, read_config, resolve_preset
+    from aurora_evo.config import ConfigError
+    from aurora_evo.config_files import load_preset, preset_path, read_config, resolve_preset
 
     if args.resume:
         path = Path(args.resume) / "config.json"
@@ -516,7 +517,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not (run_dir / ARCHIVE_FILE).exists() or not (run_dir / CONFIG_FILE).exists():
         raise InputError(f"{run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
     if args.validate:
-        from aurora_evo.config import read_config
+        from aurora_evo.config_files import read_config
         from aurora_evo.evolve import Evolution
 
         evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True, evolving=False)
@@ -707,7 +708,7 @@ def _cmd_scenarios_generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from aurora_evo.config import preset_names
+    from aurora_evo.config_files import preset_names
 
     parser = _Parser(
         prog="aurora-evo",

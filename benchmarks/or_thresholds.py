@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aurora_evo.config import load_preset
+from aurora_evo.config_files import load_preset
 from aurora_evo.domains.binpacking import or_dataset
 from aurora_evo.evaluation import case_excess, evaluate_binpacking
 from aurora_evo.tasks import build_task
