@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aurora_evo import __version__
-from aurora_evo.domains import get_problem, problem_of_domain
+from aurora_evo.domains import domain_names, get_problem, problem_of_domain
 from aurora_evo.errors import InputError
 
 EXIT_OK, EXIT_PROGRAM_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -397,7 +397,8 @@ def _capped(config):
 
 def _base_config(args: argparse.Namespace):
     """The configuration the flags change, and the file it came from: the preset, or a run's own."""
-    from aurora_evo.config import ConfigError, load_preset, preset_path, read_config, resolve_preset
+    from aurora_evo.config import ConfigError
+    from aurora_evo.config_files import load_preset, preset_path, read_config, resolve_preset
 
     if args.resume:
         path = Path(args.resume) / "config.json"
@@ -515,7 +516,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not (run_dir / ARCHIVE_FILE).exists() or not (run_dir / CONFIG_FILE).exists():
         raise InputError(f"{run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
     if args.validate:
-        from aurora_evo.config import read_config
+        from aurora_evo.config_files import read_config
         from aurora_evo.evolve import Evolution
 
         evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True, evolving=False)
@@ -706,7 +707,7 @@ def _cmd_scenarios_generate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from aurora_evo.config import preset_names
+    from aurora_evo.config_files import preset_names
 
     parser = _Parser(
         prog="aurora-evo",
@@ -757,8 +758,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evolve.add_argument(
         "--domain",
-        choices=["binpacking", "cloud", "edge", "network"],
-        help="what to schedule (default: cloud)",
+        choices=domain_names(),
+        help="what to schedule: an allocation domain or another problem (default: cloud)",
     )
     evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
     evolve.add_argument("--islands", type=int, metavar="N", help="island populations (default: 8)")

@@ -1,32 +1,20 @@
-"""Run configuration: one frozen dataclass per component, nested under :class:`RunConfig`.
+"""Run configuration: one frozen dataclass per component, nested under :class:`RunConfig`, built from
+(nested) dicts of settings with each value's type checked.
 
-Presets are TOML files in ``islands/`` (``islands/default.toml`` is the default); command-line flags
-override single fields. A run folder keeps the resolved configuration as ``config.json`` so that
-``aurora-evo evolve --resume`` continues with exactly the same settings.
+The rules each value must follow are in :mod:`aurora_evo.config_checks`; presets (TOML files in
+``islands/``) and a run folder's ``config.json`` are read and written by :mod:`aurora_evo.config_files`.
+Command-line flags override single fields (:func:`override`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
-import math
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from aurora_evo.config_checks import PROMPT_MODES, run_config_checks, sandbox_limit_checks
 from aurora_evo.errors import InputError
-
-DOMAINS = ("binpacking", "cloud", "edge", "network")
-DATASETS = ("weibull", "or")
-MUTATORS = ("gp", "edit", "llm")
-LLM_BACKENDS = ("openai", "gemini")
-PROMPT_MODES = ("best_shot", "diff", "rewrite")
-
-
-#: The longest wall-clock limit of one evaluation, in seconds: the sandbox's clocks overflow far beyond it.
-MAX_TIMEOUT_S = 86_400.0
 
 
 class ConfigError(InputError):
@@ -299,23 +287,9 @@ class EvalConfig:
     full_warm_up: bool = True
 
 
-def _usable_weights(weights: tuple[float, ...]) -> bool:
-    """Sampling weights: finite, none negative, not all zero."""
-    return all(math.isfinite(w) and w >= 0 for w in weights) and sum(weights) > 0
-
-
-def sandbox_limit_checks(timeout_s: float, memory_mb: int) -> list[tuple[bool, str]]:
-    """The rules of an evaluation's limits, as ``(ok, message)`` pairs (``evaluation.timeout_s`` and
-    ``evaluation.memory_mb``; ``--timeout`` and ``--memory-mb`` on the command line)."""
-    return [
-        (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_S,
-         f"evaluation.timeout_s must be positive and at most {MAX_TIMEOUT_S:g} seconds"),
-        (memory_mb >= 1, "evaluation.memory_mb must be at least 1 (MiB)"),
-    ]  # fmt: skip
-
-
 def check_sandbox_limits(timeout_s: float, memory_mb: int) -> None:
-    """Raise :class:`ConfigError` on the first rule of :func:`sandbox_limit_checks` broken."""
+    """Raise :class:`ConfigError` on the first rule of
+    :func:`~aurora_evo.config_checks.sandbox_limit_checks` broken."""
     for ok, message in sandbox_limit_checks(timeout_s, memory_mb):
         if not ok:
             raise ConfigError(message)
@@ -342,155 +316,12 @@ class RunConfig:
         return self.batch or self.islands.islands
 
     def validate(self) -> RunConfig:
-        """Check the values; raises :class:`ConfigError` with one line naming the field."""
-        from aurora_evo.archive import DESCRIPTORS
-        from aurora_evo.seeds import LEVELS
-
-        stop = self.stop
-        islands = self.islands
-        checks = [
-            (self.seed >= 0, "seed must be >= 0"),
-            (self.batch is None or self.batch >= 1, "batch must be at least 1 (or unset: one per island)"),
-            (self.task.domain in DOMAINS, f"task.domain must be one of {', '.join(DOMAINS)}"),
-            (self.task.dataset in DATASETS, f"task.dataset must be one of {', '.join(DATASETS)}"),
-            (self.islands.islands >= 1, "islands.islands must be at least 1"),
-            (self.islands.population >= 1, "islands.population must be at least 1"),
-            (self.islands.temperature > 0, "islands.temperature must be positive"),
-            (islands.parents >= 1, "islands.parents must be at least 1"),
-            (islands.migrants >= 0, "islands.migrants must be >= 0"),
-            (islands.migration_interval >= 0, "islands.migration_interval must be >= 0 (0: never)"),
-            (islands.reset_interval >= 0, "islands.reset_interval must be >= 0 (0: never)"),
-            (islands.novelty_bonus >= 0, "islands.novelty_bonus must be >= 0"),
-            (stop.max_iterations is None or stop.max_iterations >= 1,
-             "stop.max_iterations must be at least 1"),
-            (stop.max_seconds is None or stop.max_seconds > 0, "stop.max_seconds must be positive"),
-            (stop.max_cost_usd is None or stop.max_cost_usd >= 0, "stop.max_cost_usd must be >= 0"),
-            (stop.max_calls is None or stop.max_calls >= 0, "stop.max_calls must be >= 0"),
-            (stop.patience is None or stop.patience >= 1, "stop.patience must be at least 1"),
-            (stop.window is None or stop.window >= 1, "stop.window must be at least 1"),
-            (stop.min_improvement >= 0, "stop.min_improvement must be >= 0"),
-            (min(self.task.train_instances, self.task.train_items, self.task.validation_instances,
-                 self.task.validation_items) >= 1,
-             "task.train_instances, train_items, validation_instances and validation_items must be >= 1"),
-            (self.task.train_score_items is None or self.task.train_score_items >= 1,
-             "task.train_score_items must be >= 1"),
-            (0 <= self.task.train_cases <= self.task.train_instances,
-             "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
-            (set(self.task.levels) <= set(LEVELS) and len(self.task.levels) > 0,
-             f"task.levels must be among {', '.join(LEVELS)}"),
-            (set(self.archive.descriptors) <= set(DESCRIPTORS),
-             f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
-            (all(b >= 1 for b in self.archive.bins), "archive.bins must be at least 1 each"),
-            (self.archive.elo_opponents >= 0, "archive.elo_opponents must be >= 0"),
-            (set(self.mutators.kinds) <= set(MUTATORS) and len(self.mutators.kinds) > 0,
-             f"mutators.kinds must be among {', '.join(MUTATORS)} (at least one)"),
-            (len(self.mutators.kinds) == len(self.mutators.weights),
-             "mutators.weights: one per mutator in mutators.kinds"),
-            (_usable_weights(self.mutators.weights),
-             "mutators.weights must be finite and >= 0 with a positive sum"),
-            (len(self.archive.descriptors) == len(self.archive.bins), "archive.bins: one per descriptor"),
-            *self._llm_checks(),
-            *self._attacker_checks(),
-            *self._gp_checks(),
-            (self.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
-            *sandbox_limit_checks(self.evaluation.timeout_s, self.evaluation.memory_mb),
-            (self.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
-            (self.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
-        ]  # fmt: skip
-        for ok, message in checks:
+        """Check the values (:func:`~aurora_evo.config_checks.run_config_checks`); raises
+        :class:`ConfigError` with one line naming the field."""
+        for ok, message in run_config_checks(self):
             if not ok:
                 raise ConfigError(message)
         return self
-
-    def _gp_checks(self) -> list[tuple[bool, str]]:
-        mutators = self.mutators
-        p_constant = mutators.gp_p_constant
-        checks = [
-            (p_constant is None or 0 <= p_constant <= 1, "mutators.gp_p_constant must be within [0, 1]"),
-            (all(math.isfinite(c) for c in mutators.gp_constants), "mutators.gp_constants must be finite"),
-            (0 <= mutators.gp_rule_weight < math.inf, "mutators.gp_rule_weight must be finite and >= 0"),
-        ]
-        if not mutators.gp_leave_out:
-            return checks
-        from aurora_evo.mutators.primitives import primitive_set
-        from aurora_evo.policy import Contract
-
-        binpacking = self.task.domain == "binpacking"
-        try:
-            primitive_set(
-                Contract.BINPACKING if binpacking else Contract.ALLOCATION, self.mutators.gp_leave_out
-            )
-        except ValueError as exc:
-            return [*checks, (False, f"mutators.gp_leave_out: {exc}")]
-        return checks
-
-    def _llm_checks(self) -> list[tuple[bool, str]]:
-        from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
-
-        llm = self.llm
-        used = "llm" in self.mutators.kinds
-        try:
-            extra = parse_prices(llm.prices)
-        except InputError as exc:
-            return [(False, str(exc))]
-        table = PriceTable(extra)
-        unpriced = [m for m in llm.models if table.rates(m) == (0.0, 0.0) and m not in extra]
-        first = unpriced[0] if unpriced else "MODEL"
-        return [
-            # A budget cannot hold a call whose price is unknown; a local model is priced 0/0 explicitly.
-            (not (used and self.stop.max_cost_usd is not None and unpriced),
-             f"stop.max_cost_usd needs a price for model {first!r}: give it with "
-             f"--price {first}=INPUT/OUTPUT (dollars per million tokens; 0/0 for a local model)"),
-            (llm.backend in LLM_BACKENDS, f"llm.backend must be one of {', '.join(LLM_BACKENDS)}"),
-            (not used or len(llm.models) > 0, "llm.models: name at least one model (--model NAME)"),
-            (not llm.model_weights or len(llm.model_weights) == len(llm.models),
-             "llm.model_weights: one per model in llm.models"),
-            (not llm.model_weights or _usable_weights(llm.model_weights),
-             "llm.model_weights must be finite and >= 0 with a positive sum"),
-            (len(llm.modes) > 0 and set(llm.modes) <= set(PROMPT_MODES),
-             f"llm.modes must be among {', '.join(PROMPT_MODES)}"),
-            (len(llm.mode_weights) == len(llm.modes), "llm.mode_weights: one per mode"),
-            (_usable_weights(llm.mode_weights),
-             "llm.mode_weights must be finite and >= 0 with a positive sum"),
-            (llm.temperature >= 0, "llm.temperature must be >= 0"),
-            (llm.max_output_tokens >= 1, "llm.max_output_tokens must be at least 1"),
-            (llm.timeout_s > 0, "llm.timeout_s must be positive"),
-            (llm.attempts >= 1, "llm.attempts must be at least 1"),
-            (llm.backoff_s >= 0, "llm.backoff_s must be >= 0"),
-            (llm.max_backoff_s >= 0, "llm.max_backoff_s must be >= 0"),
-            (llm.concurrency >= 1, "llm.concurrency must be at least 1"),
-            (llm.requests_per_minute >= 0, "llm.requests_per_minute must be >= 0 (0: no limit)"),
-            (llm.requests_per_day >= 0, "llm.requests_per_day must be >= 0 (0: no limit)"),
-            (llm.instructions >= 1, "llm.instructions must be at least 1"),
-            (llm.meta_interval >= 1, "llm.meta_interval must be at least 1"),
-            (llm.base_url == "" or llm.base_url.startswith(("http://", "https://")),
-             f"llm.base_url must start with http:// or https://, got {llm.base_url!r}"),
-        ]  # fmt: skip
-
-    def _attacker_checks(self) -> list[tuple[bool, str]]:
-        from aurora_evo.scenario.levels import LEVEL_NAMES
-
-        a = self.attacker
-        return [
-            (a.interval >= 1, "attacker.interval must be at least 1"),
-            (a.population >= 2, "attacker.population must be at least 2"),
-            (a.candidates >= 1, "attacker.candidates must be at least 1"),
-            (a.elites >= 1, "attacker.elites must be at least 1"),
-            (a.active >= 1, "attacker.active must be at least 1"),
-            (a.start_level in LEVEL_NAMES, f"attacker.start_level must be one of {', '.join(LEVEL_NAMES)}"),
-            (a.top_level in LEVEL_NAMES, f"attacker.top_level must be one of {', '.join(LEVEL_NAMES)}"),
-            (a.top_level not in LEVEL_NAMES or a.start_level not in LEVEL_NAMES
-             or LEVEL_NAMES.index(a.top_level) >= LEVEL_NAMES.index(a.start_level),
-             "attacker.top_level must not come before attacker.start_level"),
-            (self.stop.curriculum_level in (None, *LEVEL_NAMES),
-             f"stop.curriculum_level must be one of {', '.join(LEVEL_NAMES)}"),
-            (0 < a.advance_share <= 1, "attacker.advance_share must be in (0, 1]"),
-            (0 <= a.margin < 1, "attacker.margin must be in [0, 1)"),
-            (0 <= a.max_sla_violation_rate <= 1, "attacker.max_sla_violation_rate must be in [0, 1]"),
-            (0 < a.sweet_spot < 1, "attacker.sweet_spot must be in (0, 1)"),
-            (a.width > 0, "attacker.width must be positive"),
-            (0 <= a.weight <= 1, "attacker.weight must be in [0, 1]"),
-        ]  # fmt: skip
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -588,20 +419,6 @@ def config_from_dict(data: dict, source: str | None = None) -> RunConfig:
         raise ConfigError(_located(source, str(exc)), setting=exc.setting) from None
 
 
-def load_preset(path: str | Path) -> RunConfig:
-    """Read a TOML preset (see ``islands/default.toml``)."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such preset") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
-    return config_from_dict(data, str(path))
-
-
 def override(config: RunConfig, **changes: Any) -> RunConfig:
     """A copy with dotted settings changed, e.g. ``override(c, **{"islands.islands": 4})``."""
     data = config.to_dict()
@@ -612,53 +429,3 @@ def override(config: RunConfig, **changes: Any) -> RunConfig:
             target = target[key]
         target[leaf] = value
     return config_from_dict(data)
-
-
-def save_config(config: RunConfig, path: Path) -> None:
-    path.write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def read_config(path: Path) -> RunConfig:
-    try:
-        return config_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (is this a run folder?)") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON ({exc.msg})") from None
-
-
-def presets_dir() -> Path:
-    """The folder of presets: ``islands/`` of the repository, or its copy inside a wheel."""
-    packaged = Path(__file__).parent / "_islands"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "islands"
-
-
-def preset_names() -> list[str]:
-    """The shipped presets' names, e.g. ``["binpacking-or", ..., "default"]``."""
-    return sorted(path.stem for path in presets_dir().glob("*.toml"))
-
-
-def preset_path(name: str) -> Path:
-    """A shipped preset by name, e.g. ``default`` or ``binpacking-weibull``."""
-    return presets_dir() / f"{name}.toml"
-
-
-def resolve_preset(spec: str) -> Path:
-    """The preset file ``spec`` names, from any working directory: a file path (``./my.toml``), or a
-    shipped preset by name (``coevolution``, ``coevolution.toml``, or the README's
-    ``islands/coevolution.toml`` when there is no such file here).
-
-    Raises:
-        ConfigError: one line listing the shipped names, when ``spec`` is neither.
-    """
-    path = Path(spec)
-    if path.exists():
-        return path
-    name = path.name.removesuffix(".toml")
-    shipped_here = path.parent in (Path(), Path("islands"))  # "coevolution" or "islands/coevolution.toml"
-    if shipped_here and name in preset_names():
-        return preset_path(name)
-    raise ConfigError(
-        f"{spec}: no such preset file, and no shipped preset of that name "
-        f"(shipped: {', '.join(preset_names())})"
-    )

@@ -46,7 +46,8 @@ from aurora_evo.archive import (
     program_id,
     source_hash,
 )
-from aurora_evo.config import RunConfig, save_config
+from aurora_evo.config import RunConfig
+from aurora_evo.config_files import save_config
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult

@@ -275,7 +275,7 @@ def _author(archive, program_id: str) -> str:
 def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
     from aurora_evo.archive import Archive
-    from aurora_evo.config import read_config
+    from aurora_evo.config_files import read_config
     from aurora_evo.evolve import run_id_of
     from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 

@@ -27,7 +27,8 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 from aurora_evo.attacker.generate import generate_scenarios
-from aurora_evo.config import load_preset, override, preset_path
+from aurora_evo.config import override
+from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import get_problem
 from aurora_evo.evolve import Evolution
 from aurora_evo.export import selection_pool, top_programs

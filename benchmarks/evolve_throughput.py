@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aurora_evo.config import load_preset, override, preset_path
+from aurora_evo.config import override
+from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evolve import Evolution
 from aurora_evo.executor import SandboxExecutor

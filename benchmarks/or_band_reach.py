@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aurora_evo.config import load_preset
+from aurora_evo.config_files import load_preset
 from aurora_evo.mutators import GPMutator, parse_genotype
 from aurora_evo.policy import Contract
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo.scenario import Domain, save_scenario
-from aurora_evo.scenario.generate import domain_params, generate_scenario, offered_load
+from aurora_evo.scenario.generate import generate_scenario, offered_load
+from aurora_evo.scenario.params import domain_params
 from aurora_evo.scenario.traces import load_trace_stats
 
 MASTER_SEED = 20_250_601

@@ -28,7 +28,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 BUILT_ONCE = frozenset({
     "coevolved",  # tests/evolve/test_coevolution.py: a 16-iteration co-evolution run
     "numba_checks",  # tests/mutators/test_mutators_gp.py: 400 GP trees compiled with numba
-    "small_run",  # tests/analysis/conftest.py: a 20-iteration bin-packing run, read by two modules
+    "small_run",  # tests/analysis/conftest.py: a 20-iteration bin-packing run, read by the analysis tests
 })  # fmt: skip
 
 

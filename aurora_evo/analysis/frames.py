@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from aurora_evo.archive import Archive
-from aurora_evo.config import RunConfig, read_config
+from aurora_evo.config import RunConfig
+from aurora_evo.config_files import read_config
 
 #: Columns of :meth:`RunData.programs`.
 PROGRAM_COLUMNS = [

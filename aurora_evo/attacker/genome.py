@@ -2,9 +2,9 @@
 
 A :class:`ScenarioGenome` is a difficulty level and one value per gene of :data:`GENES`, in the gene's
 own units (tasks, a load, a log-mean...). Each gene maps to one field of
-:class:`~aurora_evo.scenario.generate.GeneratorParams` (the deadline slack takes two: its low end and
+:class:`~aurora_evo.scenario.params.GeneratorParams` (the deadline slack takes two: its low end and
 the high / low spread); every other field is the domain's default from
-:func:`~aurora_evo.scenario.generate.domain_params` or derived from the genes, as ``scripts/make_seeds.py``
+:func:`~aurora_evo.scenario.params.domain_params` or derived from the genes, as ``scripts/make_seeds.py``
 derives it (owners from the task count, durations clipped at their p99, queue timeouts from hard on).
 
 Bounds depend on the level: task count, node count, offered load and deadline share are the level's
@@ -27,9 +27,10 @@ from functools import cache
 
 import numpy as np
 
-from aurora_evo.scenario.generate import DURATION_MAX_S, GeneratorParams, domain_params, generate_scenario
+from aurora_evo.scenario.generate import generate_scenario
 from aurora_evo.scenario.levels import LEVEL_NAMES, level
 from aurora_evo.scenario.model import Domain, Scenario
+from aurora_evo.scenario.params import DURATION_MAX_S, GeneratorParams, domain_params
 
 #: Domains a genome can choose, in the order of the ``domain`` gene's index.
 DOMAINS: tuple[Domain, ...] = (Domain.CLOUD, Domain.EDGE, Domain.NETWORK)

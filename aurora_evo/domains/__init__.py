@@ -50,7 +50,18 @@ def problem_names() -> tuple[str, ...]:
     return tuple(PROBLEMS)
 
 
+#: The allocation problem's domains (:class:`aurora_evo.scenario.Domain`'s values), which a run's
+#: ``task.domain`` names as well as the other problems' names.
+ALLOCATION_DOMAINS = ("cloud", "edge", "network")
+
+
+def domain_names() -> tuple[str, ...]:
+    """What ``task.domain`` (``--domain``) may name: every registered problem but allocation, then the
+    allocation domains."""
+    return (*(name for name in PROBLEMS if name != "allocation"), *ALLOCATION_DOMAINS)
+
+
 def problem_of_domain(domain: str) -> Problem:
     """The problem a run's ``task.domain`` names: a registered problem by its name, and the allocation
     problem for the allocation domains (``cloud``, ``edge``, ``network``)."""
-    return get_problem(domain if domain in PROBLEMS else "allocation")
+    return get_problem("allocation" if domain in ALLOCATION_DOMAINS else domain)

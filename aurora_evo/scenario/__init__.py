@@ -1,6 +1,6 @@
 """Scenarios: the frozen model, its JSON format and JSON Schema, and the generators."""
 
-from aurora_evo.scenario.generate import GeneratorParams, benchmark_scenario, domain_params, generate_scenario
+from aurora_evo.scenario.generate import benchmark_scenario, generate_scenario
 from aurora_evo.scenario.io import (
     ScenarioError,
     load_scenario,
@@ -10,6 +10,7 @@ from aurora_evo.scenario.io import (
     scenario_to_dict,
 )
 from aurora_evo.scenario.model import DEFAULT_WEIGHTS, OBJECTIVES, Domain, Nodes, Scenario, Tasks
+from aurora_evo.scenario.params import GeneratorParams, domain_params
 from aurora_evo.scenario.traces import load_trace_stats
 
 __all__ = [

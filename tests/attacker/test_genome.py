@@ -26,8 +26,9 @@ from aurora_evo.attacker.genome import (
 )
 from aurora_evo.errors import InputError
 from aurora_evo.scenario import Domain, load_scenario
-from aurora_evo.scenario.generate import GeneratorParams, offered_load
+from aurora_evo.scenario.generate import offered_load
 from aurora_evo.scenario.levels import LEVEL_NAMES, level
+from aurora_evo.scenario.params import GeneratorParams
 
 seeds = st.integers(0, 2**32 - 1)
 

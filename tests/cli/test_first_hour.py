@@ -20,7 +20,8 @@ from aurora_evo.cli import (
     main,
     output_width,
 )
-from aurora_evo.config import RunConfig, preset_names, save_config
+from aurora_evo.config import RunConfig
+from aurora_evo.config_files import preset_names, save_config
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
 
 BEST_FIT = str(seed_program_paths()["best_fit"])

@@ -173,7 +173,7 @@ def test_a_renamed_run_folder_resumes_the_same_run(tmp_path, tiny_config):
 
 
 def test_a_run_killed_before_its_archive_existed_resumes(tmp_path, tiny_config):
-    from aurora_evo.config import save_config
+    from aurora_evo.config_files import save_config
 
     folder = tmp_path / "early"
     folder.mkdir()

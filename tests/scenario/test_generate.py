@@ -1,4 +1,4 @@
-"""The parametric scenario generator: determinism, schema bounds, fit, load and the arrival model."""
+"""The parametric scenario generator: determinism, schema bounds, fit, load and provenance."""
 
 from __future__ import annotations
 
@@ -11,18 +11,9 @@ from hypothesis import strategies as st
 
 from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario import Domain, load_scenario, save_scenario, scenario_from_dict, scenario_to_dict
-from aurora_evo.scenario.generate import (
-    CATALOGUE,
-    GeneratorParams,
-    benchmark_scenario,
-    burst_ratio,
-    correlated_lognormal,
-    domain_params,
-    fit_to_types,
-    generate_scenario,
-    job_epochs,
-    offered_load,
-)
+from aurora_evo.scenario.catalogue import CATALOGUE
+from aurora_evo.scenario.generate import benchmark_scenario, generate_scenario, offered_load
+from aurora_evo.scenario.params import domain_params
 from aurora_evo.sim.engine import fits_anywhere
 
 DOMAINS = (Domain.CLOUD, Domain.EDGE, Domain.NETWORK)
@@ -154,72 +145,6 @@ def test_provenance_records_seed_params_and_stats():
     for doc in (replayed, original := _dict(scenario)):
         del doc["provenance"]["rng"]
     assert replayed == original
-
-
-def test_defaults_come_from_trace_stats():
-    params = GeneratorParams(name="d")
-    assert params.cpu_log_mu == pytest.approx(-2.7058, abs=1e-3)  # Google 2011 per-task fit
-    assert params.duration_log_sigma == pytest.approx(1.82, abs=0.01)  # Alibaba 2017 terminated
-    assert params.batch_mean == pytest.approx(6.22, abs=0.01)
-    assert sum(s for _, s in params.priority_shares) == pytest.approx(1.0)
-
-
-@pytest.mark.parametrize(
-    "bad",
-    [
-        {"n_tasks": 0},
-        {"target_load": 0.0},
-        {"diurnal_amplitude": 1.0},
-        {"batch_mean": 0.5},
-        {"deadline_slack": (2.0, 1.0)},
-        {"priority_shares": ((12, 1.0),)},
-    ],
-)
-def test_bad_params_are_refused(bad):
-    with pytest.raises(ValueError, match="GeneratorParams"):
-        GeneratorParams(name="bad", **bad)
-
-
-def test_burst_ratio_inverts_the_hyperexponential_cv():
-    assert burst_ratio(1.0, 0.2) == 1.0
-    p = 0.2
-    r = burst_ratio(1.9, p)
-    assert 2 * (1 - p + p * r) * (1 - p + p / r) - 1 == pytest.approx(1.9**2)
-
-
-def test_job_epochs_have_the_rate_and_burstiness_asked_for():
-    params = GeneratorParams(name="a", diurnal_amplitude=0.0, interarrival_cv=1.9)
-    epochs = job_epochs(np.random.default_rng(0), 20_000, 2.0, params)
-    assert epochs[0] == 0 and np.all(np.diff(epochs) >= 0)
-    assert epochs[-1] == pytest.approx(20_000 / 2.0, rel=0.01)
-    gaps = np.diff(epochs)
-    assert gaps.std() / gaps.mean() == pytest.approx(1.9, rel=0.15)
-    poisson = job_epochs(
-        np.random.default_rng(0), 20_000, 2.0, GeneratorParams(name="p", interarrival_cv=1.0)
-    )
-    gaps = np.diff(poisson)
-    assert gaps.std() / gaps.mean() < 1.2  # only the diurnal swing on top of Poisson
-
-
-def test_correlated_lognormal_has_the_asked_log_moments():
-    corr = np.array([[1.0, 0.54], [0.54, 1.0]])
-    x = correlated_lognormal(
-        np.random.default_rng(1), 50_000, np.array([-2.7, -3.2]), np.array([0.8, 0.9]), corr
-    )
-    logs = np.log(x)
-    assert logs.mean(axis=0) == pytest.approx([-2.7, -3.2], abs=0.02)
-    assert logs.std(axis=0) == pytest.approx([0.8, 0.9], abs=0.02)
-    assert np.corrcoef(logs.T)[0, 1] == pytest.approx(0.54, abs=0.02)
-
-
-def test_fit_to_types_shrinks_only_what_does_not_fit():
-    types = np.array([[8.0, 32.0, 0.0, 10.0], [4.0, 64.0, 1.0, 10.0]])
-    demand = np.array([[2.0, 4.0, 0.0, 0.0], [16.0, 16.0, 0.0, 0.0], [8.0, 8.0, 1.0, 0.0]])
-    out = fit_to_types(demand, types)
-    assert np.array_equal(out[0], demand[0])
-    assert out[1] == pytest.approx([8.0, 8.0, 0.0, 0.0])  # halved onto the 8-core type
-    assert out[2] == pytest.approx([4.0, 4.0, 1.0, 0.0])  # the gpu task must use the gpu type
-    assert fits_anywhere(out, types).all()
 
 
 def test_benchmark_scenario_is_a_busy_cloud():

@@ -17,9 +17,10 @@ from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, main
 from aurora_evo.errors import InputError
 from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario import load_scenario, save_scenario
-from aurora_evo.scenario.generate import domain_params, generate_scenario
+from aurora_evo.scenario.generate import generate_scenario
 from aurora_evo.scenario.levels import LEVEL_NAMES, LEVELS
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
+from aurora_evo.scenario.params import domain_params
 from aurora_evo.scenario.quality import (
     FEATURE_NAMES,
     FEATURE_SCALES,

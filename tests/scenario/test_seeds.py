@@ -14,7 +14,8 @@ import pytest
 
 from aurora_evo.policy import Contract, load_program_file
 from aurora_evo.scenario import load_scenario, scenario_to_dict
-from aurora_evo.scenario.generate import GeneratorParams, generate_scenario
+from aurora_evo.scenario.generate import generate_scenario
+from aurora_evo.scenario.params import GeneratorParams
 from aurora_evo.sim import simulate
 from aurora_evo.sim.engine import fits_anywhere
 

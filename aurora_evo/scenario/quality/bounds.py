@@ -12,7 +12,7 @@ from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.report import _EPS, _RESOURCE_NAMES, Layer, Verdict, _g, _join, _quiet
 
 # Realistic ranges. "Seeds" are the shipped seed scenarios (seeds/scenarios), drawn from the generator's
-# machine catalogue (aurora_evo.scenario.generate.CATALOGUE); "schema" is scenario.schema.json.
+# machine catalogue (aurora_evo.scenario.catalogue.CATALOGUE); "schema" is scenario.schema.json.
 
 #: Node cpu capacity, cores: half a core (the smallest cloud VM slices) to 512 (an 8-socket host of
 #: 64-core parts). Seeds: 4-96; Alibaba 2018 machines: 96 cores each.
