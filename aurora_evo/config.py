@@ -425,7 +425,7 @@ class RunConfig:
         return checks
 
     def _llm_checks(self) -> list[tuple[bool, str]]:
-        from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
+        from aurora_evo.llm.pricing import PriceTable, parse_prices
 
         llm = self.llm
         used = "llm" in self.mutators.kinds

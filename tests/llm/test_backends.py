@@ -29,7 +29,7 @@ from servers import (
     unused_port,
 )
 
-from aurora_evo.mutators.llm.backends import (
+from aurora_evo.llm.backends import (
     MAX_MESSAGE_CHARS,
     BackendError,
     ChatRequest,
