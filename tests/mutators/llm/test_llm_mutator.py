@@ -23,6 +23,7 @@ from aurora_evo.llm import CallBudget, GeminiBackend, KeyPool, OpenAIBackend, Re
 from aurora_evo.mutators import Parent
 from aurora_evo.mutators.llm import LLMMutator
 from aurora_evo.policy import Contract
+from aurora_evo.sandbox import SandboxConfig
 
 BEST_FIT = Parent(
     "p0", "def priority(item, bins):\n    return -(bins - item)\n", -4.0, None, {"excess_percent": 4.0}
@@ -104,8 +105,6 @@ class CrashingExecutor(SandboxExecutor):
 
 @pytest.mark.slow
 def test_calls_made_before_a_crash_count_after_resume(tmp_path):
-    from aurora_evo.sandbox import SandboxConfig
-
     with LoopbackServer("openai", smart_server) as server:
         config = override(
             RunConfig(seed=8), **(TINY | {"llm.base_url": server.base_url, "stop.max_calls": 10})
