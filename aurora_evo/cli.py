@@ -487,7 +487,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         if (run_dir / CONFIG_FILE).exists() or (run_dir / ARCHIVE_FILE).exists():
             raise InputError(f"{run_dir}: already holds a run; resume it with --resume {run_dir}")
     if "llm" in config.mutators.kinds:  # a missing key is the one line printed, before anything else
-        from aurora_evo.mutators.llm.factory import api_keys
+        from aurora_evo.llm import api_keys
 
         api_keys(config.llm)
     announce_run(run_dir, resumed=bool(args.resume))

@@ -133,7 +133,7 @@ def _gp_checks(config: RunConfig) -> list[tuple[bool, str]]:
 def _llm_checks(config: RunConfig) -> list[tuple[bool, str]]:
     """The language model's settings; a spending budget needs a price for every model."""
     # heavy: the mutators' package imports deap; cycle: its llm package imports config (the factory).
-    from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
+    from aurora_evo.llm.pricing import PriceTable, parse_prices
 
     llm = config.llm
     used = "llm" in config.mutators.kinds

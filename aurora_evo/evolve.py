@@ -46,6 +46,7 @@ from aurora_evo.archive import (
     program_id,
     source_hash,
 )
+from aurora_evo.attacker.llm import build_llm_attacker
 from aurora_evo.config import RunConfig
 from aurora_evo.config_files import save_config
 from aurora_evo.domains import problem_of_domain
@@ -53,9 +54,9 @@ from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
+from aurora_evo.llm import DAY_S, CallBudget, LLMConnection, api_keys, connect
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
-from aurora_evo.mutators.llm.budget import CallBudget
-from aurora_evo.mutators.llm.keys import DAY_S
+from aurora_evo.mutators.llm import build_llm_mutator
 from aurora_evo.problem import Problem
 from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 from aurora_evo.sandbox import SandboxConfig
@@ -115,15 +116,12 @@ def run_id_of(archive: Archive, run_dir: Path) -> str:
 
 
 def make_mutators(
-    config: RunConfig, problem: Problem, budget: CallBudget, connection=None
+    config: RunConfig, problem: Problem, budget: CallBudget, connection: LLMConnection | None = None
 ) -> dict[str, Mutator]:
-    """The run's mutators by kind; the LLM one spends from ``budget`` through ``connection`` (an
-    :class:`~aurora_evo.mutators.llm.factory.LLMConnection`)."""
+    """The run's mutators by kind; the LLM one spends from ``budget`` through ``connection``."""
     mutators: dict[str, Mutator] = {}
     for kind in config.mutators.kinds:
         if kind == "llm":
-            from aurora_evo.mutators.llm.factory import build_llm_mutator
-
             mutators[kind] = build_llm_mutator(config.llm, problem.contract, budget, connection)
         elif kind == "gp":
             mutators[kind] = GPMutator(problem.contract, **config.mutators.gp_settings())
@@ -132,17 +130,18 @@ def make_mutators(
     return mutators
 
 
-def make_attacker(config: RunConfig, problem: Problem, budget: CallBudget | None = None, connection=None):
+def make_attacker(
+    config: RunConfig,
+    problem: Problem,
+    budget: CallBudget | None = None,
+    connection: LLMConnection | None = None,
+):
     """The problem's case attacker (``None`` when it has none, or with ``--no-attacker``); it asks the
     language model too when the run has a ``connection`` to one."""
-
-    def writer():
-        from aurora_evo.mutators.llm.factory import build_llm_attacker
-
-        return build_llm_attacker(config.llm, budget, connection)
-
     usable = connection is not None and budget is not None
-    return problem.make_attacker(config, writer if usable else None)
+    return problem.make_attacker(
+        config, (lambda: build_llm_attacker(config.llm, budget, connection)) if usable else None
+    )
 
 
 @dataclass
@@ -179,8 +178,6 @@ class Evolution:
         self.config = config
         self.run_dir = Path(run_dir)
         if evolving and "llm" in config.mutators.kinds:
-            from aurora_evo.mutators.llm.factory import api_keys
-
             api_keys(config.llm)  # a missing key is a one-line error before anything is written
         self.problem = problem_of_domain(config.task.domain)
         self.cases = self.problem.cases(config.task, config.seed)
@@ -205,8 +202,6 @@ class Evolution:
         # Not evolving (export --validate): no language model, so no API key is needed.
         connection = None
         if evolving and "llm" in config.mutators.kinds:
-            from aurora_evo.mutators.llm.factory import connect
-
             # A day of the keys' history, so a resumed run stays within their per-day limits.
             connection = connect(
                 config.llm, key_history=self.archive.key_history(self.run_id, time.time() - DAY_S)
@@ -256,7 +251,7 @@ class Evolution:
             # The saved islands already hold the scores over this training set.
             self._train_on(self.attacker.training_scenarios())
         for kind, saved in state.get("mutators", {}).items():
-            if kind in self.mutators and hasattr(self.mutators[kind], "restore"):
+            if kind in self.mutators:
                 self.mutators[kind].restore(saved)
         for index, island in self.archive.latest_islands(self.run_id).items():
             self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
@@ -283,7 +278,7 @@ class Evolution:
             "rng": self.rng.bit_generator.state,
             "best_history": self.best_history,
             "best": list(self.best) if self.best else None,
-            "mutators": {k: m.state() for k, m in self.mutators.items() if hasattr(m, "state")},
+            "mutators": {k: saved for k, m in self.mutators.items() if (saved := m.state())},
             "history_start": self._history_start,
             "attacker": self.attacker.state() if self.attacker is not None else None,
         }
@@ -311,13 +306,12 @@ class Evolution:
         calls then run together, and a duplicate it returns is not retried (each call costs).
         """
         for mutator in self.mutators.values():
-            if hasattr(mutator, "prepare"):
-                mutator.prepare(self.rng, self.iteration)
+            mutator.prepare(self.rng, self.iteration)
         proposals: list[tuple[int, Proposal]] = []
         deferred: list[_Deferred] = []
         duplicates = 0
         # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
-        kinds = [k for k, m in self.mutators.items() if not getattr(m, "exhausted_reason", None)]
+        kinds = [k for k, m in self.mutators.items() if not m.exhausted_reason]
         weights = np.array([self.config.mutators.weights[self.config.mutators.kinds.index(k)] for k in kinds])
         if not kinds or weights.sum() <= 0:
             return [], 0
@@ -337,7 +331,7 @@ class Evolution:
                     novelty_bonus=self.config.islands.novelty_bonus,
                 )
                 parents = [self._parent(m) for m in chosen]
-                if getattr(self.mutators[kind], "concurrent", False):
+                if self.mutators[kind].concurrent:
                     seed = int(self.rng.integers(2**63))
                     deferred.append(_Deferred(island.index, kind, parents, np.random.default_rng(seed)))
                     break
@@ -382,14 +376,14 @@ class Evolution:
     def _parent(self, member: Member) -> Parent:
         record = self.archive.get_program(member.program_id)
         metrics = {}
-        if getattr(self.mutators.get("llm"), "concurrent", False):  # only the LLM reads the feedback
+        if any(mutator.reads_feedback for mutator in self.mutators.values()):
             metrics = self.archive.mean_metrics(record.id, "train")
         return Parent(record.id, record.source, record.score, record.genotype, metrics, record.message)
 
     def _observe(self, proposal: Proposal, score: float | None, message: str) -> None:
         """Tell the mutator that made ``proposal`` how it did: whether it improved on its best parent."""
         mutator = self.mutators.get(proposal.mutator.split(".")[0])
-        if mutator is None or not hasattr(mutator, "observe"):
+        if mutator is None:
             return
         parent_scores = [self.archive.get_program(p).score for p in proposal.parent_ids]
         best_parent = max((s for s in parent_scores if s is not None), default=None)
@@ -631,8 +625,7 @@ class Evolution:
                 if pid in self._stored_now:
                     self.archive.link_llm_call(call_id, pid)
             for mutator in self.mutators.values():
-                if hasattr(mutator, "instructions"):
-                    self.archive.set_instructions(self.run_id, mutator.state()["instructions"]["items"])
+                self.archive.set_instructions(self.run_id, mutator.prompt_instructions())
             self._finish_iteration(told, len(proposals), duplicates)
         stats = self._stats(told, len(proposals), duplicates, time.monotonic() - began)
         if attack is not None and attack["event"]["training_changed"]:
@@ -802,10 +795,8 @@ class Evolution:
         (call row id, id its candidate will have) for the calls that gave one."""
         unusable: Counter = Counter()
         made_by: list[tuple[int, str]] = []
-        writer = getattr(self.attacker, "writer", None)
+        writer = self.attacker.writer if self.attacker is not None else None
         for mutator in [*self.mutators.values(), *([writer] if writer is not None else [])]:
-            if not hasattr(mutator, "take_calls"):
-                continue
             calls = mutator.take_calls()
             ids = self.archive.add_llm_calls(self.run_id, self.iteration, [c.as_row() for c in calls])
             for call_id, call in zip(ids, calls, strict=True):
@@ -877,7 +868,7 @@ class Evolution:
         weighted = [
             k for k, w in zip(self.config.mutators.kinds, self.config.mutators.weights, strict=True) if w > 0
         ]
-        stopped = [getattr(self.mutators.get(k), "exhausted_reason", None) for k in weighted]
+        stopped = [self.mutators[k].exhausted_reason if k in self.mutators else None for k in weighted]
         if stopped and all(stopped):
             return stopped[0]
         mastered = self.attacker.mastered if self.attacker is not None else None
@@ -928,11 +919,10 @@ class Evolution:
         return {name: result.score for name, result in zip(sources, results, strict=True)}
 
     def close(self) -> None:
-        writer = getattr(self.attacker, "writer", None)
+        writer = self.attacker.writer if self.attacker is not None else None
         if writer is not None:
             writer.close()
         for mutator in self.mutators.values():
-            if hasattr(mutator, "close"):
-                mutator.close()
+            mutator.close()
         self.executor.close()
         self.archive.close()

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "mutators" / "llm"))
+sys.path.insert(0, str(REPO / "tests" / "llm"))
 from servers import LoopbackServer, gemini_reply, openai_reply  # noqa: E402
 
 DOCUMENTS = ("README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md")))

@@ -14,11 +14,12 @@ as the provider's structured-output option. One :meth:`LLMAttacker.propose`::
         add the refusal reasons (report.feedback(), or the parse problem) to the next prompt
     return None
 
-Every attempt at a call is recorded as a :class:`~aurora_evo.mutators.llm.mutator.CallRecord` (purpose
+Every attempt at a call is recorded as a :class:`~aurora_evo.llm.caller.CallRecord` (purpose
 ``"scenario"``), with the outcome of its answer: ``ok`` (accepted), ``qc_refused``, ``bad_answer``, or
 the transport error's kind; :meth:`LLMAttacker.take_calls` hands them to the controller to store. A
 failed call or a refused scenario never raises: ``propose`` returns ``None`` and
-:attr:`LLMAttacker.last_reasons` says why.
+:attr:`LLMAttacker.last_reasons` says why. :func:`build_llm_attacker` makes the attacker of a run's
+settings, over the connection its LLM mutator uses too.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ from typing import Any
 import numpy as np
 
 from aurora_evo.attacker.genome import DOMAINS, GENE_NAMES, GENES, ScenarioGenome, gene_bounds
-from aurora_evo.mutators.llm.backends import Backend, ChatRequest, Completion
-from aurora_evo.mutators.llm.budget import CallBudget
-from aurora_evo.mutators.llm.caller import CallFailure, CallRecord, LLMCaller
-from aurora_evo.mutators.llm.keys import KeyPool
-from aurora_evo.mutators.llm.pricing import PriceTable
-from aurora_evo.mutators.llm.retry import RetryPolicy
+from aurora_evo.config import LLMConfig
+from aurora_evo.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.llm.budget import CallBudget
+from aurora_evo.llm.caller import CallFailure, CallRecord, LLMCaller
+from aurora_evo.llm.connection import LLMConnection
+from aurora_evo.llm.keys import KeyPool
+from aurora_evo.llm.pricing import PriceTable
+from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.scenario import quality
 from aurora_evo.scenario.levels import level as level_spec
 from aurora_evo.scenario.model import Scenario
@@ -468,3 +471,16 @@ class LLMAttacker:
 
     def _record(self, call: CallRecord) -> None:
         self.caller.record(call)
+
+
+def build_llm_attacker(config: LLMConfig, budget: CallBudget, connection: LLMConnection) -> LLMAttacker:
+    """The LLM attacker of a run whose mutators include the language model: the same connection, the
+    first model, and the run's budget."""
+    return LLMAttacker(
+        connection.backend,
+        connection.keys,
+        config.models[0],
+        config=LLMAttackerConfig(timeout_s=config.timeout_s, retry=connection.retry),
+        budget=budget,
+        prices=connection.prices,
+    )

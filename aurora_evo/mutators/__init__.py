@@ -1,4 +1,5 @@
-"""Mutators: turn parent programs into new candidate sources (see :mod:`aurora_evo.mutators.base`).
+"""Mutators: turn parent programs into new candidate sources. Each one subclasses :class:`Mutator`
+(:mod:`aurora_evo.mutators.base`), whose hooks the controller calls.
 
 The offline mutators need no API key: :class:`GPMutator` (strongly typed genetic programming on DEAP
 trees, rendered as numpy programs) and :class:`EditMutator` (constant, operator and subtree edits of any

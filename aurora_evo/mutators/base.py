@@ -1,4 +1,4 @@
-"""The mutator seam: what a mutator is given and what it proposes.
+"""The mutator seam: what a mutator is given, what it proposes, and the hooks the controller calls.
 
 A mutator turns parent programs into new candidate sources. It never runs them: every proposal goes
 through the sandbox. Mutators are deterministic given the ``rng`` they are handed (numpy
@@ -7,12 +7,14 @@ through the sandbox. Mutators are deterministic given the ``rng`` they are hande
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
+from aurora_evo.llm.caller import CallRecord
 from aurora_evo.policy import Contract
 
 
@@ -59,21 +61,74 @@ class Proposal:
     extra: dict = field(default_factory=dict)
 
 
-class Mutator(Protocol):
-    """Makes new candidates from parents.
+class Mutator(ABC):
+    """Makes new candidates from parents; the controller drives it through the hooks below.
 
-    ``propose`` returns at most ``n`` proposals (fewer when it cannot make that many, e.g. an edit that
-    finds nothing to change); it may use one parent or several (crossover).
+    A subclass sets ``name`` (the family its proposals' ``mutator`` names start with, e.g. ``"gp"``) and
+    ``contract``, and defines :meth:`propose` and :meth:`seeds`. Every other hook has a default that does
+    nothing, right for a mutator that keeps no state between iterations and calls no server.
+
+    Per iteration the controller calls :meth:`prepare`, then :meth:`propose` for each slot it gives the
+    mutator, :meth:`observe` for each of its candidates once judged, and :meth:`take_calls`,
+    :meth:`prompt_instructions` and :meth:`state` to store what it did; :meth:`restore` when a run
+    resumes, and :meth:`close` when it ends.
     """
 
-    name: str
+    name: ClassVar[str]
     contract: Contract
+    #: The controller gathers an iteration's proposals of this mutator and asks for them at once, on
+    #: threads, each with a generator of its own (for proposals that wait on a server, e.g. a model's).
+    #: Otherwise it asks slot after slot, with the controller's generator, and retries a near-duplicate.
+    concurrent: ClassVar[bool] = False
+    #: :meth:`propose` reads its parents' evaluation feedback (:attr:`Parent.metrics`); the controller
+    #: loads it from the archive only when a mutator of the run does.
+    reads_feedback: ClassVar[bool] = False
 
-    def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]: ...
+    @abstractmethod
+    def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]:
+        """At most ``n`` proposals (fewer when it cannot make that many, e.g. an edit that finds nothing
+        to change); it may use one parent or several (crossover)."""
 
+    @abstractmethod
     def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
-        """Fresh candidates with no parents, to start an island."""
-        ...
+        """At most ``n`` fresh candidates with no parents, to start an island."""
+
+    # The hooks: each one's default does nothing (ruff's B027 would have them abstract).
+
+    def prepare(self, rng: np.random.Generator, iteration: int) -> None:  # noqa: B027
+        """Before iteration ``iteration``'s proposals (it may draw from ``rng``, the controller's
+        generator). Does nothing by default."""
+
+    def observe(self, proposal: Proposal, improved: bool, message: str = "") -> None:  # noqa: B027
+        """One of its candidates was judged: ``improved`` on its best parent or not; ``message`` says
+        why it failed (sandbox outcome, duplicate), empty when it ran. Ignored by default."""
+
+    def take_calls(self) -> list[CallRecord]:
+        """The calls to a language model made since the last time, for the archive (none by default)."""
+        return []
+
+    def prompt_instructions(self) -> list[dict]:
+        """The prompt instructions it evolves, for the archive's ``instructions`` table (mappings with
+        the fields of :class:`~aurora_evo.mutators.llm.meta.Instruction`); none by default."""
+        return []
+
+    def state(self) -> dict:
+        """What it must remember across a resume (JSON-serialisable); ``{}``, the default, when
+        nothing: then the controller saves nothing for it."""
+        return {}
+
+    def restore(self, saved: dict) -> None:  # noqa: B027
+        """Take back a :meth:`state` saved by an earlier run of the same settings. Does nothing by
+        default."""
+
+    @property
+    def exhausted_reason(self) -> str | None:
+        """Why it can propose nothing more (e.g. its budget is spent), or ``None`` (the default): an
+        exhausted mutator's share of the slots goes to the others."""
+        return None
+
+    def close(self) -> None:  # noqa: B027
+        """The run is stopping: end waits and skip work not yet started. Does nothing by default."""
 
 
 def with_settings(owner: str, default: Any, config: Any | None, overrides: dict[str, Any]) -> Any:

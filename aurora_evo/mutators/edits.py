@@ -31,7 +31,7 @@ import numpy as np
 
 from aurora_evo import features
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES, VECTOR_BASELINE_SOURCES
-from aurora_evo.mutators.base import Parent, Proposal, with_settings
+from aurora_evo.mutators.base import Mutator, Parent, Proposal, with_settings
 from aurora_evo.policy import Contract, ProgramError, parse_program
 from aurora_evo.sandbox.screen import screen_program
 from aurora_evo.seeds import seed_program_paths
@@ -734,7 +734,7 @@ def seed_sources(contract: Contract) -> dict[str, str]:
     return dict(sources)
 
 
-class EditMutator:
+class EditMutator(Mutator):
     """Small edits of any program's source; works for every contract and needs no genotype.
 
     Args:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from deap import gp
 
-from aurora_evo.mutators.base import OPERATORS, Parent, Proposal, with_settings
+from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Leaf,
     Scalar,
@@ -423,7 +423,7 @@ _READ_CACHE = 4096
 MUTATIONS = ("mutate_subtree", "mutate_point", "mutate_constant", "mutate_shrink", "mutate_rule")
 
 
-class GPMutator:
+class GPMutator(Mutator):
     """Strongly typed GP over numpy expressions; proposals carry ``str(tree)`` as their genotype.
 
     Args:

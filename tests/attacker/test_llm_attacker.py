@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "mutators" / "llm"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "llm"))
 
 from servers import (
     GEMINI,
@@ -33,10 +33,10 @@ from aurora_evo.attacker.llm import (
     parse_spec,
     spec_schema,
 )
-from aurora_evo.mutators.llm.backends import GeminiBackend, OpenAIBackend
-from aurora_evo.mutators.llm.budget import CallBudget
-from aurora_evo.mutators.llm.keys import KeyPool
-from aurora_evo.mutators.llm.retry import RetryPolicy
+from aurora_evo.llm.backends import GeminiBackend, OpenAIBackend
+from aurora_evo.llm.budget import CallBudget
+from aurora_evo.llm.keys import KeyPool
+from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.scenario.quality import features
 
 FLAVOURS = (OPENAI, GEMINI)

@@ -269,7 +269,7 @@ def test_with_a_language_model_the_attacker_writes_scenarios_too(tmp_path):
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "mutators" / "llm"))
+    sys.path.insert(0, str(Path(__file__).parents[1] / "llm"))
     from servers import LoopbackServer, openai_reply
 
     spec = ScenarioGenome.random("easy", np.random.default_rng(5), domain=Domain.CLOUD).as_dict()

@@ -4,7 +4,8 @@ Each proposal samples a model (by weight), a prompt mode (best-shot, diff, rewri
 from the evolving population of instructions (:mod:`~aurora_evo.mutators.llm.meta`), calls the model
 with retries, and parses whatever comes back. A failed call, an answer without code or a diff that
 does not apply is recorded and yields no candidate; it never stops the run. Every attempt becomes a
-:class:`CallRecord` that the controller writes to the archive.
+:class:`CallRecord` that the controller writes to the archive. :func:`build_llm_mutator` makes the
+mutator of a run's settings, over the run's :class:`~aurora_evo.llm.connection.LLMConnection`.
 
 The model's code is untrusted: it only goes to the sandbox, like every other candidate.
 """
@@ -18,16 +19,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from aurora_evo.mutators.base import Parent, Proposal
-from aurora_evo.mutators.llm.backends import Backend, ChatRequest, Completion
-from aurora_evo.mutators.llm.budget import CallBudget
-from aurora_evo.mutators.llm.caller import CallFailure, CallRecord, LLMCaller
-from aurora_evo.mutators.llm.keys import KeyPool
+from aurora_evo.config import LLMConfig
+from aurora_evo.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.llm.budget import CallBudget
+from aurora_evo.llm.caller import CallFailure, CallRecord, LLMCaller
+from aurora_evo.llm.connection import LLMConnection
+from aurora_evo.llm.keys import KeyPool
+from aurora_evo.llm.pricing import PriceTable
+from aurora_evo.llm.retry import RetryPolicy
+from aurora_evo.mutators.base import Mutator, Parent, Proposal
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
 from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
-from aurora_evo.mutators.llm.pricing import PriceTable
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
-from aurora_evo.mutators.llm.retry import RetryPolicy
 from aurora_evo.policy import Contract
 
 #: Recent failures quoted back to the model, so it does not repeat them.
@@ -36,7 +39,7 @@ FEEDBACK_FAILURES = 3
 DEFAULT_RETRY = RetryPolicy()
 
 
-class LLMMutator:
+class LLMMutator(Mutator):
     """Candidates written by a language model.
 
     Args:
@@ -53,8 +56,10 @@ class LLMMutator:
     """
 
     name = "llm"
-    #: The controller runs this mutator's proposals concurrently, each with its own generator.
+    #: Each proposal waits on a call: the controller runs an iteration's proposals together.
     concurrent = True
+    #: The prompts quote the parents' metrics.
+    reads_feedback = True
 
     def __init__(
         self,
@@ -86,7 +91,7 @@ class LLMMutator:
         self._pending: list[tuple[str | None, str]] = []
         self._lock = threading.Lock()
 
-    # --- the Mutator protocol -------------------------------------------------------------------------
+    # --- proposals -------------------------------------------------------------------------------------
 
     def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:
         """None: runs start from the shipped seed programs, and the model builds on them."""
@@ -178,12 +183,16 @@ class LLMMutator:
             self.note_failure(message)
         return calls
 
+    def prompt_instructions(self) -> list[dict]:
+        """The population of instructions, retired ones included (see :meth:`InstructionPool.state`)."""
+        return self.instructions.state()["items"]
+
     def state(self) -> dict:
         return {"instructions": self.instructions.state(), "failures": list(self.failures)}
 
-    def restore(self, state: dict) -> None:
-        self.instructions.restore(state["instructions"])
-        self.failures.extend(state.get("failures", []))
+    def restore(self, saved: dict) -> None:
+        self.instructions.restore(saved["instructions"])
+        self.failures.extend(saved.get("failures", []))
 
     # --- calls -------------------------------------------------------------------------------------------
 
@@ -217,15 +226,6 @@ class LLMMutator:
             self._pending.append((instruction, message))
 
 
-class _Stop(Exception):
-    """A call that must not be made: the keys' quotas or the run's budget are used up (``final``), or
-    not now (calls in flight hold the budget; the run is stopping)."""
-
-    def __init__(self, kind: str, message: str, *, final: bool):
-        super().__init__(message)
-        self.kind, self.message, self.final = kind, message, final
-
-
 def _shortened(text: str, limit: int = REASONING_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -234,3 +234,25 @@ def _shortened(text: str, limit: int = REASONING_CHARS) -> str:
 def _probabilities(weights: Sequence[float], n: int) -> np.ndarray:
     w = np.asarray(weights if len(weights) else [1.0] * n, dtype=float)
     return w / w.sum()
+
+
+def build_llm_mutator(
+    config: LLMConfig, contract: Contract, budget: CallBudget, connection: LLMConnection
+) -> LLMMutator:
+    """The mutator for ``config``, spending from ``budget`` through ``connection``."""
+    return LLMMutator(
+        contract,
+        connection.backend,
+        connection.keys,
+        config.models,
+        model_weights=config.model_weights,
+        budget=budget,
+        prices=connection.prices,
+        modes=config.modes,
+        mode_weights=config.mode_weights,
+        retry=connection.retry,
+        instructions=InstructionPool(DEFAULT_INSTRUCTIONS, config.instructions, config.meta_interval),
+        temperature=config.temperature,
+        max_output_tokens=config.max_output_tokens,
+        timeout_s=config.timeout_s,
+    )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from aurora_evo import features
 from aurora_evo.mutators.base import Parent
 from aurora_evo.policy import Contract, is_docstring
+from aurora_evo.scenario.model import DEFAULT_WEIGHTS
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -217,8 +218,6 @@ def score_description(contract: Contract) -> str:
 
 
 def _allocation_scoring() -> str:
-    from aurora_evo.scenario.model import DEFAULT_WEIGHTS
-
     weights = []
     for domain, terms in DEFAULT_WEIGHTS.items():
         used = sorted(((w, t) for t, w in terms.items() if w > 0), key=lambda wt: (-wt[0], wt[1]))

@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "llm"))
+
 from servers import (
     LoopbackServer,
     Reply,

@@ -4,7 +4,8 @@ The real SDKs are pointed at a :class:`LoopbackServer` by base URL, so tests exe
 request building, response parsing and error classes without touching the internet. Each reply is
 scripted with :class:`Reply` (or one of the builders below) in the body format the real provider uses.
 
-Not a test module: imported by the tests in this directory.
+Not a test module: imported by the tests of the LLM client here, and by those of the LLM mutator, the
+LLM attacker, co-evolution and the documents, which put this directory on ``sys.path``.
 """
 
 from __future__ import annotations

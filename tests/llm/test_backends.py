@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import pickle
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from servers import (
@@ -29,7 +32,7 @@ from servers import (
     unused_port,
 )
 
-from aurora_evo.mutators.llm.backends import (
+from aurora_evo.llm.backends import (
     MAX_MESSAGE_CHARS,
     BackendError,
     ChatRequest,
@@ -417,10 +420,6 @@ def test_server_close_is_quick_with_a_slow_reply_pending():
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_unknown_path_is_a_provider_style_404(flavour):
-    import json
-    import urllib.error
-    import urllib.request
-
     with LoopbackServer(flavour, [good(flavour, "x")]) as server:
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(server.base_url + "/nope", data=b"{}", timeout=5)

@@ -3,7 +3,7 @@
 :class:`OpenAIBackend` talks to any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Ollama)
 through the ``openai`` SDK; :class:`GeminiBackend` to the Gemini API through ``google-genai``. Both make
 exactly one attempt per :meth:`~Backend.complete` call: the SDKs' own retries are switched off, because
-the caller retries (see :mod:`aurora_evo.mutators.llm.retry`) so that every attempt is recorded.
+the caller retries (see :mod:`aurora_evo.llm.retry`) so that every attempt is recorded.
 
 Every failure comes out as a :class:`BackendError` whose :class:`ErrorKind` says whether retrying can
 help, with the server's requested wait (``Retry-After``, or Gemini's ``RetryInfo``) when it gave one.

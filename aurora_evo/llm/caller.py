@@ -1,9 +1,9 @@
 """Making LLM calls for one role (the mutator, the attacker): budget, keys, retries, and a record of
 every attempt.
 
-A call starts only when the run's :class:`~aurora_evo.mutators.llm.budget.CallBudget` can pay for the
-most it might cost and a key has room (:class:`~aurora_evo.mutators.llm.keys.KeyPool`); failures are
-retried by :func:`~aurora_evo.mutators.llm.retry.call_with_retries`; every attempt becomes a
+A call starts only when the run's :class:`~aurora_evo.llm.budget.CallBudget` can pay for the
+most it might cost and a key has room (:class:`~aurora_evo.llm.keys.KeyPool`); failures are
+retried by :func:`~aurora_evo.llm.retry.call_with_retries`; every attempt becomes a
 :class:`CallRecord` that the controller writes to the archive. A failed call never raises: it is a
 :class:`CallFailure`, ``final`` when no further call can be made (the budget or every key is used up).
 """
@@ -16,11 +16,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from aurora_evo.mutators.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
-from aurora_evo.mutators.llm.budget import BudgetExhausted, CallBudget
-from aurora_evo.mutators.llm.keys import KeyPool, QuotaExhausted
-from aurora_evo.mutators.llm.pricing import PriceTable
-from aurora_evo.mutators.llm.retry import RetryPolicy, call_with_retries
+from aurora_evo.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
+from aurora_evo.llm.budget import BudgetExhausted, CallBudget
+from aurora_evo.llm.keys import KeyPool, QuotaExhausted
+from aurora_evo.llm.pricing import PriceTable
+from aurora_evo.llm.retry import RetryPolicy, call_with_retries
 
 #: Characters per token, to bound the cost of a prompt before it is sent.
 CHARS_PER_TOKEN = 3.0
