@@ -74,7 +74,7 @@ def test_a_mutator_must_define_propose_and_seeds():
 def run(config: RunConfig, path, *, swap: bool, resume: bool = False) -> None:
     evolution = Evolution(config, path, resume=resume)
     if swap:
-        evolution.mutators["edit"] = OnlyProposes(evolution.task.contract)
+        evolution.mutators["edit"] = OnlyProposes(evolution.problem.contract)
     try:
         evolution.run()
     finally:
