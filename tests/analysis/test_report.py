@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -26,6 +28,7 @@ from aurora_evo.analysis.report import (
 )
 from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from aurora_evo.errors import InputError
+from aurora_evo.run_folder import ARCHIVE_FILE
 
 PICTURES = [
     "scores_by_island.png",
@@ -64,7 +67,7 @@ def _fake_llm_calls(run_dir) -> None:
                 for k in range(3)
             ]  # fmt: skip
             refused = {**rows[0], "attempt": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-            run.archive.add_llm_calls(run.run_id, iteration, [*rows, {**refused, "outcome": "budget"}])
+            run.archive.ledger.add_llm_calls(run.run_id, iteration, [*rows, {**refused, "outcome": "budget"}])
 
 
 def test_write_report_writes_every_picture_and_links_them(small_run, tmp_path):
@@ -155,7 +158,7 @@ def test_elo_figure_says_why_the_winner_is_not_among_the_top(small_run, tmp_path
     shutil.copytree(small_run, run_dir)
     with load_run(run_dir) as run:
         winner = run.winner()
-        run.archive.set_rating(winner, 1000.0, 3, 20)  # far below every other program
+        run.archive.elites.set_rating(winner, 1000.0, 3, 20)  # far below every other program
         standing = elo_standing(run)
         assert not standing.in_top and standing.rank == standing.rated
         fig = fig_elo(run)
@@ -181,13 +184,13 @@ def test_elo_standing_of_a_winner_in_the_top_needs_no_excuse():
 def test_map_figure_says_which_descriptor_hardly_varies(small_run, tmp_path):
     run_dir = tmp_path / "small"
     shutil.copytree(small_run, run_dir)
-    with load_run(run_dir) as run:
-        # Issue 18: in a cloud run every program's specialisation was 0.05-0.09, one bin of ten.
-        run.archive.database.execute(
+    # Issue 18: in a cloud run every program's specialisation was 0.05-0.09, one bin of ten.
+    with contextlib.closing(sqlite3.connect(run_dir / ARCHIVE_FILE)) as db, db:
+        db.execute(
             "UPDATE programs SET descriptor_json = json_set(descriptor_json, '$.specialisation', "
             "0.05 + 0.03 * (abs(random()) % 100) / 100.0) WHERE descriptor_json IS NOT NULL"
         )
-        run.archive.database.conn.commit()
+    with load_run(run_dir) as run:
         assert flat_axes(run)[0].startswith("specialisation hardly varies: the ")
         fig = fig_map_elites(run)
         written = write_report(run_dir, tmp_path / "report")
@@ -203,8 +206,10 @@ def test_attacker_figure_plots_curriculum_events_when_the_run_has_them(small_run
     shutil.copytree(small_run, run_dir)
     with load_run(run_dir) as run:
         for iteration in range(5):
-            run.archive.add_event(run.run_id, iteration, "curriculum", {"level": iteration // 2, "note": "x"})
-            run.archive.add_event(run.run_id, iteration, "attacker", {"learnability": 0.1 * iteration})
+            run.archive.ledger.add_event(
+                run.run_id, iteration, "curriculum", {"level": iteration // 2, "note": "x"}
+            )
+            run.archive.ledger.add_event(run.run_id, iteration, "attacker", {"learnability": 0.1 * iteration})
         fig = fig_attacker(run)
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["Attacker and curriculum: curriculum progress", "Attacker progress"]

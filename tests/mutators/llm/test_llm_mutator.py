@@ -13,7 +13,7 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import ARCHIVE_FILE, Evolution
+from aurora_evo.evolve import Evolution
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.mutators import Parent
 from aurora_evo.mutators.llm import (
@@ -27,6 +27,7 @@ from aurora_evo.mutators.llm import (
 )
 from aurora_evo.mutators.llm.pricing import parse_prices
 from aurora_evo.policy import Contract
+from aurora_evo.run_folder import ARCHIVE_FILE
 
 BEST_FIT = Parent(
     "p0", "def priority(item, bins):\n    return -(bins - item)\n", -4.0, None, {"excess_percent": 4.0}
@@ -161,7 +162,7 @@ def test_export_validate_of_an_llm_run_needs_no_api_key(tmp_path, monkeypatch):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     with Archive(tmp_path / "run" / ARCHIVE_FILE) as archive:
-        assert sum(p.validation_score is not None for p in archive.programs("run")) >= 2
+        assert sum(p.validation_score is not None for p in archive.programs.of_run("run")) >= 2
 
 
 def test_prices_given_on_the_command_line_reach_the_mutator():
