@@ -399,9 +399,10 @@ def _base_config(args: argparse.Namespace):
     """The configuration the flags change, and the file it came from: the preset, or a run's own."""
     from aurora_evo.config import ConfigError
     from aurora_evo.config_files import load_preset, preset_path, read_config, resolve_preset
+    from aurora_evo.run_folder import RunFolder
 
     if args.resume:
-        path = Path(args.resume) / "config.json"
+        path = RunFolder(args.resume).config_path
         return read_config(path), str(path)
     try:
         path = resolve_preset(args.preset) if args.preset else preset_path("default")
@@ -474,18 +475,16 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     import time
 
     from aurora_evo.progress import ProgressDisplay, announce_run
-    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
+    from aurora_evo.run_folder import RunFolder
 
     config = _capped(_evolve_config(args))
     if args.resume:
         run_dir = Path(args.resume)
-        if not (run_dir / CONFIG_FILE).exists():
-            raise InputError(f"{run_dir}: no {CONFIG_FILE} here; is it a run folder?")
+        RunFolder(run_dir).require_config()
     else:
         name = f"{config.task.domain}-{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
-        if (run_dir / CONFIG_FILE).exists() or (run_dir / ARCHIVE_FILE).exists():
-            raise InputError(f"{run_dir}: already holds a run; resume it with --resume {run_dir}")
+        RunFolder(run_dir).require_new()
     if "llm" in config.mutators.kinds:  # a missing key is the one line printed, before anything else
         from aurora_evo.llm import api_keys
 
@@ -506,20 +505,19 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from aurora_evo.export import export_run
-    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
+    from aurora_evo.run_folder import RunFolder
 
     run_dir = Path(args.run_dir)
+    folder = RunFolder(run_dir)
     if args.top < 1:
         raise InputError(f"--top must be at least 1, got {args.top}")
     if args.validate < 0:
         raise InputError(f"--validate must be >= 0, got {args.validate}")
-    if not (run_dir / ARCHIVE_FILE).exists() or not (run_dir / CONFIG_FILE).exists():
-        raise InputError(f"{run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
+    folder.require_run()
     if args.validate:
-        from aurora_evo.config_files import read_config
         from aurora_evo.evolve import Evolution
 
-        evolution = Evolution(read_config(run_dir / CONFIG_FILE), run_dir, resume=True, evolving=False)
+        evolution = Evolution(folder.read_config(), run_dir, resume=True, evolving=False)
         try:
             count = evolution.validate_more(args.validate)
         finally:

@@ -30,14 +30,11 @@ import numpy as np
 
 from aurora_evo.archive import (
     INITIAL_RATING,
-    AddStatus,
-    Archive,
     ProgramRecord,
     behaviour_signature,
     cell_of,
     code_complexity,
     code_novelty,
-    consider,
     default_descriptors,
     descriptor_values,
     elo,
@@ -48,9 +45,7 @@ from aurora_evo.archive import (
 )
 from aurora_evo.attacker.llm import build_llm_attacker
 from aurora_evo.config import RunConfig
-from aurora_evo.config_files import save_config
 from aurora_evo.domains import problem_of_domain
-from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
@@ -58,7 +53,7 @@ from aurora_evo.llm import DAY_S, CallBudget, LLMConnection, api_keys, connect
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
 from aurora_evo.mutators.llm import build_llm_mutator
 from aurora_evo.problem import Problem
-from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
+from aurora_evo.run_folder import RunFolder
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVELS
 from aurora_evo.scenario.model import Scenario
@@ -106,13 +101,6 @@ def package_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             continue
     return versions
-
-
-def run_id_of(archive: Archive, run_dir: Path) -> str:
-    """The id of the run in ``run_dir``: its folder's name when it began, kept if the folder has been
-    renamed since."""
-    runs = archive.runs()
-    return runs[0].id if len(runs) == 1 else Path(run_dir).resolve().name
 
 
 def make_mutators(
@@ -176,7 +164,8 @@ class Evolution:
         evolving: bool = True,
     ):
         self.config = config
-        self.run_dir = Path(run_dir)
+        folder = RunFolder(run_dir)
+        self.run_dir = folder.path
         if evolving and "llm" in config.mutators.kinds:
             api_keys(config.llm)  # a missing key is a one-line error before anything is written
         self.problem = problem_of_domain(config.task.domain)
@@ -190,21 +179,17 @@ class Evolution:
             full_warm_up=evaluation.full_warm_up,
         )
         if not resume:
-            # config.json first: a folder holding it is a run, and resumes even if killed right after.
-            if (self.run_dir / CONFIG_FILE).exists() or (self.run_dir / ARCHIVE_FILE).exists():
-                raise InputError(f"{self.run_dir}: already holds a run; continue it with --resume")
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            save_config(config, self.run_dir / CONFIG_FILE)
-        self.archive = Archive(self.run_dir / ARCHIVE_FILE)
-        self.run_id = run_id_of(self.archive, self.run_dir) if resume else self.run_dir.resolve().name
-        calls, spent = self.archive.llm_spending(self.run_id)
+            folder.create(config)
+        self.archive = folder.open_archive()
+        self.run_id = folder.run_id(self.archive)
+        calls, spent = self.archive.ledger.llm_spending(self.run_id)
         self.budget = CallBudget(config.stop.max_calls, config.stop.max_cost_usd, calls=calls, cost_usd=spent)
         # Not evolving (export --validate): no language model, so no API key is needed.
         connection = None
         if evolving and "llm" in config.mutators.kinds:
             # A day of the keys' history, so a resumed run stays within their per-day limits.
             connection = connect(
-                config.llm, key_history=self.archive.key_history(self.run_id, time.time() - DAY_S)
+                config.llm, key_history=self.archive.ledger.key_history(self.run_id, time.time() - DAY_S)
             )
         self.mutators = make_mutators(config, self.problem, self.budget, connection) if evolving else {}
         self.executor = executor or SandboxExecutor(sandbox_config, evaluation.workers, evaluation.backend)
@@ -226,16 +211,16 @@ class Evolution:
         if resume:
             self._restore()
         else:
-            self.archive.create_run(self.run_id, config.to_dict(), config.seed, package_versions())
+            self.archive.runs.create(self.run_id, config.to_dict(), config.seed, package_versions())
 
     # --- state ----------------------------------------------------------------------------------------
 
     def _restore(self) -> None:
         try:
-            self.archive.get_run(self.run_id)
+            self.archive.runs.get(self.run_id)
         except KeyError:  # killed between writing config.json and registering the run
-            self.archive.create_run(self.run_id, self.config.to_dict(), self.config.seed, package_versions())
-        saved = self.archive.load_state(self.run_id)
+            self.archive.runs.create(self.run_id, self.config.to_dict(), self.config.seed, package_versions())
+        saved = self.archive.ledger.load_state(self.run_id)
         if saved is None:
             return
         self.iteration, state = saved
@@ -243,30 +228,30 @@ class Evolution:
         self.best_history = list(state["best_history"])
         self.best = tuple(state["best"]) if state["best"] else None
         self._history_start = int(state.get("history_start", 0))
-        self._stored_scenarios = {row["name"] for row in self.archive.scenario_rows(self.run_id)}
+        self._stored_scenarios = {row["name"] for row in self.archive.ledger.scenario_rows(self.run_id)}
         if self.attacker is not None and state.get("attacker"):
             self.attacker.restore(state["attacker"], self._stored_scenario)
-            for check in self.archive.quality_checks(self.run_id):
+            for check in self.archive.ledger.quality_checks(self.run_id):
                 self.attacker.monitor.add(check)
             # The saved islands already hold the scores over this training set.
             self._train_on(self.attacker.training_scenarios())
         for kind, saved in state.get("mutators", {}).items():
             if kind in self.mutators:
                 self.mutators[kind].restore(saved)
-        for index, island in self.archive.latest_islands(self.run_id).items():
+        for index, island in self.archive.ledger.latest_islands(self.run_id).items():
             self.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
-        for record in self.archive.programs(self.run_id):
+        for record in self.archive.programs.of_run(self.run_id):
             self._known.add(source_hash(normalise_source(record.source)))
 
     def _stored_scenario(self, name: str) -> Scenario:
         from aurora_evo.scenario.io import scenario_from_dict
 
-        return scenario_from_dict(self.archive.scenario(self.run_id, name))
+        return scenario_from_dict(self.archive.ledger.scenario(self.run_id, name))
 
     def _save_state(self) -> None:
         for island in self.islands:
             best = island.best
-            self.archive.set_island_state(
+            self.archive.ledger.set_island_state(
                 self.run_id,
                 island.index,
                 self.iteration,
@@ -282,11 +267,11 @@ class Evolution:
             "history_start": self._history_start,
             "attacker": self.attacker.state() if self.attacker is not None else None,
         }
-        self.archive.save_state(self.run_id, self.iteration, state)
+        self.archive.ledger.save_state(self.run_id, self.iteration, state)
 
     def _source(self, pid: str) -> str:
         if pid not in self._sources:
-            self._sources[pid] = self.archive.get_program(pid).source
+            self._sources[pid] = self.archive.programs.get(pid).source
         return self._sources[pid]
 
     # --- ask ------------------------------------------------------------------------------------------
@@ -374,10 +359,10 @@ class Evolution:
         return proposals, refused
 
     def _parent(self, member: Member) -> Parent:
-        record = self.archive.get_program(member.program_id)
+        record = self.archive.programs.get(member.program_id)
         metrics = {}
         if any(mutator.reads_feedback for mutator in self.mutators.values()):
-            metrics = self.archive.mean_metrics(record.id, "train")
+            metrics = self.archive.programs.mean_metrics(record.id, "train")
         return Parent(record.id, record.source, record.score, record.genotype, metrics, record.message)
 
     def _observe(self, proposal: Proposal, score: float | None, message: str) -> None:
@@ -385,7 +370,7 @@ class Evolution:
         mutator = self.mutators.get(proposal.mutator.split(".")[0])
         if mutator is None:
             return
-        parent_scores = [self.archive.get_program(p).score for p in proposal.parent_ids]
+        parent_scores = [self.archive.programs.get(p).score for p in proposal.parent_ids]
         best_parent = max((s for s in parent_scores if s is not None), default=None)
         improved = score is not None and (best_parent is None or score > best_parent)
         mutator.observe(proposal, improved, message)
@@ -447,7 +432,7 @@ class Evolution:
         scores: dict[str, float],
         values: tuple[float, ...] | None,
     ) -> str | None:
-        if self.archive.find_by_hash(self.run_id, source_hash(proposal.source)) is not None:
+        if self.archive.programs.find_by_hash(self.run_id, source_hash(proposal.source)) is not None:
             return None
         record = ProgramRecord.new(
             self.run_id,
@@ -465,7 +450,7 @@ class Evolution:
             reasoning=proposal.reasoning,
             descriptor=dict(zip([d.name for d in self.descriptors], values, strict=True)) if values else None,
         )
-        pid = self.archive.add_program(record, list(proposal.parent_ids)).id
+        pid = self.archive.programs.add(record, list(proposal.parent_ids)).id
         self._stored_now.add(pid)
         if result.outcome.ok:
             self._store_evaluations(pid, "train", result, scores)
@@ -479,24 +464,23 @@ class Evolution:
     def _evict_if_homeless(self, ids: Sequence[str]) -> None:
         """Programs on no island and in no cell are marked evicted (never deleted: lineage keeps them)."""
         housed = {m.program_id for island in self.islands for m in island.members}
-        housed |= {pid for pid, _ in self.archive.cells(self.run_id).values()}
+        housed |= {pid for pid, _ in self.archive.elites.cells(self.run_id).values()}
         gone = [pid for pid in ids if pid not in housed]
         if gone:
-            self.archive.set_evicted(gone, True)
+            self.archive.programs.set_evicted(gone, True)
 
     def _file_in_cell(self, pid: str, values: tuple[float, ...], score: float) -> None:
-        cell = cell_of(values, self.descriptors)
-        current = self.archive.cells(self.run_id).get(cell)
-        if consider(current, score) is not AddStatus.NOT_ADDED:
-            self.archive.set_cell(self.run_id, cell, pid, score, self.iteration)
-            if current is not None:
-                self._evict_if_homeless([current[0]])
+        _, displaced = self.archive.elites.offer(
+            self.run_id, cell_of(values, self.descriptors), pid, score, self.iteration
+        )
+        if displaced is not None:
+            self._evict_if_homeless([displaced])
 
     def _play(self, pid: str, scores: dict[str, float]) -> None:
         """Elo matches against a few rated programs, on the cases both were scored on."""
-        ratings = self.archive.ratings(self.run_id)
+        ratings = self.archive.elites.ratings(self.run_id)
         # In the order they were archived: ids depend on the run's name, and the draw must not.
-        rated = self.archive.rated_programs(self.run_id)
+        rated = self.archive.elites.rated_programs(self.run_id)
         opponents = []
         if rated:
             count = min(self.config.archive.elo_opponents, len(rated))
@@ -505,15 +489,15 @@ class Evolution:
         played = {pid: 0} | {o: ratings[o].matches for o in opponents}
         rows = []
         for opponent in opponents:
-            results = match_results(scores, self.archive.case_scores(opponent, "train"))
+            results = match_results(scores, self.archive.programs.case_scores(opponent, "train"))
             current = elo.play(current, pid, opponent, [r for _, r in results], self.config.archive.elo_k)
             played[pid] += len(results)
             played[opponent] += len(results)
             rows += [(self.run_id, self.iteration, pid, opponent, case, r) for case, r in results]
         if rows:
-            self.archive.add_matches(rows)
+            self.archive.elites.add_matches(rows)
         for who, rating in current.items():
-            self.archive.set_rating(who, rating, played[who], self.iteration)
+            self.archive.elites.set_rating(who, rating, played[who], self.iteration)
 
     def _validate(self, pid: str, source: str) -> None:
         """Score a new best on the held-out cases (stored apart from its training score)."""
@@ -521,7 +505,7 @@ class Evolution:
             return
         result = self.evaluate([source], self.cases.validation)[0]
         self._store_validation(pid, result)
-        self.archive.add_event(
+        self.archive.ledger.add_event(
             self.run_id, self.iteration, "new_best", {"program": pid, "validation": result.as_dict()["score"]}
         )
 
@@ -532,12 +516,12 @@ class Evolution:
         unless given), under ``split``."""
         scores = self.problem.training_score(result.per_case) if scores is None else scores
         per_case = {name: {"score": scores[name], **metrics} for name, metrics in result.per_case.items()}
-        self.archive.add_evaluations(pid, split, per_case)
+        self.archive.programs.add_evaluations(pid, split, per_case)
 
     def _store_validation(self, pid: str, result: EvalResult) -> None:
         if result.outcome.ok:
             self._store_evaluations(pid, "validation", result)
-            self.archive.set_validation_score(pid, float(result.score))
+            self.archive.programs.set_validation_score(pid, float(result.score))
 
     def validate_more(self, n: int) -> int:
         """Score on the held-out cases the ``n`` best training scores not scored there yet (a run
@@ -550,7 +534,9 @@ class Evolution:
         """
         if not self.cases.validation or n < 1:
             return 0
-        ran = [p for p in self.archive.programs(self.run_id) if p.outcome == "ok" and p.score is not None]
+        ran = [
+            p for p in self.archive.programs.of_run(self.run_id) if p.outcome == "ok" and p.score is not None
+        ]
         seen = {p.score for p in ran if p.validation_score is not None}
         pending = []
         for program in sorted(ran, key=lambda p: (-p.score, p.complexity, p.id)):
@@ -561,7 +547,7 @@ class Evolution:
         with self.archive.transaction():
             for program, result in zip(pending, results, strict=True):
                 self._store_validation(program.id, result)
-            self.archive.add_event(
+            self.archive.ledger.add_event(
                 self.run_id, self.iteration, "validated", {"programs": [p.id for p in pending]}
             )
         return len(pending)
@@ -623,9 +609,9 @@ class Evolution:
             told["outcomes"].update(unusable)
             for call_id, pid in made_by:
                 if pid in self._stored_now:
-                    self.archive.link_llm_call(call_id, pid)
+                    self.archive.ledger.link_llm_call(call_id, pid)
             for mutator in self.mutators.values():
-                self.archive.set_instructions(self.run_id, mutator.prompt_instructions())
+                self.archive.ledger.set_instructions(self.run_id, mutator.prompt_instructions())
             self._finish_iteration(told, len(proposals), duplicates)
         stats = self._stats(told, len(proposals), duplicates, time.monotonic() - began)
         if attack is not None and attack["event"]["training_changed"]:
@@ -711,7 +697,7 @@ class Evolution:
             for member in island.members:
                 scores = {
                     k: v
-                    for k, v in self.archive.case_scores(member.program_id, "train").items()
+                    for k, v in self.archive.programs.case_scores(member.program_id, "train").items()
                     if v is not None
                 }
                 result = fresh.get(member.program_id)
@@ -762,14 +748,14 @@ class Evolution:
                 self._store_evaluations(pid, "train", result)
         if attack["rescored"] and self.best is not None:
             # The rescoring named the best afresh; like any new best, it is scored on held-out cases.
-            if self.archive.get_program(self.best[0]).validation_score is None:
+            if self.archive.programs.get(self.best[0]).validation_score is None:
                 self._validate(self.best[0], self._source(self.best[0]))
         self._store_training_scenarios()
-        self.archive.add_quality_checks(self.run_id, attack["checks"])
-        self.archive.add_event(self.run_id, self.iteration, "attacker", attack["event"])
-        self.archive.add_event(self.run_id, self.iteration, "quality", self.attacker.monitor.summary())
+        self.archive.ledger.add_quality_checks(self.run_id, attack["checks"])
+        self.archive.ledger.add_event(self.run_id, self.iteration, "attacker", attack["event"])
+        self.archive.ledger.add_event(self.run_id, self.iteration, "quality", self.attacker.monitor.summary())
         if attack["advanced"] is not None:
-            self.archive.add_event(
+            self.archive.ledger.add_event(
                 self.run_id, self.iteration, "curriculum",
                 {"level": attack["advanced"], "level_rank": LEVELS[attack["advanced"]].rank,
                  "level_success": attack["event"]["level_success"]},
@@ -782,7 +768,7 @@ class Evolution:
 
         for active in self.attacker.active:
             if active.scenario.name not in self._stored_scenarios:
-                self.archive.add_scenario(
+                self.archive.ledger.add_scenario(
                     self.run_id, active.born, scenario_to_dict(active.scenario),
                     learnability=active.learnability, success_rate=active.success_rate,
                 )  # fmt: skip
@@ -798,7 +784,7 @@ class Evolution:
         writer = self.attacker.writer if self.attacker is not None else None
         for mutator in [*self.mutators.values(), *([writer] if writer is not None else [])]:
             calls = mutator.take_calls()
-            ids = self.archive.add_llm_calls(self.run_id, self.iteration, [c.as_row() for c in calls])
+            ids = self.archive.ledger.add_llm_calls(self.run_id, self.iteration, [c.as_row() for c in calls])
             for call_id, call in zip(ids, calls, strict=True):
                 if call.source is not None:
                     made_by.append((call_id, program_id(self.run_id, call.source)))
@@ -811,13 +797,13 @@ class Evolution:
         housed = {m.program_id for island in self.islands for m in island.members}
         if self.iteration and islands.migration_interval and self.iteration % islands.migration_interval == 0:
             moves = mig_ring(self.islands, islands.migrants)
-            self.archive.add_event(self.run_id, self.iteration, "migration", {"moves": moves})
+            self.archive.ledger.add_event(self.run_id, self.iteration, "migration", {"moves": moves})
         if self.iteration and islands.reset_interval and self.iteration % islands.reset_interval == 0:
             resets = reset_weakest(self.islands, self.rng)
-            self.archive.add_event(self.run_id, self.iteration, "reset", {"islands": resets})
+            self.archive.ledger.add_event(self.run_id, self.iteration, "reset", {"islands": resets})
         self._evict_if_homeless(sorted(housed - {m.program_id for i in self.islands for m in i.members}))
         self.best_history.append(self.best[1] if self.best else None)
-        self.archive.add_event(
+        self.archive.ledger.add_event(
             self.run_id,
             self.iteration,
             "iteration",
@@ -829,7 +815,7 @@ class Evolution:
     def _stats(self, told: dict, evaluated: int, duplicates: int, seconds: float) -> IterationStats:
         from aurora_evo.archive import coverage
 
-        ratings = self.archive.ratings(self.run_id)
+        ratings = self.archive.elites.ratings(self.run_id)
         return IterationStats(
             iteration=self.iteration,
             evaluated=evaluated,
@@ -839,7 +825,7 @@ class Evolution:
             best_program=self.best[0] if self.best else None,
             improved=bool(told["improved"]),
             island_best=tuple(i.best.score if i.best else None for i in self.islands),
-            coverage=coverage(self.archive.cells(self.run_id), self.descriptors),
+            coverage=coverage(self.archive.elites.cells(self.run_id), self.descriptors),
             top_rating=max((r.rating for r in ratings.values()), default=None),
             seconds=seconds,
             training_cases=len(self.cases.train),
@@ -848,7 +834,9 @@ class Evolution:
 
     def evaluations_so_far(self) -> int:
         """Candidates evaluated over the whole run, earlier invocations of a resumed run included."""
-        return sum(int(e.data.get("evaluated", 0)) for e in self.archive.events(self.run_id, "iteration"))
+        return sum(
+            int(e.data.get("evaluated", 0)) for e in self.archive.ledger.events(self.run_id, "iteration")
+        )
 
     def stop_reason(self) -> str | None:
         """Why the run should stop now, or ``None``."""
@@ -894,7 +882,7 @@ class Evolution:
 
     def run(self, on_iteration: Callable[[IterationStats], None] | None = None) -> str:
         """Evolve until a stop criterion holds; returns the reason."""
-        if self.iteration == 0 and self.archive.load_state(self.run_id) is None:
+        if self.iteration == 0 and self.archive.ledger.load_state(self.run_id) is None:
             stats = self.initialise()
             if on_iteration:
                 on_iteration(stats)
@@ -902,7 +890,7 @@ class Evolution:
             stats = self.step()
             if on_iteration:
                 on_iteration(stats)
-        self.archive.update_run_status(self.run_id, f"stopped: {reason}")
+        self.archive.runs.set_status(self.run_id, f"stopped: {reason}")
         return reason
 
     def baseline_validation(self) -> dict[str, float | None]:

@@ -23,6 +23,7 @@ from aurora_evo import features
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.errors import InputError, one_line
 from aurora_evo.policy import CompiledProgram, Contract, compile_program
+from aurora_evo.run_folder import RunFolder
 
 
 def constants_used(source: str) -> dict[str, float | int]:
@@ -249,7 +250,7 @@ def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = 
         n_train, n_held_out = pooled
         return (n_train * p.score + n_held_out * p.validation_score) / (n_train + n_held_out)
 
-    ok = [p for p in archive.programs(run_id) if p.outcome == "ok" and p.score is not None]
+    ok = [p for p in archive.programs.of_run(run_id) if p.outcome == "ok" and p.score is not None]
     ok.sort(
         key=lambda p: (
             p.validation_score is None,
@@ -263,24 +264,14 @@ def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = 
 
 def _author(archive, program_id: str) -> str:
     """The language model that wrote a program and how it was prompted, or ``""``."""
-    row = next(
-        archive.database.query(
-            "SELECT model, mode FROM llm_calls WHERE program_id = ? ORDER BY id LIMIT 1", [program_id]
-        ),
-        None,
-    )
-    return f"{row['model']} (prompt mode: {row['mode']})" if row else ""
+    call = archive.ledger.llm_call_of(program_id)
+    return f"{call['model']} (prompt mode: {call['mode']})" if call else ""
 
 
 def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
-    from aurora_evo.archive import Archive
-    from aurora_evo.config_files import read_config
-    from aurora_evo.evolve import run_id_of
-    from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
-
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    config = read_config(run_dir / CONFIG_FILE)
+    folder, out_dir = RunFolder(run_dir), Path(out_dir)
+    config = folder.read_config()
     problem = problem_of_domain(config.task.domain)
     contract = problem.contract
     pooled = selection_pool(config)
@@ -288,10 +279,10 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     unit = problem.score_unit
     at = problem.training_note(config.task)
     written = []
-    with Archive(run_dir / ARCHIVE_FILE) as archive:
-        run_id = run_id_of(archive, run_dir)
+    with folder.open_archive() as archive:
+        run_id = folder.run_id(archive)
         for rank, record in enumerate(top_programs(archive, run_id, top, pooled), start=1):
-            lineage = [p.id for p in archive.ancestry(record.id)]
+            lineage = [p.id for p in archive.programs.ancestry(record.id)]
             text = standalone_source(
                 record.source,
                 domain=domain,

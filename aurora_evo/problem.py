@@ -179,6 +179,10 @@ class Problem(abc.ABC):
         """What a run of these task settings works on, in a few words (``cloud``, ``binpacking (or)``)."""
         return task.domain
 
+    def axis_label(self, task: TaskConfig) -> str:
+        """What a score means in a run of these task settings, for a plot's axis."""
+        return f"score ({self.score_unit})"
+
     def training_note(self, task: TaskConfig) -> str:
         """How training scores differ from validation ones, appended to the score's unit (``""``)."""
         return ""

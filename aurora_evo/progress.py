@@ -173,7 +173,7 @@ class ProgressDisplay:
                 "(each attempt is in the archive's llm_calls table)"
             )
         if best is not None:
-            record = evolution.archive.get_program(best[0])
+            record = evolution.archive.programs.get(best[0])
             lines.append(
                 f"best program {best[0]}: training score {best[1]:.4f}"
                 + (

@@ -8,16 +8,14 @@ mean reward in [0, 1] for allocation runs, minus the % excess bins over the L1 b
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig
-from aurora_evo.config_files import read_config
+from aurora_evo.domains import problem_of_domain
+from aurora_evo.run_folder import RunFolder
 
 #: Columns of :meth:`RunData.programs`.
 PROGRAM_COLUMNS = [
@@ -41,29 +39,12 @@ class RunData:
     """
 
     def __init__(self, run_dir: str | Path):
-        from aurora_evo.errors import InputError
-        from aurora_evo.evolve import run_id_of
-        from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
-
-        self.run_dir = Path(run_dir)
-        if not (self.run_dir / ARCHIVE_FILE).is_file() or not (self.run_dir / CONFIG_FILE).is_file():
-            raise InputError(f"{self.run_dir}: not a run folder (no {ARCHIVE_FILE} or {CONFIG_FILE})")
-        self.config: RunConfig = read_config(self.run_dir / CONFIG_FILE)
-        archive_path = self.run_dir / ARCHIVE_FILE
-        if archive_path.stat().st_size == 0:
-            raise InputError(f"{archive_path}: empty file, not an archive (the run never started)")
-        try:
-            self.archive = Archive(archive_path)
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"{archive_path}: not a readable archive ({exc})") from None
-        self.run_id = run_id_of(self.archive, self.run_dir)
-        try:
-            self.archive.get_run(self.run_id)
-        except KeyError:
-            self.archive.close()
-            raise InputError(
-                f"{self.run_dir}: the run was never registered in its archive (killed at once?)"
-            ) from None
+        folder = RunFolder(run_dir)
+        folder.require_run()
+        self.run_dir = folder.path
+        self.config: RunConfig = folder.read_config()
+        self.problem = problem_of_domain(self.config.task.domain)
+        self.archive, self.run_id = folder.open_to_read()
         self._pool: tuple[int, int] | bool | None = False
 
     def close(self) -> None:
@@ -78,14 +59,7 @@ class RunData:
     @property
     def score_label(self) -> str:
         """What a score means in this run, for axis labels."""
-        if self.config.task.domain == "binpacking":
-            extrapolated = self.config.task.train_score_items
-            at = f"; training's at {extrapolated} items" if extrapolated is not None else ""
-            return f"score (minus % excess bins over L1{at})"
-        return "score (mean reward, 0-1)"
-
-    def _query(self, sql: str, params: list) -> pd.DataFrame:
-        return pd.read_sql_query(sql, self.archive.database.conn, params=params)
+        return self.problem.axis_label(self.config.task)
 
     # --- programs and lineage -----------------------------------------------------------------------
 
@@ -98,7 +72,7 @@ class RunData:
         rows = (
             (p.id, p.iteration, p.island, p.mutator, p.mutator.split(".")[0], p.outcome, p.score,
              p.validation_score, p.complexity, p.evicted, p.message, p.reasoning, p.created_at, p.source)
-            for p in self.archive.programs(self.run_id)
+            for p in self.archive.programs.of_run(self.run_id)
         )  # fmt: skip
         frame = _frame(rows, PROGRAM_COLUMNS)
         return frame.astype({"score": float, "validation_score": float, "evicted": bool})
@@ -106,11 +80,7 @@ class RunData:
     def lineage(self) -> pd.DataFrame:
         """Parent links: ``child_id``, ``parent_id``, ``position`` (the parent's place in the child's
         parent list; 0 is the one it was made from)."""
-        return self._query(
-            "SELECT l.child_id, l.parent_id, l.position FROM lineage l JOIN programs p ON p.id = l.child_id "
-            "WHERE p.run_id = ? ORDER BY p.rowid, l.position",
-            [self.run_id],
-        )
+        return _frame(self.archive.programs.lineage_rows(self.run_id), ["child_id", "parent_id", "position"])
 
     def ancestry(self, program_id: str) -> pd.DataFrame:
         """The program and all its ancestors (evicted ones included), each once, with ``depth`` (0 for
@@ -159,15 +129,12 @@ class RunData:
         """One row per program and case: ``program_id``, ``split`` (train, validation), ``case``,
         ``score``, then one column per metric the evaluation reported (e.g. ``reward``,
         ``excess_percent``, ``p95_latency_s``)."""
-        where, params = "p.run_id = ?", [self.run_id]
-        if split is not None:
-            where, params = where + " AND e.split = ?", [self.run_id, split]
-        raw = self._query(
-            'SELECT e.program_id, e.split, e.case_name AS "case", e.score, e.metrics_json FROM evaluations e '
-            f"JOIN programs p ON p.id = e.program_id WHERE {where} ORDER BY p.rowid, e.split, e.case_name",
-            params,
+        rows = self.archive.programs.evaluation_rows(self.run_id, split)
+        raw = _frame(
+            ((r["program_id"], r["split"], r["case_name"], r["score"]) for r in rows),
+            ["program_id", "split", "case", "score"],
         )
-        metrics = pd.DataFrame([json.loads(m) for m in raw.pop("metrics_json")], index=raw.index)
+        metrics = pd.DataFrame([r["metrics"] for r in rows], index=raw.index)
         metrics = metrics.drop(columns=[c for c in ("score",) if c in metrics.columns])
         return pd.concat([raw, metrics], axis=1)
 
@@ -189,7 +156,7 @@ class RunData:
         ``best_score``, ``median_score`` (over its members), ``best_program_id``, ``members`` (a
         list of program ids)."""
         rows = []
-        for state in self.archive.island_history(self.run_id):
+        for state in self.archive.ledger.island_history(self.run_id):
             scores = [m[1] for m in state.members if isinstance(m, list) and m[1] is not None]
             rows.append(
                 (state.iteration, state.island, len(state.members), state.best_score,
@@ -202,15 +169,11 @@ class RunData:
 
     def elo_history(self) -> pd.DataFrame:
         """Rating changes: ``program_id``, ``iteration``, ``rating`` (Elo, starting at 1500)."""
-        return self._query(
-            "SELECT h.program_id, h.iteration, h.rating FROM rating_history h JOIN programs p "
-            "ON p.id = h.program_id WHERE p.run_id = ? ORDER BY h.rowid",
-            [self.run_id],
-        )
+        return _frame(self.archive.elites.rating_changes(self.run_id), ["program_id", "iteration", "rating"])
 
     def ratings(self) -> pd.DataFrame:
         """Current ratings, best first: ``program_id``, ``rating``, ``matches``."""
-        rows = ((pid, r.rating, r.matches) for pid, r in self.archive.ratings(self.run_id).items())
+        rows = ((pid, r.rating, r.matches) for pid, r in self.archive.elites.ratings(self.run_id).items())
         frame = _frame(rows, ["program_id", "rating", "matches"])
         return frame.sort_values("rating", ascending=False).reset_index(drop=True)
 
@@ -218,7 +181,7 @@ class RunData:
         """The MAP-Elites elites: one column per descriptor (its bin index, named after the
         descriptor), ``program_id``, ``score``."""
         names = list(self.config.archive.descriptors)
-        rows = [(*cell, pid, score) for cell, (pid, score) in self.archive.cells(self.run_id).items()]
+        rows = [(*cell, pid, score) for cell, (pid, score) in self.archive.elites.cells(self.run_id).items()]
         return _frame(rows, [*names, "program_id", "score"]).astype({"score": float})
 
     def descriptors(self) -> pd.DataFrame:
@@ -228,7 +191,7 @@ class RunData:
         names = list(self.config.archive.descriptors)
         rows = (
             (p.id, *[(p.descriptor or {}).get(name, np.nan) for name in names])
-            for p in self.archive.programs(self.run_id)
+            for p in self.archive.programs.of_run(self.run_id)
             if p.outcome == "ok"
         )
         return _frame(rows, ["program_id", *names]).astype(dict.fromkeys(names, float))
@@ -236,7 +199,7 @@ class RunData:
     def coverage_history(self) -> pd.DataFrame:
         """``iteration``, ``filled`` (cells holding an elite after that iteration), ``coverage`` (share
         of all cells)."""
-        changes = self.archive.cell_history(self.run_id)
+        changes = self.archive.elites.cell_history(self.run_id)
         total = int(np.prod(self.config.archive.bins))
         seen: set = set()
         rows = []
@@ -253,7 +216,9 @@ class RunData:
     def events(self, kind: str | None = None) -> pd.DataFrame:
         """The controller's events: ``iteration``, ``kind`` (``iteration``, ``migration``, ``reset``,
         ``new_best``...), ``data`` (a dict), ``created_at``."""
-        rows = ((e.iteration, e.kind, e.data, e.created_at) for e in self.archive.events(self.run_id, kind))
+        rows = (
+            (e.iteration, e.kind, e.data, e.created_at) for e in self.archive.ledger.events(self.run_id, kind)
+        )
         return _frame(rows, ["iteration", "kind", "data", "created_at"])
 
     def outcomes(self) -> pd.DataFrame:
@@ -262,7 +227,7 @@ class RunData:
         no candidate appear as ``llm.no_code``, ``llm.diff_not_applied``... ."""
         rows = [
             {"iteration": e.iteration, **e.data.get("outcomes", {})}
-            for e in self.archive.events(self.run_id, "iteration")
+            for e in self.archive.ledger.events(self.run_id, "iteration")
         ]
         return pd.DataFrame(rows).fillna(0).astype(int) if rows else pd.DataFrame(columns=["iteration"])
 
@@ -273,13 +238,15 @@ class RunData:
         columns = ["iteration", "backend", "model", "purpose", "mode", "instruction_id", "attempt",
                    "key_index", "prompt_tokens", "completion_tokens", "latency_s", "cost_usd", "outcome",
                    "error", "program_id", "requested_at"]  # fmt: skip
-        return _frame(({c: row[c] for c in columns} for row in self.archive.llm_calls(self.run_id)), columns)
+        return _frame(
+            ({c: row[c] for c in columns} for row in self.archive.ledger.llm_calls(self.run_id)), columns
+        )
 
     def instructions(self) -> pd.DataFrame:
         """The prompt instructions of meta-prompt evolution: ``id``, ``text``, ``origin``, ``born``,
         ``children``, ``improved``, ``success`` (improved / children), ``retired``."""
         frame = _frame(
-            self.archive.instructions(self.run_id),
+            self.archive.ledger.instructions(self.run_id),
             ["id", "text", "origin", "born", "children", "improved", "retired"],
         )
         frame["success"] = frame.improved / frame.children.where(frame.children > 0)
@@ -290,9 +257,9 @@ class RunData:
     def attacker_scenarios(self) -> pd.DataFrame:
         """Every scenario the attacker put in the training set: ``name``, ``iteration`` (when it
         entered), ``level``, ``learnability``, ``success_rate`` (the elites' then). Load one with
-        ``aurora_evo.scenario.io.scenario_from_dict(run.archive.scenario(run.run_id, name))``."""
+        ``aurora_evo.scenario.io.scenario_from_dict(run.archive.ledger.scenario(run.run_id, name))``."""
         columns = ["name", "iteration", "level", "learnability", "success_rate"]
-        rows = ({c: row[c] for c in columns} for row in self.archive.scenario_rows(self.run_id))
+        rows = ({c: row[c] for c in columns} for row in self.archive.ledger.scenario_rows(self.run_id))
         return _frame(rows, columns)
 
     def quality_checks(self) -> pd.DataFrame:
@@ -300,7 +267,7 @@ class RunData:
         ``scenario``, ``passed``, ``refused_layers`` (list), ``reasons`` (list), ``features`` (list of
         floats, or None)."""
         columns = ["iteration", "scenario", "passed", "refused_layers", "reasons", "features"]
-        return _frame(self.archive.quality_checks(self.run_id), columns)
+        return _frame(self.archive.ledger.quality_checks(self.run_id), columns)
 
 
 def load_run(run_dir: str | Path) -> RunData:

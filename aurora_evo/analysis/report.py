@@ -61,7 +61,7 @@ def _summary(run: RunData) -> list[str]:
     """The head of ``report.md``: what the run is and how far it got."""
     programs = run.programs()
     iterations = run.events("iteration")
-    status = run.archive.get_run(run.run_id).status
+    status = run.archive.runs.get(run.run_id).status
     lines = [
         f"# Run `{run.run_id}`",
         "",

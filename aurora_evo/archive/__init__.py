@@ -1,14 +1,22 @@
 """The archive: every program a run produced, kept in one SQLite file, apart from the rules that use it.
 
-* :mod:`~aurora_evo.archive.store`: :class:`Archive`, the storage (programs, lineage, evaluations,
-  MAP-Elites cells, Elo ratings, island states, events, resumable state) and its record types.
+* :mod:`~aurora_evo.archive.database`: :class:`Archive`, the file: one connection and one transaction
+  shared by its parts, ``archive.runs``, ``archive.programs`` (programs, lineage, evaluations),
+  ``archive.elites`` (MAP-Elites cells, Elo ratings) and ``archive.ledger`` (islands, events, resumable
+  state, LLM calls, instructions, attacker scenarios, quality checks), each in its own module
+  (:mod:`~aurora_evo.archive.runs`, :mod:`~aurora_evo.archive.programs`,
+  :mod:`~aurora_evo.archive.elites`, :mod:`~aurora_evo.archive.ledger`) with its tables.
+* :mod:`~aurora_evo.archive.records`: the row types the parts take and return, and program ids.
 * :mod:`~aurora_evo.archive.map_elites`: the MAP-Elites grid rules and program descriptors (pure).
 * :mod:`~aurora_evo.archive.elo`: Elo ratings from head-to-head matches (pure); use it as a module,
   ``elo.play(...)``, since its function names are generic (:func:`match_results` is re-exported).
 """
 
 from aurora_evo.archive import elo
+from aurora_evo.archive.database import SCHEMA_VERSION, Archive
+from aurora_evo.archive.elites import Elites
 from aurora_evo.archive.elo import INITIAL_RATING, match_results
+from aurora_evo.archive.ledger import Ledger
 from aurora_evo.archive.map_elites import (
     DESCRIPTORS,
     AddStatus,
@@ -28,10 +36,9 @@ from aurora_evo.archive.map_elites import (
     qd_score,
     specialisation,
 )
-from aurora_evo.archive.store import (
-    SCHEMA_VERSION,
+from aurora_evo.archive.programs import ProgramStore
+from aurora_evo.archive.records import (
     SPLITS,
-    Archive,
     CellChange,
     Event,
     IslandState,
@@ -42,6 +49,7 @@ from aurora_evo.archive.store import (
     program_id,
     source_hash,
 )
+from aurora_evo.archive.runs import RunRegistry
 
 __all__ = [
     "DESCRIPTORS",
@@ -53,12 +61,16 @@ __all__ = [
     "CellChange",
     "Descriptor",
     "DescriptorFunction",
+    "Elites",
     "Event",
     "IslandState",
+    "Ledger",
     "Match",
     "ProgramRecord",
+    "ProgramStore",
     "Rating",
     "RunRecord",
+    "RunRegistry",
     "behaviour_signature",
     "cell_of",
     "code_complexity",

@@ -1,11 +1,11 @@
 """Elo ratings of programs from head-to-head matches on shared cases: pure functions, no I/O.
 
 A match is one case both programs were scored on: the higher score wins (scores are maximised). The
-ratings, matches and their history are stored by :class:`~aurora_evo.archive.store.Archive`.
+ratings, matches and their history are stored by :class:`~aurora_evo.archive.elites.Elites`.
 
 Pseudocode of a round::
 
-    results = match_results(archive.case_scores(a), archive.case_scores(b))
+    results = match_results(archive.programs.case_scores(a), archive.programs.case_scores(b))
     ratings = play(ratings, a, b, results, k)
 """
 

@@ -1,7 +1,7 @@
 """MAP-Elites rules and program descriptors: pure functions, no I/O.
 
 A MAP-Elites archive is a grid over behaviour descriptors; each cell keeps its best program (its elite).
-The grid itself is stored by :class:`~aurora_evo.archive.store.Archive` as ``{cell index: (program id,
+The grid itself is stored by :class:`~aurora_evo.archive.elites.Elites` as ``{cell index: (program id,
 score)}``; this module decides which cell a program falls in (:func:`cell_of`), whether it takes the cell
 (:func:`consider`), and summarises a grid (:func:`coverage`, :func:`qd_score`).
 
@@ -13,7 +13,9 @@ Pseudocode of one insertion::
     values = descriptor_values(names, source, per_case_scores)
     cell = cell_of(values, descriptors)
     status = consider(cells.get(cell), score)
-    if status.added: archive.set_cell(run_id, cell, program_id, score, iteration)
+    if status.added: archive.elites.set_cell(run_id, cell, program_id, score, iteration)
+
+(:meth:`~aurora_evo.archive.elites.Elites.offer` does the last two lines.)
 """
 
 from __future__ import annotations

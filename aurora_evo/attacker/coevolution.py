@@ -311,7 +311,7 @@ class Attacker:
 
     def state(self) -> dict:
         """Plain data to resume from. The training scenarios are named, not included: the controller
-        stores each once (:meth:`~aurora_evo.archive.Archive.add_scenario`), since a state is saved
+        stores each once (:meth:`~aurora_evo.archive.ledger.Ledger.add_scenario`), since a state is saved
         every iteration and an expert level's four scenarios weigh about a megabyte."""
         return {
             "level": self.level,

@@ -66,5 +66,5 @@ def llm_run(small_run, tmp_path) -> Path:
                 for k in range(3)
             ]  # fmt: skip
             refused = {**rows[0], "attempt": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
-            run.archive.add_llm_calls(run.run_id, iteration, [*rows, {**refused, "outcome": "budget"}])
+            run.archive.ledger.add_llm_calls(run.run_id, iteration, [*rows, {**refused, "outcome": "budget"}])
     return run_dir

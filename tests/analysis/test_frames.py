@@ -7,7 +7,7 @@ import pytest
 from aurora_evo.analysis import load_run
 from aurora_evo.archive import Archive
 from aurora_evo.errors import InputError
-from aurora_evo.evolve import ARCHIVE_FILE
+from aurora_evo.run_folder import ARCHIVE_FILE
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def run(small_run):
 def test_programs_match_the_archive(run, small_run):
     programs = run.programs()
     with Archive(small_run / ARCHIVE_FILE) as archive:
-        records = archive.programs(run.run_id)
+        records = archive.programs.of_run(run.run_id)
     assert list(programs.id) == [r.id for r in records]
     assert set(programs.operator) <= {"gp", "edit"} and programs.evicted.dtype == bool
     ok = programs[programs.outcome == "ok"]

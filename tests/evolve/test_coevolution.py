@@ -12,8 +12,9 @@ from aurora_evo.attacker.coevolution import Attacker
 from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.attacker.genome import ScenarioGenome
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import ARCHIVE_FILE, Evolution
+from aurora_evo.evolve import Evolution
 from aurora_evo.islands import Member
+from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.scenario.io import scenario_from_dict, scenario_to_dict
 from aurora_evo.scenario.model import Domain
 
@@ -49,7 +50,7 @@ def coevolved(tmp_path_factory):
 def test_attacker_steps_are_recorded_and_feed_the_training_set(coevolved):
     config, path, evolution = coevolved
     with Archive(path / ARCHIVE_FILE) as archive:
-        steps = archive.events("co", "attacker")
+        steps = archive.ledger.events("co", "attacker")
         assert [e.iteration for e in steps] == list(range(2, 17, 2))
         assert all(e.data["proposed"] == config.attacker.candidates for e in steps)
         changed = [e for e in steps if e.data["training_changed"]]
@@ -58,9 +59,9 @@ def test_attacker_steps_are_recorded_and_feed_the_training_set(coevolved):
         active = [s.name for s in evolution.attacker.training_scenarios()]
         assert set(active) <= {c.name for c in evolution.cases.train}
         for member in (m for island in evolution.islands for m in island.members):
-            assert set(active) <= set(archive.case_scores(member.program_id, "train"))
+            assert set(active) <= set(archive.programs.case_scores(member.program_id, "train"))
         # Quality control's monitoring is stored at every step: validation rate and refusals by layer.
-        quality = archive.events("co", "quality")
+        quality = archive.ledger.events("co", "quality")
         assert [e.iteration for e in quality] == [e.iteration for e in steps]
         last = quality[-1].data
         assert last["checked"] == sum(e.data["proposed"] for e in steps)
@@ -80,8 +81,8 @@ def test_the_curriculum_climbs_with_the_defender_near_the_sweet_spot(coevolved):
     the elites succeed on some of the new scenarios and fail on others."""
     _, path, _ = coevolved
     with Archive(path / ARCHIVE_FILE) as archive:
-        advances = archive.events("co", "curriculum")
-        steps = archive.events("co", "attacker")
+        advances = archive.ledger.events("co", "curriculum")
+        steps = archive.ledger.events("co", "attacker")
     ranks = [e.data["level_rank"] for e in advances]
     assert ranks and ranks == sorted(ranks) and ranks[0] == 1  # easy -> medium first, then upwards
     above_easy = [  # None: no candidate of the step passed quality control
@@ -103,7 +104,7 @@ def test_island_scores_weigh_the_seed_and_attacker_scenarios_of_the_current_trai
     with Archive(path / ARCHIVE_FILE) as archive:
         for island in evolution.islands:
             for member in island.members:
-                scores = archive.case_scores(member.program_id, "train")
+                scores = archive.programs.case_scores(member.program_id, "train")
                 expected = (1 - weight) * np.mean([scores[n] for n in seeds]) + weight * np.mean(
                     [scores[n] for n in attack]
                 )
@@ -148,7 +149,7 @@ def test_no_attacker_trains_on_the_seeds_only(tmp_path):
     _, evolution = run(config, tmp_path / "plain")
     assert evolution.attacker is None
     with Archive(tmp_path / "plain" / ARCHIVE_FILE) as archive:
-        assert archive.events("plain", "attacker") == []
+        assert archive.ledger.events("plain", "attacker") == []
 
 
 def test_bin_packing_runs_have_no_attacker(tmp_path):
@@ -245,18 +246,18 @@ def test_the_attacker_state_round_trips():
 def test_the_training_scenarios_are_stored_once_not_in_every_state(coevolved):
     _, path, evolution = coevolved
     with Archive(path / ARCHIVE_FILE) as archive:
-        _, state = archive.load_state("co")
+        _, state = archive.ledger.load_state("co")
         assert all("scenario" not in a for a in state["attacker"]["active"])  # named only
-        stored = {row["name"]: row for row in archive.scenario_rows("co")}
+        stored = {row["name"]: row for row in archive.ledger.scenario_rows("co")}
         for active in evolution.attacker.active:
             assert stored[active.scenario.name]["iteration"] == active.born
-            restored = scenario_from_dict(archive.scenario("co", active.scenario.name))
+            restored = scenario_from_dict(archive.ledger.scenario("co", active.scenario.name))
             assert scenario_to_dict(restored) == scenario_to_dict(active.scenario)
         # Every scenario that trained, once (a step that moves the curriculum on clears the set).
-        advanced = {e.iteration for e in archive.events("co", "curriculum")}
+        advanced = {e.iteration for e in archive.ledger.events("co", "curriculum")}
         entered = {
             n
-            for e in archive.events("co", "attacker")
+            for e in archive.ledger.events("co", "attacker")
             if e.iteration not in advanced
             for n in e.data["active"]
         }
@@ -290,9 +291,9 @@ def test_with_a_language_model_the_attacker_writes_scenarios_too(tmp_path):
         structured = [r for r in server.requests if "response_format" in (r["json"] or {})]
     assert len(structured) >= 2  # one per attacker step (iterations 2 and 4), more if QC refused one
     with Archive(tmp_path / "llm-co" / ARCHIVE_FILE) as archive:
-        calls = archive.llm_calls("llm-co")
+        calls = archive.ledger.llm_calls("llm-co")
         assert {c["purpose"] for c in calls} >= {"program", "scenario"}
-        steps = archive.events("llm-co", "attacker")
+        steps = archive.ledger.events("llm-co", "attacker")
         assert all(e.data["proposed"] == config.attacker.candidates + 1 for e in steps)
 
 
@@ -361,10 +362,10 @@ def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_
             assert scores == sorted(scores, reverse=True)
         # The rescoring named a new best; storing the step scores it on the held-out cases too.
         assert evolution.best[0] != best_before[0]
-        assert evolution.archive.get_program(evolution.best[0]).validation_score is None
+        assert evolution.archive.programs.get(evolution.best[0]).validation_score is None
         with evolution.archive.transaction():
             evolution._store_attack({"rescored": fresh, "checks": [], "event": {}, "advanced": None})
-        assert evolution.archive.get_program(evolution.best[0]).validation_score is not None
+        assert evolution.archive.programs.get(evolution.best[0]).validation_score is not None
     finally:
         evolution.close()
 

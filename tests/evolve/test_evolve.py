@@ -50,7 +50,7 @@ def test_a_run_fills_every_part_of_the_archive(tmp_path, tiny_config):
     assert reason == "reached 8 iterations"
     with Archive(tmp_path / "r" / "archive.sqlite") as archive:
         assert archive.integrity_check() == "ok"
-        programs = archive.programs("r")
+        programs = archive.programs.of_run("r")
         ok = [p for p in programs if p.outcome == "ok"]
         assert len(ok) >= 10
         children = [p for p in programs if p.iteration > 0]
@@ -58,10 +58,10 @@ def test_a_run_fills_every_part_of_the_archive(tmp_path, tiny_config):
         assert children and all(p.parent_ids for p in children if p.mutator not in fresh)
         best = max(ok, key=lambda p: p.score)
         assert best.validation_score is not None  # a new best is scored on held-out cases
-        assert archive.evaluations(best.id)["validation"]
-        assert archive.cells("r") and archive.ratings("r")
-        assert set(archive.latest_islands("r")) == {0, 1, 2}
-        kinds = {event.kind for event in archive.events("r")}
+        assert archive.programs.evaluations(best.id)["validation"]
+        assert archive.elites.cells("r") and archive.elites.ratings("r")
+        assert set(archive.ledger.latest_islands("r")) == {0, 1, 2}
+        kinds = {event.kind for event in archive.ledger.events("r")}
         assert {"iteration", "migration", "reset", "new_best"} <= kinds
         # Near-duplicates are refused before evaluation: no two stored programs normalise alike.
         normalised = [normalise_source(p.source) for p in programs]
@@ -117,11 +117,11 @@ def test_validate_more_scores_one_program_per_training_score_the_smallest(tmp_pa
     run(tiny_config, tmp_path / "r")
     evolution = Evolution(tiny_config, tmp_path / "r", resume=True, evolving=False)
     try:
-        ran = [p for p in evolution.archive.programs("r") if p.outcome == "ok"]
+        ran = [p for p in evolution.archive.programs.of_run("r") if p.outcome == "ok"]
         before = {p.id for p in ran if p.validation_score is not None}
         assert len({p.score for p in ran}) < len(ran)  # programs that tie, or the test shows nothing
         count = evolution.validate_more(10_000)
-        validated = [p for p in evolution.archive.programs("r") if p.validation_score is not None]
+        validated = [p for p in evolution.archive.programs.of_run("r") if p.validation_score is not None]
     finally:
         evolution.close()
     scores = [p.score for p in validated]
@@ -158,9 +158,9 @@ def test_a_run_whose_every_candidate_fails_goes_on(tmp_path, tiny_config):
     config = override(tiny_config, **{"evaluation.timeout_s": 1e-6, "stop.max_iterations": 2})
     assert run(config, tmp_path / "failing") == "reached 2 iterations"
     with Archive(tmp_path / "failing" / "archive.sqlite") as archive:
-        programs = archive.programs("failing")
+        programs = archive.programs.of_run("failing")
         assert programs and all(p.outcome != "ok" for p in programs)
-        assert archive.load_state("failing")[0] == 2
+        assert archive.ledger.load_state("failing")[0] == 2
 
 
 def test_a_renamed_run_folder_resumes_the_same_run(tmp_path, tiny_config):
@@ -168,8 +168,8 @@ def test_a_renamed_run_folder_resumes_the_same_run(tmp_path, tiny_config):
     (tmp_path / "before").rename(tmp_path / "after")
     run(override(tiny_config, **{"stop.max_iterations": 4}), tmp_path / "after", resume=True)
     with Archive(tmp_path / "after" / "archive.sqlite") as archive:
-        assert [r.id for r in archive.runs()] == ["before"]
-        assert archive.load_state("before")[0] == 4
+        assert [r.id for r in archive.runs.all()] == ["before"]
+        assert archive.ledger.load_state("before")[0] == 4
 
 
 def test_a_run_killed_before_its_archive_existed_resumes(tmp_path, tiny_config):
@@ -182,14 +182,14 @@ def test_a_run_killed_before_its_archive_existed_resumes(tmp_path, tiny_config):
         Evolution(tiny_config, folder)
     assert run(override(tiny_config, **{"stop.max_iterations": 1}), folder, resume=True)
     with Archive(folder / "archive.sqlite") as archive:
-        assert archive.load_state("early")[0] == 1
+        assert archive.ledger.load_state("early")[0] == 1
 
 
 def test_a_batch_smaller_than_the_islands_reaches_every_island(tmp_path, tiny_config):
     config = override(tiny_config, **{"batch": 1, "stop.max_iterations": 6})
     run(config, tmp_path / "small")
     with Archive(tmp_path / "small" / "archive.sqlite") as archive:
-        islands = {p.island for p in archive.programs("small") if p.iteration > 0}
+        islands = {p.island for p in archive.programs.of_run("small") if p.iteration > 0}
     assert islands == {0, 1, 2}
 
 
@@ -232,7 +232,7 @@ def test_a_run_draws_gp_constants_from_its_settings(tmp_path, tiny_config):
     )
     run(config, tmp_path / "r")
     with Archive(tmp_path / "r" / "archive.sqlite") as archive:
-        genotypes = [p.genotype or "" for p in archive.programs("r") if p.mutator.startswith("gp.")]
+        genotypes = [p.genotype or "" for p in archive.programs.of_run("r") if p.mutator.startswith("gp.")]
     assert any("123.0" in g for g in genotypes)  # never drawn otherwise
 
 
@@ -242,7 +242,7 @@ def test_a_run_adds_rules_by_its_settings(tmp_path, tiny_config):
         folder = tmp_path / str(len(list(tmp_path.iterdir())))
         run(override(config, **{"stop.max_iterations": 3}), folder)
         with Archive(folder / "archive.sqlite") as archive:
-            return {p.mutator for p in archive.programs(folder.name)}
+            return {p.mutator for p in archive.programs.of_run(folder.name)}
 
     assert "gp.mutate_rule" not in mutators(tiny_config)
     assert "gp.mutate_rule" in mutators(override(tiny_config, **{"mutators.gp_rule_weight": 5.0}))

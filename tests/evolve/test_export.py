@@ -116,7 +116,7 @@ def test_top_programs_rank_held_out_scores_first():
         record("crashed", None, None, outcome="crashed"),
         record("tied-a", -2.5, -1.6),
     ]
-    archive = SimpleNamespace(programs=lambda run_id: records)
+    archive = SimpleNamespace(programs=SimpleNamespace(of_run=lambda run_id: records))
     ranked = [p.id for p in top_programs(archive, "run", 10)]
     assert ranked == ["generalises", "fits-training", "tied-a", "never-validated"]
 
@@ -222,7 +222,7 @@ def load_scheduler_from_text(folder, text: str):
 
 def test_export_run_names_each_programs_own_mutator(tmp_path, tiny_config):
     from aurora_evo.archive import Archive
-    from aurora_evo.evolve import ARCHIVE_FILE
+    from aurora_evo.run_folder import ARCHIVE_FILE
 
     run_dir = tmp_path / "run"
     evolution = Evolution(tiny_config, run_dir)
@@ -234,7 +234,7 @@ def test_export_run_names_each_programs_own_mutator(tmp_path, tiny_config):
     with Archive(run_dir / ARCHIVE_FILE) as archive:
         for path in written:
             program_id = path.stem.rsplit("-", 1)[-1]
-            mutator = archive.get_program(program_id).mutator
+            mutator = archive.programs.get(program_id).mutator
             assert f"[{mutator}]" in path.read_text()
 
 

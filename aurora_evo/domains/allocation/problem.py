@@ -68,6 +68,9 @@ class AllocationProblem(Problem):
         )
         return Cases(train, validation, description)
 
+    def axis_label(self, task: TaskConfig) -> str:
+        return "score (mean reward, 0-1)"
+
     def decision_counts(self, case: Scenario) -> list[int]:
         return [len(case.tasks)]
 

@@ -242,6 +242,12 @@ class BinPackingProblem(Problem):
     def run_label(self, task: TaskConfig) -> str:
         return f"{task.domain} ({task.dataset})"
 
+    def axis_label(self, task: TaskConfig) -> str:
+        at = task.train_score_items
+        return (
+            f"score (minus % excess bins over L1{f'; training is at {at} items' if at is not None else ''})"
+        )
+
     def training_note(self, task: TaskConfig) -> str:
         at = task.train_score_items
         return f", extrapolated to {at} items" if at is not None else ""

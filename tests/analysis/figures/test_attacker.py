@@ -26,8 +26,10 @@ def test_attacker_figure_plots_curriculum_events_when_the_run_has_them(small_run
     shutil.copytree(small_run, run_dir)
     with load_run(run_dir) as run:
         for iteration in range(5):
-            run.archive.add_event(run.run_id, iteration, "curriculum", {"level": iteration // 2, "note": "x"})
-            run.archive.add_event(run.run_id, iteration, "attacker", {"learnability": 0.1 * iteration})
+            run.archive.ledger.add_event(
+                run.run_id, iteration, "curriculum", {"level": iteration // 2, "note": "x"}
+            )
+            run.archive.ledger.add_event(run.run_id, iteration, "attacker", {"learnability": 0.1 * iteration})
         fig = fig_attacker(run)
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["Attacker and curriculum: curriculum progress", "Attacker progress"]

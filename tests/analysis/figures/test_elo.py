@@ -53,7 +53,7 @@ def test_elo_figure_says_why_the_winner_is_not_among_the_top(small_run, tmp_path
     shutil.copytree(small_run, run_dir)
     with load_run(run_dir) as run:
         winner = run.winner()
-        run.archive.set_rating(winner, 1000.0, 3, 20)  # far below every other program
+        run.archive.elites.set_rating(winner, 1000.0, 3, 20)  # far below every other program
         standing = elo_standing(run)
         assert not standing.in_top and standing.rank == standing.rated
         fig = fig_elo(run)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from contextlib import closing
 
 from drawn import texts
 
@@ -10,6 +12,7 @@ from aurora_evo.analysis import load_run
 from aurora_evo.analysis.figures.drawing import NO_DATA
 from aurora_evo.analysis.figures.map_elites import fig_map_elites, flat_axes
 from aurora_evo.analysis.report import write_report
+from aurora_evo.run_folder import ARCHIVE_FILE
 
 
 def test_each_cell_coloured_by_its_elite_with_the_bin_boundaries_as_ticks(small_run):
@@ -31,13 +34,13 @@ def test_each_cell_coloured_by_its_elite_with_the_bin_boundaries_as_ticks(small_
 def test_map_figure_says_which_descriptor_hardly_varies(small_run, tmp_path):
     run_dir = tmp_path / "small"
     shutil.copytree(small_run, run_dir)
-    with load_run(run_dir) as run:
-        # Issue 18: in a cloud run every program's specialisation was 0.05-0.09, one bin of ten.
-        run.archive.database.execute(
+    # Issue 18: in a cloud run every program's specialisation was 0.05-0.09, one bin of ten.
+    with closing(sqlite3.connect(run_dir / ARCHIVE_FILE)) as database, database:
+        database.execute(
             "UPDATE programs SET descriptor_json = json_set(descriptor_json, '$.specialisation', "
             "0.05 + 0.03 * (abs(random()) % 100) / 100.0) WHERE descriptor_json IS NOT NULL"
         )
-        run.archive.database.conn.commit()
+    with load_run(run_dir) as run:
         assert flat_axes(run)[0].startswith("specialisation hardly varies: the ")
         fig = fig_map_elites(run)
         written = write_report(run_dir, tmp_path / "report")

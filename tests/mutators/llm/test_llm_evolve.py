@@ -32,7 +32,8 @@ from servers import (
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import ARCHIVE_FILE, Evolution
+from aurora_evo.evolve import Evolution
+from aurora_evo.run_folder import ARCHIVE_FILE
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -151,7 +152,7 @@ def test_a_run_survives_every_failure_records_it_and_stops_on_its_budget(tmp_pat
     assert "runtime_error" in later and "helper" in later
     assert "diff_not_applied: diff block 1: SEARCH text not found" in later
     with Archive(tmp_path / "run" / ARCHIVE_FILE) as archive:
-        calls = archive.llm_calls("run")
+        calls = archive.ledger.llm_calls("run")
         attempts = [c for c in calls if c["attempt"] > 0]
         assert len(attempts) == requests == 16  # every HTTP request is one recorded attempt, no more
         outcomes = {c["outcome"] for c in calls}
@@ -161,7 +162,7 @@ def test_a_run_survives_every_failure_records_it_and_stops_on_its_budget(tmp_pat
         failed = [c for c in attempts if c["outcome"] not in ("ok", "no_code", "diff_not_applied")]
         assert all(c["error"] for c in failed)  # each failure says what went wrong
 
-        programs = {p.source: p for p in archive.programs("run") if p.mutator.startswith("llm.")}
+        programs = {p.source: p for p in archive.programs.of_run("run") if p.mutator.startswith("llm.")}
         exact = next(p for source, p in programs.items() if "1000.0 * (bins == item)" in source)
         assert exact.outcome == "ok" and exact.reasoning.startswith("I prefer bins the item fills exactly")
         assert any("np.max(bins)" in source for source in programs)  # unfenced code
@@ -237,16 +238,16 @@ prices = ["my-model=1.0/2.0"]
 
     with Archive(tmp_path / "llm-run" / ARCHIVE_FILE) as archive:
         run_id = "llm-run"
-        from_server = [p for p in archive.programs(run_id) if p.mutator.startswith("llm.")]
+        from_server = [p for p in archive.programs.of_run(run_id) if p.mutator.startswith("llm.")]
         assert len(from_server) >= 6
         assert all(p.reasoning.startswith("Weight the room left by") for p in from_server)
-        spent = archive.llm_spending(run_id)
+        spent = archive.ledger.llm_spending(run_id)
         assert spent[0] == len(asked)
         meta = sum("<instruction>" in json.dumps(r["json"]) for r in asked)
         # Program answers report 1,000 + 200 tokens, meta answers 100 + 50; my-model costs $1 and $2 per 1M.
         expected = (len(asked) - meta) * (1000 * 1.0 + 200 * 2.0) / 1e6 + meta * (100 * 1.0 + 50 * 2.0) / 1e6
         assert meta >= 1 and spent[1] == pytest.approx(expected)
-        instructions = archive.instructions(run_id)
+        instructions = archive.ledger.instructions(run_id)
         assert any(i["origin"] == "llm" for i in instructions)  # meta-prompt evolution took a step
         assert sum(i["children"] for i in instructions) > 0
 
@@ -317,7 +318,7 @@ def test_llm_and_offline_mutators_mix_and_models_mix_by_weight(tmp_path):
         evolution = Evolution(config, tmp_path / "run")
         try:
             evolution.run()
-            mutators = {p.mutator.split(".")[0] for p in evolution.archive.programs("run")}
+            mutators = {p.mutator.split(".")[0] for p in evolution.archive.programs.of_run("run")}
         finally:
             evolution.close()
         models = [r["model"] for r in server.requests]
@@ -343,7 +344,7 @@ def test_a_call_the_cost_budget_cannot_cover_is_never_sent(tmp_path):
         evolution = Evolution(config, tmp_path / "run")
         try:
             reason = evolution.run()
-            calls = evolution.archive.llm_calls("run")
+            calls = evolution.archive.ledger.llm_calls("run")
         finally:
             evolution.close()
         assert server.requests == []
@@ -366,7 +367,7 @@ def test_when_the_keys_daily_quota_is_used_the_offline_mutators_carry_on(tmp_pat
         mixed = Evolution(override(RunConfig(seed=7), **(TINY | mixed_changes)), tmp_path / "mixed")
         try:
             assert mixed.run() == "reached 5 iterations"
-            late = [p for p in mixed.archive.programs("mixed") if p.iteration >= 4]
+            late = [p for p in mixed.archive.programs.of_run("mixed") if p.iteration >= 4]
         finally:
             mixed.close()
     assert late and all(p.mutator.startswith("gp.") for p in late)

@@ -17,12 +17,13 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import ARCHIVE_FILE, Evolution
+from aurora_evo.evolve import Evolution
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.llm import CallBudget, GeminiBackend, KeyPool, OpenAIBackend, RetryPolicy
 from aurora_evo.mutators import Parent
 from aurora_evo.mutators.llm import LLMMutator
 from aurora_evo.policy import Contract
+from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.sandbox import SandboxConfig
 
 BEST_FIT = Parent(
@@ -150,4 +151,4 @@ def test_export_validate_of_an_llm_run_needs_no_api_key(tmp_path, monkeypatch):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     with Archive(tmp_path / "run" / ARCHIVE_FILE) as archive:
-        assert sum(p.validation_score is not None for p in archive.programs("run")) >= 2
+        assert sum(p.validation_score is not None for p in archive.programs.of_run("run")) >= 2
