@@ -344,7 +344,7 @@ class RunConfig:
     def validate(self) -> RunConfig:
         """Check the values; raises :class:`ConfigError` with one line naming the field."""
         from aurora_evo.archive import DESCRIPTORS
-        from aurora_evo.seeds import LEVELS
+        from aurora_evo.seeds import SEED_LEVELS
 
         stop = self.stop
         islands = self.islands
@@ -376,8 +376,8 @@ class RunConfig:
              "task.train_score_items must be >= 1"),
             (0 <= self.task.train_cases <= self.task.train_instances,
              "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
-            (set(self.task.levels) <= set(LEVELS) and len(self.task.levels) > 0,
-             f"task.levels must be among {', '.join(LEVELS)}"),
+            (set(self.task.levels) <= set(SEED_LEVELS) and len(self.task.levels) > 0,
+             f"task.levels must be among {', '.join(SEED_LEVELS)}"),
             (set(self.archive.descriptors) <= set(DESCRIPTORS),
              f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
             (all(b >= 1 for b in self.archive.bins), "archive.bins must be at least 1 each"),

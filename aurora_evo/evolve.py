@@ -50,7 +50,7 @@ from aurora_evo.config import RunConfig, save_config
 from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult, case_excess
 from aurora_evo.executor import Executor, SandboxExecutor
-from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
+from aurora_evo.island_model import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
 from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget

@@ -4,7 +4,7 @@ Started by :class:`aurora_evo.sandbox.Sandbox` with ``exec`` and a scrubbed envi
 none of the client's memory, secrets or open files. It warms numpy and numba up (imports, the
 simulator's kernels; common numpy functions under numba before the first jail that compiles a
 program), probes which confinement layers work, then serves requests on stdin/stdout (see
-:mod:`aurora_evo.sandbox.frames`):
+:mod:`aurora_evo.sandbox.wire`):
 
 * ``{"op": "load", "key", "kind", "data"}``: keep a scenario or dataset under ``key``;
 * ``{"op": "eval", "source", "kind", "keys", "timeout_s", "memory_mb", "jit", "boundscheck",
@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from aurora_evo.sandbox import frames, numba_guard
+from aurora_evo.sandbox import numba_guard, wire
 from aurora_evo.sandbox.jail import JailLimits, Job, run_jail
 from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool
 from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, die_with_parent, probe_layers
@@ -188,7 +188,7 @@ def main() -> None:
     # Forked before numba and before any case: a small process whose witnesses hold no scenario.
     host = start_witness_host(confinement, *map(int, sys.argv[1:3]))
     warm_up_kernels()
-    frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
+    wire.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
     supervisor = Supervisor(
         confinement.with_shared_namespaces(), full_warm_up=os.environ.get("AURORA_EVO_WARM_UP") != "minimal"
     )
@@ -235,7 +235,7 @@ def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
         return {"pong": True, "spares": supervisor.jails.spare_pids()}, b""
 
     handlers = {"load": load, "eval": lambda request, _: supervisor.evaluate(request), "ping": ping}
-    frames.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})
+    wire.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})
 
 
 if __name__ == "__main__":
