@@ -412,8 +412,8 @@ class RunConfig:
         ]
         if not mutators.gp_leave_out:
             return checks
+        from aurora_evo.contracts import Contract
         from aurora_evo.mutators.primitives import primitive_set
-        from aurora_evo.policy import Contract
 
         binpacking = self.task.domain == "binpacking"
         try:

@@ -21,8 +21,10 @@ from typing import Literal
 
 import numpy as np
 
+from aurora_evo.contracts import Contract
 from aurora_evo.outcome import EXCEPTION_OUTCOMES, Outcome, outcome_of_status
-from aurora_evo.policy import CompiledProgram, Contract, ModuleBodyError, ProgramError, compile_program
+from aurora_evo.program_loading import CompiledProgram, ModuleBodyError, compile_program
+from aurora_evo.program_text import ProgramError
 from aurora_evo.scenario.model import Scenario
 
 

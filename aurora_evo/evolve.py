@@ -35,14 +35,11 @@ from aurora_evo.archive import (
     ProgramRecord,
     behaviour_signature,
     cell_of,
-    code_complexity,
-    code_novelty,
     consider,
     default_descriptors,
     descriptor_values,
     elo,
     match_results,
-    normalise_source,
     program_id,
     source_hash,
 )
@@ -55,6 +52,7 @@ from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposa
 from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import DAY_S
+from aurora_evo.program_text import ProgramError, code_complexity, code_novelty, normalise_source
 from aurora_evo.run_folder import ARCHIVE_FILE, CONFIG_FILE
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVELS
@@ -99,7 +97,7 @@ def complexity(source: str) -> int:
     """Size of a program: the number of nodes of its syntax tree (0 when it does not parse)."""
     try:
         return int(code_complexity(source))
-    except SyntaxError:
+    except ProgramError:
         return 0
 
 

@@ -41,7 +41,7 @@ def test_the_evaluation_says_which_path_ran():
 
 
 def test_a_call_that_failed_elsewhere_is_reported_as_its_failure_never_as_a_success():
-    from aurora_evo.policy import CallFailed, OutputStatus, exception_status
+    from aurora_evo.contracts import CallFailed, OutputStatus, exception_status
 
     assert exception_status(CallFailed(OutputStatus.NOT_FINITE, "")) == (OutputStatus.NOT_FINITE, "")
     assert exception_status(CallFailed(OutputStatus.RAISED, "ValueError: no")) == (

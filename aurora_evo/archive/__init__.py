@@ -2,7 +2,8 @@
 
 * :mod:`~aurora_evo.archive.store`: :class:`Archive`, the storage (programs, lineage, evaluations,
   MAP-Elites cells, Elo ratings, island states, events, resumable state) and its record types.
-* :mod:`~aurora_evo.archive.map_elites`: the MAP-Elites grid rules and program descriptors (pure).
+* :mod:`~aurora_evo.archive.map_elites`: the MAP-Elites grid rules and program descriptors (pure); code
+  size, normal form and novelty are :mod:`aurora_evo.program_text`'s.
 * :mod:`~aurora_evo.archive.elo`: Elo ratings from head-to-head matches (pure); use it as a module,
   ``elo.play(...)``, since its function names are generic (:func:`match_results` is re-exported).
 """
@@ -16,15 +17,11 @@ from aurora_evo.archive.map_elites import (
     DescriptorFunction,
     behaviour_signature,
     cell_of,
-    code_complexity,
-    code_novelty,
-    code_similarity,
     consider,
     coverage,
     default_descriptors,
     descriptor_values,
     nonlinearity,
-    normalise_source,
     qd_score,
     specialisation,
 )
@@ -61,9 +58,6 @@ __all__ = [
     "RunRecord",
     "behaviour_signature",
     "cell_of",
-    "code_complexity",
-    "code_novelty",
-    "code_similarity",
     "consider",
     "coverage",
     "default_descriptors",
@@ -71,7 +65,6 @@ __all__ = [
     "elo",
     "match_results",
     "nonlinearity",
-    "normalise_source",
     "program_id",
     "qd_score",
     "source_hash",

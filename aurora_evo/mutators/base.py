@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 
 
 @dataclass(frozen=True)

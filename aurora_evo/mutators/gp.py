@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from deap import gp
 
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.base import OPERATORS, Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Leaf,
@@ -40,7 +41,6 @@ from aurora_evo.mutators.primitives import (
     seed_trees,
 )
 from aurora_evo.mutators.readback import read_tree
-from aurora_evo.policy import Contract
 
 __all__ = [
     "Change",

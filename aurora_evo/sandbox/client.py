@@ -25,6 +25,7 @@ from typing import NoReturn
 
 import numpy as np
 
+from aurora_evo.contracts import CallFailed, Contract, OutputStatus, choose_node
 from aurora_evo.evaluation import (
     EvalResult,
     JitMode,
@@ -36,7 +37,7 @@ from aurora_evo.evaluation import (
 )
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
-from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus, choose_node
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox import verify, wire
 from aurora_evo.sandbox.cases import case_key, case_size, case_to_dict
 from aurora_evo.sandbox.layers import Layers

@@ -109,8 +109,8 @@ def close_all_but(keep: tuple[int, ...]) -> None:
 
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
+    from aurora_evo.contracts import Contract
     from aurora_evo.evaluation import EvalResult, compile_outcome, run_allocation, run_binpacking
-    from aurora_evo.policy import Contract
 
     if job.boundscheck:
         numba_guard.check_indices()

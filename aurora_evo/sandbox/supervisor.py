@@ -76,9 +76,9 @@ def warm_up_numpy_functions() -> None:
 def _run_warm_up_programs(programs: list[tuple[str, bool]], packers: list[tuple[str, bool]]) -> None:
     """Compile each ``(source, boundscheck)`` and run it on a tiny scenario (allocation ``programs``,
     compiled and on the numpy path) or dataset (bin-packing ``packers``)."""
+    from aurora_evo.contracts import Contract
     from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
     from aurora_evo.evaluation import compile_outcome
-    from aurora_evo.policy import Contract
     from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
     from aurora_evo.sim import simulate
 

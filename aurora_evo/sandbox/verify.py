@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aurora_evo.contracts import Contract
 from aurora_evo.features import N_FITS
-from aurora_evo.policy import Contract
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ import os
 
 import numpy as np
 
+from aurora_evo.contracts import Contract, OutputStatus, check_scores, exception_status
 from aurora_evo.errors import one_line
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.features import N_FITS, NODE_FEATURES, TASK_FEATURES
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores, exception_status
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox import numba_guard, wire
 from aurora_evo.sandbox.jail import OK_CODE, OUTCOME_CODES, JailLimits, confine
 from aurora_evo.sandbox.layers import Confinement
@@ -172,7 +173,7 @@ def _answer_calls(answerer: Answerer, job_fd: int, result_fd: int) -> None:
     :meth:`aurora_evo.sandbox.Sandbox.evaluate_allocation`): first whether the program loads (an ok
     frame, or the outcome of its failure), then for each call ``{"call": [task_shape, nodes_shape],
     "case": index}`` with the arguments as float64 in the blob, an ok frame whose values are the
-    status (:class:`~aurora_evo.policy.OutputStatus`) then the scores' float64 bits, with the
+    status (:class:`~aurora_evo.contracts.OutputStatus`) then the scores' float64 bits, with the
     exception's line as the message when the program raised. Never returns."""
     answerer.program(Contract.ALLOCATION)
     wire.write_all(result_fd, wire.encode_result(OK_CODE, ""))

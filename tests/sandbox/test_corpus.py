@@ -185,7 +185,7 @@ NOT_ITS_OWN = "the result is not this program's"
 # First fit's decisions on the job's cases, computed in the jail (after FIND_RESULT_FD).
 HONEST_DECISIONS = """
 from aurora_evo.evaluation import compile_outcome, run_allocation
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 first_fit = compile_outcome("def priority(task, nodes):\\n    return -nodes[:, 0]\\n", Contract.ALLOCATION)
 decisions = run_allocation(first_fit, spec.cases)
 """

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aurora_evo.config import LLMConfig
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.llm.backends import Backend, GeminiBackend, OpenAIBackend
 from aurora_evo.mutators.llm.budget import CallBudget
 from aurora_evo.mutators.llm.keys import KeyLimits, KeyPool, keys_from_env
@@ -15,7 +16,6 @@ from aurora_evo.mutators.llm.mutator import LLMMutator
 from aurora_evo.mutators.llm.pricing import PriceTable, parse_prices
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS
 from aurora_evo.mutators.llm.retry import RetryPolicy
-from aurora_evo.policy import Contract
 
 
 def api_keys(config: LLMConfig, environ: Mapping[str, str] | None = None) -> list[str]:

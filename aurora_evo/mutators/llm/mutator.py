@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.base import Parent, Proposal
 from aurora_evo.mutators.llm.backends import Backend, ChatRequest, Completion
 from aurora_evo.mutators.llm.budget import CallBudget
@@ -28,7 +29,6 @@ from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_re
 from aurora_evo.mutators.llm.pricing import PriceTable
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
 from aurora_evo.mutators.llm.retry import RetryPolicy
-from aurora_evo.policy import Contract
 
 #: Recent failures quoted back to the model, so it does not repeat them.
 FEEDBACK_FAILURES = 3

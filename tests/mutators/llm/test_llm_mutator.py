@@ -13,6 +13,7 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
+from aurora_evo.contracts import Contract
 from aurora_evo.evolve import ARCHIVE_FILE, Evolution
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.mutators import Parent
@@ -26,7 +27,6 @@ from aurora_evo.mutators.llm import (
     RetryPolicy,
 )
 from aurora_evo.mutators.llm.pricing import parse_prices
-from aurora_evo.policy import Contract
 
 BEST_FIT = Parent(
     "p0", "def priority(item, bins):\n    return -(bins - item)\n", -4.0, None, {"excess_percent": 4.0}
