@@ -290,12 +290,14 @@ def _cmd_bench_allocation(args: argparse.Namespace) -> int:
 
 
 def _levels(text: str) -> list[str]:
-    from aurora_evo.seeds import LEVELS
+    from aurora_evo.seeds import SEED_LEVELS
 
     levels = list(_names(text))
-    unknown = [level for level in levels if level not in LEVELS]
+    unknown = [level for level in levels if level not in SEED_LEVELS]
     if unknown or not levels:
-        raise InputError(f"--levels: expected a comma-separated list of {', '.join(LEVELS)}; got {text!r}")
+        raise InputError(
+            f"--levels: expected a comma-separated list of {', '.join(SEED_LEVELS)}; got {text!r}"
+        )
     return levels
 
 

@@ -50,7 +50,7 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
     raises."""
     # heavy: the archive's package imports pandas and sqlite_utils, and seeds the scenario package.
     from aurora_evo.archive import DESCRIPTORS
-    from aurora_evo.seeds import LEVELS
+    from aurora_evo.seeds import SEED_LEVELS
 
     stop = config.stop
     islands = config.islands
@@ -82,8 +82,8 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
          "task.train_score_items must be >= 1"),
         (0 <= config.task.train_cases <= config.task.train_instances,
          "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
-        (set(config.task.levels) <= set(LEVELS) and len(config.task.levels) > 0,
-         f"task.levels must be among {', '.join(LEVELS)}"),
+        (set(config.task.levels) <= set(SEED_LEVELS) and len(config.task.levels) > 0,
+         f"task.levels must be among {', '.join(SEED_LEVELS)}"),
         (set(config.archive.descriptors) <= set(DESCRIPTORS),
          f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
         (all(b >= 1 for b in config.archive.bins), "archive.bins must be at least 1 each"),
@@ -118,7 +118,7 @@ def _gp_checks(config: RunConfig) -> list[tuple[bool, str]]:
         return checks
     # heavy: the mutators' package imports deap, and policy numpy.
     from aurora_evo.mutators.primitives import primitive_set
-    from aurora_evo.policy import Contract
+    from aurora_evo.contracts import Contract
 
     binpacking = config.task.domain == "binpacking"
     try:

@@ -33,13 +33,10 @@ from aurora_evo.archive import (
     ProgramRecord,
     behaviour_signature,
     cell_of,
-    code_complexity,
-    code_novelty,
     default_descriptors,
     descriptor_values,
     elo,
     match_results,
-    normalise_source,
     program_id,
     source_hash,
 )
@@ -48,12 +45,13 @@ from aurora_evo.config import RunConfig
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.executor import Executor, SandboxExecutor
-from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.llm import DAY_S, CallBudget, LLMConnection, api_keys, connect
+from aurora_evo.island_model import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator, Parent, Proposal
 from aurora_evo.mutators.llm import build_llm_mutator
 from aurora_evo.problem import Problem
 from aurora_evo.run_folder import RunFolder
+from aurora_evo.program_text import ProgramError, code_complexity, code_novelty, normalise_source
 from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.scenario.levels import LEVELS
 from aurora_evo.scenario.model import Scenario
@@ -88,7 +86,7 @@ def complexity(source: str) -> int:
     """Size of a program: the number of nodes of its syntax tree (0 when it does not parse)."""
     try:
         return int(code_complexity(source))
-    except SyntaxError:
+    except ProgramError:
         return 0
 
 

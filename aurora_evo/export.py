@@ -21,14 +21,16 @@ import numpy as np
 
 from aurora_evo import features
 from aurora_evo.domains import problem_of_domain
+from aurora_evo.contracts import Contract
 from aurora_evo.errors import InputError, one_line
-from aurora_evo.policy import CompiledProgram, Contract, compile_program
 from aurora_evo.run_folder import RunFolder
+from aurora_evo.program_loading import CompiledProgram, compile_program
+from aurora_evo.program_text import ProgramError, find_function, parse_source
 
 
 def constants_used(source: str) -> dict[str, float | int]:
     """The contract's named constants (``N_CPU_FREE``...) a source reads without defining them."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     assigned = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets
                 if isinstance(t, ast.Name)}  # fmt: skip
     read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
@@ -110,7 +112,7 @@ def standalone_source(
     if reasoning.strip():
         header += ["# reasoning:", *_comment(reasoning)]
     constants = constants_used(source)
-    tree = ast.parse(source)
+    tree = parse_source(source)
     docstring = _docstring(ast.get_docstring(tree, clean=False), mutator)
     if docstring is not None:  # the module docstring stays first, above the imports
         first = tree.body[0]
@@ -118,7 +120,7 @@ def standalone_source(
         source = "\n".join(lines[: first.lineno - 1] + lines[first.end_lineno :])
     code = "\n".join(line for line in source.splitlines() if line.strip() != "import numpy as np").strip()
     # A program such as best fit's ``-(bins - item)`` needs no numpy, and an unused import fails lint.
-    uses_numpy = any(isinstance(node, ast.Name) and node.id == "np" for node in ast.walk(ast.parse(code)))
+    uses_numpy = any(isinstance(node, ast.Name) and node.id == "np" for node in ast.walk(parse_source(code)))
     body = [*header, *([f'"""{docstring}"""'] if docstring is not None else [])]
     body += ["", "import numpy as np"] if uses_numpy else []
     if constants:
@@ -211,10 +213,12 @@ def load_scheduler(path: str | Path, contract: Contract | None = None) -> Schedu
     path = Path(path)
     try:
         source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        tree = parse_source(source)
+    except ProgramError as exc:
+        raise InputError(f"{path}: cannot load a program ({one_line(exc.parser_error)})") from None
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot load a program ({one_line(exc)})") from None
-    function = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "priority"), None)
+    function = find_function(tree)
     if function is None or len(function.args.args) != 2:
         raise InputError(f"{path}: no function priority(task, nodes) or priority(item, bins)")
     if contract is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from aurora_evo.policy import OutputStatus
+from aurora_evo.contracts import OutputStatus
 
 
 class Outcome(enum.StrEnum):

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from aurora_evo.scenario import Scenario, load_scenario
+from aurora_evo.scenario.levels import LEVEL_NAMES
 
-LEVELS = ("easy", "medium", "hard", "expert")
+#: Levels of the shipped seed scenarios, easiest first: every level but ``beyond``, which has none.
+SEED_LEVELS: tuple[str, ...] = tuple(name for name in LEVEL_NAMES if name != "beyond")
 
 
 def seeds_dir() -> Path:

@@ -27,9 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from timing import median_time
 
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import or_dataset, pack, weibull_dataset
 from aurora_evo.domains.binpacking.problem import JIT_MIN_ITEMS
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.program_loading import compile_program
 
 PROGRAMS = {
     "best fit": "import numpy as np\n\ndef priority(item, bins):\n    return -(bins - item) + {c}\n",

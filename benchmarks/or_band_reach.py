@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo.config_files import load_preset
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators import GPMutator, parse_genotype
-from aurora_evo.policy import Contract
 
 REPO = Path(__file__).resolve().parent.parent
 BAND_NODE = re.compile(r"within_vss\((spare|room), (-?[0-9.e+-]+), (-?[0-9.e+-]+)\)")

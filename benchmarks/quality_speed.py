@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_time
 
 from aurora_evo.attacker.genome import ScenarioGenome
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import compile_program
 from aurora_evo.scenario.io import load_scenario
 from aurora_evo.scenario.model import Domain, Scenario
 from aurora_evo.scenario.quality import check_feasibility, check_scenario

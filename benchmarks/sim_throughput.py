@@ -37,7 +37,8 @@ if "--warm-cache" not in sys.argv:  # before numba is imported: a fresh cache me
 from simpy_model import simpy_simulate
 from timing import median_time
 
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import compile_program
 from aurora_evo.scenario import Scenario, benchmark_scenario, load_scenario
 from aurora_evo.scenario.model import Tasks
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths

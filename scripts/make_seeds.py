@@ -26,7 +26,7 @@ DOMAINS = (Domain.CLOUD, Domain.EDGE, Domain.NETWORK)
 
 
 @dataclass(frozen=True)
-class Level:
+class LevelRecipe:
     """How one difficulty level sets the generator; ranges are drawn uniformly per scenario.
 
     Difficulty grows with size, offered load, task size relative to the nodes (``size_scale``), batch
@@ -45,15 +45,15 @@ class Level:
     timeout_medians: float | None
 
 
-LEVELS = (
-    Level("easy", 10, 5, 3, (0.4, 0.6), (1.0, 1.5), 1.5, (1, 2), 0.2, None),
-    Level("medium", 15, 20, 10, (0.6, 0.8), (1.5, 2.5), 2.5, (2, 3), 0.3, None),
-    Level("hard", 15, 250, 25, (0.9, 1.05), (3.0, 4.0), 4.0, (2, 4), 0.4, 20.0),
-    Level("expert", 10, 1000, 100, (0.95, 1.15), (3.0, 4.0), 6.2, (3, 5), 0.5, 10.0),
+LEVEL_RECIPES = (
+    LevelRecipe("easy", 10, 5, 3, (0.4, 0.6), (1.0, 1.5), 1.5, (1, 2), 0.2, None),
+    LevelRecipe("medium", 15, 20, 10, (0.6, 0.8), (1.5, 2.5), 2.5, (2, 3), 0.3, None),
+    LevelRecipe("hard", 15, 250, 25, (0.9, 1.05), (3.0, 4.0), 4.0, (2, 4), 0.4, 20.0),
+    LevelRecipe("expert", 10, 1000, 100, (0.95, 1.15), (3.0, 4.0), 6.2, (3, 5), 0.5, 10.0),
 )
 
 
-def level_params(level: Level, index: int, rng: np.random.Generator):
+def level_params(level: LevelRecipe, index: int, rng: np.random.Generator):
     """The generator parameters of the ``index``-th scenario (0-based) of ``level``."""
     domain = DOMAINS[index % len(DOMAINS)]
     name = f"{level.name}-{domain.value}-{index // len(DOMAINS) + 1:02d}"
@@ -85,9 +85,9 @@ def level_params(level: Level, index: int, rng: np.random.Generator):
 def make_seeds(out_dir: Path) -> list[dict]:
     """Generate and save every seed scenario; returns one summary row per scenario."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    children = iter(np.random.SeedSequence(MASTER_SEED).spawn(sum(level.count for level in LEVELS)))
+    children = iter(np.random.SeedSequence(MASTER_SEED).spawn(sum(level.count for level in LEVEL_RECIPES)))
     rows = []
-    for level in LEVELS:
+    for level in LEVEL_RECIPES:
         for index in range(level.count):
             seq = next(children)
             # One stream chooses the knobs, another draws the scenario, so the two stay independent.
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = make_seeds(args.out)
     (args.out / "README.md").write_text(readme(rows), encoding="utf-8")
     print(f"wrote {len(rows)} scenarios to {args.out}")
-    for level in LEVELS:
+    for level in LEVEL_RECIPES:
         mine = [r for r in rows if r["level"] == level.name]
         domains = {d.value: sum(r["domain"] == d.value for r in mine) for d in DOMAINS}
         loads = [r["offered_load"] for r in mine]

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aurora_evo.policy import Contract, load_program_file
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import load_program_file
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
 
 REPO = Path(__file__).resolve().parent.parent

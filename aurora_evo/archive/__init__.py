@@ -7,7 +7,8 @@
   (:mod:`~aurora_evo.archive.runs`, :mod:`~aurora_evo.archive.programs`,
   :mod:`~aurora_evo.archive.elites`, :mod:`~aurora_evo.archive.ledger`) with its tables.
 * :mod:`~aurora_evo.archive.records`: the row types the parts take and return, and program ids.
-* :mod:`~aurora_evo.archive.map_elites`: the MAP-Elites grid rules and program descriptors (pure).
+* :mod:`~aurora_evo.archive.map_elites`: the MAP-Elites grid rules and program descriptors (pure); code
+  size, normal form and novelty are :mod:`aurora_evo.program_text`'s.
 * :mod:`~aurora_evo.archive.elo`: Elo ratings from head-to-head matches (pure); use it as a module,
   ``elo.play(...)``, since its function names are generic (:func:`match_results` is re-exported).
 """
@@ -24,15 +25,11 @@ from aurora_evo.archive.map_elites import (
     DescriptorFunction,
     behaviour_signature,
     cell_of,
-    code_complexity,
-    code_novelty,
-    code_similarity,
     consider,
     coverage,
     default_descriptors,
     descriptor_values,
     nonlinearity,
-    normalise_source,
     qd_score,
     specialisation,
 )
@@ -73,9 +70,6 @@ __all__ = [
     "RunRegistry",
     "behaviour_signature",
     "cell_of",
-    "code_complexity",
-    "code_novelty",
-    "code_similarity",
     "consider",
     "coverage",
     "default_descriptors",
@@ -83,7 +77,6 @@ __all__ = [
     "elo",
     "match_results",
     "nonlinearity",
-    "normalise_source",
     "program_id",
     "qd_score",
     "source_hash",

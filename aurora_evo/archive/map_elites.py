@@ -5,8 +5,9 @@ The grid itself is stored by :class:`~aurora_evo.archive.elites.Elites` as ``{ce
 score)}``; this module decides which cell a program falls in (:func:`cell_of`), whether it takes the cell
 (:func:`consider`), and summarises a grid (:func:`coverage`, :func:`qd_score`).
 
-It also measures programs: descriptor values (:data:`DESCRIPTORS`), FunSearch's behaviour signature
-(programs with the same score vector form one cluster), and code novelty against other sources.
+It also measures programs: descriptor values (:data:`DESCRIPTORS`) and FunSearch's behaviour signature
+(programs with the same score vector form one cluster); code size and novelty are
+:mod:`aurora_evo.program_text`'s.
 
 Pseudocode of one insertion::
 
@@ -21,19 +22,14 @@ Pseudocode of one insertion::
 from __future__ import annotations
 
 import ast
-import builtins
-import contextlib
 import enum
-import functools
-import io
-import keyword
 import math
-import re
-import tokenize
 import types
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+
+from aurora_evo.program_text import code_complexity, parse_source
 
 # --- the grid ----------------------------------------------------------------------------------------
 
@@ -131,12 +127,6 @@ def qd_score(cells: Mapping[tuple[int, ...], tuple[str, float]], offset: float =
 
 
 # --- descriptor values -------------------------------------------------------------------------------
-
-
-def code_complexity(source: str) -> float:
-    """Number of AST nodes in the module (a size measure that ignores formatting and comments): about
-    30 for first fit, 60-150 for the other seeds, 20-450 for genetic programming's trees."""
-    return float(sum(1 for _ in ast.walk(ast.parse(source))))
 
 
 def specialisation(per_case_scores: Mapping[str, float]) -> float:
@@ -239,8 +229,9 @@ def nonlinearity(source: str) -> float:
     (``np.zeros``, ``float``, ``.copy()``...) counts as nothing. 0 for a weighting of features such as
     best fit (and for a program with no operation, such as first fit), 1 for a program made only of
     rules; it does not grow with size, so it spreads programs of every complexity. Module-level
-    code (feature constants) is not counted."""
-    tree = ast.parse(source)
+    code (feature constants) is not counted. Raises :class:`~aurora_evo.program_text.ProgramError` on
+    source that does not parse."""
+    tree = parse_source(source)
     guards = _division_guards(tree)
     counts = Counter()
     for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)):
@@ -313,132 +304,3 @@ def behaviour_signature(per_case_scores: Mapping[str, float], decimals: int = 6)
         None if s is None or math.isnan(s) else round(float(s), decimals) + 0.0
         for _, s in sorted(per_case_scores.items())
     )
-
-
-# --- code similarity ---------------------------------------------------------------------------------
-
-
-def _drop_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                node.body = body[1:] or ([] if isinstance(node, ast.Module) else [ast.Pass()])
-
-
-def _strip_comments(source: str) -> str:
-    lines = source.split("\n")  # the tokenizer's rows: splitlines() would also split at \x0c, \x1c...
-    with contextlib.suppress(tokenize.TokenError, SyntaxError):
-        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-            if tok.type == tokenize.COMMENT:
-                row, col = tok.start
-                lines[row - 1] = lines[row - 1][:col]
-    return "\n".join(line.rstrip() for line in lines if line.strip())
-
-
-@functools.lru_cache(maxsize=4096)
-def normalise_source(source: str) -> str:
-    """The source without comments, docstrings and formatting differences (parsed and unparsed); names
-    and constants are kept. Source that does not parse only loses comments, blank lines and trailing
-    spaces. Equal results mean the programs differ only in comments, docstrings or layout."""
-    try:
-        tree = ast.parse(source)
-        _drop_docstrings(tree)
-        return ast.unparse(tree)
-    except (SyntaxError, ValueError, RecursionError):
-        return _strip_comments(source)
-
-
-#: Names kept as they are when abstracting a program: their meaning does not depend on the program.
-_FIXED_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "numpy", "math"}
-_FALLBACK_TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\S")
-
-#: n-gram length of :func:`code_similarity`: long enough to see structure, short enough that one
-#: edit changes few n-grams.
-NGRAM = 3
-
-
-def _node_token(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id if node.id in _FIXED_NAMES else "<id>"
-    if isinstance(node, ast.Attribute):
-        return f".{node.attr}"
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool) or value is None or value is Ellipsis:
-            return repr(value)
-        return "<str>" if isinstance(value, str | bytes) else "<num>"
-    return type(node).__name__
-
-
-@functools.lru_cache(maxsize=4096)
-def _abstract_tokens(source: str) -> tuple[str, ...]:
-    """The program as a token stream: its AST in depth-first order, one token per node (the node type;
-    ``<id>`` for a name the program chose, ``<num>``/``<str>`` for constants, ``.attr`` for attribute
-    access), docstrings dropped. Keywords, builtins and ``np``/``math`` stay, so ``np.log`` and
-    ``np.exp`` differ while renaming a variable or tuning a constant changes nothing. (Names are not
-    numbered by first use: one new early variable would renumber every later one.) Source that does
-    not parse is split into words and symbols instead."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
-        return tuple(_FALLBACK_TOKEN.findall(_strip_comments(source)))
-    _drop_docstrings(tree)
-    out = []
-    stack: list[ast.AST] = [tree]
-    while stack:  # iterative, so that deeply nested hostile sources cannot overflow the stack
-        node = stack.pop()
-        if isinstance(node, ast.expr_context):
-            continue
-        out.append(_node_token(node))
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-    return tuple(out)
-
-
-@functools.lru_cache(maxsize=4096)
-def _ngrams(source: str) -> tuple[Counter, int]:
-    """The multiset of the abstracted token stream's :data:`NGRAM`-grams, and its size."""
-    tokens = _abstract_tokens(source)
-    n = min(NGRAM, len(tokens))
-    grams = Counter(tokens[i : i + n] for i in range(len(tokens) - n + 1)) if tokens else Counter()
-    return grams, sum(grams.values())
-
-
-def _dice(a: tuple[Counter, int], b: tuple[Counter, int]) -> float:
-    (ga, na), (gb, nb) = a, b
-    if na + nb == 0:
-        return 1.0
-    small, large = (ga, gb) if len(ga) <= len(gb) else (gb, ga)
-    shared = sum(min(count, large[gram]) for gram, count in small.items() if gram in large)
-    return 2.0 * shared / (na + nb)
-
-
-def code_similarity(a: str, b: str) -> float:
-    """Similarity in [0, 1] of two sources: the Dice coefficient of the multisets of n-grams of their
-    abstracted token streams (see :func:`_abstract_tokens`). 1 when they differ only in comments,
-    layout, names of their own variables or constants; near 0 for unrelated programs. Unlike difflib's
-    ratio (quadratic in program length), it costs linear time, and cached n-grams make repeated
-    comparisons cheap."""
-    return _dice(_ngrams(a), _ngrams(b))
-
-
-def code_novelty(source: str, others: Sequence[str]) -> float:
-    """1 - the highest :func:`code_similarity` of ``source`` to any of ``others``, in [0, 1]; 1 when
-    there are no others. About 100 comparisons of 50-line programs take a few milliseconds (n-grams
-    are cached, and pairs whose size alone bounds their similarity below the best so far are skipped)."""
-    mine = _ngrams(source)
-    best = 0.0
-    for other in others:
-        theirs = _ngrams(other)
-        total = mine[1] + theirs[1]
-        if total and 2.0 * min(mine[1], theirs[1]) / total <= best:
-            continue
-        best = max(best, _dice(mine, theirs))
-        if best >= 1.0:
-            break
-    return 1.0 - best

@@ -48,7 +48,7 @@ class Candidate:
 
 
 @dataclass
-class Member:
+class ScoredGenome:
     """A genome of the population, with the learnability its scenario earned."""
 
     genome: ScenarioGenome
@@ -125,7 +125,7 @@ class Attacker:
         self.config = learnability_config or LearnabilityConfig()
         self.elo_k = elo_k
         self.redraws = max(1, int(redraws))
-        self.population: list[Member] = []
+        self.population: list[ScoredGenome] = []
         self.active: list[ActiveScenario] = []
         self.ratings: dict[str, float] = {}
         self.recent_features: list[np.ndarray] = []
@@ -233,7 +233,7 @@ class Attacker:
             if not candidate.accepted:
                 for layer in candidate.report.refused_layers:
                     refusals[str(layer)] = refusals.get(str(layer), 0) + 1
-                self.population.append(Member(candidate.genome, 0.0))
+                self.population.append(ScoredGenome(candidate.genome, 0.0))
                 continue
             reference = (baseline or {}).get(candidate.scenario.name)
             outcomes = [float(self.succeeded(m, reference)) for m in metrics[candidate.scenario.name]]
@@ -241,7 +241,7 @@ class Attacker:
             score = learnability(outcomes or [0.0], self.config.sweet_spot, self.config.width)
             rates.append(rate)
             scores.append(score)
-            self.population.append(Member(candidate.genome, score))
+            self.population.append(ScoredGenome(candidate.genome, score))
             self.history = [*self.history[-15:], (candidate.genome.as_dict(), rate, score)]
             self.recent_features.append(np.asarray(candidate.report.features, dtype=float))
             self._play(candidate.scenario.name, elites, outcomes)
@@ -350,7 +350,9 @@ class Attacker:
         self.level = state["level"]
         self.mastered = state.get("mastered")
         self._made = int(state["made"])
-        self.population = [Member(ScenarioGenome(lv, tuple(g)), float(f)) for lv, g, f in state["population"]]
+        self.population = [
+            ScoredGenome(ScenarioGenome(lv, tuple(g)), float(f)) for lv, g, f in state["population"]
+        ]
         self.active = [
             ActiveScenario(scenario_of(a), ScenarioGenome(a["level"], tuple(a["genes"])),
                            float(a["learnability"]), float(a["success_rate"]), int(a["born"]))

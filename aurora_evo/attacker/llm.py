@@ -10,7 +10,7 @@ as the provider's structured-output option. One :meth:`LLMAttacker.propose`::
         answer = call the model (with retries, within the keys' limits and the run's budget)
         genes  = parse the JSON (fenced or bare), reject missing or unknown genes, clip to the bounds
         scenario = genome.to_scenario(rng, name); report = check_scenario(scenario, level, recent)
-        if report.passed: return Proposal(scenario, genome, rationale, report)
+        if report.passed: return ScenarioProposal(scenario, genome, rationale, report)
         add the refusal reasons (report.feedback(), or the parse problem) to the next prompt
     return None
 
@@ -129,8 +129,8 @@ class LLMAttackerConfig:
 
 
 @dataclass(frozen=True)
-class Proposal:
-    """A scenario the model wrote that passed quality control (not the mutators' program ``Proposal``).
+class ScenarioProposal:
+    """A scenario the model wrote that passed quality control.
 
     Attributes:
         scenario: the scenario drawn from ``genome``.
@@ -366,7 +366,7 @@ class LLMAttacker:
         *,
         recent: Sequence[np.ndarray] = (),
         name: str | None = None,
-    ) -> Proposal | None:
+    ) -> ScenarioProposal | None:
         """A scenario of ``level_name`` that passes quality control, or ``None``.
 
         ``recent``: feature vectors of recently accepted scenarios (quality control's diversity layer);
@@ -423,7 +423,7 @@ class LLMAttacker:
                 self.accepted += 1
                 self.last_refusal = ""
                 self.last_reasons = tuple(reasons)
-                return Proposal(scenario, genome, rationale, report, notes, completion.model, number)
+                return ScenarioProposal(scenario, genome, rationale, report, notes, completion.model, number)
             feedback = report.feedback()
             self._record(replace(record, outcome="qc_refused", error=" | ".join(feedback.splitlines())))
             self.last_refusal = feedback

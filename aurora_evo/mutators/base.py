@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from aurora_evo.llm.caller import CallRecord
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 
 
 @dataclass(frozen=True)

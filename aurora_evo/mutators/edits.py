@@ -11,28 +11,27 @@ change:
   another parent that is well defined where it lands: its free names exist there, and a small static
   shape inference (scalar, per-bin/node vector, task feature vector, node matrix) agrees on both.
 
-Edits splice the parent's text at the positions ``ast`` reports, so everything else (docstrings,
-comments, layout) is kept verbatim. :class:`EditMutator` keeps only results that pass
-:func:`~aurora_evo.sandbox.screen.screen_program` and :func:`~aurora_evo.policy.parse_program`.
+Edits splice the parent's text at the positions ``ast`` reports
+(:class:`~aurora_evo.program_text.SourceText`), so everything else (docstrings, comments, layout) is
+kept verbatim. :class:`EditMutator` keeps only results that pass
+:func:`~aurora_evo.sandbox.screen.screen_program` and :func:`~aurora_evo.program_text.parse_program`.
 """
 
 from __future__ import annotations
 
 import ast
-import bisect
-import io
 import math
 import re
-import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from aurora_evo import features
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES, VECTOR_BASELINE_SOURCES
 from aurora_evo.mutators.base import Mutator, Parent, Proposal, with_settings
-from aurora_evo.policy import Contract, ProgramError, parse_program
+from aurora_evo.program_text import ProgramError, SourceText, find_function, parse_program
 from aurora_evo.sandbox.screen import screen_program
 from aurora_evo.seeds import seed_program_paths
 
@@ -69,71 +68,6 @@ def _parse(source: str) -> ast.Module | None:
 def _excerpt(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class _Text:
-    """Byte offsets of ``ast`` positions (``col_offset`` counts UTF-8 bytes), and splicing."""
-
-    def __init__(self, source: str):
-        self.data = source.encode("utf-8")
-        self.starts = [0]
-        for line in self.data.splitlines(keepends=True):
-            self.starts.append(self.starts[-1] + len(line))
-
-    def start(self, node: ast.AST) -> int:
-        return self.starts[node.lineno - 1] + node.col_offset
-
-    def end(self, node: ast.AST) -> int:
-        return self.starts[node.end_lineno - 1] + node.end_col_offset
-
-    def line_start(self, lineno: int) -> int:
-        return self.starts[min(lineno, len(self.starts)) - 1]
-
-    def get(self, start: int, end: int) -> str:
-        return self.data[start:end].decode("utf-8")
-
-    def line_of(self, offset: int) -> int:
-        """The (1-based) line holding byte ``offset``."""
-        return bisect.bisect_right(self.starts, offset) - 1
-
-    def splice(self, edits: list[tuple[int, int, str]], *, drop_comments: bool = False) -> str:
-        """The text with each ``(start, end, replacement)`` applied (non-overlapping byte ranges).
-
-        ``drop_comments``: also remove the comments on the lines an edit touches, which described the
-        code it changed (e.g. a GP preamble line's ``# room left after placement / capacity`` after
-        its ``/`` became ``*``).
-        """
-        if drop_comments:
-            touched = {
-                n for start, end, _ in edits for n in range(self.line_of(start), self.line_of(end) + 1)
-            }
-            edits = edits + [
-                span
-                for span in self._comments()
-                if self.line_of(span[0]) in touched
-                and not any(start < span[1] and span[0] < end for start, end, _ in edits)  # replaced anyway
-            ]
-        data = self.data
-        for start, end, text in sorted(edits, key=lambda e: e[0], reverse=True):
-            data = data[:start] + text.encode("utf-8") + data[end:]
-        return data.decode("utf-8")
-
-    def _comments(self) -> list[tuple[int, int, str]]:
-        """Byte spans of the comments, each with the blanks before it, as removal edits."""
-        source = self.data.decode("utf-8")
-        lines = source.splitlines(keepends=True)
-        spans = []
-        try:
-            for token in tokenize.generate_tokens(io.StringIO(source).readline):
-                if token.type == tokenize.COMMENT:
-                    (row, col), (_, end_col) = token.start, token.end
-                    line = lines[row - 1]
-                    first = len(line[:col].rstrip())
-                    base = self.starts[row - 1]
-                    spans.append((base + len(line[:first].encode()), base + len(line[:end_col].encode()), ""))
-        except (tokenize.TokenError, SyntaxError):
-            return []
-        return spans
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
@@ -227,7 +161,7 @@ def perturb_constant(source: str, rng: np.random.Generator, *, sigma: float = 0.
             break
     else:
         return None
-    text = _Text(source)
+    text = SourceText(source)
     literal = f"({new!r})" if new < 0 else repr(new)
     edited = text.splice([(text.start(node), text.end(node), literal)])
     return Edit(edited, f"constant {old!r} -> {new!r} at line {node.lineno}")
@@ -245,12 +179,12 @@ _NAME_SWAPS = {
 }  # fmt: skip
 
 
-def _strip_comments(gap: str) -> str:
+def _blank_comments(gap: str) -> str:
     """``gap`` with comments blanked out (same length, so offsets still hold)."""
     return re.sub(r"#[^\r\n]*", lambda m: " " * len(m.group()), gap)
 
 
-def _operator_sites(tree: ast.Module, text: _Text) -> list[tuple[int, int, str, str, int]]:
+def _operator_sites(tree: ast.Module, text: SourceText) -> list[tuple[int, int, str, str, int]]:
     """Every swappable operator inside a function: (start, end, old token, new token, line)."""
     sites = []
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
@@ -278,7 +212,7 @@ def _operator_sites(tree: ast.Module, text: _Text) -> list[tuple[int, int, str, 
         for left, right, pattern in pairs:
             gap_start = text.end(left)
             raw = text.get(gap_start, text.start(right))
-            found = list(re.finditer(pattern, _strip_comments(raw)))
+            found = list(re.finditer(pattern, _blank_comments(raw)))
             if len(found) == 1:
                 token = found[0].group()
                 start = gap_start + len(raw[: found[0].start()].encode("utf-8"))
@@ -292,7 +226,7 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     tree = _parse(source)
     if tree is None:
         return None
-    text = _Text(source)
+    text = SourceText(source)
     sites = _operator_sites(tree, text)
     if not sites:
         return None
@@ -508,10 +442,6 @@ def _module_scope(tree: ast.Module) -> tuple[dict, set[str]]:
     return env, defined
 
 
-def _function(tree: ast.Module, name: str = "priority") -> ast.FunctionDef:
-    return next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
-
-
 @dataclass
 class _Scope:
     """What is known just before one top-level statement of ``priority``."""
@@ -522,7 +452,7 @@ class _Scope:
 
 def _scopes(tree: ast.Module, contract: Contract) -> tuple[ast.FunctionDef, list[_Scope]]:
     env, defined = _module_scope(tree)
-    function = _function(tree)
+    function = find_function(tree)
     for arg, kind in zip(function.args.args, _PARAMETER_KINDS[contract], strict=True):
         env[arg.arg] = kind
         defined.add(arg.arg)
@@ -593,7 +523,9 @@ def _is_leaf(node: ast.expr) -> bool:
     return isinstance(node, ast.Name | ast.Constant)
 
 
-def _definitions(tree: ast.Module, text: _Text, names: set[str], scope: _Scope) -> list[tuple[int, int, str]]:
+def _definitions(
+    tree: ast.Module, text: SourceText, names: set[str], scope: _Scope
+) -> list[tuple[int, int, str]]:
     """Module-level lines defining the modules and feature constants ``names`` needs, where A lacks them."""
     lines = []
     for module, line in (("np", "import numpy as np"), ("numpy", "import numpy"), ("math", "import math")):
@@ -638,7 +570,7 @@ def crossover_subtree(
         return None
     function_a, scopes = _scopes(tree_a, contract)
     targets = _expressions(function_a, _parents(tree_a))
-    donations = [node for node, _ in _expressions(_function(tree_b), _parents(tree_b))]
+    donations = [node for node, _ in _expressions(find_function(tree_b), _parents(tree_b))]
     if not targets or not donations:
         return None
     internal_first = rng.random() < 0.9
@@ -670,7 +602,7 @@ _LOOSE = (ast.Return, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.keyword, ast
 
 
 def _transplant(source, donor, tree_a, target, pick, scope, kind) -> Edit:
-    text, donor_text = _Text(source), _Text(donor)
+    text, donor_text = SourceText(source), SourceText(donor)
     if pick.lineno == pick.end_lineno:
         snippet = donor_text.get(donor_text.start(pick), donor_text.end(pick))
     else:

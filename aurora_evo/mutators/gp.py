@@ -28,6 +28,7 @@ import numpy as np
 from deap import gp
 
 from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.primitives import (
     Leaf,
     Scalar,
@@ -40,7 +41,6 @@ from aurora_evo.mutators.primitives import (
     seed_trees,
 )
 from aurora_evo.mutators.readback import read_tree
-from aurora_evo.policy import Contract
 
 __all__ = [
     "Change",

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from deap import gp
 
 from aurora_evo import features
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 
 __all__ = [
     "DIVISION",

@@ -37,7 +37,7 @@ from aurora_evo.mutators.primitives import (
     is_constant,
     template_ast,
 )
-from aurora_evo.policy import is_docstring
+from aurora_evo.program_text import ProgramError, is_docstring, parse_source
 
 __all__ = ["read_tree"]
 
@@ -58,11 +58,12 @@ def read_tree(source: str, pset: gp.PrimitiveSetTyped) -> gp.PrimitiveTree:
             constant the language cannot write), saying what was not understood.
     """
     try:
-        module = ast.parse(source)
-    except SyntaxError as exc:
-        raise ValueError(f"not Python: {exc.msg}") from None
-    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting the parser cannot hold
-        raise ValueError(f"the source cannot be parsed ({type(exc).__name__})") from None
+        module = parse_source(source)
+    except ProgramError as exc:
+        error = exc.parser_error
+        if isinstance(error, SyntaxError):
+            raise ValueError(f"not Python: {error.msg}") from None
+        raise ValueError(f"the source cannot be parsed ({type(error).__name__})") from None
     function, constants = _priority_function(module, pset)
     return _Reader(pset, function, constants).read()
 

@@ -28,11 +28,8 @@ line, and left as it was when that line would pass :data:`LINE_LENGTH`.
 from __future__ import annotations
 
 import ast
-import contextlib
 import copy
-import io
 import math
-import tokenize
 import warnings
 from dataclasses import dataclass, field
 
@@ -40,6 +37,7 @@ import numpy as np
 
 from aurora_evo import features
 from aurora_evo.mutators.primitives import float_literal, unparse_formatted
+from aurora_evo.program_text import ProgramError, comment_tokens, parse_source
 
 __all__ = ["LINE_LENGTH", "PURE_NUMPY", "simplify_source"]
 
@@ -494,12 +492,7 @@ def _indent(line: str) -> str:
 
 def _comments(source: str) -> dict[int, str]:
     """The comment ending each line that has one, by line number (1-based)."""
-    out = {}
-    with contextlib.suppress(tokenize.TokenError, SyntaxError):
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                out[token.start[0]] = token.string
-    return out
+    return {token.start[0]: token.string for token in comment_tokens(source)}
 
 
 def _own_lines(statement: ast.stmt, lines: list[str]) -> bool:
@@ -535,8 +528,8 @@ def simplify_source(source: str) -> str:
     """``source`` simplified (see the module docstring); ``source`` itself when it does not parse or
     nothing simplifies. Deterministic; executes nothing of the program."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+        tree = parse_source(source)
+    except ProgramError:
         return source
     lines = source.split("\n")
     comments = _comments(source)
@@ -576,7 +569,7 @@ def simplify_source(source: str) -> str:
 
 def _drop_unread_feature_constants(source: str) -> str:
     """Without the module's ``N_CPU_FREE = 1``-style lines whose name nothing reads any more."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     read = _loads(tree)
     known = features.contract_globals()
     drop = {

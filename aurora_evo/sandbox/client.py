@@ -26,12 +26,13 @@ from typing import NoReturn
 import numpy as np
 
 from aurora_evo.evaluation import EvalResult
+from aurora_evo.contracts import CallFailed, Contract, OutputStatus, choose_node
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
-from aurora_evo.policy import CallFailed, CompiledProgram, Contract, OutputStatus, choose_node
 from aurora_evo.problem import JitMode, Problem
-from aurora_evo.sandbox import frames, verify
 from aurora_evo.sandbox.cases import case_key, problem_spec
+from aurora_evo.program_loading import CompiledProgram
+from aurora_evo.sandbox import verify, wire
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
 
@@ -268,9 +269,9 @@ class Sandbox:
             for fd in host_ends:
                 os.close(fd)
         try:
-            ready, _ = frames.receive_message(self._process.stdout.fileno())
-            host_ready, _ = frames.receive_message(self._host[1])
-        except (frames.FrameError, OSError, ValueError) as exc:
+            ready, _ = wire.receive_message(self._process.stdout.fileno())
+            host_ready, _ = wire.receive_message(self._host[1])
+        except (wire.FrameError, OSError, ValueError) as exc:
             tail = self._log_tail() or exc
             self.close()
             raise SandboxError(f"the sandbox supervisor did not start: {tail}") from None
@@ -291,7 +292,7 @@ class Sandbox:
                 self._log.close()
             return
         try:
-            frames.send_message(process.stdin.fileno(), {"op": "stop"})
+            wire.send_message(process.stdin.fileno(), {"op": "stop"})
         except OSError:
             pass
         try:
@@ -501,7 +502,7 @@ class Sandbox:
 
     def _to_host(self, request: dict, blob: bytes = b"") -> None:
         try:
-            frames.send_message(self._host[0], request, blob)
+            wire.send_message(self._host[0], request, blob)
         except (OSError, TypeError) as exc:
             self._host_failed(exc)
 
@@ -511,8 +512,8 @@ class Sandbox:
         try:
             if not select.select([self._host[1]], [], [], timeout + _HOST_MARGIN_S)[0]:
                 raise OSError(f"no answer within {timeout + _HOST_MARGIN_S:g} s")
-            reply = frames.receive_message(self._host[1])
-        except (frames.FrameError, OSError, TypeError) as exc:
+            reply = wire.receive_message(self._host[1])
+        except (wire.FrameError, OSError, TypeError) as exc:
             self._host_failed(exc)
         if "error" in reply[0]:
             raise SandboxError(f"the witness host refused the request: {reply[0]['error']}")
@@ -549,9 +550,9 @@ class Sandbox:
 
     def _call(self, request: dict) -> tuple[dict, bytes]:
         try:
-            frames.send_message(self._process.stdin.fileno(), request)
-            return frames.receive_message(self._process.stdout.fileno())
-        except (frames.FrameError, OSError) as exc:
+            wire.send_message(self._process.stdin.fileno(), request)
+            return wire.receive_message(self._process.stdout.fileno())
+        except (wire.FrameError, OSError) as exc:
             tail = self._log_tail()
             self.close()
             raise SandboxError(f"the sandbox supervisor stopped answering: {tail or exc}") from None

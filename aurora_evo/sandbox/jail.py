@@ -2,7 +2,7 @@
 
 The supervisor forks a jail *before* it has a job for it (so that the fork and the confinement are
 off the critical path); the jail confines itself, then waits on its job pipe. :func:`run_jail` never
-returns: it writes one result frame (see :mod:`aurora_evo.sandbox.frames`) and leaves with
+returns: it writes one result frame (see :mod:`aurora_evo.sandbox.wire`) and leaves with
 ``os._exit``. The payload is raw int64 values: first 1 or 0 (did numba compile the program), then the
 program's decisions (:meth:`aurora_evo.problem.Problem.run`): for allocation the node of every task of
 every scenario (-1 when rejected), for bin packing the bin of every item of every instance. The
@@ -22,7 +22,7 @@ import numpy as np
 from aurora_evo.domains import problem_from_spec
 from aurora_evo.errors import one_line
 from aurora_evo.outcome import Outcome
-from aurora_evo.sandbox import frames, landlock, numba_guard
+from aurora_evo.sandbox import landlock, numba_guard, wire
 from aurora_evo.sandbox import layers as jail_layers
 
 #: Outcomes travel as their position in this tuple.
@@ -113,6 +113,7 @@ def close_all_but(keep: tuple[int, ...]) -> None:
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
     from aurora_evo.evaluation import EvalResult
+    from aurora_evo.contracts import Contract
 
     if job.boundscheck:
         numba_guard.check_indices()
@@ -162,8 +163,8 @@ def run_jail(
         except Exception:  # only an optimisation
             pass
         try:
-            request, _ = frames.receive_message(job_fd)
-        except frames.FrameError:  # the supervisor dropped this jail unused
+            request, _ = wire.receive_message(job_fd)
+        except wire.FrameError:  # the supervisor dropped this jail unused
             os._exit(0)
         os.close(job_fd)
         job = Job(
@@ -183,6 +184,6 @@ def run_jail(
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the jail reports them all
         outcome, message, payload = Outcome.RUNTIME_ERROR, one_line(exc), None
     try:
-        frames.write_all(result_fd, frames.encode_result(OUTCOME_CODES.index(outcome), message, payload))
+        wire.write_all(result_fd, wire.encode_result(OUTCOME_CODES.index(outcome), message, payload))
     finally:
         os._exit(0)

@@ -4,7 +4,7 @@ write under a deadline and a size cap, ending and reaping them, and saying how o
 Used by the supervisor (evaluation jails, which it forks itself: :class:`ForkSpawner`) and by the
 witness host (witness jails, forked by a process that never held a request, see
 :mod:`aurora_evo.sandbox.witness_host`). The pool only knows that a jail reads messages from one pipe
-and writes result frames (:mod:`aurora_evo.sandbox.frames`) to another; every write to a jail and
+and writes result frames (:mod:`aurora_evo.sandbox.wire`) to another; every write to a jail and
 every read from it is bounded by a deadline, so a jail that stops reading or writing cannot block its
 owner.
 """
@@ -22,7 +22,7 @@ from typing import NoReturn, Protocol
 
 import numpy as np
 
-from aurora_evo.sandbox import frames
+from aurora_evo.sandbox import wire
 from aurora_evo.sandbox.jail import OUTCOME_CODES, JailLimits
 
 #: ``start(limits, key, job_fd, result_fd)``: the child's whole life; never returns.
@@ -182,7 +182,7 @@ class JailPool:
     def send(jail: Jail, header: dict, blob: bytes, deadline: float) -> bool:
         """Write a message to the jail's job pipe before ``deadline`` (``time.perf_counter()``); False
         when the jail is gone (it could not confine itself, or it died) or does not take it in time."""
-        data = memoryview(frames.encode_message(header, blob))
+        data = memoryview(wire.encode_message(header, blob))
         while data:
             remaining = deadline - time.perf_counter()
             if remaining <= 0 or not select.select([], [jail.job_fd], [], remaining)[1]:
@@ -209,13 +209,13 @@ class JailPool:
             ready, _, _ = select.select([jail.result_fd], [], [], remaining)
             if not ready:
                 return Collected(bytes(data), True, False)
-            chunk = os.read(jail.result_fd, min(1 << 16, frames.result_missing(data), cap + 1 - len(data)))
+            chunk = os.read(jail.result_fd, min(1 << 16, wire.result_missing(data), cap + 1 - len(data)))
             if not chunk:
                 return Collected(bytes(data), False, False)
             data += chunk
             if len(data) > cap:
                 return Collected(bytes(data), False, True)
-            if not frames.result_missing(data):
+            if not wire.result_missing(data):
                 return Collected(bytes(data), False, False)
 
     def read_result(
@@ -224,12 +224,12 @@ class JailPool:
         """The jail's next result frame: ``(outcome, message, values)``, the jail left running. When
         it gave none (the deadline passed, it wrote too much or something malformed, it died), the
         jail is waited for and ``(outcome, message, None)`` says how it ended."""
-        collected = self.collect(jail, deadline, frames.result_size_cap(max_values))
+        collected = self.collect(jail, deadline, wire.result_size_cap(max_values))
         detail = "the jail wrote more than a result"
         if not collected.oversized:
             try:
-                code, detail, values = frames.decode_result(collected.data, max_values)
-            except frames.FrameError as exc:
+                code, detail, values = wire.decode_result(collected.data, max_values)
+            except wire.FrameError as exc:
                 detail = str(exc)
             else:
                 if 0 <= code < len(OUTCOME_CODES) and not collected.timed_out:

@@ -58,7 +58,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from aurora_evo.outcome import Outcome
-from aurora_evo.policy import MAX_SOURCE_CHARS
+from aurora_evo.program_text import MAX_SOURCE_CHARS, ProgramError, parse_source
 from aurora_evo.sandbox.numba_guard import is_dimension
 
 __all__ = [
@@ -341,21 +341,24 @@ def _excerpt(text: str) -> str:
 
 
 def _parse(source: str) -> tuple[ast.Module | None, ScreenResult | None]:
+    """The tree, or the verdict on a source the shared parser refuses: a syntax error, or a compile
+    bomb when the parser ran out of stack or memory."""
     try:
         with warnings.catch_warnings():
             # Invalid escapes warn at parse time; a warnings filter set to "error" must not turn a
             # legitimate program into a syntax error.
             warnings.simplefilter("ignore")
-            return ast.parse(source), None
-    except SyntaxError as exc:
-        lineno = exc.lineno if isinstance(exc.lineno, int) else None
+            return parse_source(source), None
+    except ProgramError as exc:
+        error = exc.parser_error
+    if isinstance(error, SyntaxError):
+        lineno = error.lineno if isinstance(error.lineno, int) else None
         where = f"line {lineno}: " if lineno is not None else ""
-        return None, _syntax_error(lineno, f"{where}syntax error: {_excerpt(exc.msg)}")
-    except (RecursionError, MemoryError):
+        return None, _syntax_error(lineno, f"{where}syntax error: {_excerpt(error.msg)}")
+    if isinstance(error, RecursionError | MemoryError):
         # The C parser gives up on very deep nesting with one of these rather than a SyntaxError.
         return None, _forbidden(None, "a source nested too deeply to parse is forbidden (compile bomb)")
-    except (ValueError, OverflowError) as exc:
-        return None, _syntax_error(None, f"syntax error: {_excerpt(exc)}")
+    return None, _syntax_error(None, f"syntax error: {_excerpt(error)}")
 
 
 def _flatten(tree: ast.Module) -> tuple[list[ast.AST], dict[ast.AST, ast.AST]] | ScreenResult:
@@ -431,7 +434,7 @@ def _identifiers(node: ast.AST) -> Iterator[str]:
 def _check_function(tree: ast.Module, function_name: str) -> ScreenResult | None:
     """The entry point must be a top-level ``def`` with exactly two positional parameters.
 
-    Messages follow :func:`aurora_evo.policy.parse_program`. When the name is defined twice, the last
+    Messages follow :func:`aurora_evo.program_text.parse_program`. When the name is defined twice, the last
     definition is the one that runs, so it is the one checked.
     """
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function_name]

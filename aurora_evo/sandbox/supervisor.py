@@ -4,7 +4,7 @@ Started by :class:`aurora_evo.sandbox.Sandbox` with ``exec`` and a scrubbed envi
 none of the client's memory, secrets or open files. It warms numpy and numba up (imports, the
 simulator's kernels; common numpy functions under numba before the first jail that compiles a
 program), probes which confinement layers work, then serves requests on stdin/stdout (see
-:mod:`aurora_evo.sandbox.frames`):
+:mod:`aurora_evo.sandbox.wire`):
 
 * ``{"op": "load", "key", "problem", "data"}``: keep a case of the problem (``"module:Class"``, see
   :func:`aurora_evo.domains.problem_from_spec`) under ``key``;
@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 from aurora_evo.domains import problem_from_spec
-from aurora_evo.sandbox import frames, numba_guard
+from aurora_evo.sandbox import numba_guard, wire
 from aurora_evo.sandbox.jail import JailLimits, Job, run_jail
 from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool
 from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, die_with_parent, probe_layers
@@ -78,9 +78,9 @@ def warm_up_numpy_functions() -> None:
 def _run_warm_up_programs(programs: list[tuple[str, bool]], packers: list[tuple[str, bool]]) -> None:
     """Compile each ``(source, boundscheck)`` and run it on a tiny scenario (allocation ``programs``,
     compiled and on the numpy path) or dataset (bin-packing ``packers``)."""
+    from aurora_evo.contracts import Contract
     from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
     from aurora_evo.evaluation import compile_outcome
-    from aurora_evo.policy import Contract
     from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
     from aurora_evo.sim import simulate
 
@@ -191,7 +191,7 @@ def main() -> None:
     # Forked before numba and before any case: a small process whose witnesses hold no scenario.
     host = start_witness_host(confinement, *map(int, sys.argv[1:3]))
     warm_up_kernels()
-    frames.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
+    wire.send_message(stdout, {"ready": True, "pid": os.getpid(), "layers": confinement.layers.as_dict()})
     supervisor = Supervisor(
         confinement.with_shared_namespaces(), full_warm_up=os.environ.get("AURORA_EVO_WARM_UP") != "minimal"
     )
@@ -238,7 +238,7 @@ def serve(supervisor: Supervisor, stdin: int, stdout: int) -> None:
         return {"pong": True, "spares": supervisor.jails.spare_pids()}, b""
 
     handlers = {"load": load, "eval": lambda request, _: supervisor.evaluate(request), "ping": ping}
-    frames.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})
+    wire.serve_requests(stdin, stdout, handlers, {"eval": lambda: supervisor.reap(block=False)})
 
 
 if __name__ == "__main__":

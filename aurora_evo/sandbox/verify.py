@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ A witness jail also answers the calls of a small evaluation the client simulates
 The job (one message): ``{"source", "jit", "boundscheck", "calls"}``. Each round: ``{"states": [[contract,
 first_shape, head_shape, tail], ...]}`` with the arguments as float64 in the blob
 (:func:`aurora_evo.sandbox.verify.encode`). Each answer: one result frame
-(:mod:`aurora_evo.sandbox.frames`) holding, for every state of the round, the row of ``second`` the
+(:mod:`aurora_evo.sandbox.wire`) holding, for every state of the round, the row of ``second`` the
 simulator would pick with the scores ``priority`` gives (int64), or the outcome and message of the
 first call that failed, after which the witness exits. The client checks the picks against the
 decisions the evaluation jail reported.
@@ -27,12 +27,13 @@ import os
 
 import numpy as np
 
+from aurora_evo.contracts import Contract, OutputStatus, check_scores, exception_status
 from aurora_evo.errors import one_line
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.features import N_FITS, NODE_FEATURES, TASK_FEATURES
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, check_scores, exception_status
-from aurora_evo.sandbox import frames, numba_guard
+from aurora_evo.program_loading import CompiledProgram
+from aurora_evo.sandbox import numba_guard, wire
 from aurora_evo.sandbox.jail import OK_CODE, OUTCOME_CODES, JailLimits, confine
 from aurora_evo.sandbox.layers import Confinement
 
@@ -137,7 +138,7 @@ def _warm_pages() -> None:
     try:
         task, nodes = np.zeros(TASK_FEATURES), np.zeros((2, NODE_FEATURES))
         Answerer(_VETTED, jit=False, boundscheck=False).choose(Contract.ALLOCATION, task, nodes)
-        frames.encode_result(OK_CODE, "", np.zeros(1))
+        wire.encode_result(OK_CODE, "", np.zeros(1))
     except Exception:  # only an optimisation
         pass
 
@@ -172,15 +173,15 @@ def _answer_calls(answerer: Answerer, job_fd: int, result_fd: int) -> None:
     :meth:`aurora_evo.sandbox.Sandbox.evaluate`, allocation only): first whether the program loads (an ok
     frame, or the outcome of its failure), then for each call ``{"call": [task_shape, nodes_shape],
     "case": index}`` with the arguments as float64 in the blob, an ok frame whose values are the
-    status (:class:`~aurora_evo.policy.OutputStatus`) then the scores' float64 bits, with the
+    status (:class:`~aurora_evo.contracts.OutputStatus`) then the scores' float64 bits, with the
     exception's line as the message when the program raised. Never returns."""
     answerer.program(Contract.ALLOCATION)
-    frames.write_all(result_fd, frames.encode_result(OK_CODE, ""))
+    wire.write_all(result_fd, wire.encode_result(OK_CODE, ""))
     views = _Views()
     while True:
         try:
-            header, blob = frames.receive_message(job_fd)
-        except frames.FrameError:  # the simulation is over
+            header, blob = wire.receive_message(job_fd)
+        except wire.FrameError:  # the simulation is over
             os._exit(0)
         (task_shape, nodes_shape), case = header["call"], int(header["case"])
         task, nodes = views.fill(case, task_shape, nodes_shape, np.frombuffer(blob, dtype="<f8"))
@@ -188,7 +189,7 @@ def _answer_calls(answerer: Answerer, job_fd: int, result_fd: int) -> None:
         payload = np.array([int(status)], dtype=np.int64)
         if scores is not None:
             payload = np.concatenate([payload, scores.astype("<f8").view("<i8")])
-        frames.write_all(result_fd, frames.encode_result(OK_CODE, detail, payload))
+        wire.write_all(result_fd, wire.encode_result(OK_CODE, detail, payload))
 
 
 def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, result_fd: int) -> None:
@@ -201,8 +202,8 @@ def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, resul
         confine(limits, (job_fd, result_fd), confinement)
         _warm_pages()
         try:
-            job, _ = frames.receive_message(job_fd)
-        except frames.FrameError:  # dropped unused
+            job, _ = wire.receive_message(job_fd)
+        except wire.FrameError:  # dropped unused
             os._exit(0)
         if job["boundscheck"]:
             numba_guard.check_indices()
@@ -211,11 +212,11 @@ def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, resul
             _answer_calls(answerer, job_fd, result_fd)
         while True:
             try:
-                header, blob = frames.receive_message(job_fd)
-            except frames.FrameError:  # no more rounds
+                header, blob = wire.receive_message(job_fd)
+            except wire.FrameError:  # no more rounds
                 os._exit(0)
             chosen = answerer.answer(header["states"], blob)
-            frames.write_all(result_fd, frames.encode_result(OK_CODE, "", chosen))
+            wire.write_all(result_fd, wire.encode_result(OK_CODE, "", chosen))
     except _Failed as failure:
         code, message = failure.outcome, failure.message
     except MemoryError as exc:
@@ -225,6 +226,6 @@ def run_witness(limits: JailLimits, confinement: Confinement, job_fd: int, resul
     except BaseException as exc:  # the module body's exits and interrupts included
         code, message = Outcome.RUNTIME_ERROR, one_line(exc)
     try:
-        frames.write_all(result_fd, frames.encode_result(OUTCOME_CODES.index(code), message, payload))
+        wire.write_all(result_fd, wire.encode_result(OUTCOME_CODES.index(code), message, payload))
     finally:
         os._exit(0)

@@ -11,7 +11,7 @@ the witness to fork and the pids to collect; it hands the host each witness's pi
 socket (``SCM_RIGHTS``) and reaps the witnesses once the host says it is done with them (so that a pid
 the host may still signal is never reused).
 
-Requests (:mod:`aurora_evo.sandbox.frames` messages):
+Requests (:mod:`aurora_evo.sandbox.wire` messages):
 
 * ``{"op": "witness", "source", "jit", "boundscheck", "timeout_s", "memory_mb", "rounds"}``, the
   arguments of every state as float64 in the blob, round after round (see
@@ -37,7 +37,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from aurora_evo.sandbox import frames
+from aurora_evo.sandbox import wire
 from aurora_evo.sandbox.jail import JailLimits, close_all_but
 from aurora_evo.sandbox.jails import Forked, ForkSpawner, Jail, JailPool, death
 from aurora_evo.sandbox.layers import WITNESS_IDS, Confinement, die_with_parent
@@ -300,7 +300,7 @@ def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
     os.close(devnull)
     host = WitnessHost(confinement.with_shared_namespaces())  # apart from the evaluation jails'
     try:
-        frames.send_message(replies_fd, {"ready": True, "pid": os.getpid(), "zygote": host.zygote.pid})
+        wire.send_message(replies_fd, {"ready": True, "pid": os.getpid(), "zygote": host.zygote.pid})
 
         def ping(request: dict, _: bytes) -> tuple[dict, bytes]:  # once the next spare is forked
             host.jails.reap(block=True)
@@ -314,7 +314,7 @@ def serve(confinement: Confinement, requests_fd: int, replies_fd: int) -> None:
             "close_calls": host.close_calls,
         }
         after = {op: host.prepare_next for op in ("witness", "open_calls", "call", "close_calls")}
-        frames.serve_requests(requests_fd, replies_fd, handlers, after)
+        wire.serve_requests(requests_fd, replies_fd, handlers, after)
     except BaseException as exc:  # logged; the client sees the host's pipe close
         print(f"witness host: {exc!r}", file=sys.stderr)
         raise

@@ -66,7 +66,7 @@ N_FREG = 2 + 2 * N_RESOURCES
 # Outcome of each task (``SimArrays.state``).
 PENDING, QUEUED, RUNNING, FINISHED, REJECTED = 0, 1, 2, 3, 4
 
-# Status codes, equal to aurora_evo.policy.OutputStatus (numba cannot use the enum).
+# Status codes, equal to aurora_evo.contracts.OutputStatus (numba cannot use the enum).
 OK, WRONG_SHAPE, NOT_FINITE = 0, 1, 2
 
 
@@ -443,7 +443,8 @@ def compiled_runner(arrays_type):
     """
     from numba import types
 
-    from aurora_evo.policy import Contract, function_type
+    from aurora_evo.contracts import Contract
+    from aurora_evo.program_loading import function_type
 
     task_view = types.Array(types.float64, 1, "C", readonly=True)
     node_view = types.Array(types.float64, 2, "C", readonly=True)

@@ -9,14 +9,8 @@ import numba
 import numpy as np
 
 from aurora_evo import features as F
-from aurora_evo.policy import (
-    CompiledProgram,
-    Contract,
-    OutputStatus,
-    check_scores,
-    choose_node,
-    exception_status,
-)
+from aurora_evo.contracts import Contract, OutputStatus, check_scores, choose_node, exception_status
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.sim import engine
 from aurora_evo.sim.metrics import Metrics, Placement, compute_metrics

@@ -1,4 +1,4 @@
-"""MAP-Elites rules, descriptors, behaviour signatures and code novelty."""
+"""MAP-Elites rules, descriptors and behaviour signatures."""
 
 from __future__ import annotations
 
@@ -14,18 +14,14 @@ from aurora_evo.archive import (
     Descriptor,
     behaviour_signature,
     cell_of,
-    code_complexity,
-    code_novelty,
-    code_similarity,
     consider,
     coverage,
     default_descriptors,
     descriptor_values,
-    map_elites,
-    normalise_source,
     qd_score,
     specialisation,
 )
+from aurora_evo.program_text import code_complexity
 
 values = st.floats(allow_nan=False)
 
@@ -118,13 +114,6 @@ def priority(item, bins):
 """
 
 
-def test_code_complexity_counts_ast_nodes():
-    # Module, FunctionDef, arguments, arg, arg, Return, UnaryOp, USub, Name, Load
-    assert code_complexity(SMALL) == 10.0
-    assert code_complexity(BIGGER) > code_complexity(SMALL)
-    assert code_complexity(SMALL + "# a comment\n\n\n") == code_complexity(SMALL)
-
-
 def test_specialisation():
     assert specialisation({"a": 1.0, "b": 1.0, "c": 1.0}) == 0.0
     assert specialisation({"a": 1.0}) == 0.0
@@ -192,9 +181,9 @@ def test_a_spread_of_differing_programs_lands_in_different_rows_and_columns():
     varies); complexity x nonlinearity spreads programs of a seeded generator over both axes."""
     import numpy as np
 
+    from aurora_evo.contracts import Contract
     from aurora_evo.mutators import GPMutator
     from aurora_evo.mutators.gp import gen_ramped
-    from aurora_evo.policy import Contract
     from aurora_evo.seeds import seed_program_paths
 
     mutator = GPMutator(Contract.ALLOCATION)
@@ -216,89 +205,3 @@ def test_behaviour_signature():
     assert hash(a) == hash(behaviour_signature({"a": 0.0, "b": 0.3000000001}))
     assert behaviour_signature({"a": 0.5}) != behaviour_signature({"a": 0.6})
     assert behaviour_signature({"a": math.nan, "b": None}) == (None, None)
-
-
-# --- similarity and novelty --------------------------------------------------------------------------
-
-RENAMED = """
-import numpy as np
-
-def priority(item, bins):
-    leftover = bins - item
-    s = -leftover
-    s[leftover > 0.5] -= 3.0
-    return s
-"""
-UNRELATED = """
-import numpy as np
-
-def priority(item, bins):
-    order = np.argsort(bins)
-    ranks = np.empty_like(order)
-    ranks[order] = np.arange(len(bins))
-    if item > 0.5:
-        return ranks.astype(float)
-    return np.log1p(np.abs(np.sin(bins * item))) + np.exp(-ranks)
-"""
-
-
-def test_normalise_source_strips_comments_docstrings_and_layout():
-    expected = "import numpy as np\n\ndef priority(item, bins):\n    spare = bins - item"
-    assert normalise_source(BIGGER).startswith(expected)
-    assert "#" not in normalise_source(BIGGER) and "Best fit" not in normalise_source(BIGGER)
-    assert normalise_source("def f( x ):\n  return x+1  # c\n") == normalise_source(
-        "def f(x):\n    return (x + 1)"
-    )
-    assert normalise_source("def f(x):\n    return x") != normalise_source("def f(y):\n    return y")
-    broken = "def f(x:\n    return x  # comment\n\n"
-    assert normalise_source(broken) == "def f(x:\n    return x"
-
-
-def test_novelty_of_identical_renamed_and_unrelated_sources():
-    assert code_novelty(BIGGER, [BIGGER]) == 0.0
-    assert code_novelty(BIGGER, [RENAMED]) < 0.05
-    assert code_similarity(BIGGER, RENAMED) == pytest.approx(1.0)
-    assert code_novelty(BIGGER, [UNRELATED]) > 0.6
-    assert code_novelty(BIGGER, [UNRELATED, RENAMED]) < 0.05
-    assert code_novelty(BIGGER, []) == 1.0
-    assert 0.0 < code_novelty(SMALL, [BIGGER]) < 1.0
-
-
-def test_a_small_edit_is_less_novel_than_a_rewrite():
-    edited = BIGGER.replace("-spare", "-spare * spare")
-    assert code_novelty(edited, [BIGGER]) < code_novelty(UNRELATED, [BIGGER])
-
-
-def test_novelty_tolerates_broken_and_empty_sources():
-    assert code_novelty("def f(:\n", ["def f(:\n"]) == 0.0
-    assert code_novelty("", [""]) == 0.0
-    assert 0.0 <= code_novelty("((((", [BIGGER]) <= 1.0
-    assert code_novelty("def f(:\x1c\n  # c\x0c\n", ["def f(:\n"]) == 0.0  # odd line breaks
-    deep = "x = " + "(" * 5000 + "1" + ")" * 5000
-    assert 0.0 <= code_novelty(deep, [BIGGER]) <= 1.0
-
-
-@given(st.lists(st.text(max_size=60), min_size=2, max_size=4))
-def test_similarity_is_a_symmetric_fraction(sources):
-    a, b = sources[0], sources[1]
-    assert 0.0 <= code_similarity(a, b) <= 1.0
-    assert code_similarity(a, b) == pytest.approx(code_similarity(b, a))
-    assert code_similarity(a, a) == 1.0
-    assert 0.0 <= code_novelty(a, sources[1:]) <= 1.0
-
-
-def test_novelty_is_fast_on_a_population():
-    def program(i: int) -> str:
-        lines = [
-            f"    x{j} = bins * {i * j} + np.{('log1p', 'sqrt', 'exp')[(i + j) % 3]}(item)" for j in range(45)
-        ]
-        return "import numpy as np\n\ndef priority(item, bins):\n" + "\n".join(lines) + "\n    return x0\n"
-
-    population = [program(i) for i in range(100)]
-    code_novelty(program(100), population)  # tokenises and caches every program once
-    # No timing (a loaded or parallel machine makes any bound flaky): the next candidate is compared with
-    # the cached n-grams of the population, so only its own source is tokenised.
-    before = map_elites._ngrams.cache_info()
-    code_novelty(program(101), population)
-    after = map_elites._ngrams.cache_info()
-    assert after.misses - before.misses == 1

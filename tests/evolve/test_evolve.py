@@ -7,10 +7,11 @@ import sqlite3
 
 import pytest
 
-from aurora_evo.archive import Archive, normalise_source
+from aurora_evo.archive import Archive
 from aurora_evo.config import override
 from aurora_evo.domains import get_problem
 from aurora_evo.evolve import Evolution
+from aurora_evo.program_text import normalise_source
 
 
 def run(config, path, resume: bool = False):

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from aurora_evo.config import override
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.evolve import Evolution
 from aurora_evo.export import constants_used, export_run, load_scheduler, standalone_source
-from aurora_evo.policy import Contract
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from aurora_evo import features as F
+from aurora_evo.contracts import Contract, OutputStatus, check_scores
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES
 from aurora_evo.mutators import (
     EditMutator,
@@ -20,7 +21,8 @@ from aurora_evo.mutators import (
     seed_sources,
     swap_operator,
 )
-from aurora_evo.policy import Contract, OutputStatus, check_scores, compile_program, parse_program
+from aurora_evo.program_loading import compile_program
+from aurora_evo.program_text import parse_program
 from aurora_evo.sandbox.screen import screen_program
 from aurora_evo.seeds import seed_program_paths
 

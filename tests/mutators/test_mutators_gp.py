@@ -15,6 +15,7 @@ import pytest
 from deap import gp
 
 from aurora_evo import features as F
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES
 from aurora_evo.mutators import GPConfig, GPMutator, Parent, parse_genotype, primitive_set, seed_trees
 from aurora_evo.mutators.gp import (
@@ -28,7 +29,7 @@ from aurora_evo.mutators.gp import (
     node_depths,
 )
 from aurora_evo.mutators.primitives import Scalar, Vec, is_constant
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.program_loading import compile_program
 from aurora_evo.sandbox.screen import screen_program
 from aurora_evo.seeds import seed_program_paths
 

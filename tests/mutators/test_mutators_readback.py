@@ -10,12 +10,12 @@ import pytest
 from test_mutators_gp import CONTRACTS, numpy_scores, random_trees
 
 from aurora_evo import features as F
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES
 from aurora_evo.mutators import GPMutator, Parent
 from aurora_evo.mutators.edits import perturb_constant, swap_operator
 from aurora_evo.mutators.primitives import is_constant
 from aurora_evo.mutators.readback import read_tree
-from aurora_evo.policy import Contract
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
 _PRIORITY = "import numpy as np\n\n\ndef priority(item, bins):\n"

@@ -8,12 +8,13 @@ import inspect
 import numpy as np
 import pytest
 
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import Instance, pack, weibull_dataset
 from aurora_evo.mutators import GPMutator
 from aurora_evo.mutators import simplify as simplify_module
 from aurora_evo.mutators.gp import gen_ramped, mut_constant
 from aurora_evo.mutators.simplify import simplify_source
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.program_loading import compile_program
 from aurora_evo.seeds import seed_scenarios
 from aurora_evo.sim import simulate
 

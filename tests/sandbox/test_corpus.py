@@ -189,7 +189,7 @@ NOT_ITS_OWN = "the result is not this program's"
 HONEST_DECISIONS = """
 from aurora_evo.domains import get_problem
 from aurora_evo.evaluation import compile_outcome
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 first_fit = compile_outcome("def priority(task, nodes):\\n    return -nodes[:, 0]\\n", Contract.ALLOCATION)
 decisions = get_problem("allocation").run_program(first_fit, spec.cases)
 """

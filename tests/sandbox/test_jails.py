@@ -76,13 +76,13 @@ def test_released_jails_are_all_collected_by_a_blocking_reap():
 def test_a_frame_written_out_of_turn_is_read_on_its_own():
     """Two result frames that reach the pipe together are read one at a time: how a witness's answers
     are read does not depend on how the kernel happened to batch its writes."""
-    from aurora_evo.sandbox import frames
+    from aurora_evo.sandbox import wire
     from aurora_evo.sandbox.jails import Jail
 
     read_end, write_end = os.pipe()
     try:
-        first = frames.encode_result(0, "first", np.array([1, 2]))
-        second = frames.encode_result(0, "second", np.array([3]))
+        first = wire.encode_result(0, "first", np.array([1, 2]))
+        second = wire.encode_result(0, "second", np.array([3]))
         os.write(write_end, first + second)
         jail = Jail(0, -1, read_end, JailLimits(1 << 30, 5), None)
         deadline = time.perf_counter() + 5

@@ -39,7 +39,7 @@ def test_the_package_is_granted_its_code_and_not_its_data():
     inside = {path: access for path, access in rules if path.is_relative_to(package)}
     assert inside[package] == _READ_DIR  # listing only: each file is granted on its own
     files = {path for path, access in inside.items() if path != package}
-    assert package / "policy.py" in files and package / "sandbox" / "jail.py" in files
+    assert package / "contracts.py" in files and package / "sandbox" / "jail.py" in files
     assert all(path.suffix in (".py", ".pyc", ".nbi", ".nbc") for path in files)
     data = list((package / "domains" / "binpacking" / "data").iterdir())
     assert data and not any(path in files for path in data)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES, VECTOR_BASELINE_SOURCES
 from aurora_evo.outcome import Outcome
-from aurora_evo.policy import MAX_SOURCE_CHARS
+from aurora_evo.program_text import MAX_SOURCE_CHARS
 from aurora_evo.sandbox import screen
 from aurora_evo.sandbox.screen import MAX_DEPTH, MAX_LINES, MAX_NODES, ScreenResult, screen_program
 

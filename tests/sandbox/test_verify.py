@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aurora_evo.domains import get_problem
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import builtin_datasets, pack
 from aurora_evo.domains.binpacking.evaluate import decision_states as packing_states
 from aurora_evo.features import N_FITS
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.program_loading import compile_program
 from aurora_evo.sandbox import SandboxConfig, verify
 from aurora_evo.sandbox.witness import Answerer
 from aurora_evo.seeds import seed_program_paths, seed_scenarios

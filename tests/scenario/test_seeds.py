@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aurora_evo.policy import Contract, load_program_file
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import load_program_file
 from aurora_evo.scenario import load_scenario, scenario_to_dict
 from aurora_evo.scenario.generate import generate_scenario
 from aurora_evo.scenario.params import GeneratorParams

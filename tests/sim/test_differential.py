@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aurora_evo.policy import Contract, compile_program
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import compile_program
 from aurora_evo.sim import simulate
 from aurora_evo.sim.reference import reference_simulate
 

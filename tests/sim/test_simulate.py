@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from aurora_evo.policy import Contract, OutputStatus, compile_program
+from aurora_evo.contracts import Contract, OutputStatus
+from aurora_evo.program_loading import compile_program
 from aurora_evo.sim import simulate
 
 CPU = [[4, 16, 0, 0]]

@@ -1,6 +1,6 @@
 """Online bin packing, FunSearch's benchmark: datasets, generators, evaluation, baselines, benchmark.
 
-Programs follow :attr:`aurora_evo.policy.Contract.BINPACKING`, ``priority(item, bins) -> scores``; see
+Programs follow :attr:`aurora_evo.contracts.Contract.BINPACKING`, ``priority(item, bins) -> scores``; see
 :mod:`aurora_evo.domains.binpacking.evaluate` for the exact packing procedure and metric.
 """
 

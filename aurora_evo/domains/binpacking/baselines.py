@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from aurora_evo.policy import CompiledProgram, Contract, compile_program
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import CompiledProgram, compile_program
 
 __all__ = [
     "BASELINE_SOURCES",

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from aurora_evo.domains import get_problem
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import baseline_programs
 from aurora_evo.domains.binpacking.datasets import Dataset, builtin_datasets
 from aurora_evo.domains.binpacking.evaluate import contract_of, evaluate, l1_bound
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.policy import CompiledProgram, Contract
+from aurora_evo.program_loading import CompiledProgram
 
 if TYPE_CHECKING:
     from aurora_evo.evaluation import EvalResult

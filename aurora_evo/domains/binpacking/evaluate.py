@@ -27,15 +27,9 @@ from typing import Literal
 
 import numpy as np
 
+from aurora_evo.contracts import Contract, OutputStatus, check_scores, exception_status
 from aurora_evo.domains.binpacking.datasets import Dataset, Instance, VectorInstance
-from aurora_evo.policy import (
-    CompiledProgram,
-    Contract,
-    OutputStatus,
-    check_scores,
-    exception_status,
-    function_type,
-)
+from aurora_evo.program_loading import CompiledProgram, function_type
 
 __all__ = [
     "DatasetResult",

@@ -27,7 +27,8 @@ from aurora_evo.domains.binpacking.evaluate import (
 from aurora_evo.domains.binpacking.generators import or_dataset, weibull_dataset
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.policy import CompiledProgram, Contract
+from aurora_evo.contracts import Contract
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
 from aurora_evo.sandbox.verify import Query, pick
 

@@ -1,6 +1,6 @@
 """Two-dimensional vector bin packing as a :class:`~aurora_evo.problem.Problem`.
 
-Programs follow :attr:`~aurora_evo.policy.Contract.VECTOR_BINPACKING`: ``priority(item, bins)`` with
+Programs follow :attr:`~aurora_evo.contracts.Contract.VECTOR_BINPACKING`: ``priority(item, bins)`` with
 ``item`` the machine's ``(2,)`` demand (cores, GiB) and ``bins`` the ``(k, 2)`` remaining capacity of
 every host it fits on, empty hosts included; it goes to the highest score, the lowest index on ties.
 Packing, checking and scoring (minus the excess of hosts over the L1 bound, the larger of the two
@@ -17,7 +17,7 @@ from aurora_evo.domains.binpacking.baselines import VECTOR_BASELINE_SOURCES
 from aurora_evo.domains.binpacking.datasets import Dataset
 from aurora_evo.domains.binpacking.problem import BinPackingProblem
 from aurora_evo.domains.vector_packing.instances import vm_dataset
-from aurora_evo.policy import Contract
+from aurora_evo.contracts import Contract
 from aurora_evo.problem import Cases
 
 

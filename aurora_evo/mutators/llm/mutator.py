@@ -28,10 +28,10 @@ from aurora_evo.llm.keys import KeyPool
 from aurora_evo.llm.pricing import PriceTable
 from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.mutators.base import Mutator, Parent, Proposal
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
 from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
-from aurora_evo.policy import Contract
 
 #: Recent failures quoted back to the model, so it does not repeat them.
 FEEDBACK_FAILURES = 3

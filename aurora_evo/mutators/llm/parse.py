@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aurora_evo.mutators.llm.prompts import PromptMode, rename_names
+from aurora_evo.program_text import ProgramError, parse_source
 
 __all__ = [
     "REASONING_CHARS",
@@ -90,12 +91,13 @@ def _newlines(text: str) -> str:
 def _try_parse(code: str) -> tuple[ast.Module | None, str]:
     """The tree of ``code``, or ``None`` and ``"line N: message"``."""
     try:
-        return ast.parse(code), ""
-    except SyntaxError as exc:
-        where = f"line {exc.lineno}: " if exc.lineno else ""
-        return None, f"{where}{exc.msg}"
-    except (ValueError, MemoryError, RecursionError, OverflowError) as exc:
-        return None, " ".join(str(exc).split())[:200] or type(exc).__name__
+        return parse_source(code), ""
+    except ProgramError as exc:
+        error = exc.parser_error
+    if isinstance(error, SyntaxError):
+        where = f"line {error.lineno}: " if error.lineno else ""
+        return None, f"{where}{error.msg}"
+    return None, " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def _one_line(text: str, limit: int = 300) -> str:

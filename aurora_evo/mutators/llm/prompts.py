@@ -24,9 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aurora_evo import features
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.base import Parent
-from aurora_evo.policy import Contract, is_docstring
 from aurora_evo.scenario.model import DEFAULT_WEIGHTS
+from aurora_evo.program_text import ProgramError, SourceText, is_docstring, parse_source
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -307,14 +308,6 @@ def _sort_key(parent: Parent) -> float:
 # --- renaming and merging sources (shared with the parser) -------------------------------------
 
 
-def _line_starts(data: bytes) -> list[int]:
-    starts = [0]
-    for i, byte in enumerate(data):
-        if byte == 0x0A:
-            starts.append(i + 1)
-    return starts
-
-
 _DEF_NAME = re.compile(rb"(?:async\s+)?def\s+")
 
 
@@ -328,38 +321,33 @@ def rename_names(source: str, mapping: Mapping[str, str]) -> str:
     if not mapping:
         return source
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        tree = parse_source(source)
+    except ProgramError:
         return source
-    data = source.encode("utf-8")
-    starts = _line_starts(data)
+    text = SourceText(source)
     spans: dict[int, tuple[int, str]] = {}  # byte offset -> (length, new name)
 
-    def mark(lineno: int, col: int, old: str) -> None:
-        if 1 <= lineno <= len(starts):
-            at = starts[lineno - 1] + col
-            if data[at : at + len(old.encode())] == old.encode():
-                spans[at] = (len(old.encode()), mapping[old])
+    def mark(at: int, old: str) -> None:
+        if text.data[at : at + len(old.encode())] == old.encode():
+            spans[at] = (len(old.encode()), mapping[old])
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in mapping:
-            mark(node.lineno, node.col_offset, node.id)
+            mark(text.start(node), node.id)
         elif isinstance(node, ast.arg) and node.arg in mapping:
-            mark(node.lineno, node.col_offset, node.arg)
+            mark(text.start(node), node.arg)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in mapping:
-            line_start = starts[node.lineno - 1] + node.col_offset
-            found = _DEF_NAME.match(data, line_start)
+            found = _DEF_NAME.match(text.data, text.start(node))
             if found:
-                mark(node.lineno, found.end() - starts[node.lineno - 1], node.name)
-    out, last = [], 0
+                mark(found.end(), node.name)
+    edits, last = [], 0
     for at in sorted(spans):
         if at < last:
             continue
         length, new = spans[at]
-        out += [data[last:at], new.encode()]
+        edits.append((at, at + length, new))
         last = at + length
-    out.append(data[last:])
-    return b"".join(out).decode("utf-8")
+    return text.splice(edits)
 
 
 def _segment(lines: list[str], node: ast.stmt) -> str:
@@ -399,8 +387,8 @@ class _Version:
 def _split(source: str, name: str) -> _Version:
     """Split a parent (already renamed) into imports, helper statements and the function ``name``."""
     try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        tree = parse_source(source)
+    except ProgramError:
         return _Version(source, "", [], source.strip(), False)
     lines = source.splitlines()
     docstring, statements, function, imports = "", [], "", []

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aurora_evo.contracts import Contract, OutputStatus
 from aurora_evo.domains.binpacking import (
     Dataset,
     Instance,
@@ -24,7 +25,7 @@ from aurora_evo.domains.binpacking import (
     pack_vector,
     settled_bins,
 )
-from aurora_evo.policy import CompiledProgram, Contract, OutputStatus, compile_program
+from aurora_evo.program_loading import CompiledProgram, compile_program
 
 
 def funsearch_bins_used(priority, items: np.ndarray, capacity: float) -> int:

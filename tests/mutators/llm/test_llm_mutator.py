@@ -18,11 +18,11 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
 from aurora_evo.evolve import Evolution
+from aurora_evo.contracts import Contract
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.llm import CallBudget, GeminiBackend, KeyPool, OpenAIBackend, RetryPolicy
 from aurora_evo.mutators import Parent
 from aurora_evo.mutators.llm import LLMMutator
-from aurora_evo.policy import Contract
 from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.sandbox import SandboxConfig
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.parse import (
     REASONING_CHARS,
@@ -18,7 +19,6 @@ from aurora_evo.mutators.llm.parse import (
     parse_response,
 )
 from aurora_evo.mutators.llm.prompts import PromptMode
-from aurora_evo.policy import Contract
 
 BEST_FIT = seed_sources(Contract.BINPACKING)["Best Fit"]
 PARENT = '''"""A parent with helpers."""

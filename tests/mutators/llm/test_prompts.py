@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from aurora_evo import features
+from aurora_evo.contracts import Contract
 from aurora_evo.mutators.base import Parent
 from aurora_evo.mutators.edits import seed_sources
 from aurora_evo.mutators.llm.parse import ParseStatus, parse_response
@@ -27,7 +28,6 @@ from aurora_evo.mutators.llm.prompts import (
     rename_names,
     score_description,
 )
-from aurora_evo.policy import Contract
 from aurora_evo.seeds import seed_program_paths
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from aurora_evo.islands import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
+from aurora_evo.island_model import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
 
 
 def island(index, scores, capacity=4):

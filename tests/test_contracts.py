@@ -1,6 +1,6 @@
 """A program's calls: how a call that failed elsewhere (in a jail answering them) is reported here."""
 
-from aurora_evo.policy import CallFailed, OutputStatus, exception_status
+from aurora_evo.contracts import CallFailed, OutputStatus, exception_status
 
 
 def test_a_call_that_failed_elsewhere_is_reported_as_its_failure_never_as_a_success():
