@@ -492,9 +492,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
 
         api_keys(config.llm)
     announce_run(run_dir, resumed=bool(args.resume))
-    from aurora_evo.evolve import Evolution  # seconds of imports: after the run folder is announced
+    from aurora_evo.evolver import build_evolver  # seconds of imports: after the run folder is announced
 
-    evolution = Evolution(config, run_dir, resume=bool(args.resume))
+    evolution = build_evolver(config, run_dir, resume=bool(args.resume))
     display = ProgressDisplay(evolution, enabled=not args.no_progress)
     try:
         with display:
@@ -517,9 +517,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise InputError(f"--validate must be >= 0, got {args.validate}")
     folder.require_run()
     if args.validate:
-        from aurora_evo.evolve import Evolution
+        from aurora_evo.evolver import build_evolver
 
-        evolution = Evolution(folder.read_config(), run_dir, resume=True, evolving=False)
+        evolution = build_evolver(folder.read_config(), run_dir, resume=True, evolving=False)
         try:
             count = evolution.validate_more(args.validate)
         finally:

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from aurora_evo import features
-from aurora_evo.domains import problem_of_domain
 from aurora_evo.contracts import Contract
+from aurora_evo.domains import problem_of_domain
 from aurora_evo.errors import InputError, one_line
-from aurora_evo.run_folder import RunFolder
 from aurora_evo.program_loading import CompiledProgram, compile_program
 from aurora_evo.program_text import ProgramError, find_function, parse_source
+from aurora_evo.run_folder import RunFolder
 
 
 def constants_used(source: str) -> dict[str, float | int]:

@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
-from aurora_evo.evaluation import EvalResult
 from aurora_evo.contracts import Contract
+from aurora_evo.evaluation import EvalResult
 
 if TYPE_CHECKING:  # typing only: the sandbox's client imports this module and must not import numba
     from aurora_evo.config import RunConfig, TaskConfig

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:  # the first line of a run is printed before the controller is imported
-    from aurora_evo.evolve import Evolution, IterationStats
+    from aurora_evo.evolver import Evolver, IterationStats
 
 
 def _score(value: float | None) -> str:
@@ -46,7 +46,7 @@ class ProgressDisplay:
     terminal or ``enabled`` is false. ``evaluated`` counts the whole run, a resumed run's earlier
     invocations included; the rate counts this invocation's evaluations only."""
 
-    def __init__(self, evolution: Evolution, enabled: bool = True, stream: TextIO | None = None):
+    def __init__(self, evolution: Evolver, enabled: bool = True, stream: TextIO | None = None):
         self.evolution = evolution
         self.stream = stream or sys.stderr
         self.live = None
@@ -165,7 +165,7 @@ class ProgressDisplay:
             attacker = evolution.attacker
             lines.append(
                 f"attacker: curriculum at {attacker.level}; {len(attacker.training_scenarios())} of its "
-                f"scenarios in the training set beside {len(evolution.base_train)} seed scenarios"
+                f"scenarios in the training set beside {len(evolution.training.base)} seed scenarios"
             )
         if "llm" in evolution.mutators:
             lines.append(

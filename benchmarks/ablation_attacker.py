@@ -30,7 +30,7 @@ from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.config import override
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import get_problem
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.export import selection_pool, top_programs
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.scenario.model import Domain
@@ -73,7 +73,7 @@ def compare(with_attacker: np.ndarray, without: np.ndarray) -> dict:
 
 
 def winner_source(config, run_dir: Path) -> tuple[str, str]:
-    evolution = Evolution(config, run_dir, resume=True, evolving=False)
+    evolution = build_evolver(config, run_dir, resume=True, evolving=False)
     try:
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]
         return best.id, best.source
@@ -92,7 +92,7 @@ def run_arm(preset: str, seed: int, iterations: int | None, enabled: bool, root:
     config = override(load_preset(preset_path(preset)), **settings)
     run_dir = root / f"seed{seed}-{'attacker' if enabled else 'plain'}"
     began = time.perf_counter()
-    evolution = Evolution(config, run_dir)
+    evolution = build_evolver(config, run_dir)
     try:
         reason = evolution.run()
         level = evolution.attacker.level if evolution.attacker is not None else None

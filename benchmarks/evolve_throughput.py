@@ -21,7 +21,7 @@ from pathlib import Path
 from aurora_evo.config import override
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.sandbox import SandboxConfig
 
@@ -30,7 +30,7 @@ def evolve_rate(preset: str, workers: int, seconds: float) -> float:
     """Candidates evaluated per second by a fresh run of ``preset`` after its iteration 0."""
     config = override(load_preset(preset_path(preset)), **{"evaluation.workers": workers})
     with tempfile.TemporaryDirectory() as tmp:
-        evolution = Evolution(config, Path(tmp) / "run")
+        evolution = build_evolver(config, Path(tmp) / "run")
         try:
             evolution.initialise()
             evaluated, began = 0, time.perf_counter()

@@ -62,7 +62,7 @@ def small_cases(name: str) -> tuple:
 
 def baseline(problem: Problem, readable: str) -> str:
     """The baseline program ``readable`` (``"best fit"``) of ``problem``, whatever the case and
-    separators of its name there (as :meth:`aurora_evo.evolve.Evolution.baseline_validation` reads them)."""
+    separators of its name there (as :func:`aurora_evo.evolver.validation.baseline_validation` reads them)."""
     named = {name.replace("_", " ").lower(): source for name, source in problem.baselines().items()}
     return named[readable]
 

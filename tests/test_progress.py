@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.progress import ProgressDisplay, announce_run
 
 SMALL_CLOUD = {
@@ -25,7 +25,7 @@ SMALL_CLOUD = {
 
 def run_with_display(config, path, *, resume=False) -> tuple[str, ProgressDisplay]:
     stream = io.StringIO()
-    evolution = Evolution(config, path, resume=resume)
+    evolution = build_evolver(config, path, resume=resume)
     try:
         display = ProgressDisplay(evolution, stream=stream)
         with display:
@@ -66,7 +66,7 @@ def test_the_count_of_evaluations_goes_on_across_a_resume(tmp_path):
     _, first = run_with_display(override(config, **{"stop.max_iterations": 3}), path)
     assert first.evaluated > 0
     _, second = run_with_display(config, path, resume=True)
-    evolution = Evolution(config, path, resume=True)
+    evolution = build_evolver(config, path, resume=True)
     try:
         assert second.evaluated == evolution.evaluations_so_far() > first.evaluated
     finally:
@@ -75,7 +75,7 @@ def test_the_count_of_evaluations_goes_on_across_a_resume(tmp_path):
 
 def test_an_interrupt_says_how_to_resume(tmp_path):
     stream = io.StringIO()
-    evolution = Evolution(override(RunConfig(seed=2), **SMALL_CLOUD), tmp_path / "run")
+    evolution = build_evolver(override(RunConfig(seed=2), **SMALL_CLOUD), tmp_path / "run")
     try:
         with pytest.raises(KeyboardInterrupt), ProgressDisplay(evolution, stream=stream):
             raise KeyboardInterrupt

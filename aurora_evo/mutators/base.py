@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from aurora_evo.llm.caller import CallRecord
 from aurora_evo.contracts import Contract
+from aurora_evo.llm.caller import CallRecord
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ class Mutator(ABC):
     #: :meth:`propose` reads its parents' evaluation feedback (:attr:`Parent.metrics`); the controller
     #: loads it from the archive only when a mutator of the run does.
     reads_feedback: ClassVar[bool] = False
+    #: A run with this mutator starts its islands from the problem's baselines (first fit, best fit...),
+    #: on every island; a mutator that makes seeds of its own (:meth:`seeds`) sets it ``False``.
+    starts_from_baselines: ClassVar[bool] = True
 
     @abstractmethod
     def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from deap import gp
 
-from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
 from aurora_evo.contracts import Contract
+from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Leaf,
     Scalar,
@@ -432,6 +432,7 @@ class GPMutator(Mutator):
     """
 
     name = "gp"
+    starts_from_baselines = False  # it grows its own seed trees
 
     def __init__(self, contract: Contract, config: GPConfig | None = None, **overrides):
         self.contract = contract

@@ -113,7 +113,6 @@ def close_all_but(keep: tuple[int, ...]) -> None:
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
     from aurora_evo.evaluation import EvalResult
-    from aurora_evo.contracts import Contract
 
     if job.boundscheck:
         numba_guard.check_indices()

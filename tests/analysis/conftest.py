@@ -14,7 +14,7 @@ def small_run(tmp_path_factory) -> Path:
     """The folder of a finished 20-iteration bin-packing run (offline mutators, 3 islands of 5), mapped over
     complexity and specialisation."""
     from aurora_evo.config import RunConfig, override
-    from aurora_evo.evolve import Evolution
+    from aurora_evo.evolver import build_evolver
 
     run_dir = tmp_path_factory.mktemp("runs") / "small"
     config = override(RunConfig(seed=3), **{
@@ -26,7 +26,7 @@ def small_run(tmp_path_factory) -> Path:
         # The axis that hardly varies, so that the map's note about it is seen (the default is nonlinearity).
         "archive.descriptors": ("complexity", "specialisation"),
     })  # fmt: skip
-    evolution = Evolution(config, run_dir)
+    evolution = build_evolver(config, run_dir)
     try:
         evolution.run()
     finally:
@@ -38,13 +38,13 @@ def small_run(tmp_path_factory) -> Path:
 def empty_run(tmp_path_factory) -> Path:
     """The folder of a run that was set up and closed before its first iteration: nothing evaluated."""
     from aurora_evo.config import RunConfig, override
-    from aurora_evo.evolve import Evolution
+    from aurora_evo.evolver import build_evolver
 
     run_dir = tmp_path_factory.mktemp("runs") / "empty"
     config = override(RunConfig(seed=1), **{"task.domain": "binpacking", "task.train_instances": 1,
                                             "task.train_items": 50, "task.validation_instances": 1,
                                             "task.validation_items": 50, "evaluation.full_warm_up": False})  # fmt: skip
-    Evolution(config, run_dir).close()
+    build_evolver(config, run_dir).close()
     return run_dir
 
 

@@ -12,9 +12,9 @@ from aurora_evo.attacker.coevolution import Attacker
 from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.attacker.genome import ScenarioGenome
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
-from aurora_evo.run_folder import ARCHIVE_FILE
+from aurora_evo.evolver import build_evolver
 from aurora_evo.island_model import Member
+from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.scenario.io import scenario_from_dict, scenario_to_dict
 from aurora_evo.scenario.model import Domain
 
@@ -31,7 +31,7 @@ SMALL_CLOUD = {
 
 
 def run(config, path, *, resume=False):
-    evolution = Evolution(config, path, resume=resume)
+    evolution = build_evolver(config, path, resume=resume)
     try:
         return evolution.run(), evolution
     finally:
@@ -113,14 +113,16 @@ def test_island_scores_weigh_the_seed_and_attacker_scenarios_of_the_current_trai
 
 def test_the_training_score_gives_the_attacker_scenarios_their_weight(tmp_path):
     config = override(RunConfig(seed=2), **(SMALL_CLOUD | {"attacker.weight": 0.25}))
-    evolution = Evolution(config, tmp_path / "w")
+    evolution = build_evolver(config, tmp_path / "w")
     try:
         scores = {"seed-a": 0.8, "seed-b": 0.6, "attack-1": 0.2, "attack-2": 0.4}
-        assert evolution._training_score(scores, plain=0.5) == 0.5  # no attacker scenario in training
+        assert evolution.training.score(scores, plain=0.5) == 0.5  # no attacker scenario in training
         drawn = generate_scenarios("easy", 2, np.random.default_rng(0), domain=Domain.CLOUD)
-        evolution._train_on([dataclasses.replace(s, name=f"attack-{i}") for i, (s, _) in enumerate(drawn, 1)])
-        assert evolution._training_score(scores, plain=0.5) == pytest.approx(0.75 * 0.7 + 0.25 * 0.3)
-        assert evolution._training_score({"attack-1": 0.2}, plain=0.2) == 0.2  # nothing else to weigh
+        evolution.training.train_on(
+            [dataclasses.replace(s, name=f"attack-{i}") for i, (s, _) in enumerate(drawn, 1)]
+        )
+        assert evolution.training.score(scores, plain=0.5) == pytest.approx(0.75 * 0.7 + 0.25 * 0.3)
+        assert evolution.training.score({"attack-1": 0.2}, plain=0.2) == 0.2  # nothing else to weigh
     finally:
         evolution.close()
 
@@ -137,8 +139,8 @@ def test_a_resumed_coevolution_ends_where_an_uninterrupted_one_does(tmp_path, co
     assert [c.name for c in resumed.cases.train] == [c.name for c in evolution.cases.train]
     assert resumed.best == evolution.best
     # The stop criteria compare scores only since the training set last changed, resumed or not.
-    assert resumed.best_history == evolution.best_history
-    assert resumed._history_start == evolution._history_start
+    assert resumed.population.best_history == evolution.population.best_history
+    assert resumed.population.history_start == evolution.population.history_start
 
 
 @pytest.mark.slow
@@ -156,7 +158,7 @@ def test_bin_packing_runs_have_no_attacker(tmp_path):
     config = override(RunConfig(seed=1), **{"task.domain": "binpacking", "task.train_instances": 1,
                                             "task.train_items": 50, "task.validation_instances": 1,
                                             "task.validation_items": 50, "evaluation.full_warm_up": False})  # fmt: skip
-    evolution = Evolution(config, tmp_path / "bp")
+    evolution = build_evolver(config, tmp_path / "bp")
     try:
         assert evolution.attacker is None
     finally:
@@ -178,7 +180,7 @@ def test_the_curriculum_advances_when_the_defender_succeeds_often_enough():
 
 def test_a_run_stops_once_the_defender_masters_the_curriculum_level(tmp_path):
     config = override(RunConfig(seed=2), **(SMALL_CLOUD | {"stop.curriculum_level": "medium"}))
-    evolution = Evolution(config, tmp_path / "m")
+    evolution = build_evolver(config, tmp_path / "m")
     try:
         assert evolution.stop_reason() is None
         evolution.attacker.mastered = "easy"
@@ -300,10 +302,10 @@ def test_with_a_language_model_the_attacker_writes_scenarios_too(tmp_path):
 @pytest.mark.slow
 def test_reopening_a_coevolved_run_keeps_its_best_and_its_history_window(coevolved):
     config, path, evolution = coevolved
-    again = Evolution(config, path, resume=True)
+    again = build_evolver(config, path, resume=True)
     try:
         assert again.best == evolution.best
-        assert again._history_start == evolution._history_start
+        assert again.population.history_start == evolution.population.history_start
         assert [c.name for c in again.cases.train] == [c.name for c in evolution.cases.train]
     finally:
         again.close()
@@ -316,7 +318,7 @@ def test_the_mutator_and_the_llm_attacker_share_one_key_pool(tmp_path):
         **(SMALL_CLOUD | {"mutators.kinds": ("llm", "gp"), "mutators.weights": (0.5, 0.5), "llm.models": ("m",),
                           "llm.base_url": "http://127.0.0.1:9/v1", "llm.requests_per_day": 10}),
     )  # fmt: skip
-    evolution = Evolution(config, tmp_path / "shared")
+    evolution = build_evolver(config, tmp_path / "shared")
     try:
         assert evolution.attacker.writer.caller.keys is evolution.mutators["llm"].caller.keys
     finally:
@@ -325,14 +327,14 @@ def test_the_mutator_and_the_llm_attacker_share_one_key_pool(tmp_path):
 
 def test_the_elites_are_the_islands_best_programs_first(tmp_path):
     config = override(RunConfig(seed=2), **SMALL_CLOUD)
-    evolution = Evolution(config, tmp_path / "e")
+    evolution = build_evolver(config, tmp_path / "e")
     try:
         first, second, third = evolution.islands
         first.members = [Member("a", 0.9, ()), Member("b", 0.8, ())]
         second.members = [Member("c", 0.5, ()), Member("a", 0.4, ())]
         third.members = []
-        assert evolution._elites(2) == ["a", "c"]  # not the first island's runner-up
-        assert evolution._elites(5) == ["a", "c", "b"]
+        assert evolution.population.elites(2) == ["a", "c"]  # not the first island's runner-up
+        assert evolution.population.elites(5) == ["a", "c", "b"]
     finally:
         evolution.close()
 
@@ -341,7 +343,7 @@ def test_the_elites_are_the_islands_best_programs_first(tmp_path):
 def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_the_new_best(tmp_path):
     """The island's best and worst are read off its ends, so new scores must reorder its members."""
     config = override(RunConfig(seed=2), **SMALL_CLOUD)
-    evolution = Evolution(config, tmp_path / "r")
+    evolution = build_evolver(config, tmp_path / "r")
     try:
         evolution.initialise()
         for _ in range(6):
@@ -351,7 +353,7 @@ def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_
         hard = [scenario for scenario, _ in generate_scenarios("hard", 2, rng, domain=Domain.CLOUD)]
         before = {m.program_id: m.score for island in evolution.islands for m in island.members}
         best_before = evolution.best
-        fresh = evolution._set_training(hard)
+        fresh = evolution.coevolution.set_training(evolution, hard)
         after = {m.program_id: m.score for island in evolution.islands for m in island.members}
         kept = list(after)  # the members that ran on the new scenarios
         assert sorted(kept, key=before.get, reverse=True) != sorted(kept, key=after.get, reverse=True), (
@@ -364,7 +366,9 @@ def test_rescoring_on_a_new_training_set_keeps_islands_best_first_and_validates_
         assert evolution.best[0] != best_before[0]
         assert evolution.archive.programs.get(evolution.best[0]).validation_score is None
         with evolution.archive.transaction():
-            evolution._store_attack({"rescored": fresh, "checks": [], "event": {}, "advanced": None})
+            evolution.coevolution.store(
+                evolution, {"rescored": fresh, "checks": [], "event": {}, "advanced": None}
+            )
         assert evolution.archive.programs.get(evolution.best[0]).validation_score is not None
     finally:
         evolution.close()

@@ -10,12 +10,12 @@ import pytest
 from aurora_evo.archive import Archive
 from aurora_evo.config import override
 from aurora_evo.domains import get_problem
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.program_text import normalise_source
 
 
 def run(config, path, resume: bool = False):
-    evolution = Evolution(config, path, resume=resume)
+    evolution = build_evolver(config, path, resume=resume)
     try:
         reason = evolution.run()
     finally:
@@ -92,17 +92,17 @@ def test_a_resumed_run_ends_where_an_uninterrupted_one_does(tmp_path, tiny_confi
 
 
 def test_stop_criteria(tmp_path, tiny_config):
-    evolution = Evolution(override(tiny_config, **{"stop.max_iterations": None}), tmp_path / "s")
+    evolution = build_evolver(override(tiny_config, **{"stop.max_iterations": None}), tmp_path / "s")
     try:
         assert evolution.stop_reason() is None
-        evolution.best_history = [-5.0] * 60
+        evolution.population.best_history = [-5.0] * 60
         assert evolution.stop_reason() == "no improvement in 50 iterations"
-        evolution.best_history = [-5.0 + 0.0001 * i for i in range(120)]
+        evolution.population.best_history = [-5.0 + 0.0001 * i for i in range(120)]
         assert evolution.stop_reason().startswith("less than 1% improvement in 100 iterations")
-        evolution.best_history = [-5.0 + 0.1 * i for i in range(120)]
+        evolution.population.best_history = [-5.0 + 0.1 * i for i in range(120)]
         assert evolution.stop_reason() is None
         evolution.config = override(evolution.config, **{"stop.target_score": -1.0})
-        evolution.best = ("p", -0.5)
+        evolution.population.best = ("p", -0.5)
         assert evolution.stop_reason() == "reached the target score -1"
         evolution.config = override(evolution.config, **{"stop.max_cost_usd": 0.5})
         evolution.budget.cost_usd = 0.75
@@ -116,7 +116,7 @@ def test_stop_criteria(tmp_path, tiny_config):
 
 def test_validate_more_scores_one_program_per_training_score_the_smallest(tmp_path, tiny_config):
     run(tiny_config, tmp_path / "r")
-    evolution = Evolution(tiny_config, tmp_path / "r", resume=True, evolving=False)
+    evolution = build_evolver(tiny_config, tmp_path / "r", resume=True, evolving=False)
     try:
         ran = [p for p in evolution.archive.programs.of_run("r") if p.outcome == "ok"]
         before = {p.id for p in ran if p.validation_score is not None}
@@ -136,13 +136,13 @@ def test_validate_more_scores_one_program_per_training_score_the_smallest(tmp_pa
 def test_a_run_folder_cannot_be_started_twice(tmp_path, tiny_config):
     run(override(tiny_config, **{"stop.max_iterations": 1}), tmp_path / "once")
     with pytest.raises(Exception, match="already"):
-        Evolution(tiny_config, tmp_path / "once")
+        build_evolver(tiny_config, tmp_path / "once")
 
 
 def test_baseline_validation_scores_first_and_best_fit_on_the_held_out_cases(tiny_config, tmp_path):
     from aurora_evo.domains.binpacking import BEST_FIT_SOURCE, FIRST_FIT_SOURCE
 
-    evolution = Evolution(tiny_config, tmp_path / "run")
+    evolution = build_evolver(tiny_config, tmp_path / "run")
     try:
         baselines = evolution.baseline_validation()
         validation = evolution.cases.validation
@@ -180,7 +180,7 @@ def test_a_run_killed_before_its_archive_existed_resumes(tmp_path, tiny_config):
     folder.mkdir()
     save_config(tiny_config, folder / "config.json")  # what a kill right after writing it leaves
     with pytest.raises(Exception, match="already holds a run"):
-        Evolution(tiny_config, folder)
+        build_evolver(tiny_config, folder)
     assert run(override(tiny_config, **{"stop.max_iterations": 1}), folder, resume=True)
     with Archive(folder / "archive.sqlite") as archive:
         assert archive.ledger.load_state("early")[0] == 1

@@ -12,7 +12,7 @@ import pytest
 from aurora_evo.config import override
 from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import builtin_datasets
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.export import constants_used, export_run, load_scheduler, standalone_source
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
 
@@ -84,7 +84,7 @@ def test_a_bin_packing_scheduler_packs(tmp_path):
 def test_export_run_writes_the_best_programs(tmp_path, tiny_config, top, ruff):
     run_dir = tmp_path / "run"
     score_items = 400 if top == 3 else None  # the header says when training was extrapolated
-    evolution = Evolution(override(tiny_config, **{"task.train_score_items": score_items}), run_dir)
+    evolution = build_evolver(override(tiny_config, **{"task.train_score_items": score_items}), run_dir)
     try:
         evolution.run()
     finally:
@@ -225,7 +225,7 @@ def test_export_run_names_each_programs_own_mutator(tmp_path, tiny_config):
     from aurora_evo.run_folder import ARCHIVE_FILE
 
     run_dir = tmp_path / "run"
-    evolution = Evolution(tiny_config, run_dir)
+    evolution = build_evolver(tiny_config, run_dir)
     try:
         evolution.run()
     finally:

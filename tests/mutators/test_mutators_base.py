@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
-from aurora_evo.mutators import EditMutator, Mutator, Parent, Proposal
 from aurora_evo.contracts import Contract
+from aurora_evo.evolver import build_evolver
+from aurora_evo.mutators import EditMutator, Mutator, Parent, Proposal
 
 #: A bin-packing run of a few seconds with source edits only.
 EDITS_ONLY = {
@@ -72,7 +72,7 @@ def test_a_mutator_must_define_propose_and_seeds():
 
 
 def run(config: RunConfig, path, *, swap: bool, resume: bool = False) -> None:
-    evolution = Evolution(config, path, resume=resume)
+    evolution = build_evolver(config, path, resume=resume)
     if swap:
         evolution.mutators["edit"] = OnlyProposes(evolution.problem.contract)
     try:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from aurora_evo import features
 from aurora_evo.contracts import Contract
 from aurora_evo.mutators.base import Parent
-from aurora_evo.scenario.model import DEFAULT_WEIGHTS
 from aurora_evo.program_text import ProgramError, SourceText, is_docstring, parse_source
+from aurora_evo.scenario.model import DEFAULT_WEIGHTS
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",

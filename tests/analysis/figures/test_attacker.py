@@ -45,12 +45,12 @@ def test_a_run_with_nothing_evaluated_says_so(empty_run):
 @pytest.mark.slow
 def test_attacker_figure_of_a_coevolution_run(tmp_path):
     from aurora_evo.config import RunConfig, override
-    from aurora_evo.evolve import Evolution
+    from aurora_evo.evolver import build_evolver
 
     config = override(RunConfig(seed=2), **{"task.levels": ("easy",), "islands.islands": 2, "islands.population": 4,
                                             "stop.max_iterations": 6, "stop.patience": None, "stop.window": None,
                                             "evaluation.full_warm_up": False, "attacker.interval": 2})  # fmt: skip
-    evolution = Evolution(config, tmp_path / "co")
+    evolution = build_evolver(config, tmp_path / "co")
     try:
         evolution.run()
     finally:

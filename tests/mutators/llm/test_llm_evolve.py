@@ -32,7 +32,7 @@ from servers import (
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
+from aurora_evo.evolver import build_evolver
 from aurora_evo.run_folder import ARCHIVE_FILE
 
 REPO = Path(__file__).resolve().parents[3]
@@ -133,7 +133,7 @@ def test_a_run_survives_every_failure_records_it_and_stops_on_its_budget(tmp_pat
             RunConfig(seed=1),
             **(TINY | {"llm.backend": flavour, "llm.base_url": server.base_url, "stop.max_calls": 16}),
         )
-        evolution = Evolution(config, tmp_path / "run")
+        evolution = build_evolver(config, tmp_path / "run")
         try:
             reason = evolution.run()
         finally:
@@ -281,13 +281,13 @@ def test_a_resumed_run_keeps_its_spending_and_its_instructions(tmp_path):
             RunConfig(seed=4),
             **(TINY | {"llm.base_url": server.base_url, "stop.max_calls": 4, "llm.meta_interval": 2}),
         )
-        first = Evolution(config, tmp_path / "run")
+        first = build_evolver(config, tmp_path / "run")
         try:
             assert first.run() == "made the 4 LLM calls allowed"
             instructions = first.mutators["llm"].instructions.state()
         finally:
             first.close()
-        again = Evolution(override(config, **{"stop.max_calls": 6}), tmp_path / "run", resume=True)
+        again = build_evolver(override(config, **{"stop.max_calls": 6}), tmp_path / "run", resume=True)
         try:
             assert again.budget.calls == 4
             assert again.mutators["llm"].instructions.state() == instructions
@@ -315,7 +315,7 @@ def test_llm_and_offline_mutators_mix_and_models_mix_by_weight(tmp_path):
                 }
             ),
         )
-        evolution = Evolution(config, tmp_path / "run")
+        evolution = build_evolver(config, tmp_path / "run")
         try:
             evolution.run()
             mutators = {p.mutator.split(".")[0] for p in evolution.archive.programs.of_run("run")}
@@ -341,7 +341,7 @@ def test_a_call_the_cost_budget_cannot_cover_is_never_sent(tmp_path):
                 }
             ),
         )
-        evolution = Evolution(config, tmp_path / "run")
+        evolution = build_evolver(config, tmp_path / "run")
         try:
             reason = evolution.run()
             calls = evolution.archive.ledger.llm_calls("run")
@@ -356,7 +356,7 @@ def test_a_call_the_cost_budget_cannot_cover_is_never_sent(tmp_path):
 def test_when_the_keys_daily_quota_is_used_the_offline_mutators_carry_on(tmp_path):
     with LoopbackServer("openai", smart_server) as server:
         changes = {"llm.base_url": server.base_url, "llm.requests_per_day": 3, "stop.max_iterations": 5}
-        alone = Evolution(override(RunConfig(seed=7), **(TINY | changes)), tmp_path / "alone")
+        alone = build_evolver(override(RunConfig(seed=7), **(TINY | changes)), tmp_path / "alone")
         try:
             assert alone.run().startswith("every API key has used its daily request limit")
         finally:
@@ -364,7 +364,7 @@ def test_when_the_keys_daily_quota_is_used_the_offline_mutators_carry_on(tmp_pat
         assert len(server.requests) == 3
 
         mixed_changes = changes | {"mutators.kinds": ("llm", "gp"), "mutators.weights": (0.9, 0.1)}
-        mixed = Evolution(override(RunConfig(seed=7), **(TINY | mixed_changes)), tmp_path / "mixed")
+        mixed = build_evolver(override(RunConfig(seed=7), **(TINY | mixed_changes)), tmp_path / "mixed")
         try:
             assert mixed.run() == "reached 5 iterations"
             late = [p for p in mixed.archive.programs.of_run("mixed") if p.iteration >= 4]

@@ -17,8 +17,8 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
 from aurora_evo.contracts import Contract
+from aurora_evo.evolver import build_evolver
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.llm import CallBudget, GeminiBackend, KeyPool, OpenAIBackend, RetryPolicy
 from aurora_evo.mutators import Parent
@@ -110,7 +110,7 @@ def test_calls_made_before_a_crash_count_after_resume(tmp_path):
         config = override(
             RunConfig(seed=8), **(TINY | {"llm.base_url": server.base_url, "stop.max_calls": 10})
         )
-        evolution = Evolution(
+        evolution = build_evolver(
             config, tmp_path / "run", executor=CrashingExecutor(SandboxConfig(full_warm_up=False))
         )
         try:
@@ -120,7 +120,7 @@ def test_calls_made_before_a_crash_count_after_resume(tmp_path):
             evolution.close()
         sent = len(server.requests)
         assert sent == 2  # one iteration: a call per island
-        again = Evolution(config, tmp_path / "run", resume=True)
+        again = build_evolver(config, tmp_path / "run", resume=True)
         try:
             assert (
                 again.iteration == 0 and again.budget.calls == sent
@@ -139,7 +139,7 @@ def test_export_validate_of_an_llm_run_needs_no_api_key(tmp_path, monkeypatch):
             RunConfig(seed=9),
             **(TINY | {"llm.backend": "gemini", "llm.base_url": server.base_url, "stop.max_iterations": 1}),
         )
-        evolution = Evolution(config, tmp_path / "run")
+        evolution = build_evolver(config, tmp_path / "run")
         try:
             evolution.run()
         finally:

@@ -1,0 +1,155 @@
+"""The ask half of an iteration: slots, parents and mutators, and the proposals they make.
+
+Offline mutators propose one slot after another (a near-duplicate is retried). A concurrent mutator (an
+LLM) is only handed its parents and a generator of its own in the slot's turn; its calls then run
+together, and a duplicate it returns is not retried (each call costs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from aurora_evo.archive import Archive
+from aurora_evo.config import RunConfig
+from aurora_evo.evolver.memory import ProgramMemory
+from aurora_evo.evolver.population import Population
+from aurora_evo.island_model import Island, Member, sel_softmax
+from aurora_evo.mutators import Mutator, Parent, Proposal
+
+#: Tries per slot before an offline mutator's near-duplicates give the slot up.
+ATTEMPTS = 4
+
+
+@dataclass
+class _Deferred:
+    """A proposal to ask a concurrent mutator for, once the slots are all chosen."""
+
+    island: int
+    kind: str
+    parents: list[Parent]
+    rng: np.random.Generator
+
+
+class Proposer:
+    """Chooses, for each slot of an iteration, an island, a mutator and parents, and asks the mutator.
+
+    Args:
+        mutators: by kind (``"gp"``, ``"edit"``, ``"llm"``).
+        config: the run's settings (mutator weights, island and selection settings, batch size).
+        archive: where parents' records come from.
+        memory: sources and the duplicate check.
+        population: the islands.
+    """
+
+    def __init__(
+        self,
+        mutators: Mapping[str, Mutator],
+        config: RunConfig,
+        archive: Archive,
+        memory: ProgramMemory,
+        population: Population,
+    ):
+        self.mutators, self.config, self.archive = mutators, config, archive
+        self.memory, self.population = memory, population
+
+    def propose(self, rng: np.random.Generator, iteration: int) -> tuple[list[tuple[int, Proposal]], int]:
+        """Candidates for iteration ``iteration``, each with its island; and how many near-duplicates
+        were refused."""
+        for mutator in self.mutators.values():
+            mutator.prepare(rng, iteration)
+        # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
+        kinds = [k for k, m in self.mutators.items() if not m.exhausted_reason]
+        settings = self.config.mutators
+        weights = np.array([settings.weights[settings.kinds.index(k)] for k in kinds])
+        if not kinds or weights.sum() <= 0:
+            return [], 0
+        weights = weights / weights.sum()
+        proposals: list[tuple[int, Proposal]] = []
+        deferred: list[_Deferred] = []
+        duplicates = 0
+        batch = self.config.batch_size
+        islands = self.population.islands
+        for slot in range(batch):
+            # Round robin across iterations, so a batch smaller than the islands still reaches them all.
+            island = islands[(iteration * batch + slot) % len(islands)]
+            made, refused = self._fill(island, kinds, weights, rng, deferred)
+            proposals += made
+            duplicates += refused
+        concurrent, refused = self._ask_concurrent(deferred)
+        return proposals + concurrent, duplicates + refused
+
+    def _fill(self, island: Island, kinds, weights, rng, deferred: list[_Deferred]):
+        """One slot on ``island``: its proposal (or a deferred request) and the duplicates refused."""
+        islands = self.config.islands
+        duplicates = 0
+        for _attempt in range(ATTEMPTS):
+            kind = kinds[int(rng.choice(len(kinds), p=weights))]
+            chosen = sel_softmax(
+                island,
+                rng,
+                islands.parents,
+                islands.temperature,
+                novelty=lambda m, isl=island: self.memory.novelty(m, isl),
+                novelty_bonus=islands.novelty_bonus,
+            )
+            parents = [self._parent(m) for m in chosen]
+            if self.mutators[kind].concurrent:
+                seed = int(rng.integers(2**63))
+                deferred.append(_Deferred(island.index, kind, parents, np.random.default_rng(seed)))
+                return [], duplicates
+            # With no parent a mutator may make something from nothing (GP: a random tree).
+            made = self.mutators[kind].propose(parents, rng, 1)
+            if made and self.memory.is_new(made[0].source, island):
+                self.memory.remember(made[0].source)
+                return [(island.index, made[0])], duplicates
+            duplicates += 1
+        return [], duplicates
+
+    def _ask_concurrent(self, deferred: Sequence[_Deferred]) -> tuple[list[tuple[int, Proposal]], int]:
+        """Proposals of the deferred slots, asked for at once, kept in slot order; and how many were
+        refused as near-duplicates."""
+        if not deferred:
+            return [], 0
+        width = max(1, min(len(deferred), self.config.llm.concurrency))
+        pool = ThreadPoolExecutor(width, thread_name_prefix="aurora-llm")
+        try:
+            made = list(pool.map(lambda d: self.mutators[d.kind].propose(d.parents, d.rng, 1), deferred))
+        except BaseException:  # Ctrl-C: do not wait for calls that have not started, nor for retries
+            for request in deferred:
+                self.mutators[request.kind].close()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        proposals, refused = [], 0
+        for request, result in zip(deferred, made, strict=True):
+            if not result:
+                continue
+            proposal = result[0]
+            if self.memory.is_new(proposal.source, self.population.islands[request.island]):
+                proposals.append((request.island, proposal))
+                self.memory.remember(proposal.source)
+            else:
+                refused += 1
+                self.observe(proposal, None, "duplicate: the program repeats one already in the archive")
+        return proposals, refused
+
+    def _parent(self, member: Member) -> Parent:
+        record = self.archive.programs.get(member.program_id)
+        metrics = {}
+        if any(mutator.reads_feedback for mutator in self.mutators.values()):
+            metrics = self.archive.programs.mean_metrics(record.id, "train")
+        return Parent(record.id, record.source, record.score, record.genotype, metrics, record.message)
+
+    def observe(self, proposal: Proposal, score: float | None, message: str) -> None:
+        """Tell the mutator that made ``proposal`` how it did: whether it improved on its best parent."""
+        mutator = self.mutators.get(proposal.mutator.split(".")[0])
+        if mutator is None:
+            return
+        parent_scores = [self.archive.programs.get(p).score for p in proposal.parent_ids]
+        best_parent = max((s for s in parent_scores if s is not None), default=None)
+        improved = score is not None and (best_parent is None or score > best_parent)
+        mutator.observe(proposal, improved, message)
