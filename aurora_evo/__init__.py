@@ -10,9 +10,9 @@ __all__ = ["Scheduler", "__version__", "load_scheduler"]
 
 
 def __getattr__(name: str):
-    # Lazy: `import aurora_evo` stays light (no numba import) until a scheduler is asked for.
     if name in ("Scheduler", "load_scheduler"):
-        from aurora_evo import export
+        # heavy: numpy and the contracts; `import aurora_evo` stays light until a scheduler is asked for.
+        from aurora_evo import scheduler
 
-        return getattr(export, name)
+        return getattr(scheduler, name)
     raise AttributeError(f"module 'aurora_evo' has no attribute {name!r}")

@@ -1,12 +1,10 @@
-"""Evolved programs as standalone files, and as schedulers you can call.
+"""Evolved programs as standalone files.
 
 :func:`export_run` writes ``.py`` files that need only numpy (:func:`standalone_source`): a header saying
 what each is (domain, scores, run, lineage, the mutator that made it, the language model that wrote it
 if one did, the reasoning attached to it), the feature constants it uses, and its source, simplified
 where that changes no decision (:func:`~aurora_evo.mutators.simplify.simplify_source`).
-:func:`load_scheduler` turns such a file (or any vetted program) into a small picklable
-:class:`Scheduler`; :func:`aurora_evo.features.task_vector` and :func:`~aurora_evo.features.node_matrix`
-build the arguments of one decision from a scenario.
+:func:`aurora_evo.scheduler.load_scheduler` turns such a file into a scheduler you can call.
 """
 
 from __future__ import annotations
@@ -14,17 +12,15 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from aurora_evo import features
 from aurora_evo.contracts import Contract
 from aurora_evo.domains import problem_of_domain
-from aurora_evo.errors import InputError, one_line
-from aurora_evo.program_loading import CompiledProgram, compile_program
-from aurora_evo.program_text import ProgramError, find_function, parse_source
+from aurora_evo.mutators.base import MUTATOR_FAMILIES, describe_mutator
+from aurora_evo.mutators.primitives import GP_DOCSTRING
+from aurora_evo.mutators.simplify import simplify_source
+from aurora_evo.program_text import parse_source
 from aurora_evo.run_folder import RunFolder
 
 
@@ -53,9 +49,6 @@ def _field(name: str, text: str, width: int = 96) -> list[str]:
 
 def _docstring(docstring: str | None, mutator: str) -> str | None:
     """The module docstring to export: genetic programming's own, only on a program it made."""
-    from aurora_evo.mutators.base import MUTATOR_FAMILIES, describe_mutator
-    from aurora_evo.mutators.primitives import GP_DOCSTRING
-
     family = mutator.partition(".")[0]
     if docstring != GP_DOCSTRING or not mutator or family == "gp":
         return docstring
@@ -86,10 +79,6 @@ def standalone_source(
     ``simplify`` folds constants and drops identities (the same decisions, see
     :func:`~aurora_evo.mutators.simplify.simplify_source`).
     """
-    # Imported here: loading a scheduler needs none of the mutators (nor DEAP).
-    from aurora_evo.mutators.base import describe_mutator
-    from aurora_evo.mutators.simplify import simplify_source
-
     signature = "priority(item, bins)" if contract is not Contract.ALLOCATION else "priority(task, nodes)"
     header = [
         "# aurora-evo evolved program",
@@ -130,101 +119,6 @@ def standalone_source(
     # As ruff formats a module: two blank lines before a definition, one before other statements.
     gap = "\n\n\n" if re.match(r"(def|class|async def|@)\b|@", code) else "\n\n"
     return re.sub(r"\n{4,}", "\n\n\n", "\n".join(body) + gap + code + "\n")
-
-
-@dataclass
-class Scheduler:
-    """A vetted program as a plain scheduler.
-
-    It runs the program **in this process** (numba-compiled when possible): load only programs you
-    trust, such as those this project exports after evaluating them in the sandbox. The object holds
-    only the source, so it pickles small; the compiled function (``program_``) is rebuilt on demand.
-
-    One decision of an allocation program, on a scenario's first task with every node empty::
-
-        task = features.task_vector(scenario, 0)
-        node = scheduler.place(task, features.node_matrix(scenario, task))
-
-    Attributes:
-        source: the program text.
-        contract: its calling convention.
-        name: a label, e.g. the file name.
-        origin: where the source came from (the path given to :func:`load_scheduler`), or ``""``.
-    """
-
-    source: str
-    contract: Contract
-    name: str = "program"
-    origin: str = ""
-    program_: CompiledProgram | None = field(default=None, repr=False, compare=False)
-
-    def __repr__(self) -> str:
-        """``Scheduler('programs/cloud.py', allocation)``: where it came from, never the whole source."""
-        return f"{type(self).__name__}({self.origin or self.name!r}, {self.contract.value})"
-
-    def __getstate__(self) -> dict:
-        return {"source": self.source, "contract": self.contract, "name": self.name, "origin": self.origin,
-                "program_": None}  # fmt: skip
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update({"origin": "", **state})  # pickles made before ``origin`` existed
-
-    @property
-    def compiled(self) -> CompiledProgram:
-        if self.program_ is None:
-            self.program_ = compile_program(self.source, self.contract)
-        return self.program_
-
-    def scores(self, first, second) -> np.ndarray:
-        """The program's raw scores: ``(task, nodes)`` or ``(item, bins)``."""
-        return np.asarray(self.compiled.python(first, second), dtype=np.float64)
-
-    def place(self, task: np.ndarray, nodes: np.ndarray) -> int:
-        """The node a task goes to: the highest score among nodes it fits on (``N_FITS``); -1 if none.
-
-        ``task``: ``(TASK_FEATURES,)`` and ``nodes``: ``(n_nodes, NODE_FEATURES)`` float arrays, as
-        :func:`aurora_evo.features.task_vector` and :func:`~aurora_evo.features.node_matrix` build them.
-        Ties go to the lowest index, as in the simulator."""
-        fitting = np.flatnonzero(np.asarray(nodes)[:, features.N_FITS] > 0.5)
-        if fitting.size == 0:
-            return -1
-        return int(fitting[np.argmax(self.scores(task, nodes)[fitting])])
-
-    def run(self, scenario):
-        """Simulate a scenario (allocation programs); returns :class:`aurora_evo.sim.SimResult`."""
-        from aurora_evo.sim import simulate
-
-        return simulate(scenario, self.compiled)
-
-    def pack(self, items, capacity: float):
-        """Pack items online (bin-packing programs); a :class:`~aurora_evo.domains.binpacking.PackResult`."""
-        from aurora_evo.domains.binpacking import Instance, pack
-
-        return pack(self.compiled, Instance(self.name, float(capacity), np.asarray(items, dtype=np.float64)))
-
-
-def load_scheduler(path: str | Path, contract: Contract | None = None) -> Scheduler:
-    """A :class:`Scheduler` from a program file; the contract is read from the ``priority`` arguments
-    when not given (``item, bins``: bin packing; otherwise allocation).
-
-    The program runs in this process: load only vetted programs. A file that cannot be read, does not
-    parse or has no ``priority(a, b)`` raises :class:`aurora_evo.errors.InputError` (one line).
-    """
-    path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-        tree = parse_source(source)
-    except ProgramError as exc:
-        raise InputError(f"{path}: cannot load a program ({one_line(exc.parser_error)})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot load a program ({one_line(exc)})") from None
-    function = find_function(tree)
-    if function is None or len(function.args.args) != 2:
-        raise InputError(f"{path}: no function priority(task, nodes) or priority(item, bins)")
-    if contract is None:
-        first = function.args.args[0].arg
-        contract = Contract.BINPACKING if first == "item" else Contract.ALLOCATION
-    return Scheduler(source, contract, path.stem, origin=str(path))
 
 
 def selection_pool(config) -> tuple[int, int] | None:

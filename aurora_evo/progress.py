@@ -145,6 +145,7 @@ class ProgressDisplay:
         return f" | LLM calls {budget.calls}, ${budget.cost_usd:.4f}"
 
     def _against_baselines(self, validation: float) -> str:
+        # heavy: the sandbox's client imports numpy, and this module is imported before a run's first line
         from aurora_evo.sandbox import SandboxError
 
         evolution = self.evolution

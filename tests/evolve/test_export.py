@@ -13,7 +13,8 @@ from aurora_evo.config import override
 from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.evolver import build_evolver
-from aurora_evo.export import constants_used, export_run, load_scheduler, standalone_source
+from aurora_evo.export import constants_used, export_run, standalone_source
+from aurora_evo.scheduler import load_scheduler
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
 
 
