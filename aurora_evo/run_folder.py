@@ -89,7 +89,8 @@ class RunFolder:
 
     def open_archive(self) -> Archive:
         """The run's archive, opened for writing (created with its tables when missing)."""
-        from aurora_evo.archive import Archive  # sqlite-utils is slow to import: only when opened
+        # heavy: sqlite-utils takes 0.7 s to import; the CLI checks a folder before it opens the archive
+        from aurora_evo.archive import Archive
 
         return Archive(self.archive_path)
 
