@@ -82,7 +82,16 @@ def _environment(work: Path) -> dict[str, str]:
     return env
 
 
+#: A Python snippet whose first line is ``# NAME.py`` is that file, written into the working folder for
+#: the snippets after it to import, not run.
+MODULE_FILE = re.compile(r"^# (\w+\.py)\n")
+
+
 def _run(snippet: Snippet, work: Path, env: dict[str, str]) -> None:
+    module = MODULE_FILE.match(snippet.text) if snippet.language in PYTHON else None
+    if module:
+        (work / module.group(1)).write_text(snippet.text, encoding="utf-8")
+        return
     command = (
         ["bash", "-eo", "pipefail", "-c", snippet.text]
         if snippet.language in SHELL

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -104,8 +105,18 @@ def test_a_spec_finds_a_problem_no_registry_entry_names():
     problem = problem_from_spec(spec)
     assert type(problem) is ShortBinPacking
     assert problem_from_spec(spec) is problem
-    assert problem_spec(problem) == spec
+    # Outside the package, the spec names the folder the supervisor imports the module from.
+    assert problem_spec(problem) == f"{spec}@{Path(__file__).resolve().parent}"
+    assert type(problem_from_spec(problem_spec(problem))) is ShortBinPacking
     assert "short-binpacking" not in problem_names()
+
+
+def test_a_problem_no_other_process_can_import_is_refused_with_a_reason():
+    class Local(ShortBinPacking):
+        pass
+
+    with pytest.raises(ValueError, match="define Local in a module file"):
+        problem_spec(Local())
 
 
 def test_a_run_domain_names_its_problem():

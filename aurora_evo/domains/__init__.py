@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,11 +39,13 @@ def get_problem(name: str) -> Problem:
 
 @functools.cache
 def problem_from_spec(spec: str) -> Problem:
-    """The problem whose class ``spec`` names as ``"module:Class"`` (one instance per spec); the
-    sandbox's supervisor finds a run's problem this way, registered or not, as long as it can import
-    the module (it sees the package's own folder, nothing else: a problem of your own is registered in
-    :data:`PROBLEMS` under ``aurora_evo/domains/``)."""
-    module, _, attribute = spec.partition(":")
+    """The problem whose class ``spec`` names as ``"module:Class"``, or ``"module:Class@FOLDER"`` for
+    a module imported from ``FOLDER`` (see :func:`aurora_evo.sandbox.cases.problem_spec`); one instance
+    per spec. The sandbox's supervisor finds a run's problem this way, registered or not."""
+    location, _, folder = spec.partition("@")
+    if folder and folder not in sys.path:
+        sys.path.append(folder)
+    module, _, attribute = location.partition(":")
     return getattr(importlib.import_module(module), attribute)()
 
 

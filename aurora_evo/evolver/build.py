@@ -3,8 +3,6 @@ attacker, handed to an :class:`~aurora_evo.evolver.Evolver` (what ``aurora-evo e
 
 from __future__ import annotations
 
-import importlib.metadata
-import platform
 import time
 from pathlib import Path
 
@@ -20,18 +18,6 @@ from aurora_evo.mutators.llm import build_llm_mutator
 from aurora_evo.problem import Problem
 from aurora_evo.run_folder import RunFolder
 from aurora_evo.sandbox import SandboxConfig
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and of the packages a run's numbers depend on, stored with the run."""
-    names = ("aurora-evo", "numpy", "numba", "deap", "scipy", "sqlite-utils", "joblib")
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def make_mutators(
@@ -98,7 +84,6 @@ def build_evolver(
         folder.create(config)
     archive = folder.open_archive()
     run_id = folder.run_id(archive)
-    _register(archive, run_id, config, resume)
     calls, spent = archive.ledger.llm_spending(run_id)
     budget = CallBudget(config.stop.max_calls, config.stop.max_cost_usd, calls=calls, cost_usd=spent)
     connection = None
@@ -116,15 +101,3 @@ def build_evolver(
         make_coevolution(config, problem, budget, connection),
         budget=budget,
     )
-
-
-def _register(archive, run_id: str, config: RunConfig, resume: bool) -> None:
-    """Register the run in its archive, unless a resumed run is there already (one killed between
-    writing config.json and registering is registered now)."""
-    if resume:
-        try:
-            archive.runs.get(run_id)
-            return
-        except KeyError:
-            pass
-    archive.runs.create(run_id, config.to_dict(), config.seed, package_versions())

@@ -36,7 +36,7 @@ from aurora_evo.evolver.memory import ProgramMemory
 from aurora_evo.evolver.population import Population
 from aurora_evo.evolver.proposals import Proposer
 from aurora_evo.evolver.seeding import seed_proposals
-from aurora_evo.evolver.state import restore_state, save_state
+from aurora_evo.evolver.state import register_run, restore_state, save_state
 from aurora_evo.evolver.stats import IterationStats, iteration_stats, progress_of
 from aurora_evo.evolver.stopping import stop_reason
 from aurora_evo.evolver.training import TrainingSet
@@ -62,6 +62,8 @@ class Evolver:
         config: the run's settings.
         coevolution: the attacker's part, or ``None``.
         budget: the LLM budget the stop rules read (``None``: no language model).
+        weights: how often each mutator is used, by kind (default: ``config.mutators``' kinds and
+            weights), for mutators of your own.
     """
 
     def __init__(
@@ -75,11 +77,16 @@ class Evolver:
         coevolution: Coevolution | None = None,
         *,
         budget: CallBudget | None = None,
+        weights: Mapping[str, float] | None = None,
     ):
         self.problem, self.mutators, self.executor, self.archive = problem, dict(mutators), executor, archive
         self.run_folder, self.config, self.coevolution = run_folder, config, coevolution
         self.budget = budget or CallBudget(None, None)
         self.run_id = run_folder.run_id(archive)
+        settings = config.mutators
+        self.weights = (
+            dict(weights) if weights is not None else dict(zip(settings.kinds, settings.weights, strict=True))
+        )
         self.training = TrainingSet(problem.cases(config.task, config.seed), config.attacker.weight)
         self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
         self.population = Population.empty(config.islands.islands, config.islands.population)
@@ -87,11 +94,12 @@ class Evolver:
         self.filing = Filing(
             archive, self.run_id, problem, self.descriptors, config.archive, self.memory, self.population
         )
-        self.proposer = Proposer(self.mutators, config, archive, self.memory, self.population)
+        self.proposer = Proposer(self.mutators, self.weights, config, archive, self.memory, self.population)
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self._pending: Batch | None = None
         self.started = time.monotonic()
+        register_run(archive, self.run_id, config)
         restore_state(self)
 
     # --- what the run holds ------------------------------------------------------------------------

@@ -38,8 +38,9 @@ class Proposer:
     """Chooses, for each slot of an iteration, an island, a mutator and parents, and asks the mutator.
 
     Args:
-        mutators: by kind (``"gp"``, ``"edit"``, ``"llm"``).
-        config: the run's settings (mutator weights, island and selection settings, batch size).
+        mutators: by kind (``"gp"``, ``"edit"``, ``"llm"``...).
+        weights: how often each is used, by kind.
+        config: the run's settings (island and selection settings, batch size, LLM concurrency).
         archive: where parents' records come from.
         memory: sources and the duplicate check.
         population: the islands.
@@ -48,12 +49,13 @@ class Proposer:
     def __init__(
         self,
         mutators: Mapping[str, Mutator],
+        weights: Mapping[str, float],
         config: RunConfig,
         archive: Archive,
         memory: ProgramMemory,
         population: Population,
     ):
-        self.mutators, self.config, self.archive = mutators, config, archive
+        self.mutators, self.weights, self.config, self.archive = mutators, weights, config, archive
         self.memory, self.population = memory, population
 
     def propose(self, rng: np.random.Generator, iteration: int) -> tuple[list[tuple[int, Proposal]], int]:
@@ -63,8 +65,7 @@ class Proposer:
             mutator.prepare(rng, iteration)
         # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
         kinds = [k for k, m in self.mutators.items() if not m.exhausted_reason]
-        settings = self.config.mutators
-        weights = np.array([settings.weights[settings.kinds.index(k)] for k in kinds])
+        weights = np.array([self.weights[k] for k in kinds])
         if not kinds or weights.sum() <= 0:
             return [], 0
         weights = weights / weights.sum()

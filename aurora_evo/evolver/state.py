@@ -4,8 +4,12 @@ resumes from its last committed iteration exactly as it would have gone on."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
 from typing import TYPE_CHECKING
 
+from aurora_evo.archive import Archive
+from aurora_evo.config import RunConfig
 from aurora_evo.island_model import Member
 
 if TYPE_CHECKING:  # typing only: the evolver imports this module
@@ -57,3 +61,24 @@ def restore_state(run: Evolver) -> None:
         population.islands[index].members = [Member(m[0], m[1], tuple(m[2])) for m in island.members]
     for record in archive.programs.of_run(run.run_id):
         run.memory.remember(record.source)
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages a run's numbers depend on, stored with the run."""
+    names = ("aurora-evo", "numpy", "numba", "deap", "scipy", "sqlite-utils", "joblib")
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def register_run(archive: Archive, run_id: str, config: RunConfig) -> None:
+    """Register the run in its archive unless it is there (a run killed between writing config.json
+    and registering is registered when it resumes)."""
+    try:
+        archive.runs.get(run_id)
+    except KeyError:
+        archive.runs.create(run_id, config.to_dict(), config.seed, package_versions())

@@ -80,8 +80,7 @@ def iteration_stats(
 
 def progress_of(run: Evolver) -> Progress:
     """What the stop rules look at in ``run``, now."""
-    settings = run.config.mutators
-    weighted = [k for k, w in zip(settings.kinds, settings.weights, strict=True) if w > 0]
+    weighted = [k for k, w in run.weights.items() if w > 0]
     population, budget = run.population, run.budget
     return Progress(
         iteration=run.iteration,
