@@ -13,7 +13,9 @@ problem and never branch on which one it is:
 * :meth:`~Problem.queries`: the states ``priority`` was called in at a sample of decisions, for the
   sandbox's witness to ask again (see :mod:`aurora_evo.sandbox.verify`);
 * how a case travels to the sandbox's supervisor (:meth:`~Problem.case_to_document` and back);
-* its baselines (vetted seed programs) and what a prompt says about it.
+* its baselines (vetted seed programs) and what a prompt says about it;
+* for ``aurora-evo score``: the files its cases are read from (:meth:`~Problem.load_cases`) and an
+  evaluation's metrics laid out as a table (:meth:`~Problem.result_table`).
 
 Problems are registered by name in :mod:`aurora_evo.domains`; the sandbox's supervisor, a separate
 process, looks them up there by the name a request carries.
@@ -57,6 +59,23 @@ class Cases:
     description: str
 
 
+@dataclass(frozen=True)
+class ResultTable:
+    """An evaluation's metrics laid out for people, as ``aurora-evo score`` prints them.
+
+    Attributes:
+        columns: the column headings; the first column's cells name things (a case, a metric), the other
+            columns' are numbers.
+        rows: the cells of each row as text, as many as ``columns``.
+        summary: ``(label, value)`` of a closing line, e.g. ``("mean reward over 3 scenario(s)",
+            "0.7721")``, or ``None``.
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    summary: tuple[str, str] | None = None
+
+
 class Problem(abc.ABC):
     """One kind of problem programs are evolved for. Subclasses set the class attributes and implement
     the abstract methods; an instance holds no state (the registry hands out one per name).
@@ -76,6 +95,10 @@ class Problem(abc.ABC):
         calls_here: the sandbox may run a small evaluation in its own process, asking a jail for each
             call of ``priority`` (:meth:`run_program` must then work on any compiled program). Only
             for the allocation contract: the sandbox's proxy speaks ``priority(task, nodes)``.
+        case_file_kind: what the files :meth:`load_cases` reads are, one word (``"scenario"``,
+            ``"dataset"``); ``aurora-evo score`` takes them with the option of that name.
+        case_file_hint: what to give for one of those files, for a message (``"FILE"``, ``"FILE (or a
+            shipped name: OR3, 'Weibull 5k')"``).
     """
 
     name: ClassVar[str]
@@ -87,6 +110,8 @@ class Problem(abc.ABC):
     jit_min_decisions: ClassVar[int]
     trivial_program: ClassVar[str]
     calls_here: ClassVar[bool] = False
+    case_file_kind: ClassVar[str]
+    case_file_hint: ClassVar[str] = "FILE"
 
     # --- cases -------------------------------------------------------------------------------------
 
@@ -111,6 +136,11 @@ class Problem(abc.ABC):
     @abc.abstractmethod
     def case_from_document(self, document: dict):
         """The inverse of :meth:`case_to_document`."""
+
+    def load_cases(self, specs: Sequence[str]) -> list:
+        """The cases named on the command line, in order: each spec a file (or a name the problem
+        ships); :class:`~aurora_evo.errors.InputError` naming the file when one cannot be read."""
+        raise NotImplementedError(f"the {self.name} problem reads no case files")
 
     def touch_case(self, case):
         """A small case like ``case``, which a jail runs the trivial program on while it waits for its
@@ -168,6 +198,13 @@ class Problem(abc.ABC):
     def training_score(self, per_case: Mapping[str, Mapping]) -> dict[str, float]:
         """Per-case scores of an evaluation (see :meth:`case_score`)."""
         return {name: self.case_score(metrics) for name, metrics in per_case.items()}
+
+    def result_table(self, result: EvalResult) -> ResultTable:
+        """The metrics of a successful evaluation for people (``aurora-evo score``): by default each
+        case's score as :meth:`format_score` shows it, and the mean."""
+        rows = tuple((name, self.format_score(self.case_score(m))) for name, m in result.per_case.items())
+        summary = (f"{self.score_label} over {len(rows)} case(s)", self.format_score(result.score))
+        return ResultTable(("case", self.score_label), rows, summary)
 
     # --- what surrounds a run ----------------------------------------------------------------------
 

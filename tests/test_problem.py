@@ -22,9 +22,11 @@ from aurora_evo.domains import (
 )
 from aurora_evo.domains.binpacking import Dataset, VectorInstance
 from aurora_evo.domains.binpacking.problem import BinPackingProblem
+from aurora_evo.errors import InputError
 from aurora_evo.problem import Problem, mean_score, unique_names
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.sandbox.cases import problem_spec
+from aurora_evo.seeds import seed_scenario_paths
 
 #: Small task settings of every registered problem: a few cases, each evaluated in well under a second.
 SMALL_TASKS = {
@@ -54,6 +56,19 @@ def _vector_dataset() -> Dataset:
 
 #: Cases a problem's documents must also carry that its runs' cases do not have.
 OTHER_CASES = {"binpacking": (_vector_dataset(),)}
+
+
+def write_case_file(name: str, folder) -> str:
+    """A small case file of the registered problem ``name``, as ``aurora-evo score`` takes them."""
+    if name == "allocation":
+        return str(seed_scenario_paths("easy", "cloud")[0])
+    if name == "binpacking":
+        path = folder / "small.txt"
+        path.write_text("1\nu1\n10 4 2\n6\n5\n4\n3\n")  # OR-Library: one problem of four items
+        return str(path)
+    path = folder / "small.vbp"
+    path.write_text("2\n32 128\n2\n16 64 2\n8 16 3\n")
+    return str(path)
 
 
 def small_cases(name: str) -> tuple:
@@ -188,6 +203,29 @@ def test_jit_always_and_never_ignore_the_size_and_an_unknown_mode_is_refused(nam
     assert not problem.use_jit("auto", cases)  # small cases: below every threshold
     with pytest.raises(ValueError, match="jit mode 'sometimes'"):
         problem.use_jit("sometimes", [])
+
+
+@pytest.mark.parametrize("name", problem_names())
+def test_case_files_load_and_a_result_lays_out_as_a_table(name, tmp_path):
+    problem = get_problem(name)
+    assert problem.case_file_kind in ("scenario", "dataset") and problem.case_file_hint.startswith("FILE")
+    path = write_case_file(name, tmp_path)
+    cases = problem.load_cases([path, path])
+    assert len(cases) == 2 and problem.case_to_document(cases[0]) == problem.case_to_document(cases[1])
+    result = problem.evaluate(baseline(problem, "best fit"), cases)
+    assert result.outcome.ok, result.message
+    table = problem.result_table(result)
+    assert table.rows and all(len(row) == len(table.columns) for row in table.rows)
+    assert all(isinstance(cell, str) for row in table.rows for cell in row)
+    cells = {cell for row in table.rows for cell in row} | set(table.columns)
+    assert set(result.per_case) <= cells  # every case is named, down the side or across the top
+
+
+def test_vector_packing_refuses_a_one_dimensional_dataset_and_allocation_a_dataset(tmp_path):
+    with pytest.raises(InputError, match=r"one-dimensional items; vector packing needs a \.vbp file"):
+        get_problem("vector_packing").load_cases([write_case_file("binpacking", tmp_path)])
+    with pytest.raises(InputError, match=r"small\.vbp"):
+        get_problem("allocation").load_cases([write_case_file("vector_packing", tmp_path)])
 
 
 def test_scores_read_as_their_problem_says():

@@ -82,7 +82,6 @@ _SPLITTING = "being split into modules of one job (issue 19)"
 LONG_MODULES: dict[str, str] = {
     "aurora_evo.archive.store": f"the archive's SQLite store: tables, writes, queries and resumption; {_SPLITTING}",
     "aurora_evo.evolve": f"the controller: setup, the iteration loop, stopping and recording; {_SPLITTING}",
-    "aurora_evo.cli": f"every command's parser and handler in one module; {_SPLITTING}",
     "aurora_evo.sandbox.screen": f"the candidate screen: every rule of the source check; {_SPLITTING}",
     "aurora_evo.mutators.edits": f"every source edit of the edit mutator; {_SPLITTING}",
     "aurora_evo.mutators.llm.parse": f"the reading of an LLM's answer (code blocks, diffs, rewrites); {_SPLITTING}",
@@ -93,7 +92,6 @@ LONG_MODULES: dict[str, str] = {
 
 #: ``module:function`` (``Class.method``, ``outer.<locals>.inner``) over MAX_FUNCTION_LINES -> why.
 LONG_FUNCTIONS: dict[str, str] = {
-    "aurora_evo.cli:build_parser": "every command's arguments in one function; cli.py is being split",
     "aurora_evo.scenario.quality.realism:check_realism": "every realism statistic checked in one function",
     "aurora_evo.sim.reference:reference_simulate": "the plain-Python reference loop, kept one piece like the "
     "numba kernel it checks",
@@ -152,10 +150,6 @@ UNJUSTIFIED_FUNCTION_IMPORTS: dict[str, tuple[int, str]] = {
     "aurora_evo.analysis.frames": (4, "errors, evolve, run_folder and export read on demand; being reworked"),
     "aurora_evo.attacker.coevolution": (6, "scenario.quality imports the simulator; untagged"),
     "aurora_evo.attacker.generate": (1, "scenario.quality imports the simulator (said, but untagged)"),
-    "aurora_evo.cli": (
-        34,
-        "each command imports what it runs, so that --help stays quick; cli.py is being split",
-    ),
     "aurora_evo.domains.binpacking.bench": (1, _BINPACKING),
     "aurora_evo.evaluation": (7, "the simulator and bin packing on demand; " + _BINPACKING),
     "aurora_evo.evolve": (10, "the LLM and attacker components built only when configured; untagged"),

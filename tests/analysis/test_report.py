@@ -10,7 +10,8 @@ import pytest
 from matplotlib.image import imread
 
 from aurora_evo.analysis.report import write_report
-from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from aurora_evo.cli import main
+from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
 from aurora_evo.errors import InputError
 
 PICTURES = [

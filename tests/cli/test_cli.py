@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, main
+from aurora_evo.cli import main
+from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
 
 BEST_FIT = str(seed_program_paths()["best_fit"])
@@ -100,7 +101,21 @@ def bad_scenario(tmp_path, text: str) -> str:
         (lambda t: ["score", str(t / "nope.py"), "--scenario", EASY], "nope.py: no such program file"),
         (lambda t: ["score", BEST_FIT], "give --scenario FILE"),
         (lambda t: ["score", BEST_FIT, "--domain", "binpacking"], "needs --dataset"),
-        (lambda t: ["score", BEST_FIT, "--domain", "cloud"], "invalid choice: 'cloud'"),
+        (lambda t: ["score", BEST_FIT, "--domain", "moon"], "invalid choice: 'moon'"),
+        (lambda t: ["score", BEST_FIT, "--domain", "cloud"], "--domain cloud needs --scenario FILE"),
+        (
+            lambda t: ["score", BEST_FIT, "--scenario", EASY, "--dataset", "OR3"],
+            "--dataset goes with --domain",
+        ),
+        (lambda t: ["score", BEST_FIT, "--domain", "vector_packing"], "needs --dataset FILE (a .vbp file"),
+        (
+            lambda t: ["score", BEST_FIT, "--domain", "vector_packing", "--scenario", EASY],
+            "--scenario and --domain vector_packing exclude each other; give --dataset instead",
+        ),
+        (
+            lambda t: ["score", BEST_FIT, "--domain", "vector_packing", "--dataset", one_dimensional(t)],
+            "one-dimensional items; vector packing needs a .vbp file",
+        ),
         (
             lambda t: ["score", BEST_FIT, "--domain", "binpacking", "--dataset", bad_scenario(t, "{")],
             "bad.json",
@@ -117,6 +132,13 @@ def test_bad_input_is_one_line_on_stderr_with_exit_2(capsys, tmp_path, make_args
     assert out == ""
     assert err.count("\n") == 1 and expected in err, err
     assert "Traceback" not in err
+
+
+def one_dimensional(tmp_path) -> str:
+    """An OR-Library file of one problem of three items: a bin-packing dataset, not a vector one."""
+    path = tmp_path / "one.txt"
+    path.write_text("1\nu1\n10 3 2\n6\n5\n4\n")
+    return str(path)
 
 
 def _with(**fields) -> str:
@@ -198,6 +220,23 @@ def test_score_and_bench_take_vector_datasets(capsys, tmp_path):
     assert code == EXIT_OK and json.loads(out)["cases"]["v"]["bins"] == [3]
     code, out, _ = run(capsys, "bench", "binpacking", str(program), "--dataset", str(dataset), "--json")
     assert code == EXIT_OK and [r["program"] for r in json.loads(out)] == ["First Fit", "Best Fit", "vector"]
+
+
+def test_score_takes_a_vector_packing_program_and_vbp_dataset(capsys, tmp_path):
+    dataset = tmp_path / "hosts.vbp"
+    dataset.write_text("2\n32 128\n3\n16 64 2\n8 16 3\n2 8 4\n")  # 9 machines: 44 cores, 232 GiB
+    program = tmp_path / "vector.py"
+    program.write_text("def priority(item, bins):\n    return -(bins - item).sum(axis=1)\n")
+    argv = ["score", str(program), "--domain", "vector_packing", "--dataset", str(dataset)]
+    code, out, err = run(capsys, *argv, "--json")
+    payload = json.loads(out)
+    assert code == EXIT_OK and err == "" and payload["outcome"] == "ok", err
+    assert payload["domain"] == "vector_packing" and payload["cases"]["hosts"]["l1"] == [2]
+    bins = payload["cases"]["hosts"]["bins"]
+    code, out, _ = run(capsys, *argv)
+    assert code == EXIT_OK
+    assert "dataset" in out and "excess over L1" in out and "hosts" in out
+    assert f"{bins[0]:.2f}" in out and "2.00" in out  # mean bins, mean L1 bound
 
 
 def test_markup_in_paths_and_messages_is_printed_as_text(capsys, tmp_path):

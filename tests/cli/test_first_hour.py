@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from aurora_evo.cli import (
-    EXIT_BAD_INPUT,
-    EXIT_OK,
-    EXIT_PROGRAM_FAILED,
-    PIPED_WIDTH,
-    _evolve_config,
-    build_parser,
-    main,
-    output_width,
-)
+from aurora_evo.cli import build_parser, evolve_settings, main
+from aurora_evo.cli.console import PIPED_WIDTH, output_width
+from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.config import RunConfig
 from aurora_evo.config_files import preset_names, save_config
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
@@ -40,7 +33,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def evolve_config(*argv):
-    return _evolve_config(build_parser().parse_args(["evolve", *argv]))
+    return evolve_settings.evolve_config(build_parser().parse_args(["evolve", *argv]))
 
 
 # --- presets by name, from any folder -----------------------------------------------------------------

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aurora_evo.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, main
+from aurora_evo.cli import main
+from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.errors import InputError
 from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario import load_scenario, save_scenario

@@ -19,7 +19,7 @@ from aurora_evo.contracts import Contract
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
+from aurora_evo.problem import Cases, Decisions, Problem, ResultTable, mean_score, unique_names
 from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox.verify import Query, pick
 from aurora_evo.scenario import Domain, Scenario, load_scenario, scenario_from_dict, scenario_to_dict
@@ -30,6 +30,39 @@ from aurora_evo.sim.simulate import decision_states, replay
 #: Below this many placement decisions the numpy path finishes before numba would have compiled the
 #: program (~0.1 s against ~30,000 decisions a second), so ``jit="auto"`` does not compile.
 JIT_MIN_DECISIONS = 5_000
+
+
+#: The metrics a table of a few scenarios shows, one row each: label, metric, format.
+METRIC_ROWS = (
+    ("reward (0-1)", "reward", "{:.4f}"),
+    ("tasks placed", "n_placed", "{:d}"),
+    ("tasks rejected", "n_rejected", "{:d}"),
+    ("mean latency (s)", "mean_latency_s", "{:.4g}"),
+    ("p95 latency (s)", "p95_latency_s", "{:.4g}"),
+    ("p99 latency (s)", "p99_latency_s", "{:.4g}"),
+    ("mean wait (s)", "mean_wait_s", "{:.4g}"),
+    ("cpu utilisation", "cpu_utilization", "{:.1%}"),
+    ("memory utilisation", "memory_utilization", "{:.1%}"),
+    ("cost ($)", "cost_usd", "{:.4g}"),
+    ("energy (kWh)", "energy_kwh", "{:.4g}"),
+    ("SLA violations", "sla_violation_rate", "{:.1%}"),
+    ("rejected (failure rate)", "failure_rate", "{:.1%}"),
+    ("makespan (s)", "makespan_s", "{:.4g}"),
+    ("fairness (Gini, 0 = fair)", "fairness_gini", "{:.3f}"),
+)
+
+#: The headline metrics a table of many scenarios shows, one column each: heading, metric, format.
+SCENARIO_ROW_COLUMNS = (
+    ("reward", "reward", "{:.4f}"),
+    ("p99 latency (s)", "p99_latency_s", "{:.4g}"),
+    ("cpu util", "cpu_utilization", "{:.1%}"),
+    ("cost ($)", "cost_usd", "{:.4g}"),
+    ("energy (kWh)", "energy_kwh", "{:.4g}"),
+    ("rejected", "failure_rate", "{:.1%}"),
+)
+
+#: Up to this many scenarios, a result table has a column per scenario; beyond, a row per scenario.
+MAX_SCENARIO_COLUMNS = 4
 
 
 def split_seeds(names: list[str]) -> tuple[list[str], list[str]]:
@@ -53,6 +86,7 @@ class AllocationProblem(Problem):
     jit_min_decisions = JIT_MIN_DECISIONS
     trivial_program = "def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n"
     calls_here = True
+    case_file_kind = "scenario"
 
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """Two thirds of ``task.domain``'s seed scenarios at ``task.levels`` train, the rest are held
@@ -68,6 +102,26 @@ class AllocationProblem(Problem):
             f"hold out {len(validation)}"
         )
         return Cases(train, validation, description)
+
+    def load_cases(self, specs: Sequence[str]) -> list[Scenario]:
+        """The scenario files at ``specs``, in order."""
+        return [load_scenario(path) for path in specs]
+
+    def result_table(self, result: EvalResult) -> ResultTable:
+        """Metrics down the side, one column per scenario, for a few scenarios; for many, a row each with
+        the headline metrics. The summary is the mean reward."""
+        cases = result.per_case
+        summary = (f"mean reward over {len(cases)} scenario(s)", f"{result.score:.4f}")
+        if len(cases) <= MAX_SCENARIO_COLUMNS:
+            rows = tuple(
+                (label, *(fmt.format(m[key]) for m in cases.values())) for label, key, fmt in METRIC_ROWS
+            )
+            return ResultTable(("metric", *cases), rows, summary)
+        columns = ("scenario", *(label for label, _, _ in SCENARIO_ROW_COLUMNS))
+        rows = tuple(
+            (name, *(fmt.format(m[key]) for _, key, fmt in SCENARIO_ROW_COLUMNS)) for name, m in cases.items()
+        )
+        return ResultTable(columns, rows, summary)
 
     def axis_label(self, task: TaskConfig) -> str:
         return "score (mean reward, 0-1)"

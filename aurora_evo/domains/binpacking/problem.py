@@ -15,7 +15,13 @@ import numpy as np
 from aurora_evo.config import TaskConfig
 from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES
-from aurora_evo.domains.binpacking.datasets import Dataset, Instance, VectorInstance
+from aurora_evo.domains.binpacking.datasets import (
+    Dataset,
+    Instance,
+    VectorInstance,
+    builtin_datasets,
+    load_dataset,
+)
 from aurora_evo.domains.binpacking.evaluate import (
     contract_of,
     decision_states,
@@ -28,7 +34,7 @@ from aurora_evo.domains.binpacking.evaluate import (
 from aurora_evo.domains.binpacking.generators import or_dataset, weibull_dataset
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
+from aurora_evo.problem import Cases, Decisions, Problem, ResultTable, mean_score, unique_names
 from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox.verify import Query, pick
 
@@ -74,6 +80,8 @@ class BinPackingProblem(Problem):
     score_label = "excess bins over L1"
     jit_min_decisions = JIT_MIN_ITEMS
     trivial_program = "def priority(item, bins):\n    return bins - item\n"
+    case_file_kind = "dataset"
+    case_file_hint = "FILE (or a shipped name: OR3, 'Weibull 5k')"
 
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """Generated training instances dealt into ``task.train_cases`` cases, and one validation
@@ -108,6 +116,12 @@ class BinPackingProblem(Problem):
         if task.train_score_items is not None:
             description += f" (training scored at {task.train_score_items} items)"
         return Cases(cases, (validation,), description)
+
+    def load_cases(self, specs: Sequence[str]) -> list[Dataset]:
+        """Datasets named by path (FunSearch .json, OR-Library .txt, .vbp), or by a shipped name such
+        as ``OR3`` or ``"Weibull 5k"``."""
+        builtin = builtin_datasets()
+        return [builtin[spec] if spec in builtin else load_dataset(spec) for spec in specs]
 
     def decision_counts(self, case: Dataset) -> list[int]:
         return [len(instance.items) for instance in case.instances]
@@ -236,6 +250,17 @@ class BinPackingProblem(Problem):
                           allowed, int(assignment[state.step]))
                 )  # fmt: skip
         return queries
+
+    def result_table(self, result: EvalResult) -> ResultTable:
+        """A row per dataset: its instances, the mean bins used and the mean L1 bound per instance, and
+        the excess over L1 (%)."""
+        columns = ("dataset", "instances", "mean bins", "mean L1 bound", "excess over L1")
+        rows = []
+        for name, case in result.per_case.items():
+            n = len(case["bins"])
+            rows.append((name, str(n), f"{sum(case['bins']) / n:.2f}", f"{sum(case['l1']) / n:.2f}",
+                         f"{case['excess_percent']:.2f} %"))  # fmt: skip
+        return ResultTable(columns, tuple(rows))
 
     def format_score(self, value: float) -> str:
         return f"{-value:.2f}%"

@@ -10,15 +10,20 @@ own is its cases (:mod:`.instances`) and its baselines.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from aurora_evo.config import TaskConfig
 from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import VECTOR_BASELINE_SOURCES
-from aurora_evo.domains.binpacking.datasets import Dataset
+from aurora_evo.domains.binpacking.datasets import Dataset, DatasetError, VectorInstance, load_dataset
 from aurora_evo.domains.binpacking.problem import BinPackingProblem
 from aurora_evo.domains.vector_packing.instances import vm_dataset
 from aurora_evo.problem import Cases
+
+#: Resources of a machine and a host: cores, GiB.
+DIMENSIONS = 2
 
 
 class VectorPackingProblem(BinPackingProblem):
@@ -30,6 +35,7 @@ class VectorPackingProblem(BinPackingProblem):
     # Vector programs run on the numpy path only (the vector packer has no numba kernel).
     jit_min_decisions = 2**62
     trivial_program = "def priority(item, bins):\n    return -(bins - item).sum(axis=1)\n"
+    case_file_hint = "FILE (a .vbp file of two-dimensional items)"
 
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """``task.train_instances`` x ``task.train_items`` generated machines to train on, one case per
@@ -49,6 +55,21 @@ class VectorPackingProblem(BinPackingProblem):
             f"machines, validate on {task.validation_instances} x {task.validation_items}"
         )
         return Cases(cases, (validation,), description)
+
+    def load_cases(self, specs: Sequence[str]) -> list[Dataset]:
+        """The vector bin-packing files (``.vbp``) at ``specs``, in order; a file of one-dimensional
+        items, or of items of another number of dimensions than two (cores, GiB), is refused."""
+        datasets = [load_dataset(spec) for spec in specs]
+        for spec, dataset in zip(specs, datasets, strict=True):
+            instance = dataset.instances[0]
+            if not isinstance(instance, VectorInstance):
+                raise DatasetError(f"{spec}: holds one-dimensional items; vector packing needs a .vbp file")
+            if instance.capacities.shape != (DIMENSIONS,):
+                raise DatasetError(
+                    f"{spec}: items of {instance.capacities.shape[0]} dimensions; "
+                    f"vector packing's have {DIMENSIONS} (cores, GiB)"
+                )
+        return datasets
 
     def run_label(self, task: TaskConfig) -> str:
         return task.domain
