@@ -27,23 +27,23 @@ def add_parser(verbs) -> None:
     score = verbs.add_parser(
         "score",
         help="score a program file on scenarios or a bin-packing dataset",
-        description="Run PROGRAM.py's priority() on scenarios (allocation contract) or on a bin-packing "
-        "dataset (FunSearch's priority(item, bins) contract; with --domain vector_packing, item and bins "
-        "of two dimensions) and print its metrics. The program runs in the sandbox: a jailed process with "
-        "no network, no file writes and limited memory and time.",
+        description="Run PROGRAM.py's priority() on the cases of a problem: scenarios for an allocation "
+        "domain (priority(task, nodes)), dataset files for the packing problems (FunSearch's "
+        "priority(item, bins), items of one dimension or more), and print its metrics. The program runs in "
+        "the sandbox: a jailed process with no network, no file writes and limited memory and time.",
     )
     score.add_argument("program", metavar="PROGRAM.py")
     score.add_argument("--scenario", action="append", metavar="FILE", help="scenario JSON file (repeatable)")
     score.add_argument(
         "--domain",
         choices=domain_names(),
-        help="the problem PROGRAM.py is for: binpacking and vector_packing read --dataset, the allocation "
-        "domains --scenario (default: cloud)",
+        help="the problem PROGRAM.py is for: the allocation domains read --scenario, the other problems "
+        "--dataset (default: cloud)",
     )
     score.add_argument(
         "--dataset", action="append", metavar="FILE",
-        help="bin-packing dataset: FunSearch .json, OR-Library .txt, .vbp (vector packing), or a shipped "
-        "name (OR3, 'Weibull 5k'); repeatable",
+        help="dataset: FunSearch .json, OR-Library .txt, .vbp (vector items), or a shipped name (OR3, "
+        "'Weibull 5k'); repeatable",
     )  # fmt: skip
     score.add_argument(
         "--json", action="store_true", help="print one JSON object (field 'outcome' says if it ran)"
