@@ -20,7 +20,8 @@ from dataclasses import replace
 import numpy as np
 
 from aurora_evo.config import LLMConfig
-from aurora_evo.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.contracts import Contract
+from aurora_evo.llm.backend import Backend, ChatRequest, Completion
 from aurora_evo.llm.budget import CallBudget
 from aurora_evo.llm.caller import CallFailure, CallRecord, LLMCaller
 from aurora_evo.llm.connection import LLMConnection
@@ -28,7 +29,6 @@ from aurora_evo.llm.keys import KeyPool
 from aurora_evo.llm.pricing import PriceTable
 from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.mutators.base import Mutator, Parent, Proposal
-from aurora_evo.contracts import Contract
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
 from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
