@@ -17,8 +17,8 @@ from test_llm_evolve import EXACT_FIT, TINY, smart_server
 
 from aurora_evo.archive import Archive
 from aurora_evo.config import RunConfig, override
-from aurora_evo.evolve import Evolution
 from aurora_evo.contracts import Contract
+from aurora_evo.evolve import Evolution
 from aurora_evo.executor import SandboxExecutor
 from aurora_evo.llm import CallBudget, GeminiBackend, KeyPool, OpenAIBackend, RetryPolicy
 from aurora_evo.mutators import Parent
