@@ -10,8 +10,8 @@ __all__ = ["Scheduler", "__version__", "load_scheduler"]
 
 
 def __getattr__(name: str):
-    # Lazy: `import aurora_evo` stays light (no numba import) until a scheduler is asked for.
     if name in ("Scheduler", "load_scheduler"):
+        # heavy: `import aurora_evo` stays light (no numba import) until a scheduler is asked for.
         from aurora_evo import export
 
         return getattr(export, name)

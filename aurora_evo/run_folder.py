@@ -89,7 +89,7 @@ class RunFolder:
 
     def open_archive(self) -> Archive:
         """The run's archive, opened for writing (created with its tables when missing)."""
-        from aurora_evo.archive import Archive  # sqlite-utils is slow to import: only when opened
+        from aurora_evo.archive import Archive  # heavy: sqlite-utils is slow to import; only when opened
 
         return Archive(self.archive_path)
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from aurora_evo.config import RunConfig
 from aurora_evo.domains import problem_of_domain
+from aurora_evo.export import selection_pool, top_programs
 from aurora_evo.run_folder import RunFolder
 
 #: Columns of :meth:`RunData.programs`.
@@ -109,8 +110,6 @@ class RunData:
         """The program ``aurora-evo export`` ships first: the best of those scored on the held-out
         cases (pooled with the training cases for allocation runs, whose few held-out scenarios are
         too few to choose by alone), else the best by training score; ``None`` before any ran."""
-        from aurora_evo.export import selection_pool, top_programs
-
         if self._pool is False:
             self._pool = selection_pool(self.config)
         top = top_programs(self.archive, self.run_id, 1, self._pool)
