@@ -117,8 +117,8 @@ def _gp_checks(config: RunConfig) -> list[tuple[bool, str]]:
     if not mutators.gp_leave_out:
         return checks
     # heavy: the mutators' package imports deap, and policy numpy.
-    from aurora_evo.mutators.primitives import primitive_set
     from aurora_evo.contracts import Contract
+    from aurora_evo.mutators.primitives import primitive_set
 
     binpacking = config.task.domain == "binpacking"
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aurora_evo.outcome import EXCEPTION_OUTCOMES, Outcome
 from aurora_evo.contracts import Contract
+from aurora_evo.outcome import EXCEPTION_OUTCOMES, Outcome
 from aurora_evo.program_loading import CompiledProgram, ModuleBodyError, compile_program
 from aurora_evo.program_text import ProgramError
 

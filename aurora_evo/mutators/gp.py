@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from deap import gp
 
-from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
 from aurora_evo.contracts import Contract
+from aurora_evo.mutators.base import OPERATORS, Mutator, Parent, Proposal, with_settings
 from aurora_evo.mutators.primitives import (
     Leaf,
     Scalar,

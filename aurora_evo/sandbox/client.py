@@ -25,14 +25,14 @@ from typing import NoReturn
 
 import numpy as np
 
-from aurora_evo.evaluation import EvalResult
 from aurora_evo.contracts import CallFailed, Contract, OutputStatus, choose_node
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome
 from aurora_evo.problem import JitMode, Problem
-from aurora_evo.sandbox.cases import case_key, problem_spec
 from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox import verify, wire
+from aurora_evo.sandbox.cases import case_key, problem_spec
 from aurora_evo.sandbox.layers import Layers
 from aurora_evo.sandbox.screen import screen_program
 

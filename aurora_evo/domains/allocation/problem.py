@@ -15,12 +15,12 @@ import numpy as np
 from aurora_evo.attacker.coevolution import Attacker
 from aurora_evo.attacker.learnability import LearnabilityConfig
 from aurora_evo.config import ConfigError, RunConfig, TaskConfig
+from aurora_evo.contracts import Contract
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.features import N_FITS
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.contracts import Contract
-from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox.verify import Query, pick
 from aurora_evo.scenario import Domain, Scenario, load_scenario, scenario_from_dict, scenario_to_dict
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths

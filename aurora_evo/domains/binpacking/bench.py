@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aurora_evo.domains import get_problem
 from aurora_evo.contracts import Contract
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking.baselines import baseline_programs
 from aurora_evo.domains.binpacking.datasets import Dataset, builtin_datasets
 from aurora_evo.domains.binpacking.evaluate import contract_of, evaluate, l1_bound

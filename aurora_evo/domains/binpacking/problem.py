@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from aurora_evo.config import TaskConfig
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import BASELINE_SOURCES
 from aurora_evo.domains.binpacking.datasets import Dataset, Instance, VectorInstance
 from aurora_evo.domains.binpacking.evaluate import (
@@ -27,9 +28,8 @@ from aurora_evo.domains.binpacking.evaluate import (
 from aurora_evo.domains.binpacking.generators import or_dataset, weibull_dataset
 from aurora_evo.evaluation import EvalResult, compile_outcome
 from aurora_evo.outcome import Outcome, outcome_of_status
-from aurora_evo.contracts import Contract
-from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.problem import Cases, Decisions, Problem, mean_score, unique_names
+from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox.verify import Query, pick
 
 #: The same as allocation's threshold, in items: the numpy path packs an item of a 120-item OR

@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from aurora_evo.config import TaskConfig
+from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import VECTOR_BASELINE_SOURCES
 from aurora_evo.domains.binpacking.datasets import Dataset
 from aurora_evo.domains.binpacking.problem import BinPackingProblem
 from aurora_evo.domains.vector_packing.instances import vm_dataset
-from aurora_evo.contracts import Contract
 from aurora_evo.problem import Cases
 
 
