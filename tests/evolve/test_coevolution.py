@@ -13,8 +13,8 @@ from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.attacker.genome import ScenarioGenome
 from aurora_evo.config import RunConfig, override
 from aurora_evo.evolve import Evolution
-from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.island_model import Member
+from aurora_evo.run_folder import ARCHIVE_FILE
 from aurora_evo.scenario.io import scenario_from_dict, scenario_to_dict
 from aurora_evo.scenario.model import Domain
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from aurora_evo.config import RunConfig, override
+from aurora_evo.contracts import Contract
 from aurora_evo.evolve import Evolution
 from aurora_evo.mutators import EditMutator, Mutator, Parent, Proposal
-from aurora_evo.contracts import Contract
 
 #: A bin-packing run of a few seconds with source edits only.
 EDITS_ONLY = {

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import aurora_evo
+from aurora_evo.contracts import Contract
 from aurora_evo.domains import get_problem
 from aurora_evo.domains.allocation.bench import run_allocation_bench
-from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aurora_evo.domains import get_problem
 from aurora_evo.contracts import Contract
+from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking import builtin_datasets, pack
 from aurora_evo.domains.binpacking.evaluate import decision_states as packing_states
 from aurora_evo.features import N_FITS
