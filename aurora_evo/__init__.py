@@ -13,6 +13,7 @@ def __getattr__(name: str):
     if name in ("Scheduler", "load_scheduler"):
         # heavy: numpy and the contracts; `import aurora_evo` stays light until a scheduler is asked for.
         from aurora_evo import scheduler
+        # heavy: `import aurora_evo` stays light (no numba import) until a scheduler is asked for.
 
         return getattr(scheduler, name)
     raise AttributeError(f"module 'aurora_evo' has no attribute {name!r}")

@@ -76,101 +76,21 @@ JUSTIFICATIONS = ("heavy:", "optional:", "cycle:", "order:")
 
 # --- today's violators (known debts: remove an entry when its module is mended) ---------------------------
 
-_SPLITTING = "being split into modules of one job (issue 19)"
 
 #: Modules over MAX_MODULE_LINES lines -> why they still are.
-LONG_MODULES: dict[str, str] = {
-    "aurora_evo.archive.store": f"the archive's SQLite store: tables, writes, queries and resumption; {_SPLITTING}",
-    "aurora_evo.evolve": f"the controller: setup, the iteration loop, stopping and recording; {_SPLITTING}",
-    "aurora_evo.sandbox.screen": f"the candidate screen: every rule of the source check; {_SPLITTING}",
-    "aurora_evo.mutators.edits": f"every source edit of the edit mutator; {_SPLITTING}",
-    "aurora_evo.mutators.llm.parse": f"the reading of an LLM's answer (code blocks, diffs, rewrites); {_SPLITTING}",
-    "aurora_evo.mutators.llm.backends": f"the Gemini and OpenAI backends together; {_SPLITTING}",
-    "aurora_evo.mutators.llm.prompts": f"every prompt mode and its text; {_SPLITTING}",
-    "aurora_evo.mutators.simplify": f"the simplifier's rewrites; {_SPLITTING}",
-}
+LONG_MODULES: dict[str, str] = {}
 
 #: ``module:function`` (``Class.method``, ``outer.<locals>.inner``) over MAX_FUNCTION_LINES -> why.
-LONG_FUNCTIONS: dict[str, str] = {
-    "aurora_evo.scenario.quality.realism:check_realism": "every realism statistic checked in one function",
-    "aurora_evo.sim.reference:reference_simulate": "the plain-Python reference loop, kept one piece like the "
-    "numba kernel it checks",
-    "aurora_evo.scenario.quality.feasibility:check_feasibility": "every feasibility check in one function",
-    "aurora_evo.mutators.llm.prompts:build_prompt": "every prompt mode assembled in one function",
-}
-
-_KNOT = (
-    "the knot through function-level imports: aurora_evo's lazy Scheduler imports export, which imports evolve "
-    "and through it the sandbox, whose landlock imports aurora_evo; and config_checks' vocabularies import the "
-    "mutators' packages, whose llm factory imports config"
-)
-_BINPACKING = "evaluation imports domains.binpacking in its functions, whose bench imports evaluation back"
-_WITNESS = "the supervisor starts sandbox.witness_host, which imports the supervisor's warm_up_kernels back"
+LONG_FUNCTIONS: dict[str, str] = {}
 
 #: Modules in an import cycle, function-level imports counted -> the cycle they are in.
-MODULES_IN_IMPORT_CYCLES: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "aurora_evo",
-            "aurora_evo.attacker.coevolution",
-            "aurora_evo.attacker.llm",
-            "aurora_evo.config",
-            "aurora_evo.config_checks",
-            "aurora_evo.config_files",
-            "aurora_evo.evolve",
-            "aurora_evo.executor",
-            "aurora_evo.export",
-            "aurora_evo.mutators",
-            "aurora_evo.mutators.edits",
-            "aurora_evo.mutators.llm",
-            "aurora_evo.mutators.llm.factory",
-            "aurora_evo.sandbox",
-            "aurora_evo.sandbox.client",
-            "aurora_evo.sandbox.landlock",
-            "aurora_evo.sandbox.layers",
-            "aurora_evo.tasks",
-        ),
-        _KNOT,
-    ),
-    **dict.fromkeys(
-        ("aurora_evo.domains.binpacking", "aurora_evo.domains.binpacking.bench", "aurora_evo.evaluation"),
-        _BINPACKING,
-    ),
-    **dict.fromkeys(("aurora_evo.sandbox.supervisor", "aurora_evo.sandbox.witness_host"), _WITNESS),
-}
+MODULES_IN_IMPORT_CYCLES: dict[str, str] = {}
 
 #: Modules in an import cycle of module-level imports alone -> the cycle they are in.
 MODULES_IN_TOP_LEVEL_IMPORT_CYCLES: dict[str, str] = {}
 
-_NUMBA_ORDER = "importing aurora_evo.sandbox must not import numba before numba_guard is installed"
-
 #: Modules with imports inside functions that are not justified -> (how many, why they are left).
-UNJUSTIFIED_FUNCTION_IMPORTS: dict[str, tuple[int, str]] = {
-    "aurora_evo": (1, "the lazy Scheduler keeps `import aurora_evo` light; untagged"),
-    "aurora_evo.analysis.frames": (4, "errors, evolve, run_folder and export read on demand; being reworked"),
-    "aurora_evo.attacker.coevolution": (6, "scenario.quality imports the simulator; untagged"),
-    "aurora_evo.attacker.generate": (1, "scenario.quality imports the simulator (said, but untagged)"),
-    "aurora_evo.domains.binpacking.bench": (1, _BINPACKING),
-    "aurora_evo.evaluation": (7, "the simulator and bin packing on demand; " + _BINPACKING),
-    "aurora_evo.evolve": (10, "the LLM and attacker components built only when configured; untagged"),
-    "aurora_evo.export": (11, "a scheduler loads without the mutators (deap) or the controller; untagged"),
-    "aurora_evo.mutators.llm.factory": (1, "the LLM attacker built on demand; untagged"),
-    "aurora_evo.mutators.llm.prompts": (1, "scenario.model's objective weights; untagged"),
-    "aurora_evo.policy": (2, "math and pathlib imported in functions; to hoist"),
-    "aurora_evo.progress": (1, "the sandbox's SandboxError on demand; untagged"),
-    "aurora_evo.sandbox.cases": (5, _NUMBA_ORDER),
-    "aurora_evo.sandbox.jail": (4, _NUMBA_ORDER),
-    "aurora_evo.sandbox.landlock": (1, "imports aurora_evo for its path; closes the knot of imports"),
-    "aurora_evo.sandbox.layers": (1, "tempfile beside the seccomp import; untagged"),
-    "aurora_evo.sandbox.numba_guard": (1, "functools imported in a function; to hoist"),
-    "aurora_evo.sandbox.supervisor": (8, _NUMBA_ORDER + "; " + _WITNESS),
-    "aurora_evo.sandbox.verify": (2, _NUMBA_ORDER),
-    "aurora_evo.sandbox.witness_host": (3, "modules the zygote preloads, and " + _WITNESS),
-    "aurora_evo.scenario.levels": (1, "errors.InputError imported in a function; to hoist"),
-    "aurora_evo.scenario.quality.realism": (1, "the trace samples read on demand; untagged"),
-    "aurora_evo.sim.engine": (1, "policy's function type beside numba's types; untagged"),
-    "aurora_evo.tasks": (4, "datasets, seeds and ConfigError on demand; untagged"),
-}
+UNJUSTIFIED_FUNCTION_IMPORTS: dict[str, tuple[int, str]] = {}
 
 
 # --- reading the package ------------------------------------------------------------------------------

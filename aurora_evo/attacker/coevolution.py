@@ -27,8 +27,11 @@ from aurora_evo.archive import elo
 from aurora_evo.archive.elo import INITIAL_RATING
 from aurora_evo.attacker.genome import ScenarioGenome, cx_blend, mut_gaussian, sel_tournament
 from aurora_evo.attacker.learnability import LearnabilityConfig, learnability, success
+from aurora_evo.attacker.llm import DefenderStats
+from aurora_evo.scenario.io import scenario_from_dict
 from aurora_evo.scenario.levels import LEVELS, next_level
 from aurora_evo.scenario.model import Domain, Scenario
+from aurora_evo.scenario.quality import QualityMonitor, check_complexity, check_scenario
 
 #: Rewards this close to best fit's count as equal to it (the simulator's float noise is far smaller).
 TIE_TOLERANCE = 1e-9
@@ -130,8 +133,6 @@ class Attacker:
         self.ratings: dict[str, float] = {}
         self.recent_features: list[np.ndarray] = []
         self.writer = writer
-        from aurora_evo.scenario.quality import QualityMonitor
-
         #: Validation rate, refusal reasons and drift of the accepted scenarios' features (since this
         #: process started: a resumed run's earlier steps are in the archive's attacker events).
         self.monitor = QualityMonitor()
@@ -154,8 +155,6 @@ class Attacker:
     def ask(self, rng: np.random.Generator) -> list[Candidate]:
         """``candidates`` new scenarios of the current level, each with its quality report (refused
         ones included, so the controller can record why)."""
-        from aurora_evo.scenario.quality import check_scenario
-
         proposed = []
         for _ in range(self.candidates):
             genome = self._new_genome(rng)
@@ -176,8 +175,6 @@ class Attacker:
         keeping the first whose complexity fits (the last one otherwise, for quality control to refuse
         with its reason). The other four checks still judge the scenario kept.
         """
-        from aurora_evo.scenario.quality import check_complexity
-
         for _ in range(self.redraws):
             scenario = genome.to_scenario(rng, name)
             if check_complexity(scenario, self.level).passed:
@@ -188,9 +185,6 @@ class Attacker:
         """The writer's scenario for this step, in the run's domain, or ``None``."""
         if self.writer is None or self.writer.exhausted_reason:
             return None
-        from aurora_evo.attacker.llm import DefenderStats
-        from aurora_evo.scenario.quality import check_scenario
-
         rate = float(np.mean([h[1] for h in self.history])) if self.history else 0.5
         self._made += 1
         name = f"attack-{self.level}-{self.domain.value}-{self._made:04d}-llm"
@@ -338,7 +332,6 @@ class Attacker:
     def restore(self, state: Mapping, scenarios: Callable[[str], Scenario] | None = None) -> None:
         """Continue from :meth:`state`; ``scenarios`` returns a training scenario by name (from the
         archive). States saved before scenarios were stored apart hold them inline."""
-        from aurora_evo.scenario.io import scenario_from_dict
 
         def scenario_of(saved: Mapping) -> Scenario:
             if "scenario" in saved:

@@ -15,6 +15,7 @@ import numpy as np
 
 from aurora_evo.attacker.genome import DOMAINS, ScenarioGenome
 from aurora_evo.errors import InputError
+from aurora_evo.scenario import quality
 from aurora_evo.scenario.levels import level as level_spec
 from aurora_evo.scenario.model import Domain, Scenario
 
@@ -67,7 +68,6 @@ def generate_scenarios(
     if attempts < n:
         raise InputError(f"max_attempts ({attempts}) must be at least the number of scenarios ({n})")
     options = {} if quality_config is None else {"config": quality_config}
-    from aurora_evo.scenario import quality  # lazily: it may import the simulator
 
     accepted: list[tuple[Scenario, Any]] = []
     recent: list[np.ndarray] = []

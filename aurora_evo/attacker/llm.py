@@ -35,7 +35,7 @@ import numpy as np
 
 from aurora_evo.attacker.genome import DOMAINS, GENE_NAMES, GENES, ScenarioGenome, gene_bounds
 from aurora_evo.config import LLMConfig
-from aurora_evo.llm.backends import Backend, ChatRequest, Completion
+from aurora_evo.llm.backend import Backend, ChatRequest, Completion
 from aurora_evo.llm.budget import CallBudget
 from aurora_evo.llm.caller import CallFailure, CallRecord, LLMCaller
 from aurora_evo.llm.connection import LLMConnection

@@ -1,9 +1,10 @@
 """The language-model client, shared by every role of a run that calls a model: the defender's program
 mutator (:mod:`aurora_evo.mutators.llm`) and the attacker's scenario writer (:mod:`aurora_evo.attacker.llm`).
 
-* :mod:`~aurora_evo.llm.backends`: one attempt at a call, through the real SDKs: Gemini
-  (``google-genai``) and any OpenAI-compatible server (``openai``); every failure is a
-  :class:`BackendError` with an :class:`ErrorKind`.
+* :mod:`~aurora_evo.llm.backend`: what a backend is: one attempt at a call, every failure a
+  :class:`BackendError` with an :class:`ErrorKind`; one module per provider, through its real SDK:
+  :mod:`~aurora_evo.llm.gemini_backend` (``google-genai``) and :mod:`~aurora_evo.llm.openai_backend` (any
+  OpenAI-compatible server, ``openai``), on what :mod:`~aurora_evo.llm.sdk_backend` gives both.
 * :mod:`~aurora_evo.llm.retry`: exponential backoff with jitter, honouring Retry-After.
 * :mod:`~aurora_evo.llm.keys`: API keys from the environment, rotated within per-key limits.
 * :mod:`~aurora_evo.llm.budget`, :mod:`~aurora_evo.llm.pricing`: hard call and cost budgets, and what a
@@ -17,19 +18,13 @@ This package knows nothing of programs or scenarios: it imports neither :mod:`au
 :mod:`aurora_evo.attacker`. Importing it does not import the SDKs; a backend loads its SDK on first use.
 """
 
-from aurora_evo.llm.backends import (
-    Backend,
-    BackendError,
-    ChatRequest,
-    Completion,
-    ErrorKind,
-    GeminiBackend,
-    OpenAIBackend,
-)
+from aurora_evo.llm.backend import Backend, BackendError, ChatRequest, Completion, ErrorKind
 from aurora_evo.llm.budget import BudgetExhausted, CallBudget
 from aurora_evo.llm.caller import CallFailure, CallRecord, LLMCaller
 from aurora_evo.llm.connection import LLMConnection, api_keys, connect
+from aurora_evo.llm.gemini_backend import GeminiBackend
 from aurora_evo.llm.keys import DAY_S, KeyLimits, KeyPool, MissingKeyError, QuotaExhausted, keys_from_env
+from aurora_evo.llm.openai_backend import OpenAIBackend
 from aurora_evo.llm.pricing import PriceTable, parse_prices
 from aurora_evo.llm.retry import RetryPolicy, call_with_retries
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from aurora_evo.llm.backends import Backend, BackendError, ChatRequest, Completion, ErrorKind
+from aurora_evo.llm.backend import Backend, BackendError, ChatRequest, Completion, ErrorKind
 from aurora_evo.llm.budget import BudgetExhausted, CallBudget
 from aurora_evo.llm.keys import KeyPool, QuotaExhausted
 from aurora_evo.llm.pricing import PriceTable

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from aurora_evo.config import LLMConfig
-from aurora_evo.llm.backends import Backend, GeminiBackend, OpenAIBackend
+from aurora_evo.llm.backend import Backend
+from aurora_evo.llm.gemini_backend import GeminiBackend
 from aurora_evo.llm.keys import KeyLimits, KeyPool, keys_from_env
+from aurora_evo.llm.openai_backend import OpenAIBackend
 from aurora_evo.llm.pricing import PriceTable, parse_prices
 from aurora_evo.llm.retry import RetryPolicy
+
+if TYPE_CHECKING:  # typing only: config's checks import this package (the price table)
+    from aurora_evo.config import LLMConfig
 
 
 def api_keys(config: LLMConfig, environ: Mapping[str, str] | None = None) -> list[str]:

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from aurora_evo.llm.backends import BackendError
+from aurora_evo.llm.backend import BackendError
 
 T = TypeVar("T")
 

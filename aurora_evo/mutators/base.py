@@ -10,12 +10,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from aurora_evo.contracts import Contract
 from aurora_evo.llm.caller import CallRecord
+
+if TYPE_CHECKING:  # typing only: the LLM client's package imports the run's settings
+    from aurora_evo.llm.caller import CallRecord
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 from aurora_evo.domains import problem_from_spec
 from aurora_evo.errors import one_line
+from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import landlock, numba_guard, wire
 from aurora_evo.sandbox import layers as jail_layers
@@ -112,7 +113,6 @@ def close_all_but(keep: tuple[int, ...]) -> None:
 
 def evaluate(job: Job) -> tuple[Outcome, str, np.ndarray | None]:
     """Compile and run the candidate on every case; ``(outcome, message, payload)``."""
-    from aurora_evo.evaluation import EvalResult
 
     if job.boundscheck:
         numba_guard.check_indices()

@@ -62,9 +62,7 @@ def readable_rules() -> list[tuple[Path, int]]:
     site-packages folder) and the aurora_evo package's Python files, and nothing around them: not an
     editable install's repository, nor the package's data (bin-packing sets, seed scenarios), which an
     evaluation receives in memory and a candidate could otherwise replay in its witness."""
-    import aurora_evo
-
-    package = Path(aurora_evo.__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # this module is aurora_evo/sandbox/landlock.py
     roots: list[Path] = []
     for candidate in (
         sys.prefix,

@@ -29,6 +29,7 @@ import dataclasses
 import errno
 import os
 import resource
+import tempfile
 from dataclasses import dataclass
 
 from aurora_evo.sandbox import landlock
@@ -204,8 +205,6 @@ def build_seccomp_program() -> bytes:
     forbidden action instead of an unexplained death. Compiling the rules costs ~8 ms, loading the
     compiled program one system call, so each jail only loads it (:func:`load_seccomp`).
     """
-    import tempfile
-
     import pyseccomp as seccomp
 
     deny = seccomp.ERRNO(errno.EPERM)

@@ -15,6 +15,7 @@ compile the candidate's helpers with index checks.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.abc
 import importlib.machinery
 import sys
@@ -106,7 +107,6 @@ def _compile_with_index_checks(numba) -> None:
     out-of-bounds access there raises too. Only these two names change: numba's global switch would
     also recompile, in every jail, numba's versions of numpy functions that the supervisor warmed.
     """
-    import functools
 
     def with_checks(decorator):
         @functools.wraps(decorator)

@@ -27,75 +27,11 @@ import time
 import numpy as np
 
 from aurora_evo.domains import problem_from_spec
-from aurora_evo.sandbox import numba_guard, wire
+from aurora_evo.sandbox import numba_guard, wire, witness_host
 from aurora_evo.sandbox.jail import JailLimits, Job, run_jail
 from aurora_evo.sandbox.jails import ForkSpawner, Jail, JailPool
 from aurora_evo.sandbox.layers import JAIL_IDS, Confinement, die_with_parent, probe_layers
-
-# Programs compiled once here so that every jail, forked from this process, finds numba's
-# implementations of these numpy functions already compiled (a first use costs up to seconds).
-_WARM_UP_ALLOCATION = """
-import numpy as np
-import math
-def priority(task, nodes):
-    free = nodes[:, 1]
-    cap = np.maximum(nodes[:, 5], 1e-9)
-    spare = (free - task[1]) / cap
-    x = np.where(nodes[:, 16] > 0.5, -spare, 0.0) + np.minimum(spare, 1.0) * np.abs(spare)
-    x = x + np.exp(-spare) + np.log1p(np.abs(spare)) + np.sqrt(np.abs(spare)) + np.tanh(spare)
-    x = x + np.clip(spare, -1.0, 1.0) + np.floor(spare) + np.ceil(spare) + np.power(spare, 2)
-    x = x + np.mean(spare) + np.max(spare) + np.min(spare) + np.sum(spare) + np.std(spare)
-    x = x + np.argsort(spare) + np.sort(spare) + math.sqrt(abs(task[2])) + np.cumsum(spare) * 0.0
-    return x + np.zeros(nodes.shape[0]) + np.ones(nodes.shape[0]) * np.argmax(spare)
-"""
-_WARM_UP_BINPACKING = """
-import numpy as np
-def priority(item, bins):
-    x = -(bins - item) + np.where(bins - item < 1.0, 1.0, 0.0) + np.exp(-np.abs(bins - item))
-    return x + np.log1p(bins) + np.sqrt(bins) + np.maximum(bins, item) + np.minimum(bins, item) ** 2
-"""
-
-
-def warm_up_kernels() -> None:
-    """Import and compile the simulator's and the packer's kernels before any jail is forked: a jail
-    cannot write numba's cache, so it must not have to compile them."""
-    _run_warm_up_programs(
-        [("def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n", False)],
-        [("def priority(item, bins):\n    return -(bins - item)\n", False)],
-    )
-
-
-def warm_up_numpy_functions() -> None:
-    """Compile numba's implementations of common numpy functions, with and without index checks: seconds
-    once, saved in every jail forked afterwards that compiles a program (the supervisor does it before
-    forking the first such jail)."""
-    _run_warm_up_programs(
-        [(_WARM_UP_ALLOCATION, False), (_WARM_UP_ALLOCATION, True)],
-        [(_WARM_UP_BINPACKING, False), (_WARM_UP_BINPACKING, True)],
-    )
-
-
-def _run_warm_up_programs(programs: list[tuple[str, bool]], packers: list[tuple[str, bool]]) -> None:
-    """Compile each ``(source, boundscheck)`` and run it on a tiny scenario (allocation ``programs``,
-    compiled and on the numpy path) or dataset (bin-packing ``packers``)."""
-    from aurora_evo.contracts import Contract
-    from aurora_evo.domains.binpacking import Dataset, Instance, evaluate
-    from aurora_evo.evaluation import compile_outcome
-    from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
-    from aurora_evo.sim import simulate
-
-    nodes = Nodes(
-        ("a", "b"), [[4, 8, 0, 0], [2, 4, 0, 0]], [1, 1], [10, 10], [20, 20], [0, 0], [0, 0], ("z",)
-    )
-    tasks = Tasks([0.0, 1.0], [5.0, 5.0], [[1, 1, 0, 0], [4, 4, 0, 0]], [0, 0], [1e9, 1e9], [0, 0], ("o",))
-    scenario = Scenario("warm-up", Domain.CLOUD, nodes, tasks)
-    dataset = Dataset("warm-up", (Instance("a", 10.0, np.array([6.0, 5.0, 3.0])),), "warm-up")
-    for source, boundscheck in programs:
-        program = compile_outcome(source, Contract.ALLOCATION, boundscheck=boundscheck)
-        simulate(scenario, program)
-        simulate(scenario, program, use_jit=False)
-    for source, boundscheck in packers:
-        evaluate(compile_outcome(source, Contract.BINPACKING, boundscheck=boundscheck), dataset)
+from aurora_evo.sandbox.warm_up import warm_up_kernels, warm_up_numpy_functions
 
 
 class Supervisor:
@@ -215,8 +151,6 @@ def _end_host(pid: int) -> None:
 
 def start_witness_host(confinement: Confinement, requests_fd: int, replies_fd: int) -> int:
     """Fork the witness host (:mod:`aurora_evo.sandbox.witness_host`) on the client's pipes; its pid."""
-    from aurora_evo.sandbox import witness_host
-
     pid = os.fork()
     if pid == 0:  # never returns into the supervisor's code, whatever happens
         try:

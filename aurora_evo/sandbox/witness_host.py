@@ -27,6 +27,7 @@ Requests (:mod:`aurora_evo.sandbox.wire` messages):
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -41,6 +42,7 @@ from aurora_evo.sandbox import wire
 from aurora_evo.sandbox.jail import JailLimits, close_all_but
 from aurora_evo.sandbox.jails import Forked, ForkSpawner, Jail, JailPool, death
 from aurora_evo.sandbox.layers import WITNESS_IDS, Confinement, die_with_parent
+from aurora_evo.sandbox.warm_up import warm_up_kernels
 from aurora_evo.sandbox.witness import run_witness
 
 _MAX_CONTROL = 4096
@@ -124,7 +126,7 @@ def _import_what_programs_reach() -> None:
     may be unable to load: numpy's lazily loaded submodules, and unicodedata, which Python's compiler
     imports to fold a non-ASCII identifier (NFKC). Without them, a witness failed where the evaluation
     jail ran, unless a compiled evaluation had made the zygote warm numba up (which imports them) first."""
-    import importlib
+    # order: loaded here, before any witness is forked, whatever the process imported before
     import unicodedata  # noqa: F401
 
     for name in LAZY_NUMPY_MODULES:
@@ -160,8 +162,6 @@ def _zygote(control: socket.socket, confinement: Confinement) -> None:
             # A witness may not be able to import numba, nor the parts of it that compiling loads (the
             # Python installation can be out of its uid's reach): the first time a program needs it,
             # the zygote warms numba up as the supervisor does, and later witnesses inherit it.
-            from aurora_evo.sandbox.supervisor import warm_up_kernels
-
             warm_up_kernels()
             control.sendall(b"{}")
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aurora_evo.errors import InputError
+
 
 @dataclass(frozen=True)
 class Level:
@@ -56,8 +58,6 @@ def level(name: str) -> Level:
     Raises:
         InputError: one line naming the levels, when there is no such level.
     """
-    from aurora_evo.errors import InputError
-
     if name not in LEVELS:
         raise InputError(f"no level {name!r}; levels are {', '.join(LEVEL_NAMES)}")
     return LEVELS[name]

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from aurora_evo.contracts import Contract
 from aurora_evo.features import (
     FIT_SLACK,
     N_FITS,
@@ -42,6 +43,7 @@ from aurora_evo.features import (
     T_NOW,
     T_WAIT,
 )
+from aurora_evo.program_loading import function_type
 
 #: Tolerance of the fit test, so that float drift in free capacity never refuses an exact fit (one
 #: number with the one :func:`aurora_evo.features.node_matrix` uses).
@@ -442,9 +444,6 @@ def compiled_runner(arrays_type):
     does not recompile the kernel: it only compiles itself.
     """
     from numba import types
-
-    from aurora_evo.contracts import Contract
-    from aurora_evo.program_loading import function_type
 
     task_view = types.Array(types.float64, 1, "C", readonly=True)
     node_view = types.Array(types.float64, 2, "C", readonly=True)

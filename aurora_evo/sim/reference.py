@@ -70,128 +70,154 @@ def reference_simulate(scenario: Scenario, priority: Callable) -> ReferenceResul
     Raises:
         ReferenceOutputError: the program returned scores that are not one finite number per node.
     """
-    tasks, nodes = scenario.tasks, scenario.nodes
-    n_tasks, n_nodes = len(tasks), len(nodes)
-    demand = [[float(x) for x in row] for row in tasks.demand]
-    capacity = [[float(x) for x in row] for row in nodes.capacity]
-    arrival = [float(x) for x in tasks.arrival]
-    duration = [float(x) for x in tasks.duration]
-    timeout = math.inf if scenario.queue_timeout_s is None else float(scenario.queue_timeout_s)
+    run = _Run(scenario, priority)
+    run.run()
+    metrics = _metrics(scenario, run.node_of, run.start, run.reject_time, run.busy_time)
+    return ReferenceResult(run.node_of, run.start, run.reject_time, metrics)
 
-    order = sorted(range(n_tasks), key=lambda i: (arrival[i], i))
-    rank = {task: r for r, task in enumerate(order)}
-    free = [list(row) for row in capacity]
-    running = [0] * n_nodes
-    placed_count = [0] * n_nodes
-    busy_since = [0.0] * n_nodes
-    busy_time = [0.0] * n_nodes
-    node_of = [-1] * n_tasks
-    start = [math.nan] * n_tasks
-    reject_time = [math.nan] * n_tasks
-    never_fits = [not any(_fits(demand[i], capacity[n]) for n in range(n_nodes)) for i in range(n_tasks)]
 
-    departures: list[tuple[float, int, int]] = []  # (finish, rank, task)
-    queue: list[int] = []
-    next_arrival = 0
-    now = 0.0
+class _Run:
+    """One simulation: the nodes' state, the queue, the pending departures and each task's outcome."""
 
-    def node_matrix(fits: list[bool]) -> np.ndarray:
-        rows = []
-        for n in range(n_nodes):
-            row = [0.0] * F.NODE_FEATURES
-            row[F.N_INDEX] = n
-            for r in range(F.N_RESOURCES):
-                row[F.N_FREE0 + r] = free[n][r]
-                row[F.N_CAP0 + r] = capacity[n][r]
-            row[F.N_PRICE] = nodes.price_per_hour[n]
-            row[F.N_IDLE_W] = nodes.idle_watts[n]
-            row[F.N_PEAK_W] = nodes.peak_watts[n]
-            row[F.N_LATENCY] = nodes.latency_ms[n]
-            row[F.N_ZONE] = nodes.zone[n]
-            row[F.N_RUNNING] = running[n]
-            row[F.N_PLACED] = placed_count[n]
-            row[F.N_FITS] = 1.0 if fits[n] else 0.0
-            rows.append(row)
-        return np.array(rows, dtype=np.float64)
+    def __init__(self, scenario: Scenario, priority: Callable):
+        tasks, nodes = scenario.tasks, scenario.nodes
+        self.tasks, self.nodes, self.priority = tasks, nodes, priority
+        self.n_tasks, self.n_nodes = len(tasks), len(nodes)
+        self.demand = [[float(x) for x in row] for row in tasks.demand]
+        self.capacity = [[float(x) for x in row] for row in nodes.capacity]
+        self.arrival = [float(x) for x in tasks.arrival]
+        self.duration = [float(x) for x in tasks.duration]
+        self.timeout = math.inf if scenario.queue_timeout_s is None else float(scenario.queue_timeout_s)
 
-    def task_vector(i: int) -> np.ndarray:
-        row = [0.0] * F.TASK_FEATURES
-        row[F.T_INDEX] = i
-        for r in range(F.N_RESOURCES):
-            row[F.T_DEMAND0 + r] = demand[i][r]
-        row[F.T_DURATION] = duration[i]
-        row[F.T_PRIORITY] = tasks.priority[i]
-        row[F.T_DEADLINE] = tasks.deadline[i]
-        row[F.T_ARRIVAL] = arrival[i]
-        row[F.T_WAIT] = now - arrival[i]
-        row[F.T_NOW] = now
-        row[F.T_OWNER] = tasks.owner[i]
-        return np.array(row, dtype=np.float64)
+        self.order = sorted(range(self.n_tasks), key=lambda i: (self.arrival[i], i))
+        self.rank = {task: r for r, task in enumerate(self.order)}
+        self.free = [list(row) for row in self.capacity]
+        self.running = [0] * self.n_nodes
+        self.placed_count = [0] * self.n_nodes
+        self.busy_since = [0.0] * self.n_nodes
+        self.busy_time = [0.0] * self.n_nodes
+        self.node_of = [-1] * self.n_tasks
+        self.start = [math.nan] * self.n_tasks
+        self.reject_time = [math.nan] * self.n_tasks
+        self.never_fits = [
+            not any(_fits(self.demand[i], self.capacity[n]) for n in range(self.n_nodes))
+            for i in range(self.n_tasks)
+        ]
+        self.departures: list[tuple[float, int, int]] = []  # (finish, rank, task)
+        self.queue: list[int] = []
+        self.next_arrival = 0
+        self.now = 0.0
 
-    while True:
-        if next_arrival == n_tasks and not departures:
-            for i in queue:
-                reject_time[i] = now
-            queue = []
-            break
-        candidates = []
-        if next_arrival < n_tasks:
-            candidates.append(arrival[order[next_arrival]])
-        if departures:
-            candidates.append(departures[0][0])
-        now = min(candidates)
+    def run(self) -> None:
+        """Every event time in turn: departures, queue timeouts, arrivals, then the queue's scan."""
+        while True:
+            if self.next_arrival == self.n_tasks and not self.departures:
+                for i in self.queue:
+                    self.reject_time[i] = self.now
+                self.queue = []
+                return
+            candidates = []
+            if self.next_arrival < self.n_tasks:
+                candidates.append(self.arrival[self.order[self.next_arrival]])
+            if self.departures:
+                candidates.append(self.departures[0][0])
+            self.now = min(candidates)
+            self.depart()
+            self.expire()
+            self.arrive()
+            self.place_queued()
 
-        while departures and departures[0][0] <= now:
-            _, _, i = heapq.heappop(departures)
-            n = node_of[i]
+    def depart(self) -> None:
+        now, free, running = self.now, self.free, self.running
+        while self.departures and self.departures[0][0] <= now:
+            _, _, i = heapq.heappop(self.departures)
+            n = self.node_of[i]
             running[n] -= 1
             if running[n] == 0:  # an empty node has exactly its capacity free
-                free[n] = list(capacity[n])
-                busy_time[n] += now - busy_since[n]
+                free[n] = list(self.capacity[n])
+                self.busy_time[n] += now - self.busy_since[n]
             else:
                 for r in range(F.N_RESOURCES):
-                    free[n][r] += demand[i][r]
+                    free[n][r] += self.demand[i][r]
 
+    def expire(self) -> None:
         still_waiting = []
-        for i in queue:
-            if arrival[i] + timeout < now:
-                reject_time[i] = arrival[i] + timeout
+        for i in self.queue:
+            if self.arrival[i] + self.timeout < self.now:
+                self.reject_time[i] = self.arrival[i] + self.timeout
             else:
                 still_waiting.append(i)
-        queue = still_waiting
+        self.queue = still_waiting
 
-        while next_arrival < n_tasks and arrival[order[next_arrival]] == now:
-            i = order[next_arrival]
-            next_arrival += 1
-            if never_fits[i]:
-                reject_time[i] = now
+    def arrive(self) -> None:
+        while self.next_arrival < self.n_tasks and self.arrival[self.order[self.next_arrival]] == self.now:
+            i = self.order[self.next_arrival]
+            self.next_arrival += 1
+            if self.never_fits[i]:
+                self.reject_time[i] = self.now
             else:
-                queue.append(i)
+                self.queue.append(i)
 
-        for i in list(queue):
-            fits = [_fits(demand[i], free[n]) for n in range(n_nodes)]
+    def place_queued(self) -> None:
+        """Front to back, each queued task that fits goes to its highest-scoring feasible node."""
+        n_nodes, free, running = self.n_nodes, self.free, self.running
+        for i in list(self.queue):
+            fits = [_fits(self.demand[i], free[n]) for n in range(n_nodes)]
             if not any(fits):
                 continue
-            scores = np.asarray(priority(task_vector(i), node_matrix(fits)), dtype=np.float64)
+            scores = np.asarray(self.priority(self.task_vector(i), self.node_matrix(fits)), dtype=np.float64)
             if scores.shape != (n_nodes,):
                 raise ReferenceOutputError(f"scores of shape {scores.shape} for {n_nodes} nodes")
             if not all(math.isfinite(s) for s in scores.tolist()):
                 raise ReferenceOutputError("a score is not finite")
             best = max((n for n in range(n_nodes) if fits[n]), key=lambda n: (scores[n], -n))
-            queue.remove(i)
+            self.queue.remove(i)
             for r in range(F.N_RESOURCES):
-                free[best][r] -= demand[i][r]
+                free[best][r] -= self.demand[i][r]
             if running[best] == 0:
-                busy_since[best] = now
+                self.busy_since[best] = self.now
             running[best] += 1
-            placed_count[best] += 1
-            node_of[i] = best
-            start[i] = now
-            heapq.heappush(departures, (now + duration[i], rank[i], i))
+            self.placed_count[best] += 1
+            self.node_of[i] = best
+            self.start[i] = self.now
+            heapq.heappush(self.departures, (self.now + self.duration[i], self.rank[i], i))
 
-    return ReferenceResult(
-        node_of, start, reject_time, _metrics(scenario, node_of, start, reject_time, busy_time)
-    )
+    def node_matrix(self, fits: list[bool]) -> np.ndarray:
+        """The program's ``nodes`` argument, ``(n_nodes, NODE_FEATURES)``."""
+        nodes = self.nodes
+        rows = []
+        for n in range(self.n_nodes):
+            row = [0.0] * F.NODE_FEATURES
+            row[F.N_INDEX] = n
+            for r in range(F.N_RESOURCES):
+                row[F.N_FREE0 + r] = self.free[n][r]
+                row[F.N_CAP0 + r] = self.capacity[n][r]
+            row[F.N_PRICE] = nodes.price_per_hour[n]
+            row[F.N_IDLE_W] = nodes.idle_watts[n]
+            row[F.N_PEAK_W] = nodes.peak_watts[n]
+            row[F.N_LATENCY] = nodes.latency_ms[n]
+            row[F.N_ZONE] = nodes.zone[n]
+            row[F.N_RUNNING] = self.running[n]
+            row[F.N_PLACED] = self.placed_count[n]
+            row[F.N_FITS] = 1.0 if fits[n] else 0.0
+            rows.append(row)
+        return np.array(rows, dtype=np.float64)
+
+    def task_vector(self, i: int) -> np.ndarray:
+        """The program's ``task`` argument, ``(TASK_FEATURES,)``, at the current time."""
+        tasks = self.tasks
+        row = [0.0] * F.TASK_FEATURES
+        row[F.T_INDEX] = i
+        for r in range(F.N_RESOURCES):
+            row[F.T_DEMAND0 + r] = self.demand[i][r]
+        row[F.T_DURATION] = self.duration[i]
+        row[F.T_PRIORITY] = tasks.priority[i]
+        row[F.T_DEADLINE] = tasks.deadline[i]
+        row[F.T_ARRIVAL] = self.arrival[i]
+        row[F.T_WAIT] = self.now - self.arrival[i]
+        row[F.T_NOW] = self.now
+        row[F.T_OWNER] = tasks.owner[i]
+        return np.array(row, dtype=np.float64)
 
 
 def _metrics(scenario: Scenario, node_of, start, reject_time, busy_time) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import aurora_evo.scenario as scenario_package
+from aurora_evo.attacker import generate as generate_module
 from aurora_evo.attacker.generate import GenerationError, generate_scenarios
 from aurora_evo.attacker.genome import (
     GENE_NAMES,
@@ -248,8 +247,7 @@ def fake_quality(monkeypatch):
 
     module = types.ModuleType("aurora_evo.scenario.quality")
     module.check_scenario, module.features, module.calls = check_scenario, features, calls
-    monkeypatch.setitem(sys.modules, "aurora_evo.scenario.quality", module)
-    monkeypatch.setattr(scenario_package, "quality", module, raising=False)
+    monkeypatch.setattr(generate_module, "quality", module)
     return module
 
 

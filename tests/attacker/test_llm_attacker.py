@@ -33,9 +33,10 @@ from aurora_evo.attacker.llm import (
     parse_spec,
     spec_schema,
 )
-from aurora_evo.llm.backends import GeminiBackend, OpenAIBackend
 from aurora_evo.llm.budget import CallBudget
+from aurora_evo.llm.gemini_backend import GeminiBackend
 from aurora_evo.llm.keys import KeyPool
+from aurora_evo.llm.openai_backend import OpenAIBackend
 from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.scenario.quality import features
 

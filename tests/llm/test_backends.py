@@ -32,15 +32,9 @@ from servers import (
     unused_port,
 )
 
-from aurora_evo.llm.backends import (
-    MAX_MESSAGE_CHARS,
-    BackendError,
-    ChatRequest,
-    Completion,
-    ErrorKind,
-    GeminiBackend,
-    OpenAIBackend,
-)
+from aurora_evo.llm.backend import MAX_MESSAGE_CHARS, BackendError, ChatRequest, Completion, ErrorKind
+from aurora_evo.llm.gemini_backend import GeminiBackend
+from aurora_evo.llm.openai_backend import OpenAIBackend
 
 KEY = "sk-test-SECRET-key-0123456789abcdef"
 FLAVOURS = (OPENAI, GEMINI)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aurora_evo.llm.backends import BackendError, ErrorKind
+from aurora_evo.llm.backend import BackendError, ErrorKind
 from aurora_evo.llm.retry import RetryPolicy, call_with_retries
 
 

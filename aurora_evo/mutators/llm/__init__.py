@@ -1,7 +1,8 @@
 """The language-model mutator: programs written by a model, through the client of :mod:`aurora_evo.llm`.
 
 * :mod:`~aurora_evo.mutators.llm.prompts`, :mod:`~aurora_evo.mutators.llm.parse`: the three prompt modes
-  and the parser of whatever comes back.
+  and the parser of whatever comes back, each with its parts (what the prompt says of the problem and of
+  each parent; diffs, code blocks and the finishing of a program).
 * :mod:`~aurora_evo.mutators.llm.meta`: the evolving population of prompt instructions.
 * :mod:`~aurora_evo.mutators.llm.mutator`: :class:`LLMMutator`, which ties them together;
   :func:`build_llm_mutator` makes one from a run's settings.
@@ -9,9 +10,10 @@
 Importing this package does not import the SDKs; a backend loads its SDK on first use.
 """
 
+from aurora_evo.mutators.llm.diff import apply_diff
 from aurora_evo.mutators.llm.meta import Instruction, InstructionPool
 from aurora_evo.mutators.llm.mutator import LLMMutator, build_llm_mutator
-from aurora_evo.mutators.llm.parse import Parsed, ParseStatus, apply_diff, parse_response
+from aurora_evo.mutators.llm.parse import Parsed, ParseStatus, parse_response
 from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, Prompt, PromptMode, build_prompt
 
 __all__ = [

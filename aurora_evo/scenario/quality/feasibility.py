@@ -287,85 +287,18 @@ def check_feasibility(s: Scenario, *, config: QualityConfig = DEFAULT_CONFIG) ->
     one, where those tasks start on arrival whenever a node is free (they use the capacity an online
     scheduler would let them use), at least ``eager_sla_share``.
     """
-    tasks, nodes = s.tasks, s.nodes
-    cap = nodes.capacity
-    lat = nodes.latency_ms / 1000.0
+    tasks = s.tasks
     problems: list[str] = []
-    fits = _fits(tasks.demand, cap)
-    homeless = np.flatnonzero(~fits.any(axis=1))
-    if homeless.size:
-        i = int(homeless[0])
-        others = f" (and {homeless.size - 1} more)" if homeless.size > 1 else ""
-        units = ("cpu", "GiB", "gpu", "Gbit/s")
-        shown = ", ".join(f"{_g(v)} {u}" for v, u in zip(tasks.demand[i], units, strict=True) if v > 0)
-        problems.append(f"task {i} ({shown}) fits on no single node{others}")
-
-    has = tasks.has_deadline
-    m = int(has.sum())
+    fits = _fits(tasks.demand, s.nodes.capacity)
+    _check_every_task_fits(s, fits, problems)
+    m = int(tasks.has_deadline.sum())
     details: dict[str, object] = {"deadline_tasks": m, "required_share": config.sla_share}
     if m:
-        best_lat = np.where(fits, lat[None, :], np.inf).min(axis=1)
-        late = np.flatnonzero(has & (tasks.duration + best_lat > tasks.deadline * (1.0 + _EPS) + _EPS))
-        details["impossible_deadlines"] = int(late.size)
-        if (m - late.size) / m < config.sla_share - 1e-12:
-            i = int(late[0])
-            where = (
-                f"{_g(tasks.duration[i])} s duration + {_g(best_lat[i] * 1000.0)} ms latency"
-                if math.isfinite(best_lat[i])
-                else "it fits on no node"
-            )
-            problems.append(
-                f"{late.size} of {m} deadlines cannot be met even if started on arrival, e.g. task {i}'s "
-                f"{_g(tasks.deadline[i])} s ({where})"
-            )
-
-        arrival = tasks.arrival[has]
-        window = float((arrival + tasks.deadline[has]).max() - arrival.min())
-        work = tasks.demand[has] * tasks.duration[has][:, None]
-        need = math.ceil(config.sla_share * m - 1e-9)
-        smallest = np.sort(work, axis=0)[:need].sum(axis=0)
-        total = cap.sum(axis=0)
-        ratio = np.divide(smallest, total * window, out=np.zeros(4), where=total * window > 0)
-        details["deadline_window_s"] = window
-        details["deadline_work_over_capacity"] = {
-            r: _num(v) for r, v in zip(_RESOURCE_NAMES, ratio, strict=True)
-        }
-        over = int(np.argmax(ratio))
-        if ratio[over] > 1.0 + 1e-9:
-            problems.append(
-                f"the {need} least demanding deadline tasks need {_g(ratio[over])}x the cluster's "
-                f"{_RESOURCE_NAMES[over]} capacity over the {_g(window)} s deadline window"
-            )
+        _check_deadline_bounds(s, fits, config, details, problems)
         if problems:  # a lower bound refuses already: the packing would only confirm it
             details["packing"] = "skipped: a lower bound already refuses"
         else:
-            started = time.perf_counter()
-            eager = clairvoyant_deadline_packing(s, eager=True, enough=config.eager_sla_share)
-            best = eager
-            if eager.share < config.sla_share - 1e-12:  # the eager packing is a witness when it suffices
-                held = clairvoyant_deadline_packing(s, eager=False, enough=config.sla_share)
-                best = held if held.met > eager.met else eager
-            details |= {
-                "clairvoyant_met": best.met,
-                "clairvoyant_share": best.share,
-                "clairvoyant_order": best.order,
-                "eager_met": eager.met,
-                "eager_share": eager.share,
-                "eager_order": eager.order,
-                "packing_s": round(time.perf_counter() - started, 4),
-            }
-            if best.share < config.sla_share - 1e-12:
-                problems.append(
-                    f"a clairvoyant packing meets only {best.share:.0%} of the {m} deadlines ({best.met}), "
-                    f"below the required {config.sla_share:.0%}"
-                )
-            if eager.share < config.eager_sla_share - 1e-12:
-                problems.append(
-                    f"with the tasks without a deadline started on arrival whenever a node is free (as a "
-                    f"scheduler that cannot see ahead would), a clairvoyant packing meets only "
-                    f"{eager.share:.0%} of the {m} deadlines ({eager.met}), below the required "
-                    f"{config.eager_sla_share:.0%}"
-                )
+            _check_packings(s, config, details, problems)
     details["problems"] = problems
     if problems:
         return Verdict(Layer.FEASIBILITY, False, _join(Layer.FEASIBILITY, problems), details)
@@ -380,3 +313,92 @@ def check_feasibility(s: Scenario, *, config: QualityConfig = DEFAULT_CONFIG) ->
         f"({details['eager_share']:.0%} with the tasks without a deadline started on arrival)",
         details,
     )
+
+
+def _check_every_task_fits(s: Scenario, fits: np.ndarray, problems: list[str]) -> None:
+    """The first lower bound: every task fits on some node (``fits``: the ``(n_tasks, n_nodes)`` mask)."""
+    tasks = s.tasks
+    homeless = np.flatnonzero(~fits.any(axis=1))
+    if homeless.size:
+        i = int(homeless[0])
+        others = f" (and {homeless.size - 1} more)" if homeless.size > 1 else ""
+        units = ("cpu", "GiB", "gpu", "Gbit/s")
+        shown = ", ".join(f"{_g(v)} {u}" for v, u in zip(tasks.demand[i], units, strict=True) if v > 0)
+        problems.append(f"task {i} ({shown}) fits on no single node{others}")
+
+
+def _check_deadline_bounds(
+    s: Scenario, fits: np.ndarray, config: QualityConfig, details: dict[str, object], problems: list[str]
+) -> None:
+    """The lower bounds on the deadlines: enough of them reachable when started on arrival, and the
+    least work of enough of them within the cluster's capacity over the deadline window."""
+    tasks, nodes = s.tasks, s.nodes
+    cap = nodes.capacity
+    lat = nodes.latency_ms / 1000.0
+    has = tasks.has_deadline
+    m = int(has.sum())
+    best_lat = np.where(fits, lat[None, :], np.inf).min(axis=1)
+    late = np.flatnonzero(has & (tasks.duration + best_lat > tasks.deadline * (1.0 + _EPS) + _EPS))
+    details["impossible_deadlines"] = int(late.size)
+    if (m - late.size) / m < config.sla_share - 1e-12:
+        i = int(late[0])
+        where = (
+            f"{_g(tasks.duration[i])} s duration + {_g(best_lat[i] * 1000.0)} ms latency"
+            if math.isfinite(best_lat[i])
+            else "it fits on no node"
+        )
+        problems.append(
+            f"{late.size} of {m} deadlines cannot be met even if started on arrival, e.g. task {i}'s "
+            f"{_g(tasks.deadline[i])} s ({where})"
+        )
+
+    arrival = tasks.arrival[has]
+    window = float((arrival + tasks.deadline[has]).max() - arrival.min())
+    work = tasks.demand[has] * tasks.duration[has][:, None]
+    need = math.ceil(config.sla_share * m - 1e-9)
+    smallest = np.sort(work, axis=0)[:need].sum(axis=0)
+    total = cap.sum(axis=0)
+    ratio = np.divide(smallest, total * window, out=np.zeros(4), where=total * window > 0)
+    details["deadline_window_s"] = window
+    details["deadline_work_over_capacity"] = {r: _num(v) for r, v in zip(_RESOURCE_NAMES, ratio, strict=True)}
+    over = int(np.argmax(ratio))
+    if ratio[over] > 1.0 + 1e-9:
+        problems.append(
+            f"the {need} least demanding deadline tasks need {_g(ratio[over])}x the cluster's "
+            f"{_RESOURCE_NAMES[over]} capacity over the {_g(window)} s deadline window"
+        )
+
+
+def _check_packings(
+    s: Scenario, config: QualityConfig, details: dict[str, object], problems: list[str]
+) -> None:
+    """The clairvoyant packings: the best must meet ``sla_share`` of the deadlines, the eager one
+    ``eager_sla_share``."""
+    m = int(s.tasks.has_deadline.sum())
+    started = time.perf_counter()
+    eager = clairvoyant_deadline_packing(s, eager=True, enough=config.eager_sla_share)
+    best = eager
+    if eager.share < config.sla_share - 1e-12:  # the eager packing is a witness when it suffices
+        held = clairvoyant_deadline_packing(s, eager=False, enough=config.sla_share)
+        best = held if held.met > eager.met else eager
+    details |= {
+        "clairvoyant_met": best.met,
+        "clairvoyant_share": best.share,
+        "clairvoyant_order": best.order,
+        "eager_met": eager.met,
+        "eager_share": eager.share,
+        "eager_order": eager.order,
+        "packing_s": round(time.perf_counter() - started, 4),
+    }
+    if best.share < config.sla_share - 1e-12:
+        problems.append(
+            f"a clairvoyant packing meets only {best.share:.0%} of the {m} deadlines ({best.met}), "
+            f"below the required {config.sla_share:.0%}"
+        )
+    if eager.share < config.eager_sla_share - 1e-12:
+        problems.append(
+            f"with the tasks without a deadline started on arrival whenever a node is free (as a "
+            f"scheduler that cannot see ahead would), a clairvoyant packing meets only "
+            f"{eager.share:.0%} of the {m} deadlines ({eager.met}), below the required "
+            f"{config.eager_sla_share:.0%}"
+        )

@@ -25,6 +25,7 @@ from aurora_evo.scenario.quality.report import (
     _num,
     _quiet,
 )
+from aurora_evo.scenario.traces import load_reference_samples
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,6 @@ def _prepare_reference(samples: Mapping[str, np.ndarray], smoothing: float) -> _
 
 @functools.cache
 def _shipped_reference(smoothing: float) -> _Reference:
-    from aurora_evo.scenario.traces import load_reference_samples
-
     return _prepare_reference(load_reference_samples(), smoothing)
 
 
@@ -123,23 +122,30 @@ def check_realism(
     ``reference``: raw samples in the layout of
     :func:`~aurora_evo.scenario.traces.load_reference_samples`; ``None`` uses the shipped ones.
     """
-    from scipy import stats  # here, not at the top: scipy takes ~0.5 s to import
-
     ref = (
         _shipped_reference(config.realism_smoothing)
         if reference is None
         else _prepare_reference(reference, config.realism_smoothing)
     )
-    tasks = s.tasks
     problems: list[str] = []
     tests: dict[str, dict] = {}
     weak: list[str] = []
+    jobs = _job_arrivals(s)
+    raw_gaps = np.diff(jobs)
+    for name, x, r, factor, unit in _samples(s, ref, raw_gaps, config):
+        tests[name] = _compare(name, x, r, factor, unit, ref, config, problems, weak)
+    _check_volume(s, jobs, raw_gaps, config, tests, problems)
+    return _verdict(tests, weak, problems, config)
 
+
+def _samples(
+    s: Scenario, ref: _Reference, raw_gaps: np.ndarray, config: QualityConfig
+) -> list[tuple[str, np.ndarray, np.ndarray, float | None, str]]:
+    """The distributions to compare: ``(name, scenario side, reference side, location tolerance factor
+    or None, unit)``, the sides in log space for sizes and durations."""
     shapes = _shapes(s)
     ok_shape = (shapes[:, 0] > 0) & (shapes[:, 1] > 0)
     shapes = shapes[ok_shape]
-    jobs = _job_arrivals(s)
-    raw_gaps = np.diff(jobs)
     size_factor, dur_factor = config.size_location_factor, config.duration_location_factor
     samples: list[tuple[str, np.ndarray, np.ndarray, float | None, str]] = []
     if len(shapes):
@@ -148,51 +154,79 @@ def check_realism(
             ("memory", np.log(shapes[:, 1]), ref.log_memory, size_factor, "of the largest node's memory"),
             ("cpu_memory_ratio", np.log(shapes[:, 0] / shapes[:, 1]), ref.log_ratio, size_factor, ""),
         ]
-    samples.append(("duration", np.log(tasks.duration), ref.log_duration, dur_factor, "s"))
+    samples.append(("duration", np.log(s.tasks.duration), ref.log_duration, dur_factor, "s"))
     if raw_gaps.size and raw_gaps.mean() > 0:
         samples.append(("interarrival", raw_gaps / raw_gaps.mean(), ref.gaps, None, ""))
+    return samples
 
-    for name, x, r, factor, unit in samples:
-        entry: dict[str, object] = {"n": int(x.size), "reference": ref.sources[name]}
-        tests[name] = entry
-        if name != "interarrival":  # equal gaps are judged by their distribution
-            distinct = int(np.unique(x).size)
-            least = math.ceil(min(x.size, config.realism_min_samples) * config.realism_min_distinct_share)
-            entry["distinct"], entry["min_distinct"] = distinct, least
-            if distinct < least:
-                label = name.replace("_", " ")
-                problems.append(
-                    f"only {distinct} distinct {label} values among {x.size} (at least {least}: the "
-                    f"{ref.sources[name]} spread continuously)"
-                )
-        if factor is not None:
-            x_med, r_med = float(np.median(x)), float(np.median(r))
-            shift = x_med - r_med
-            entry["median"] = _num(np.exp(x_med))
-            entry["reference_median"] = _num(np.exp(r_med))
-            entry["median_factor"] = _num(np.exp(abs(shift)))
-            if abs(shift) > math.log(factor):
-                word = "above" if shift > 0 else "below"
-                label = name.replace("_", " ")
-                text = f"median {label} {_g(np.exp(x_med))}" + (f" {unit}" if unit else "")
-                problems.append(
-                    f"{text} is {_g(np.exp(abs(shift)))}x {word} the trace's {_g(np.exp(r_med))} "
-                    f"({ref.sources[name]}; tolerance {_g(factor)}x)"
-                )
-            x, r = x - x_med, r - r_med
-        if x.size < config.realism_min_samples:
-            weak.append(name)
-            continue
-        result = stats.ks_2samp(x, r)
-        d, p = float(result.statistic), float(result.pvalue)
-        entry["ks_distance"], entry["p_value"] = d, p
-        if p < config.realism_alpha and d > config.realism_max_distance:
-            label = "job inter-arrival gap" if name == "interarrival" else name.replace("_", " ")
+
+def _compare(
+    name: str,
+    x: np.ndarray,
+    r: np.ndarray,
+    factor: float | None,
+    unit: str,
+    ref: _Reference,
+    config: QualityConfig,
+    problems: list[str],
+    weak: list[str],
+) -> dict[str, object]:
+    """One distribution against the trace's: distinct values, location, then (with enough values) the
+    KS test on the centred sides. Appends to ``problems`` and ``weak``; returns the test's details."""
+    from scipy import stats  # here, not at the top: scipy takes ~0.5 s to import
+
+    entry: dict[str, object] = {"n": int(x.size), "reference": ref.sources[name]}
+    if name != "interarrival":  # equal gaps are judged by their distribution
+        distinct = int(np.unique(x).size)
+        least = math.ceil(min(x.size, config.realism_min_samples) * config.realism_min_distinct_share)
+        entry["distinct"], entry["min_distinct"] = distinct, least
+        if distinct < least:
+            label = name.replace("_", " ")
             problems.append(
-                f"{label} distribution differs from the {ref.sources[name]} (KS D={d:.2f} > "
-                f"{config.realism_max_distance:g}, p={p:.1e}, {x.size} values)"
+                f"only {distinct} distinct {label} values among {x.size} (at least {least}: the "
+                f"{ref.sources[name]} spread continuously)"
             )
+    if factor is not None:
+        x_med, r_med = float(np.median(x)), float(np.median(r))
+        shift = x_med - r_med
+        entry["median"] = _num(np.exp(x_med))
+        entry["reference_median"] = _num(np.exp(r_med))
+        entry["median_factor"] = _num(np.exp(abs(shift)))
+        if abs(shift) > math.log(factor):
+            word = "above" if shift > 0 else "below"
+            label = name.replace("_", " ")
+            text = f"median {label} {_g(np.exp(x_med))}" + (f" {unit}" if unit else "")
+            problems.append(
+                f"{text} is {_g(np.exp(abs(shift)))}x {word} the trace's {_g(np.exp(r_med))} "
+                f"({ref.sources[name]}; tolerance {_g(factor)}x)"
+            )
+        x, r = x - x_med, r - r_med
+    if x.size < config.realism_min_samples:
+        weak.append(name)
+        return entry
+    result = stats.ks_2samp(x, r)
+    d, p = float(result.statistic), float(result.pvalue)
+    entry["ks_distance"], entry["p_value"] = d, p
+    if p < config.realism_alpha and d > config.realism_max_distance:
+        label = "job inter-arrival gap" if name == "interarrival" else name.replace("_", " ")
+        problems.append(
+            f"{label} distribution differs from the {ref.sources[name]} (KS D={d:.2f} > "
+            f"{config.realism_max_distance:g}, p={p:.1e}, {x.size} values)"
+        )
+    return entry
 
+
+def _check_volume(
+    s: Scenario,
+    jobs: np.ndarray,
+    raw_gaps: np.ndarray,
+    config: QualityConfig,
+    tests: dict[str, dict],
+    problems: list[str],
+) -> None:
+    """The checks that many tasks cannot dodge the KS tests: tasks per request shape, jobs arriving all at
+    once, few shapes among many tasks, and a regular clock. Appends to ``tests`` and ``problems``."""
+    tasks = s.tasks
     per_shape = len(tasks) / max(len(np.unique(tasks.demand[:, :2], axis=0)), 1)
     tests["tasks_per_shape"] = {"value": per_shape, "max": config.max_tasks_per_shape}
     if per_shape > config.max_tasks_per_shape:
@@ -220,6 +254,9 @@ def check_realism(
                 f"{config.min_task_interarrival_cv:g}; Poisson arrivals have 1, the traces' batches more)"
             )
 
+
+def _verdict(tests: dict[str, dict], weak: list[str], problems: list[str], config: QualityConfig) -> Verdict:
+    """Refused with the problems found, else passed, naming the distributions that matched."""
     details: dict[str, object] = {"tests": tests, "weak": weak, "problems": problems}
     if weak:
         details["note"] = (

@@ -10,14 +10,7 @@ from hypothesis import strategies as st
 
 from aurora_evo.contracts import Contract
 from aurora_evo.mutators.edits import seed_sources
-from aurora_evo.mutators.llm.parse import (
-    REASONING_CHARS,
-    DiffError,
-    ParseStatus,
-    apply_diff,
-    diff_blocks,
-    parse_response,
-)
+from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
 from aurora_evo.mutators.llm.prompts import PromptMode
 
 BEST_FIT = seed_sources(Contract.BINPACKING)["Best Fit"]
@@ -266,19 +259,6 @@ def test_diff_that_breaks_the_program():
     parsed = parse(block("    return score", "    return score +"), PromptMode.DIFF, PARENT)
     assert parsed.status is ParseStatus.NO_CODE
     assert parsed.detail.startswith("the program after the diff does not parse: line 15")
-
-
-def test_diff_blocks_and_apply_diff():
-    text = "x\n" + block("a = 1", "a = 2") + "y\n" + block("b = 1\n", "")
-    assert diff_blocks(text) == [("a = 1", "a = 2"), ("b = 1\n", "")]
-    assert apply_diff("a = 1\nb = 1\nc = 1\n", diff_blocks(text)) == "a = 2\nc = 1\n"
-    assert diff_blocks("<<<<<<< SEARCH\na\n=======\nb\n") == []  # left open
-    with pytest.raises(DiffError, match="diff block 1: the SEARCH text is empty"):
-        apply_diff("a = 1\n", [("\n", "b = 2")])
-    with pytest.raises(DiffError, match="diff block 1: SEARCH text not found"):
-        apply_diff("a = 1\n", [("a = 1 + 1", "")])
-    # whole lines only, first occurrence only
-    assert apply_diff("xa = 1\na = 1\na = 1\n", [("a = 1", "a = 3")]) == "xa = 1\na = 3\na = 1\n"
 
 
 # --- thinking and reasoning ------------------------------------------------------------------------
