@@ -116,15 +116,12 @@ def _gp_checks(config: RunConfig) -> list[tuple[bool, str]]:
     ]
     if not mutators.gp_leave_out:
         return checks
-    # heavy: the mutators' package imports deap, and policy numpy.
-    from aurora_evo.contracts import Contract
+    # heavy: the mutators' package imports deap, and a problem's module numpy and numba.
+    from aurora_evo.domains import problem_of_domain
     from aurora_evo.mutators.primitives import primitive_set
 
-    binpacking = config.task.domain == "binpacking"
     try:
-        primitive_set(
-            Contract.BINPACKING if binpacking else Contract.ALLOCATION, config.mutators.gp_leave_out
-        )
+        primitive_set(problem_of_domain(config.task.domain).contract, config.mutators.gp_leave_out)
     except ValueError as exc:
         return [*checks, (False, f"mutators.gp_leave_out: {exc}")]
     return checks

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from aurora_evo.attacker.llm import build_llm_attacker
-from aurora_evo.config import RunConfig
+from aurora_evo.config import ConfigError, RunConfig
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evolver.coevolution import Coevolution
 from aurora_evo.evolver.evolver import Evolver
@@ -15,6 +15,7 @@ from aurora_evo.executor import Executor, SandboxExecutor
 from aurora_evo.llm import DAY_S, CallBudget, LLMConnection, api_keys, connect
 from aurora_evo.mutators import EditMutator, GPMutator, Mutator
 from aurora_evo.mutators.llm import build_llm_mutator
+from aurora_evo.mutators.primitives import has_language
 from aurora_evo.problem import Problem
 from aurora_evo.run_folder import RunFolder
 from aurora_evo.sandbox import SandboxConfig
@@ -33,6 +34,15 @@ def make_mutators(
         else:
             mutators[kind] = EditMutator(problem.contract)
     return mutators
+
+
+def check_mutators(config: RunConfig, problem: Problem) -> None:
+    """Refuse, before a run folder is made, mutators that cannot work on ``problem``'s programs."""
+    if "gp" in config.mutators.kinds and not has_language(problem.contract):
+        raise ConfigError(
+            f"mutators.kinds: genetic programming has no language for the {problem.name} problem's "
+            f"programs ({problem.contract.value}); use --mutators edit (or llm)"
+        )
 
 
 def make_coevolution(
@@ -80,6 +90,7 @@ def build_evolver(
     if uses_llm:
         api_keys(config.llm)  # a missing key is a one-line error before anything is written
     problem = problem_of_domain(config.task.domain)
+    check_mutators(config, problem)
     if not resume:
         folder.create(config)
     archive = folder.open_archive()

@@ -241,6 +241,11 @@ _SEEDS = {
 }
 
 
+def has_language(contract: Contract) -> bool:
+    """Whether genetic programming has a language (primitives and leaves) for ``contract``."""
+    return contract in PARAMETERS
+
+
 def primitive_set(contract: Contract, leave_out: Sequence[str] = ()) -> gp.PrimitiveSetTyped:
     """A new typed primitive set for ``contract`` (root type :class:`Vec`, no arguments), without the
     primitives and named terminals in ``leave_out``.
