@@ -5,7 +5,8 @@ problem, so that the controller, the sandbox, the executor, the mutators, export
 problem and never branch on which one it is:
 
 * its :attr:`~Problem.contract`: how ``priority`` is called;
-* its :meth:`~Problem.cases`: the training and held-out validation cases of a run;
+* its :meth:`~Problem.cases`: the training and held-out validation cases of a run, and its
+  :meth:`~Problem.test_cases`, which a run never sees;
 * :meth:`~Problem.run`: the program's raw decisions on cases (one int64 array per decision sequence).
   Inside the sandbox this runs in the jail, on cases the supervisor holds;
 * :meth:`~Problem.score`: the metrics of given decisions, after checking them against the rules. It
@@ -51,6 +52,7 @@ class Cases:
     Attributes:
         train: the cases a program's training score is computed on.
         validation: held-out cases, scored for the best programs only (what export ranks by).
+            The test cases, which a run never sees, are :meth:`Problem.test_cases`.
         description: one line for people, e.g. ``"cloud allocation: train on 10 seed scenarios ..."``.
     """
 
@@ -119,6 +121,11 @@ class Problem(abc.ABC):
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """The training and validation cases of a run with these task settings; any generated case
         comes from its own stream of ``seed`` (never the run's generator)."""
+
+    def test_cases(self, task: TaskConfig) -> tuple:
+        """The cases a run of these settings never trains or chooses on, to report its programs on
+        (none by default). Everything is chosen on validation and measured once on these."""
+        return ()
 
     @abc.abstractmethod
     def decision_counts(self, case) -> list[int]:

@@ -14,7 +14,7 @@ from aurora_evo.domains.allocation.problem import AllocationProblem
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
 from aurora_evo.scenario import Scenario
-from aurora_evo.seeds import SEED_LEVELS, seed_program_paths, seed_scenarios
+from aurora_evo.seeds import seed_program_paths
 
 __all__ = ["BASELINES", "AllocationRow", "allocation_table", "allocation_to_json", "run_allocation_bench"]
 
@@ -66,9 +66,7 @@ def run_allocation_bench(
     task_config = task or TaskConfig()
     problem = AllocationProblem()
     split = problem.cases(task_config, seed=0)
-    other_levels = [level for level in SEED_LEVELS if level not in task_config.levels]
-    unseen = tuple(seed_scenarios(level, task_config.domain) for level in other_levels)
-    splits = (split.train, split.validation, tuple(s for level in unseen for s in level))
+    splits = (split.train, split.validation, problem.test_cases(task_config))
     evaluate_source = evaluate_source or problem.evaluate
     sources = {name: seed_program_paths()[name].read_text(encoding="utf-8") for name in BASELINES}
     given = [(name, source, evaluate_source, False) for name, source in (programs or {}).items()]

@@ -23,7 +23,7 @@ from aurora_evo.problem import Cases, Decisions, Problem, ResultTable, mean_scor
 from aurora_evo.program_loading import CompiledProgram
 from aurora_evo.sandbox.verify import Query, pick
 from aurora_evo.scenario import Domain, Scenario, load_scenario, scenario_from_dict, scenario_to_dict
-from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
+from aurora_evo.seeds import SEED_LEVELS, seed_program_paths, seed_scenario_paths
 from aurora_evo.sim import compute_metrics, simulate
 from aurora_evo.sim.simulate import decision_states, replay
 
@@ -122,6 +122,11 @@ class AllocationProblem(Problem):
             (name, *(fmt.format(m[key]) for _, key, fmt in SCENARIO_ROW_COLUMNS)) for name, m in cases.items()
         )
         return ResultTable(columns, rows, summary)
+
+    def test_cases(self, task: TaskConfig) -> tuple:
+        """The domain's seed scenarios at the levels the run does not use (expert, by default)."""
+        unseen = [level for level in SEED_LEVELS if level not in task.levels]
+        return tuple(load_scenario(p) for level in unseen for p in seed_scenario_paths(level, task.domain))
 
     def axis_label(self, task: TaskConfig) -> str:
         return "score (mean reward, 0-1)"

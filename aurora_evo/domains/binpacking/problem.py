@@ -123,6 +123,10 @@ class BinPackingProblem(Problem):
         builtin = builtin_datasets()
         return [builtin[spec] if spec in builtin else load_dataset(spec) for spec in specs]
 
+    def test_cases(self, task: TaskConfig) -> tuple:
+        """FunSearch's released test set of the run's distribution: OR3 (``or``) or Weibull 5k."""
+        return (builtin_datasets()["OR3" if task.dataset == "or" else "Weibull 5k"],)
+
     def decision_counts(self, case: Dataset) -> list[int]:
         return [len(instance.items) for instance in case.instances]
 

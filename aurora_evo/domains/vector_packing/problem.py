@@ -26,6 +26,10 @@ from aurora_evo.problem import Cases
 DIMENSIONS = 2
 
 
+#: The entropy of the test instances' stream (runs draw theirs from streams spawned from their seed).
+TEST_SEED = 20261205
+
+
 class VectorPackingProblem(BinPackingProblem):
     """Pack virtual machines onto as few hosts as possible; the score is minus the excess over L1 (%)."""
 
@@ -70,6 +74,12 @@ class VectorPackingProblem(BinPackingProblem):
                     f"vector packing's have {DIMENSIONS} (cores, GiB)"
                 )
         return datasets
+
+    def test_cases(self, task: TaskConfig) -> tuple:
+        """Five instances of ``task.validation_items`` machines drawn from a stream of their own
+        (:data:`TEST_SEED`), the same for every run."""
+        rng = np.random.default_rng(np.random.SeedSequence(TEST_SEED))
+        return (vm_dataset(rng, 5, task.validation_items, "test-vm"),)
 
     def run_label(self, task: TaskConfig) -> str:
         return task.domain

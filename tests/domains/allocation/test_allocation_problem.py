@@ -77,3 +77,16 @@ def test_allocation_compiles_from_jit_min_decisions_tasks():
     assert sum(ALLOCATION.case_size(s) for s in scenarios) == tasks
     assert ALLOCATION.use_jit("auto", scenarios)
     assert not ALLOCATION.use_jit("auto", few)
+
+
+def test_the_test_cases_are_the_seeds_of_the_levels_a_run_does_not_use():
+    problem = AllocationProblem()
+    task = TaskConfig(domain="cloud", levels=("easy", "medium", "hard"))
+    test = problem.test_cases(task)
+    seen = {
+        case.name
+        for split in (problem.cases(task, 0).train, problem.cases(task, 0).validation)
+        for case in split
+    }
+    assert test and all(case.name.startswith("expert-cloud-") for case in test)
+    assert not seen & {case.name for case in test}

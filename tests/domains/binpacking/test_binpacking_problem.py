@@ -113,3 +113,11 @@ def test_the_evaluation_says_which_path_ran():
     small = [or_dataset(np.random.default_rng(1), 10, 120, name="small")]
     assert not BINPACKING.evaluate(source, small).compiled
     assert BINPACKING.evaluate(source, small, jit="always").compiled
+
+
+def test_the_test_case_is_funsearch_s_released_set_of_the_run_s_distribution():
+    problem = BinPackingProblem()
+    assert [d.name for d in problem.test_cases(TaskConfig(domain="binpacking", dataset="or"))] == ["OR3"]
+    assert [d.name for d in problem.test_cases(TaskConfig(domain="binpacking", dataset="weibull"))] == [
+        "Weibull 5k"
+    ]

@@ -81,3 +81,13 @@ def test_it_runs_through_evolve_score_export_and_report(capsys, tmp_path, monkey
     assert code == EXIT_OK, err
     summary = (tmp_path / "report" / "report.md").read_text()
     assert "vector_packing" in summary and (tmp_path / "report" / "scores_by_island.png").exists()
+
+
+def test_its_test_cases_are_fixed_and_unlike_any_run_s():
+    problem = get_problem("vector_packing")
+    task = TaskConfig(domain="vector_packing", validation_items=60)
+    (test,) = problem.test_cases(task)
+    assert len(test.instances) == 5 and test.instances[0].items.shape == (60, 2)
+    assert np.array_equal(problem.test_cases(task)[0].instances[2].items, test.instances[2].items)
+    validation = problem.cases(task, seed=0).validation[0].instances[0].items
+    assert not any(np.array_equal(validation, instance.items) for instance in test.instances)
