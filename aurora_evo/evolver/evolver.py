@@ -55,9 +55,9 @@ class Evolver:
     Args:
         problem: what is evolved (:class:`~aurora_evo.problem.Problem`).
         mutators: by kind (``"gp"``, ``"edit"``, ``"llm"``, or a name of your own with a weight in
-            ``config.mutators``).
+            ``weights``).
         executor: evaluates candidates (:class:`~aurora_evo.executor.Executor`).
-        archive: the run's archive, with the run registered in it.
+        archive: the run's archive (the run is registered in it when it is not yet).
         run_folder: where the run lives (its id is the folder's name when it began).
         config: the run's settings.
         coevolution: the attacker's part, or ``None``.
