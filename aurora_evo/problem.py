@@ -243,6 +243,13 @@ class Problem(abc.ABC):
         by_plain_name = {key.replace("_", " ").lower(): source for key, source in self.baselines().items()}
         return by_plain_name[name.replace("_", " ").lower()]
 
+    def prompt_context(self) -> tuple[str, str] | None:
+        """What a language model's prompt says of the problem and of its scoring, as ``(problem,
+        scoring)`` Markdown text; ``None`` (the default): the contract's own description
+        (:mod:`aurora_evo.mutators.llm.problem_text`), right for every problem that only changes the
+        cases."""
+        return None
+
     def make_attacker(self, config: RunConfig, writer=None):
         """The co-evolving adversary of the run's cases, or ``None`` when the problem has none;
         ``writer``, when given, makes the language-model writer it may ask for cases."""

@@ -28,7 +28,8 @@ def make_mutators(
     mutators: dict[str, Mutator] = {}
     for kind in config.mutators.kinds:
         if kind == "llm":
-            mutators[kind] = build_llm_mutator(config.llm, problem.contract, budget, connection)
+            context = problem.prompt_context()
+            mutators[kind] = build_llm_mutator(config.llm, problem.contract, budget, connection, context)
         elif kind == "gp":
             mutators[kind] = GPMutator(problem.contract, **config.mutators.gp_settings())
         else:

@@ -19,12 +19,39 @@ from aurora_evo.contracts import Contract
 from aurora_evo.domains.binpacking.baselines import VECTOR_BASELINE_SOURCES
 from aurora_evo.domains.binpacking.datasets import Dataset, DatasetError, VectorInstance, load_dataset
 from aurora_evo.domains.binpacking.problem import BinPackingProblem
-from aurora_evo.domains.vector_packing.instances import vm_dataset
+from aurora_evo.domains.vector_packing.instances import HOST, vm_dataset
 from aurora_evo.problem import Cases
 
 #: Resources of a machine and a host: cores, GiB.
 DIMENSIONS = 2
 
+
+PROMPT_PROBLEM = f"""\
+Placing virtual machines on hosts, online. Every host has {HOST[0]:g} cpu cores and {HOST[1]:g} GiB of \
+memory. Machines arrive one at a time and each one must be put on a host at once, without knowing the \
+machines still to come; a machine fits on a host when both its cores and its memory fit. The goal is to \
+use as few hosts as possible. Machines come in a few flavours: 2 to 16 cores with 2, 4 or 8 GiB per \
+core (compute-optimised, general purpose, memory-optimised), small ones the most common, so a host can \
+run out of cores with memory to spare, or the other way round.
+
+    def priority(item: np.ndarray, bins: np.ndarray) -> np.ndarray
+
+- `item`: 1-D float64 array of shape (2,): the machine's cores and GiB.
+- `bins`: 2-D float64 array of shape (k, 2): the cores and GiB left on every host the machine fits on, in \
+host order. Unused hosts are offered too, each row holding the full ({HOST[0]:g}, {HOST[1]:g}), so \
+opening a new host is one of the choices.
+- returns: a 1-D array of shape (k,), one finite score per row of `bins`.
+
+The machine goes on the host with the highest score (the first one on ties), whose room then drops by \
+`item`. For example, `return np.zeros(bins.shape[0])` is first fit. `np` and `math` are predefined when \
+the program runs; importing them is fine too."""
+
+PROMPT_SCORING = """\
+Each program places the machines of every training instance. Its score is minus the excess, in percent, \
+of the hosts it uses over the lower bound: the larger of ceil(total cores / cores per host) and \
+ceil(total GiB / GiB per host). Higher is better: 0 would match the bound, which no placement can \
+beat, and -3.5 means 3.5% more hosts than the bound. The metric `excess_percent` is the same number \
+with the sign flipped."""
 
 #: The entropy of the test instances' stream (runs draw theirs from streams spawned from their seed).
 TEST_SEED = 20261205
@@ -80,6 +107,10 @@ class VectorPackingProblem(BinPackingProblem):
         (:data:`TEST_SEED`), the same for every run."""
         rng = np.random.default_rng(np.random.SeedSequence(TEST_SEED))
         return (vm_dataset(rng, 5, task.validation_items, "test-vm"),)
+
+    def prompt_context(self) -> tuple[str, str]:
+        """The prompt's problem: virtual machines onto hosts; its scoring: hosts over the L1 bound."""
+        return PROMPT_PROBLEM, PROMPT_SCORING
 
     def run_label(self, task: TaskConfig) -> str:
         return task.domain

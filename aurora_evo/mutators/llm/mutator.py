@@ -53,6 +53,8 @@ class LLMMutator(Mutator):
         retry: the retry policy of one call.
         instructions: the population of prompt instructions.
         temperature, max_output_tokens, timeout_s: sent with each request.
+        context: what the prompts say of the problem and its scoring (see
+            :meth:`aurora_evo.problem.Problem.prompt_context`); ``None``: the contract's description.
     """
 
     name = "llm"
@@ -78,8 +80,10 @@ class LLMMutator(Mutator):
         temperature: float = 0.8,
         max_output_tokens: int = 4096,
         timeout_s: float = 120.0,
+        context: tuple[str, str] | None = None,
     ):
         self.contract = contract
+        self.context = context
         self.models = list(models)
         self.model_p = _probabilities(model_weights, len(self.models))
         self.caller = LLMCaller(backend, keys, budget or CallBudget(), prices or PriceTable(), retry)
@@ -107,7 +111,9 @@ class LLMMutator(Mutator):
         ranked = sorted(parents, key=lambda p: -np.inf if p.score is None else p.score, reverse=True)
         if mode is not PromptMode.BEST_SHOT and not ranked:
             mode = PromptMode.REWRITE
-        prompt = build_prompt(mode, self.contract, ranked, instruction.text, failures=list(self.failures))
+        prompt = build_prompt(
+            mode, self.contract, ranked, instruction.text, failures=list(self.failures), context=self.context
+        )
         request = ChatRequest(
             model, prompt.system, prompt.user, self.temperature, self.max_output_tokens, self.timeout_s
         )
@@ -237,9 +243,14 @@ def _probabilities(weights: Sequence[float], n: int) -> np.ndarray:
 
 
 def build_llm_mutator(
-    config: LLMConfig, contract: Contract, budget: CallBudget, connection: LLMConnection
+    config: LLMConfig,
+    contract: Contract,
+    budget: CallBudget,
+    connection: LLMConnection,
+    context: tuple[str, str] | None = None,
 ) -> LLMMutator:
-    """The mutator for ``config``, spending from ``budget`` through ``connection``."""
+    """The mutator for ``config``, spending from ``budget`` through ``connection``; its prompts say
+    ``context`` of the problem (see :meth:`aurora_evo.problem.Problem.prompt_context`)."""
     return LLMMutator(
         contract,
         connection.backend,
@@ -255,4 +266,5 @@ def build_llm_mutator(
         temperature=config.temperature,
         max_output_tokens=config.max_output_tokens,
         timeout_s=config.timeout_s,
+        context=context,
     )

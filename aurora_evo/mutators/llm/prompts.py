@@ -163,6 +163,7 @@ def build_prompt(
     instruction: str,
     *,
     failures: Sequence[str] = (),
+    context: tuple[str, str] | None = None,
 ) -> Prompt:
     """The prompt asking for a new program of ``contract`` from ``parents``.
 
@@ -174,14 +175,17 @@ def build_prompt(
             the model is asked for a fresh program.
         instruction: what to aim for (one of :data:`DEFAULT_INSTRUCTIONS` or an evolved one).
         failures: one-line messages of recent failed attempts, shown so the model avoids them.
+        context: ``(problem, scoring)``: what the prompt says of the problem and its scoring
+            (:meth:`aurora_evo.problem.Problem.prompt_context`); by default, the contract's description.
     """
     mode = PromptMode(mode)
     a, b, _ = _SIGNATURES[contract]
     unit, called = _UNIT[contract], _CALLED_FOR[contract]
     instruction = instruction.strip() or "Improve the program."
+    problem, scoring = context or (contract_description(contract), score_description(contract))
     sections = [
-        ("The problem", contract_description(contract)),
-        ("Scoring", score_description(contract)),
+        ("The problem", problem),
+        ("Scoring", scoring),
         ("Instruction", instruction),
     ]
     if mode is PromptMode.BEST_SHOT:

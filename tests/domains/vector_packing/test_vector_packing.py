@@ -13,9 +13,12 @@ import pytest
 import aurora_evo
 from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_OK
-from aurora_evo.config import TaskConfig
+from aurora_evo.config import RunConfig, TaskConfig, override
 from aurora_evo.domains import PROBLEMS, get_problem
 from aurora_evo.domains.vector_packing.instances import FLAVOURS, HOST
+from aurora_evo.evolver import make_mutators
+from aurora_evo.llm import CallBudget, connect
+from aurora_evo.mutators.llm.prompts import PromptMode, build_prompt
 
 PACKAGE = Path(aurora_evo.__file__).parent
 FOLDER = PACKAGE / "domains" / "vector_packing"
@@ -91,3 +94,19 @@ def test_its_test_cases_are_fixed_and_unlike_any_run_s():
     assert np.array_equal(problem.test_cases(task)[0].instances[2].items, test.instances[2].items)
     validation = problem.cases(task, seed=0).validation[0].instances[0].items
     assert not any(np.array_equal(validation, instance.items) for instance in test.instances)
+
+
+def test_a_language_model_is_told_of_machines_and_hosts():
+    problem = get_problem("vector_packing")
+    config = override(
+        RunConfig(),
+        **{"task.domain": "vector_packing", "mutators.kinds": ("llm",), "mutators.weights": (1.0,),
+           "llm.models": ("m",), "llm.base_url": "http://127.0.0.1:9/v1"},
+    )  # fmt: skip
+    connection = connect(config.llm, environ={"OPENAI_API_KEY": "test"})
+    mutator = make_mutators(config, problem, CallBudget(), connection)["llm"]
+    prompt = build_prompt(PromptMode.REWRITE, problem.contract, [], "Start simple.", context=mutator.context)
+    assert "## The problem\n\nPlacing virtual machines on hosts" in prompt.user
+    assert "32 cpu cores and 128 GiB" in prompt.user and "Online vector bin packing" not in prompt.user
+    # A problem that keeps the contract's own words says nothing of its own.
+    assert get_problem("binpacking").prompt_context() is None
