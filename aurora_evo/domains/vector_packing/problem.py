@@ -5,7 +5,8 @@ Programs follow :attr:`~aurora_evo.contracts.Contract.VECTOR_BINPACKING`: ``prio
 every host it fits on, empty hosts included; it goes to the highest score, the lowest index on ties.
 Packing, checking and scoring (minus the excess of hosts over the L1 bound, the larger of the two
 dimensions' bounds) are bin packing's, which handles vector instances already; what is this problem's
-own is its cases (:mod:`.instances`) and its baselines.
+own is its cases and test set (:mod:`.instances`), its baselines, the files ``score`` reads and what a
+prompt says of it.
 """
 
 from __future__ import annotations
