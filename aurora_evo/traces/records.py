@@ -23,8 +23,9 @@ class TraceTask:
     Attributes:
         arrival_s: when it was submitted, seconds from the trace's time origin (the reader says which).
         duration_s: how long its last run lasted, seconds (> 0).
-        cpu, memory, disk: what it requested, in the trace's units (Google 2011: normalised to the
-            largest machine; SWF: processors and KB; each reader documents its own).
+        cpu, memory, disk, gpu: what it requested, in the trace's units (Google 2011: normalised to
+            the largest machine; SWF: processors and KB; each reader documents its own); 0 when the
+            trace records none.
         priority: the trace's priority (higher is more important in Google 2011; 0 when none).
         scheduling_class: latency sensitivity (Google 2011: 0-3); 0 when none.
         job: the job it belongs to (its tasks share it).
@@ -38,6 +39,7 @@ class TraceTask:
     cpu: float
     memory: float
     disk: float = 0.0
+    gpu: float = 0.0
     priority: int = 0
     scheduling_class: int = 0
     job: str = ""
