@@ -42,8 +42,8 @@ from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 HEADER = ("TIMESTAMP", "ContextTokens", "GeneratedTokens")
 
 _TICKS_PER_SECOND = 10_000_000
-_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{7})")
-_TOKENS = re.compile(r"\d+")
+_TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{7})", re.ASCII)
+_TOKENS = re.compile(r"\d+", re.ASCII)
 
 
 @dataclass(frozen=True)

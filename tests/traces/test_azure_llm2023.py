@@ -92,6 +92,7 @@ def test_a_header_only_file_has_no_tasks(tmp_path):
         ("2023-11-16 18:00:00.0000000,-1,2", "ContextTokens '-1' is not a non-negative integer"),
         ("2023-11-16 18:00:00.0000000,1,2.5", "GeneratedTokens '2.5' is not a non-negative integer"),
         ("2023-11-16 18:00:00.0000000,1,", "GeneratedTokens '' is not a non-negative integer"),
+        ("2023-11-16 18:00:00.0000000,\u0663,2", "ContextTokens '\u0663' is not a non-negative integer"),
     ],
 )
 def test_a_malformed_row_is_an_error_naming_file_row_and_rule(tmp_path, row, rule):
