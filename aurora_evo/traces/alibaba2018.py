@@ -34,9 +34,9 @@ rows, ``summary.tasks`` the instances yielded.
 
 Order: the official table is sorted by job, not by time, so the reader sorts by start_time (stable: ties
 keep file order). It keeps one compact tuple per usable task row in memory before yielding anything (the
-instances are expanded while yielding, not stored): about 260 bytes a task row (measured on the 50,000-row
-sample, a 2.7 MB CSV), so memory is bounded by the file, not by the trace's instances: a few GB for a
-multi-GB full table. Split the table by job beforehand when that is too much.
+instances are expanded while yielding, not stored): about 260 bytes a task row, some five times the
+CSV's 54 bytes a row (measured on the 50,000-row sample). Memory grows with the file, not with the
+instances, and is not bounded: split the table by job beforehand when that is too much.
 
 ``machine_meta`` (CSV, no header), one row per machine and event, 7 columns: machine_id, time_stamp (s),
 failure_domain_1, failure_domain_2, cpu_num (cores), mem_size (normalised memory, [0, 100]), status.
