@@ -1,4 +1,16 @@
-"""Readers of raw cluster traces in their official formats: each streams the trace's tasks as
-:class:`~aurora_evo.traces.records.TraceTask` records, in arrival order, in the trace's own units (each
-reader documents them), and counts the rows it dropped or repaired. Turning tasks into scenarios
-(windows, the node platform, units) is not a reader's job."""
+"""Readers of raw cluster traces in their official formats. Each streams the trace's tasks as
+:class:`~aurora_evo.traces.records.TraceTask` records in arrival order, in the trace's own units (each
+reader documents them), and counts the rows it dropped or repaired in a
+:class:`~aurora_evo.traces.records.ReadSummary`; unreadable input is a one-line
+:class:`~aurora_evo.traces.records.TraceError`.
+
+* :mod:`~aurora_evo.traces.google2011`: Google clusterdata-2011-2 ``task_events`` shards;
+* :mod:`~aurora_evo.traces.alibaba2018`: Alibaba cluster-trace-v2018 ``batch_task`` and ``machine_meta``;
+* :mod:`~aurora_evo.traces.alibaba_gpu2025`: the Alibaba GPU v2025 DLRM serving trace;
+* :mod:`~aurora_evo.traces.azure_llm2023`: the Azure LLM inference trace 2023 (service time modelled);
+* :mod:`~aurora_evo.traces.azure_vm2017`: the Azure VM 2017 flavour and lifetime sequences (derived);
+* :mod:`~aurora_evo.traces.swf`: the Standard Workload Format of the Parallel Workloads Archive.
+
+:mod:`~aurora_evo.traces.windows` cuts a task stream into time windows. Turning a window into a scenario
+(the node platform, units, provenance) is the next step, not a reader's job.
+"""

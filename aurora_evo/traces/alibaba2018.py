@@ -50,16 +50,13 @@ are raised while iterating, not when called.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from aurora_evo.traces.files import csv_rows
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: The columns of batch_task, as the samples' header names them.
@@ -85,7 +82,6 @@ MACHINE_META_COLUMNS = (
     "status",
 )
 
-_GZIP_MAGIC = b"\x1f\x8b"
 # "R3_1_2": type letters, the task's own number, then "_" and the numbers it depends on.
 _DEPENDENT_TASK = re.compile(r"[A-Za-z]+\d+(?:_\d+)+")
 
@@ -139,7 +135,7 @@ def read_alibaba2018_batch(path: str | Path, summary: ReadSummary | None = None)
     """
     summary = summary if summary is not None else ReadSummary()
     kept: list[tuple[float, float, float, float, int, str]] = []
-    for line_number, fields in _rows(path):
+    for line_number, fields in csv_rows(path):
         if summary.rows == 0 and tuple(field.strip() for field in fields) == BATCH_TASK_COLUMNS:
             continue
         summary.rows += 1
@@ -170,7 +166,7 @@ def read_alibaba2018_machines(path: str | Path, at_s: float | None = None) -> li
             or mem_size that is not a finite number).
     """
     chosen: dict[str, AlibabaMachine | None] = {}
-    for line_number, fields in _rows(path):
+    for line_number, fields in csv_rows(path):
         _check_width(path, line_number, fields, MACHINE_META_COLUMNS)
         machine_id, time, domain_1, domain_2, cpu, memory, status = (field.strip() for field in fields)
         machine = AlibabaMachine(
@@ -254,29 +250,3 @@ def _required(path: str | Path, line_number: int, column: str, text: str) -> flo
     if value is None:
         raise TraceError(f"{path}: line {line_number}: {column} is empty")
     return value
-
-
-def _rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
-    """``(line number from 1, fields)`` of the plain or gzip CSV at ``path``, blank lines skipped; a
-    :class:`TraceError` when it cannot be opened, its gzip stream is truncated or the csv module fails."""
-    line_number = 0
-    try:
-        with _open_text(path) as stream:
-            reader = csv.reader(stream)
-            for fields in reader:
-                line_number = reader.line_num
-                if fields:
-                    yield line_number, fields
-    except (OSError, EOFError, zlib.error, csv.Error) as error:
-        where = f"after line {line_number}" if line_number else "cannot be read"
-        raise TraceError(f"{path}: {where}: {type(error).__name__}: {error}") from None
-
-
-def _open_text(path: str | Path) -> IO[str]:
-    """The file at ``path`` as text, gunzipped when it starts with the gzip magic bytes (whatever its
-    name). Bytes that are not UTF-8 are replaced, so that a garbled row fails as a field, not a decode."""
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == _GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")

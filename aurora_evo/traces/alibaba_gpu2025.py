@@ -48,15 +48,12 @@ while iterating, not when called.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
+from aurora_evo.traces.files import csv_rows
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: The columns the reader needs in the header.
@@ -73,7 +70,6 @@ DLRM_COLUMNS = (
 )
 _REQUESTS = ("cpu_request", "gpu_request", "memory_request", "disk_request", "max_instance_per_node")
 _TIMES = ("creation_time", "scheduled_time", "deletion_time")
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def read_alibaba_gpu2025(
@@ -95,7 +91,7 @@ def read_alibaba_gpu2025(
     tasks: list[TraceTask] = []
     columns: dict[str, int] = {}
     width = 0
-    for line_number, fields in _rows(path):
+    for line_number, fields in csv_rows(path):
         if not columns:
             columns = _header(path, line_number, fields)
             width = len(fields)
@@ -193,29 +189,3 @@ def _time(path: str | Path, line_number: int, column: str, text: str) -> float |
     if not math.isfinite(value):
         raise TraceError(f"{path}: line {line_number}: {column} {text!r} is not a number")
     return value
-
-
-def _rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
-    """``(line number from 1, fields)`` of the plain or gzip CSV at ``path``, blank lines skipped; a
-    :class:`TraceError` when it cannot be opened, its gzip stream is truncated or the csv module fails."""
-    line_number = 0
-    try:
-        with _open_text(path) as stream:
-            reader = csv.reader(stream)
-            for fields in reader:
-                line_number = reader.line_num
-                if fields:
-                    yield line_number, fields
-    except (OSError, EOFError, zlib.error, csv.Error) as error:
-        where = f"after line {line_number}" if line_number else "cannot be read"
-        raise TraceError(f"{path}: {where}: {type(error).__name__}: {error}") from None
-
-
-def _open_text(path: str | Path) -> IO[str]:
-    """The file at ``path`` as text, gunzipped when it starts with the gzip magic bytes (whatever its
-    name). Bytes that are not UTF-8 are replaced, so that a garbled row fails as a field, not a decode."""
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == _GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return open(path, encoding="utf-8", errors="replace", newline="")

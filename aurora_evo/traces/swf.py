@@ -37,21 +37,18 @@ line (memory does not grow with the file); errors are raised while iterating, no
 
 from __future__ import annotations
 
-import gzip
 import math
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
+from aurora_evo.traces.files import text_lines
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: Fields a job line has.
 SWF_FIELDS = 18
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _OUTCOME_BY_STATUS = {1: "finish", 0: "fail", 5: "kill"}
 # "; Key: value": a key is one word followed by a colon and a space or the line's end, so that a
 # continuation line such as ";   http://host/" is not read as a key "http".
@@ -99,7 +96,7 @@ def read_swf_header(path: str | Path) -> SwfHeader:
     entries: dict[str, list[str]] = {}
     last: list[str] | None = None
     numbers: dict[str, int] = {}
-    for line_number, line in _lines(path):
+    for line_number, line in text_lines(path):
         text = line.strip()
         if not text:
             continue
@@ -135,7 +132,7 @@ def read_swf(path: str | Path, summary: ReadSummary | None = None) -> Iterator[T
     """
     summary = summary if summary is not None else ReadSummary()
     last_submit = -math.inf
-    for line_number, line in _lines(path):
+    for line_number, line in text_lines(path):
         tokens = line.split()
         if not tokens or tokens[0].startswith(";"):
             continue
@@ -217,26 +214,3 @@ def _header_int(path: str | Path, line_number: int, key: str, value: str) -> int
         return int(value)
     except ValueError:
         raise TraceError(f"{path}: line {line_number}: {key} {value!r} is not an integer") from None
-
-
-def _lines(path: str | Path) -> Iterator[tuple[int, str]]:
-    """``(line number from 1, line)`` of the plain or gzip file at ``path``, one at a time; a
-    :class:`TraceError` when it cannot be opened or its gzip stream is truncated or corrupt."""
-    line_number = 0
-    try:
-        with _open_text(path) as stream:
-            for line_number, line in enumerate(stream, start=1):
-                yield line_number, line
-    except (OSError, EOFError, zlib.error) as error:
-        where = f"after line {line_number}" if line_number else "cannot be read"
-        raise TraceError(f"{path}: {where}: {type(error).__name__}: {error}") from None
-
-
-def _open_text(path: str | Path) -> IO[str]:
-    """The file at ``path`` as text, gunzipped when it starts with the gzip magic bytes (whatever its
-    name). Bytes that are not UTF-8 are replaced, so that a garbled line fails as a field, not a decode."""
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == _GZIP_MAGIC:
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
