@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import garble, shared_data, unless_trace_error
 
 from aurora_evo.traces.alibaba2018 import (
     AlibabaMachine,
@@ -21,10 +22,6 @@ from aurora_evo.traces.alibaba2018 import (
 )
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
-REPO = Path(__file__).resolve().parents[2]
-V2018 = Path("alibaba") / "v2018"
-# The shared data sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
-V2018_CANDIDATES = [REPO.parent / "shared" / "data" / V2018, REPO.parent.parent / "shared" / "data" / V2018]
 HEADER = "task_name,instance_num,job_name,task_type,status,start_time,end_time,plan_cpu,plan_mem\n"
 
 
@@ -233,18 +230,11 @@ VALID = HEADER + "".join(
     compressed=st.booleans(),
 )
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed):
-    data = VALID.encode()
-    for position, replacement in edits:
-        data = data[:position] + replacement + data[position + len(replacement) :]
-    if compressed:
-        data = gzip.compress(data)
+    data = garble(VALID.encode(), edits)
     path = tmp_path / "garbled.csv"
-    path.write_bytes(data[:keep])
-    for read_all in (lambda: list(read_alibaba2018_batch(path)), lambda: read_alibaba2018_machines(path)):
-        try:
-            read_all()
-        except TraceError as error:
-            assert "\n" not in str(error)
+    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    unless_trace_error(lambda: list(read_alibaba2018_batch(path)))
+    unless_trace_error(lambda: read_alibaba2018_machines(path))
 
 
 def names_dependencies(task_name: str) -> bool:
@@ -256,10 +246,7 @@ def names_dependencies(task_name: str) -> bool:
 
 @pytest.fixture(scope="module")
 def v2018() -> Path:
-    found = next((path for path in V2018_CANDIDATES if (path / "batch_task_sample.csv").is_file()), None)
-    if found is None:
-        pytest.skip(f"the Alibaba v2018 sample is not in a shared/data folder beside this checkout ({REPO})")
-    return found
+    return shared_data(Path("alibaba") / "v2018" / "batch_task_sample.csv", "the Alibaba v2018 sample").parent
 
 
 def test_the_batch_task_sample_reads_whole_by_start_time(v2018):

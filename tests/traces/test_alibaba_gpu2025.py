@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import garble, shared_data, unless_trace_error
 
 from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
-REPO = Path(__file__).resolve().parents[2]
-DLRM = Path("alibaba") / "gpu_v2025" / "disaggregated_DLRM_trace.csv"
-# The shared data sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
-DLRM_CANDIDATES = [REPO.parent / "shared" / "data" / DLRM, REPO.parent.parent / "shared" / "data" / DLRM]
 HEADER = (
     "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,rdma_limit,"
     "memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,creation_time,"
@@ -183,27 +180,17 @@ VALID = HEADER + "".join(
     trace_end_s=st.sampled_from([None, 100.0]),
 )
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed, trace_end_s):
-    data = VALID.encode()
-    for position, replacement in edits:
-        data = data[:position] + replacement + data[position + len(replacement) :]
-    if compressed:
-        data = gzip.compress(data)
+    data = garble(VALID.encode(), edits)
     path = tmp_path / "garbled.csv"
-    path.write_bytes(data[:keep])
-    try:
-        read(path, trace_end_s)
-    except TraceError as error:
-        assert "\n" not in str(error)
+    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    unless_trace_error(lambda: read(path, trace_end_s))
 
 
 @pytest.fixture(scope="module")
 def dlrm() -> Path:
-    found = next((path for path in DLRM_CANDIDATES if path.is_file()), None)
-    if found is None:
-        pytest.skip(
-            f"the Alibaba GPU v2025 DLRM trace is not in a shared/data folder beside this checkout ({REPO})"
-        )
-    return found
+    return shared_data(
+        Path("alibaba") / "gpu_v2025" / "disaggregated_DLRM_trace.csv", "the Alibaba GPU v2025 DLRM trace"
+    )
 
 
 def test_the_dlrm_trace_reads_whole_by_creation_time(dlrm):

@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import garble, shared_data, unless_trace_error
 
 from aurora_evo.traces.azure_llm2023 import DEFAULT_SERVICE, ServiceModel, read_azure_llm2023
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
-REPO = Path(__file__).resolve().parents[2]
-LLM = Path("azure") / "llm_inference_2023"
-# The shared data sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
-LLM_CANDIDATES = [REPO.parent / "shared" / "data" / LLM, REPO.parent.parent / "shared" / "data" / LLM]
 HEADER = "TIMESTAMP,ContextTokens,GeneratedTokens\n"
 
 
@@ -136,27 +133,15 @@ VALID = (
     keep=st.integers(0, len(VALID) + 8),
 )
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep):
-    data = VALID
-    for position, replacement in edits:
-        data = data[:position] + replacement + data[position + len(replacement) :]
     path = tmp_path / "garbled.csv"
-    path.write_bytes(data[:keep])
-    try:
-        tasks = list(read_azure_llm2023(path))
-    except TraceError as error:
-        assert "\n" not in str(error)
-    else:
-        assert all(task.duration_s > 0 and task.arrival_s >= 0 for task in tasks)
+    path.write_bytes(garble(VALID, edits, keep))
+    tasks = unless_trace_error(lambda: list(read_azure_llm2023(path)))
+    assert all(task.duration_s > 0 and task.arrival_s >= 0 for task in tasks or ())
 
 
 @pytest.fixture(scope="module")
 def llm_folder() -> Path:
-    found = next((path for path in LLM_CANDIDATES if path.is_dir()), None)
-    if found is None:
-        pytest.skip(
-            f"the Azure LLM inference trace is not in a shared/data folder beside this checkout ({REPO})"
-        )
-    return found
+    return shared_data(Path("azure") / "llm_inference_2023", "the Azure LLM inference trace")
 
 
 @pytest.mark.parametrize(("name", "requests"), [("code", 8_819), ("conv", 19_366)])

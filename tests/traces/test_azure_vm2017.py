@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import garble, shared_data, unless_trace_error
 
 from aurora_evo.traces.azure_vm2017 import read_azure_vm2017, read_flavour_map, read_interval_map
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
-REPO = Path(__file__).resolve().parents[2]
-VM = Path("azure") / "vm_2017_derived" / "resources"
-# The shared data sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
-VM_CANDIDATES = [REPO.parent / "shared" / "data" / VM, REPO.parent.parent / "shared" / "data" / VM]
 FLAVOURS = "1,0.75 a\n2,3.5 g\n8,14 m\n"
 # Bins 0 and 1 are 300 s wide, bin 2 holds 600..1199 s.
 INTERVALS = "0 0\n300 1\n600 2\n900 2\n"
@@ -135,12 +132,6 @@ FLAVOUR_TEXT = "".join(f"{300 * n} {'g,|,a,m,|,' * (n % 3)}m\n" for n in range(1
 DURATION_TEXT = "".join(f"{300 * n} {'U0,|,C1,U2,|,' * (n % 3)}U1\n" for n in range(1, 30)).encode()
 
 
-def garble(data: bytes, edits: list[tuple[int, bytes]], keep: int) -> bytes:
-    for position, replacement in edits:
-        data = data[:position] + replacement + data[position + len(replacement) :]
-    return data[:keep]
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(st.tuples(st.integers(0, len(FLAVOUR_TEXT)), st.binary(max_size=4)), max_size=4),
@@ -154,22 +145,13 @@ def test_garbled_or_truncated_files_raise_only_trace_errors(
     flavour_path, duration_path = write(tmp_path, "", "")
     flavour_path.write_bytes(garble(FLAVOUR_TEXT, edits, keep))
     duration_path.write_bytes(garble(DURATION_TEXT, duration_edits, duration_keep))
-    try:
-        tasks = list(read_azure_vm2017(flavour_path, duration_path))
-    except TraceError as error:
-        assert "\n" not in str(error)
-    else:
-        assert all(task.duration_s > 0 for task in tasks)
+    tasks = unless_trace_error(lambda: list(read_azure_vm2017(flavour_path, duration_path)))
+    assert all(task.duration_s > 0 for task in tasks or ())
 
 
 @pytest.fixture(scope="module")
 def resources() -> Path:
-    found = next((path for path in VM_CANDIDATES if path.is_dir()), None)
-    if found is None:
-        pytest.skip(
-            f"the derived Azure VM 2017 trace is not in a shared/data folder beside this checkout ({REPO})"
-        )
-    return found
+    return shared_data(Path("azure") / "vm_2017_derived" / "resources", "the derived Azure VM 2017 trace")
 
 
 def plain_vms(flavour_path: Path, duration_path: Path) -> list[tuple[int, str, str]]:

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import shared_data, unless_trace_error
 
 from aurora_evo.traces.google2011 import AFTER_TRACE_END, read_google2011
 from aurora_evo.traces.records import ReadSummary, TraceError
 
-ROOT = Path(__file__).resolve().parents[2]
 S = 1_000_000  # µs per second
 SUBMIT, SCHEDULE, EVICT, FAIL, FINISH, KILL, LOST, UPDATE_PENDING, UPDATE_RUNNING = range(9)
 
@@ -273,24 +273,10 @@ def test_a_garbled_or_truncated_shard_raises_nothing_but_trace_error(tmp_path, c
         data[position % len(data)] = value
     path = tmp_path / ("garbled.csv" if plain else "garbled.csv.gz")
     path.write_bytes(bytes(data[: cut % (len(data) + 1)]))
-    try:
-        tasks, summary = read(path)
-    except TraceError as error:
-        assert "\n" not in str(error)
-    else:
+    read_all = unless_trace_error(lambda: read(path))
+    if read_all is not None:
+        tasks, summary = read_all
         assert all(t.duration_s > 0 for t in tasks) and summary.tasks == len(tasks)
-
-
-def shared_data() -> Path:
-    """``../shared/data`` beside the repository root (for a worktree, beside its main checkout)."""
-    roots = [ROOT]
-    git = ROOT / ".git"
-    if git.is_file():  # a worktree: .git names <main>/.git/worktrees/<name>
-        roots.append(Path(git.read_text().split(":", 1)[1].strip()).parents[2])
-    for root in roots:
-        if (root.parent / "shared" / "data").is_dir():
-            return root.parent / "shared" / "data"
-    pytest.skip("../shared/data (the real Google 2011 shards) is not beside the repository root")
 
 
 def raw_statistics(paths):
@@ -316,7 +302,9 @@ def raw_statistics(paths):
 
 def test_the_real_shards_read_in_arrival_order_and_agree_with_the_raw_rows():
     paths = sorted(
-        (shared_data() / "google_cluster_2011" / "task_events").glob("part-0000[0-3]-of-00500.csv.gz")
+        shared_data(Path("google_cluster_2011") / "task_events", "the real Google 2011 shards").glob(
+            "part-0000[0-3]-of-00500.csv.gz"
+        )
     )
     assert len(paths) == 4
     started = time.perf_counter()

@@ -11,14 +11,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from trace_samples import garble, shared_data, unless_trace_error
 
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 from aurora_evo.traces.swf import SwfHeader, read_swf, read_swf_header
-
-REPO = Path(__file__).resolve().parents[2]
-NASA = Path("parallel_workloads_archive") / "NASA-iPSC-1993-3.1-cln.swf.gz"
-# The shared data sits beside the main checkout (../shared) or beside the worktrees' folder (../../shared).
-NASA_CANDIDATES = [REPO.parent / "shared" / "data" / NASA, REPO.parent.parent / "shared" / "data" / NASA]
 
 HEADER = """\
 ; Version: 2.2
@@ -225,18 +221,11 @@ VALID = HEADER + "".join(
     compressed=st.booleans(),
 )
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed):
-    data = VALID.encode()
-    for position, replacement in edits:
-        data = data[:position] + replacement + data[position + len(replacement) :]
-    if compressed:
-        data = gzip.compress(data)
+    data = garble(VALID.encode(), edits)
     path = tmp_path / "garbled.swf"
-    path.write_bytes(data[:keep])
-    for read_all in (lambda: list(read_swf(path)), lambda: read_swf_header(path)):
-        try:
-            read_all()
-        except TraceError as error:
-            assert "\n" not in str(error)
+    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    unless_trace_error(lambda: list(read_swf(path)))
+    unless_trace_error(lambda: read_swf_header(path))
 
 
 def plain_parse(path: Path) -> list[list[float]]:
@@ -247,10 +236,9 @@ def plain_parse(path: Path) -> list[list[float]]:
 
 @pytest.fixture(scope="module")
 def nasa() -> Path:
-    found = next((path for path in NASA_CANDIDATES if path.is_file()), None)
-    if found is None:
-        pytest.skip(f"the NASA iPSC/860 log is not in a shared/data folder beside this checkout ({REPO})")
-    return found
+    return shared_data(
+        Path("parallel_workloads_archive") / "NASA-iPSC-1993-3.1-cln.swf.gz", "the NASA iPSC/860 log"
+    )
 
 
 def test_the_nasa_log_reads_whole_in_order(nasa):
