@@ -50,13 +50,12 @@ are raised while iterating, not when called.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from aurora_evo.traces.files import csv_rows
+from aurora_evo.traces.files import csv_rows, finite_number
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: The columns of batch_task, as the samples' header names them.
@@ -234,11 +233,8 @@ def _number(
     when it is neither."""
     if not text:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or (integer and not value.is_integer()):
+    value = finite_number(text)
+    if value is None or (integer and not value.is_integer()):
         kind = "an integer" if integer else "a finite number"
         raise TraceError(f"{path}: line {line_number}: {column} {text!r} is not {kind}")
     return value

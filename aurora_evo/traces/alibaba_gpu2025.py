@@ -48,12 +48,11 @@ while iterating, not when called.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from aurora_evo.traces.files import csv_rows
+from aurora_evo.traces.files import csv_rows, finite_number
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: The columns the reader needs in the header.
@@ -168,11 +167,8 @@ def _header(path: str | Path, line_number: int, fields: list[str]) -> dict[str, 
 
 def _request(path: str | Path, line_number: int, column: str, text: str) -> float:
     """A request's finite value; a :class:`TraceError` when empty or not a finite number."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+    value = finite_number(text)
+    if value is None:
         raise TraceError(f"{path}: line {line_number}: {column} {text!r} is not a finite number")
     return value
 
@@ -182,10 +178,7 @@ def _time(path: str | Path, line_number: int, column: str, text: str) -> float |
     not a number or is infinite."""
     if not text or text.lower() == "nan":
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+    value = finite_number(text)
+    if value is None:
         raise TraceError(f"{path}: line {line_number}: {column} {text!r} is not a number")
     return value

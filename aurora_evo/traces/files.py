@@ -1,10 +1,11 @@
 """Reading a trace file, plain or gzip, a line or a CSV row at a time, with every way a file can fail to
-be read turned into a one-line :class:`~aurora_evo.traces.records.TraceError`."""
+be read turned into a one-line :class:`~aurora_evo.traces.records.TraceError`; and the numbers in it."""
 
 from __future__ import annotations
 
 import csv
 import gzip
+import math
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +51,16 @@ def csv_rows(path: str | Path) -> Iterator[tuple[int, list[str]]]:
                     yield line_number, fields
     except (OSError, EOFError, zlib.error, csv.Error) as error:
         raise _unreadable(path, line_number, error) from None
+
+
+def finite_number(text: str) -> float | None:
+    """The finite number ``text`` writes, or ``None`` (empty, not a number, NaN or infinite); each
+    reader says which of those its format allows."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _unreadable(path: str | Path, line_number: int, error: Exception) -> TraceError:

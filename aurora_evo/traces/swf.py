@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aurora_evo.traces.files import text_lines
+from aurora_evo.traces.files import finite_number, text_lines
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 
 #: Fields a job line has.
@@ -198,11 +198,8 @@ def _job_values(path: str | Path, line_number: int, tokens: list[str]) -> list[f
         )
     values = []
     for position, token in enumerate(tokens, start=1):
-        try:
-            value = float(token)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
+        value = finite_number(token)
+        if value is None:
             raise TraceError(f"{path}: line {line_number}: field {position} {token!r} is not a finite number")
         values.append(value)
     return values
