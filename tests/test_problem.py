@@ -13,6 +13,7 @@ import pytest
 
 from aurora_evo.config import TaskConfig
 from aurora_evo.domains import (
+    ALLOCATION_DOMAINS,
     PROBLEMS,
     UnknownProblem,
     get_problem,
@@ -26,6 +27,7 @@ from aurora_evo.errors import InputError
 from aurora_evo.problem import Problem, mean_score, unique_names
 from aurora_evo.sandbox import Sandbox, SandboxConfig
 from aurora_evo.sandbox.cases import problem_spec
+from aurora_evo.scenario.model import Domain
 from aurora_evo.seeds import seed_scenario_paths
 
 #: Small task settings of every registered problem: a few cases, each evaluated in well under a second.
@@ -132,6 +134,11 @@ def test_a_problem_no_other_process_can_import_is_refused_with_a_reason():
 
     with pytest.raises(ValueError, match="define Local in a module file"):
         problem_spec(Local())
+
+
+def test_the_allocation_domains_are_the_scenario_model_s():
+    """The registry spells them out to stay light (the scenario model imports numpy); they must agree."""
+    assert set(ALLOCATION_DOMAINS) == {domain.value for domain in Domain} - {"binpacking"}
 
 
 def test_a_run_domain_names_its_problem():

@@ -333,14 +333,13 @@ class Sandbox:
         small evaluation of a problem that allows it, simulate here with a jail answering the program's
         calls."""
         jit = problem.use_jit(self.config.jit, cases)
-        decisions = sum(problem.case_size(case) for case in cases)
-        if problem.calls_here and not jit and decisions <= self.config.simulate_here_max_tasks:
+        sizes = [n for case in cases for n in problem.decision_counts(case)]
+        if problem.calls_here and not jit and sum(sizes) <= self.config.simulate_here_max_tasks:
             return self._simulate_here(problem, source, cases, timeout_s)
-        reply = self._evaluate(problem, source, cases, timeout_s)
+        reply = self._evaluate(problem, source, cases, timeout_s, jit, sum(sizes))
         if isinstance(reply, EvalResult):
             return reply
         compiled, values, timeout = reply
-        sizes = [n for case in cases for n in problem.decision_counts(case)]
         split = np.split(values, np.cumsum(sizes)[:-1])
         queries = problem.queries(cases, split, self.config.witness_samples, _unpredictable())
         return self._verified(
@@ -392,13 +391,21 @@ class Sandbox:
                 self.close()
             raise
 
-    def _evaluate(self, problem: Problem, source: str, cases: Sequence, timeout_s: float | None):
-        """The jail's raw result: ``(compiled, decisions, timeout)``, or the failure as a result."""
+    def _evaluate(
+        self,
+        problem: Problem,
+        source: str,
+        cases: Sequence,
+        timeout_s: float | None,
+        jit: bool,
+        decisions: int,
+    ):
+        """The jail's raw result (``decisions`` values after the compiled flag, numba used as ``jit``
+        says): ``(compiled, decisions, timeout)``, or the failure as a result."""
         screened = screen_program(source)
         if not screened.ok:
             return EvalResult(screened.outcome, screened.message)
         timeout = self.config.timeout_s if timeout_s is None else timeout_s
-        jit = problem.use_jit(self.config.jit, cases)
         spec = problem_spec(problem)
         with self._lock:
             self.start()
@@ -421,7 +428,7 @@ class Sandbox:
         if not outcome.ok:
             return EvalResult(outcome, _clean_message(reply["message"]))
         values = np.frombuffer(blob, dtype="<i8").astype(np.int64)
-        expected = 1 + sum(problem.case_size(case) for case in cases)
+        expected = 1 + decisions
         if values.size != expected or values[0] not in (0, int(jit)):
             return EvalResult(
                 Outcome.INVALID_OUTPUT,
