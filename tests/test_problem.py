@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -267,3 +269,20 @@ def test_the_sandbox_scores_a_program_as_this_process_does(name, program, path, 
         sandbox.config = config
     assert sandboxed.outcome.ok, sandboxed.message
     assert sandboxed.as_dict() == problem.evaluate(source, cases).as_dict()
+
+
+def test_the_supervisor_s_problems_bring_no_archive_nor_language_model():
+    """The supervisor imports every problem a request names and forks each jail from itself: what they
+    import, every jail carries (the attacker, with the archive and the LLM client, did)."""
+    probe = (
+        "import sys\n"
+        "from aurora_evo.domains import PROBLEMS, get_problem\n"
+        "for name in PROBLEMS: get_problem(name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'sqlite_utils', 'openai', 'google'}))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('aurora_evo.attacker', 'aurora_evo.llm', "
+        "'aurora_evo.archive'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "[]"], done.stdout

@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from aurora_evo.attacker.coevolution import Attacker
-from aurora_evo.attacker.learnability import LearnabilityConfig
 from aurora_evo.config import ConfigError, RunConfig, TaskConfig
 from aurora_evo.contracts import Contract
 from aurora_evo.evaluation import EvalResult, compile_outcome
@@ -204,12 +202,17 @@ class AllocationProblem(Problem):
         """The shipped seed programs (``seeds/programs``), by name."""
         return {name: path.read_text(encoding="utf-8") for name, path in seed_program_paths().items()}
 
-    def make_attacker(self, config: RunConfig, writer=None) -> Attacker | None:
+    def make_attacker(self, config: RunConfig, writer=None):
         """The scenario attacker (``None`` with ``attacker.enabled`` off); ``writer`` (a function that
         makes one) has it ask a language model for scenarios too."""
         settings = config.attacker
         if not settings.enabled:
             return None
+        # The sandbox's supervisor imports this module to run programs, and forks every jail from itself.
+        # heavy: the attacker brings the archive (sqlite-utils, pandas) and the LLM client into it
+        from aurora_evo.attacker.coevolution import Attacker
+        from aurora_evo.attacker.learnability import LearnabilityConfig
+
         return Attacker(
             Domain(config.task.domain),
             settings.start_level,
