@@ -5,6 +5,11 @@ count, node count, offered load (demand over capacity while tasks arrive, see
 :func:`aurora_evo.scenario.generate.offered_load`) and the share of tasks with a deadline. The ranges
 enclose the shipped seed scenarios of each level (easy: 5 tasks on 3 nodes; medium: 20 on 10; hard: 250
 on 25; expert: 1,000 on 100) with room to vary; ``beyond`` is the issue's "500+ tasks, 100+ nodes".
+
+A replayed window of a real trace is not drawn to fit a level: the trace decides its tasks and deadlines,
+the replay its nodes, and the load follows. Its level is :func:`trace_level_of`: the hardest level whose
+minimum task count, node count and load it reaches, whatever the maxima (a 10,000-task window of Google
+2011 is past every level's maximum) and whatever the deadline share.
 """
 
 from __future__ import annotations
@@ -67,3 +72,30 @@ def next_level(name: str) -> str | None:
     """The level after ``name`` in the curriculum, or ``None`` after the last."""
     index = LEVEL_NAMES.index(name)
     return LEVEL_NAMES[index + 1] if index + 1 < len(LEVEL_NAMES) else None
+
+
+def trace_minimums(name: str) -> dict[str, float]:
+    """What a replayed trace window needs to reach level ``name``: its minimum ``tasks``, ``nodes`` and
+    ``load`` (offered within the window). Easy asks no minimum load: a real window's load is what the
+    trace offers on the nodes the replay chose (sized for the window's peak demand, bursty traces such
+    as the Azure LLM 2023 requests average under 0.2), and a light window is an easy scenario, not a
+    bad one.
+
+    Raises:
+        InputError: one line naming the levels, when there is no such level.
+    """
+    spec = level(name)
+    return {"tasks": spec.tasks[0], "nodes": spec.nodes[0], "load": 0.0 if spec.rank == 0 else spec.load[0]}
+
+
+def trace_level_of(tasks: int, nodes: int, load: float) -> str | None:
+    """The level of a replayed trace window with ``tasks`` tasks on ``nodes`` nodes offering ``load``
+    within the window: the hardest level whose :func:`trace_minimums` it reaches (they rise with the
+    level, so it reaches every easier level's too); ``None`` below easy's (or with a NaN load)."""
+    reached = None
+    for name in LEVEL_NAMES:
+        low = trace_minimums(name)
+        if not (tasks >= low["tasks"] and nodes >= low["nodes"] and load >= low["load"] - 1e-9):
+            break
+        reached = name
+    return reached

@@ -15,6 +15,12 @@
 5. **complexity**: task count, node count, offered load and deadline share lie in the ranges of the
    scenario's difficulty level (:mod:`aurora_evo.scenario.levels`).
 
+A replayed window of a real trace (``provenance["trace"]``, :func:`trace_window`) passes the same five
+layers, measured as a window: realism against its own trace's windows
+(:mod:`~aurora_evo.scenario.quality.trace_realism`, references built by
+:mod:`~aurora_evo.scenario.quality.build_trace_references`), the load offered within the window, and
+its own level (:func:`trace_level`); bounds do not ask it for a smallest request.
+
 :func:`check_scenario` runs all five (all of them, so the feedback names every problem) and returns a
 :class:`QualityReport`; :class:`QualityMonitor` tracks validation rates, refusals per layer and the
 drift of accepted scenarios over a run.
@@ -49,7 +55,7 @@ from aurora_evo.scenario.quality.bounds import (
     WATTS_MAX,
     check_bounds,
 )
-from aurora_evo.scenario.quality.complexity import check_complexity
+from aurora_evo.scenario.quality.complexity import check_complexity, trace_level
 from aurora_evo.scenario.quality.diversity import (
     FEATURE_NAMES,
     FEATURE_SCALES,
@@ -74,6 +80,7 @@ from aurora_evo.scenario.quality.report import (
     QualityReport,
     Verdict,
 )
+from aurora_evo.scenario.quality.trace_window import TraceWindow, trace_window
 
 __all__ = [
     "ARRIVAL_HORIZON_S",
@@ -100,6 +107,7 @@ __all__ = [
     "QualityConfig",
     "QualityMonitor",
     "QualityReport",
+    "TraceWindow",
     "Verdict",
     "check_bounds",
     "check_complexity",
@@ -112,4 +120,6 @@ __all__ = [
     "feature_distance",
     "features",
     "scenario_load",
+    "trace_level",
+    "trace_window",
 ]

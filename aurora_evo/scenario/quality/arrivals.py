@@ -11,6 +11,7 @@ import numpy as np
 from aurora_evo.scenario.generate import offered_load
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.report import DEFAULT_CONFIG, QualityConfig, _quiet
+from aurora_evo.scenario.quality.trace_window import trace_window, window_load
 
 
 def _job_arrivals(s: Scenario) -> np.ndarray:
@@ -35,7 +36,13 @@ def _window(s: Scenario, config: QualityConfig) -> tuple[float, str]:
     generator's, which knows the rate the arrivals were drawn at) is used instead only when it lies
     within ``trusted_window_factor`` of that estimate, either way: so a stale or forged provenance
     (arrivals squeezed or stretched after generation) cannot hide the load the arrivals offer.
+
+    A replayed trace window's window is the one its ``provenance["trace"]`` records: the replay cut
+    it, so it is no estimate (its arrivals may well end early, the window being quiet at its end).
     """
+    window = trace_window(s)
+    if window is not None:
+        return window.window_s, "trace window"
     arrival = s.tasks.arrival
     n = arrival.size
     span = float(arrival.max() - arrival.min()) if n else 0.0
@@ -58,8 +65,12 @@ def _window(s: Scenario, config: QualityConfig) -> tuple[float, str]:
 @_quiet
 def scenario_load(s: Scenario, config: QualityConfig = DEFAULT_CONFIG) -> float:
     """Offered load of the bottleneck resource (:func:`~aurora_evo.scenario.generate.offered_load`)
-    over the arrival window of :func:`_window`; NaN when the window is undefined."""
+    over the arrival window of :func:`_window`; NaN when the window is undefined. For a replayed trace
+    window, the load offered within the window (:func:`~aurora_evo.scenario.quality.trace_window
+    .window_load`): its tasks run on long after it, and counted whole they read as overload."""
     window, _ = _window(s, config)
     if not (math.isfinite(window) and window > 0):
         return float("nan")
+    if trace_window(s) is not None:
+        return window_load(s, window)
     return offered_load(s, window)

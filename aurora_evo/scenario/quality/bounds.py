@@ -10,6 +10,7 @@ import numpy as np
 
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.report import _EPS, _RESOURCE_NAMES, Layer, Verdict, _g, _join, _quiet
+from aurora_evo.scenario.quality.trace_window import trace_window
 
 # Realistic ranges. "Seeds" are the shipped seed scenarios (seeds/scenarios), drawn from the generator's
 # machine catalogue (aurora_evo.scenario.catalogue.CATALOGUE); "schema" is scenario.schema.json.
@@ -70,7 +71,16 @@ def _range_problems(what: str, values: np.ndarray, low: float, high: float, unit
 @_quiet
 def check_bounds(s: Scenario) -> Verdict:
     """Layer 1: every number in its realistic range (see the module constants), every demand within
-    the largest node's capacity of its resource, every deadline at least its duration."""
+    the largest node's capacity of its resource, every deadline at least its duration.
+
+    A replayed trace window (``provenance["trace"]``) is not held to the smallest task request
+    (:data:`TASK_MIN_CPU_CORES`, :data:`TASK_MIN_MEMORY_GIB`): a request is what the trace records,
+    and real traces record none at times (Google 2011 tasks with a zero cpu request, SWF logs without
+    memory). ``details["zero_requests"]`` counts those tasks per resource.
+
+    Raises:
+        InputError: one line, for a malformed ``provenance["trace"]``.
+    """
     nodes, tasks = s.nodes, s.tasks
     problems: list[str] = []
     cap, demand = nodes.capacity, tasks.demand
@@ -96,8 +106,10 @@ def check_bounds(s: Scenario) -> Verdict:
                 f"task {i} asks for {_g(demand[i, r])} {_RESOURCE_UNITS[r]}, more than any node has "
                 f"({_g(largest[r])}){others}"
             )
-    problems += _range_problems("task", demand[:, 0], TASK_MIN_CPU_CORES, math.inf, "cpu cores")
-    problems += _range_problems("task", demand[:, 1], TASK_MIN_MEMORY_GIB, math.inf, "GiB of memory")
+    trace = trace_window(s) is not None
+    if not trace:
+        problems += _range_problems("task", demand[:, 0], TASK_MIN_CPU_CORES, math.inf, "cpu cores")
+        problems += _range_problems("task", demand[:, 1], TASK_MIN_MEMORY_GIB, math.inf, "GiB of memory")
     problems += _range_problems("task", tasks.duration, *DURATION_RANGE_S, "s of duration")
     start = float(tasks.arrival.min())
     problems += _range_problems(
@@ -119,7 +131,12 @@ def check_bounds(s: Scenario) -> Verdict:
     if s.queue_timeout_s is not None and s.queue_timeout_s > QUEUE_TIMEOUT_MAX_S:
         problems.append(f"queue timeout {_g(s.queue_timeout_s)} s exceeds {_g(QUEUE_TIMEOUT_MAX_S)} s")
 
-    details = {"problems": problems, "n_tasks": len(tasks), "n_nodes": len(nodes)}
+    details: dict[str, object] = {"problems": problems, "n_tasks": len(tasks), "n_nodes": len(nodes)}
+    if trace:
+        details["zero_requests"] = {
+            "cpu": int((demand[:, 0] == 0).sum()),
+            "memory": int((demand[:, 1] == 0).sum()),
+        }
     if problems:
         return Verdict(Layer.BOUNDS, False, _join(Layer.BOUNDS, problems), details)
     return Verdict(Layer.BOUNDS, True, "bounds: every value within its realistic range", details)

@@ -25,6 +25,8 @@ from aurora_evo.scenario.quality.report import (
     _num,
     _quiet,
 )
+from aurora_evo.scenario.quality.trace_realism import check_trace_realism
+from aurora_evo.scenario.quality.trace_window import trace_window
 from aurora_evo.scenario.traces import load_reference_samples
 
 
@@ -121,7 +123,17 @@ def check_realism(
 
     ``reference``: raw samples in the layout of
     :func:`~aurora_evo.scenario.traces.load_reference_samples`; ``None`` uses the shipped ones.
+
+    A replayed trace window (``provenance["trace"]``, :func:`~aurora_evo.scenario.quality.trace_window
+    .trace_window`) is compared with its own trace instead, and ``reference`` is not used: see
+    :mod:`aurora_evo.scenario.quality.trace_realism`.
+
+    Raises:
+        InputError: one line, for a malformed ``provenance["trace"]``.
     """
+    window = trace_window(s)
+    if window is not None:
+        return check_trace_realism(s, window, config)
     ref = (
         _shipped_reference(config.realism_smoothing)
         if reference is None

@@ -1,0 +1,58 @@
+"""The shipped realism references of the real traces: their provenance, and the builder run on the raw
+files in ``../shared/data`` reproducing every table (skipped when the data is absent)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+from trace_windows import shared_data
+
+from aurora_evo.scenario.quality.build_trace_references import (
+    N_QUANTILES,
+    SOURCE_FILES,
+    WINDOW_S,
+    measure_source,
+    references_text,
+)
+from aurora_evo.scenario.quality.trace_references import FORMAT, REFERENCE_FILE, VERSION, parse_references
+from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    text = resources.files("aurora_evo.scenario").joinpath("data", REFERENCE_FILE).read_text("utf-8")
+    return json.loads(text)
+
+
+def test_the_shipped_file_says_where_every_table_comes_from(shipped):
+    assert (shipped["format"], shipped["version"], shipped["window_s"]) == (FORMAT, VERSION, WINDOW_S)
+    assert (
+        shipped["built"]["command"]
+        == "python -m aurora_evo.scenario.quality.build_trace_references ../shared/data"
+    )
+    assert len(shipped["built"]["date"]) == 10
+    assert sorted(shipped["sources"]) == sorted(TRACE_FORMATS) == sorted(SOURCE_FILES)
+    for fmt, entry in shipped["sources"].items():
+        files = [record["file"] for record in entry["source"]["files"]]
+        assert files == [f"shared/data/{name}" for group in SOURCE_FILES[fmt] for name in group]
+        assert all(len(record["sha256"]) == 64 for record in entry["source"]["files"])
+        assert entry["source"]["reader"].endswith("tasks") or "; " in entry["source"]["reader"]
+        assert set(entry["distributions"]) <= set(SAMPLE_NAMES)
+        for table in entry["distributions"].values():
+            assert len(table["quantiles"]) == N_QUANTILES and table["n"] > 0
+    parse_references(shipped)
+
+
+def test_the_shipped_text_is_the_canonical_text(shipped):
+    text = resources.files("aurora_evo.scenario").joinpath("data", REFERENCE_FILE).read_text("utf-8")
+    assert references_text(shipped) == text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", TRACE_FORMATS)
+def test_the_builder_reproduces_the_shipped_tables_from_the_raw_files(fmt, shipped):
+    """Up to a minute for Alibaba 2018 (5 million task instances)."""
+    data = shared_data()
+    assert measure_source(fmt, data) == shipped["sources"][fmt]
