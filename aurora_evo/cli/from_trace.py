@@ -48,6 +48,12 @@ def add_from_trace_parser(scenario_verbs) -> None:
         help="offered load within the window: sizes the nodes, or with --nodes thins the window's tasks "
         "down to it (a seeded random subset; time is never compressed)",
     )
+    command.add_argument(
+        "--max-tasks",
+        type=int,
+        metavar="N",
+        help="at most N tasks per window, a seeded random subset, before the nodes are sized",
+    )
     command.add_argument("--seed", type=int, default=0, help="the thinning's random seed (default 0)")
     command.add_argument(
         "--deadline-wait",
@@ -80,6 +86,7 @@ def run_from_trace(args: argparse.Namespace) -> int:
         deadline_wait_s=parse_duration(args.deadline_wait),
         domain=Domain(args.domain),
         seed=args.seed,
+        max_tasks=args.max_tasks,
     )
     inputs = TraceInputs(
         machines=Path(args.machines) if args.machines else None,
