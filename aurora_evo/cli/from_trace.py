@@ -97,13 +97,15 @@ def run_from_trace(args: argparse.Namespace) -> int:
     summary = ReadSummary()
     written = 0
     paths = [Path(p) for p in args.paths]
-    for scenario in replay_trace(source, paths, inputs, windows_of(args), options, summary):
+    windows = windows_of(args)
+    for scenario in replay_trace(source, paths, inputs, windows, options, summary):
         path = save_scenario(scenario, out / f"{scenario.name}.json")
         loads = scenario.provenance["replay"]["load_within_window"]["replayed"]
         load = max(v for v in loads if v is not None)
         sys.stdout.write(f"{path}: {scenario.summary()}, load within the window {load:.2f}\n")
         written += 1
-    sys.stdout.write(f"{args.format}: {summary.describe()}; {written} scenario(s) written to {out}\n")
+    empty = f" ({windows.count - written} window(s) held no task)" if written < windows.count else ""
+    sys.stdout.write(f"{args.format}: {summary.describe()}; {written} scenario(s) written to {out}{empty}\n")
     return EXIT_OK if written else EXIT_PROGRAM_FAILED
 
 
