@@ -14,18 +14,22 @@ from typing import Any
 from aurora_evo import textfiles
 from aurora_evo.cli.console import print_json
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, OneLineParser
+from aurora_evo.cli.from_trace import add_from_trace_parser
 from aurora_evo.domains import ALLOCATION_DOMAINS
 from aurora_evo.errors import InputError
 
 
 def add_parser(verbs) -> None:
-    scenarios = verbs.add_parser("scenarios", help="work with scenario files (validate, generate)")
+    scenarios = verbs.add_parser(
+        "scenarios", help="work with scenario files (validate, generate, from-trace)"
+    )
     scenario_verbs = scenarios.add_subparsers(
         dest="scenarios_verb", metavar="ACTION", parser_class=OneLineParser
     )
     scenario_verbs.required = True
     add_validate_parser(scenario_verbs)
     add_generate_parser(scenario_verbs)
+    add_from_trace_parser(scenario_verbs)
     # more `scenarios` actions: one add_..._parser(scenario_verbs) each, here
 
 

@@ -18,8 +18,9 @@ import numpy as np
 from aurora_evo.scenario.model import Domain
 from aurora_evo.scenario.traces import load_trace_stats
 
-# Schema bounds of task fields (scenario.schema.json); generated values are clipped into them (cores,
-# GiB, gpus, Gbit/s, s).
+# The generator's ranges of task fields (cores, GiB, gpus, Gbit/s, s), within the format's wider ones
+# (scenario.schema.json, which replayed traces need: requests of 0 cores, 192-core instances, month-long
+# runs); generated values are clipped into them.
 TASK_CPU_RANGE = (0.1, 32.0)
 TASK_MEMORY_MAX_GIB = 1024.0
 TASK_GPU_MAX = 16.0

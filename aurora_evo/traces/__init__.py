@@ -11,6 +11,11 @@ reader documents them), and counts the rows it dropped or repaired in a
 * :mod:`~aurora_evo.traces.azure_vm2017`: the Azure VM 2017 flavour and lifetime sequences (derived);
 * :mod:`~aurora_evo.traces.swf`: the Standard Workload Format of the Parallel Workloads Archive.
 
-:mod:`~aurora_evo.traces.windows` cuts a task stream into time windows. Turning a window into a scenario
-(the node platform, units, provenance) is the next step, not a reader's job.
+:mod:`~aurora_evo.traces.windows` cuts a task stream into time windows; :mod:`~aurora_evo.traces.replay`
+turns a window into a scenario on the trace's machines (:mod:`~aurora_evo.traces.platforms`), in a
+scenario's units (:mod:`~aurora_evo.traces.units`); :mod:`~aurora_evo.traces.sources` holds, per format,
+its reader, platform, licence and which of its tasks are latency-sensitive.
 """
+
+#: The formats ``aurora-evo scenarios from-trace`` reads (:data:`aurora_evo.traces.sources.SOURCES`).
+FORMATS = ("google2011", "alibaba2018", "alibaba-gpu2025", "azure-llm2023", "azure-vm2017", "swf")

@@ -16,7 +16,7 @@ order:
   before the one final division; the missing time zone does not matter to differences within one hour;
 - ``duration_s`` = the service time of :class:`ServiceModel` from the request's tokens (a model, not a
   measurement: the trace records no latency);
-- ``gpu`` = 1, ``cpu`` = the model's host cores, ``memory`` = the model's host memory, GiB;
+- ``gpu`` = the model's GPUs, ``cpu`` = its host cores, ``memory`` = its host memory, GiB;
 - ``job`` = the request's data row number (from 1, the header not counted), ``index`` = 0.
 
 Rows the format does not allow are a :class:`~aurora_evo.traces.records.TraceError`, not a counted drop:
@@ -48,34 +48,36 @@ _TOKENS = re.compile(r"\d+", re.ASCII)
 
 @dataclass(frozen=True)
 class ServiceModel:
-    """How long one GPU takes to serve a request, from its tokens: a model, not measured on this trace.
+    """How long a request holds its GPUs, from its tokens: a model, not measured on this trace.
 
     ``service_s = prefill_s_per_1k_context * context_tokens / 1000 + decode_s_per_token * generated``:
     the prompt is processed in one compute-bound pass (time linear in its tokens), then each output token
     costs one memory-bound step (Patel et al., ISCA 2024, sections II-III, characterise the two phases so).
 
-    The defaults are NVIDIA's published NIM benchmark for Llama 3.1 8B Instruct, FP8, on one H100 80GB at
-    concurrency 1 (https://docs.nvidia.com/nim/benchmarking/llm/latest/performance.html, NIM 1.8.0):
-    5,000 input tokens -> time to first token 77.45 ms (15.5 ms per 1,000 tokens) and 4.62 ms between
-    tokens. Concurrency 1 means no batching: a request has the GPU to itself. For a 70B model (there on two
-    H100s, tensor-parallel) the same page gives 406.77 ms for 5,000 tokens and 18.58 ms between tokens.
-
-    The host share is one GPU's eighth of an Azure ND H100 v5 VM (8 x H100, 96 vCPUs, 1,900 GiB memory).
+    The defaults are NVIDIA's published NIM 1.8.0 benchmark for Llama 3.1 70B Instruct, FP8, on two H100
+    80 GB (tensor-parallel) at concurrency 1, 5,000 input and 500 output tokens: time to first token
+    406.77 ms (81.35 ms per 1,000 context tokens) and 18.58 ms between tokens
+    (https://docs.nvidia.com/nim/benchmarking/llm/latest/performance.html, as published for NIM 1.8.0).
+    Concurrency 1 means no batching: a request has its GPUs to itself. The host share is two GPUs' share
+    (a quarter) of an Azure ND H100 v5 VM (8 x H100, 96 vCPUs, 1,900 GiB memory; Microsoft Learn,
+    "ND H100 v5 series").
 
     Attributes:
         prefill_s_per_1k_context: seconds to process 1,000 context (prompt) tokens.
         decode_s_per_token: seconds to generate one output token.
         cpu_cores: host cores a request holds while served.
         memory_gib: host memory a request holds while served, GiB.
+        gpus: GPUs a request holds while served.
     """
 
-    prefill_s_per_1k_context: float = 0.0155
-    decode_s_per_token: float = 0.00462
-    cpu_cores: float = 12.0
-    memory_gib: float = 237.5
+    prefill_s_per_1k_context: float = 0.081354
+    decode_s_per_token: float = 0.01858
+    cpu_cores: float = 24.0
+    memory_gib: float = 475.0
+    gpus: float = 2.0
 
     def service_s(self, context_tokens: int, generated_tokens: int) -> float:
-        """Seconds one GPU serves a request of ``context_tokens`` prompt and ``generated_tokens`` output."""
+        """Seconds a request of ``context_tokens`` prompt and ``generated_tokens`` output holds its GPUs."""
         return (
             self.prefill_s_per_1k_context * context_tokens / 1000 + self.decode_s_per_token * generated_tokens
         )
@@ -127,7 +129,7 @@ def read_azure_llm2023(
             duration_s=duration,
             cpu=service.cpu_cores,
             memory=service.memory_gib,
-            gpu=1.0,
+            gpu=service.gpus,
             job=str(row_number),
         )
 

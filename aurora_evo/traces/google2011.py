@@ -11,8 +11,8 @@ How a task (job ID, task index) is rebuilt from its events:
   present when the trace starts: their true submit time is unknown and they arrive at 0.
 - a run starts at SCHEDULE and ends at the next EVICT, FAIL, FINISH, KILL or LOST; the task's duration is
   the length of its last run and its outcome comes from the event that ended it.
-- requests, priority, scheduling class and the different-machines flag come from the latest event that
-  carries them (UPDATE_PENDING / UPDATE_RUNNING may change them).
+- requests, priority, scheduling class, the user and the different-machines flag come from the latest
+  event that carries them (UPDATE_PENDING / UPDATE_RUNNING may change them).
 - a run ending in FINISH is final: the task is yielded then (a later SUBMIT of the same key, seen in
   the real trace minutes to hours later, is a new task). After EVICT, FAIL, KILL or LOST the task waits
   ``resubmit_grace_s`` for a new SUBMIT (in the 2011 shards, 99% of such resubmissions come in the same
@@ -87,6 +87,7 @@ class _Task:
     priority: int = 0
     scheduling_class: int = 0
     different_machine: bool = False
+    user: str = ""
 
 
 def read_google2011(
@@ -233,6 +234,8 @@ class _Rebuilder:
                     setattr(task, name, int(row[column]))
                 except ValueError:
                     self.summary.repaired["unreadable priority"] += 1
+        if row[6]:
+            task.user = row[6]
         if row[12]:
             if row[12] in ("0", "1"):
                 task.different_machine = row[12] == "1"
@@ -257,6 +260,7 @@ class _Rebuilder:
             priority=task.priority,
             scheduling_class=task.scheduling_class,
             job=str(task.job),
+            user=task.user,
             index=task.index,
             different_machine=task.different_machine,
             outcome=outcome,

@@ -29,6 +29,8 @@ class TraceTask:
         priority: the trace's priority (higher is more important in Google 2011; 0 when none).
         scheduling_class: latency sensitivity (Google 2011: 0-3); 0 when none.
         job: the job it belongs to (its tasks share it).
+        user: who submitted it, as the trace writes it (Google 2011: the user hash; SWF: the user ID);
+            ``""`` when the trace records none.
         index: its index within the job.
         different_machine: it must not share a machine with another task of its job.
         outcome: how its last run ended, one of :data:`OUTCOMES`.
@@ -43,6 +45,7 @@ class TraceTask:
     priority: int = 0
     scheduling_class: int = 0
     job: str = ""
+    user: str = ""
     index: int = 0
     different_machine: bool = False
     outcome: str = "finish"

@@ -19,7 +19,8 @@ one job a line, 18 whitespace-separated numbers, ``-1`` meaning unknown, sorted 
   (repaired ``"memory from used"``), or else 0 (repaired ``"memory unknown, 0"``);
 - ``disk`` = 0, ``priority`` = 0 and ``scheduling_class`` = 0: SWF has none (the queue number is not a
   priority);
-- ``job`` = the job number as written, ``index`` = 0 (an SWF job is one task);
+- ``job`` = the job number as written, ``index`` = 0 (an SWF job is one task); ``user`` = the user ID
+  as written (``""`` when -1);
 - ``outcome`` from the status: 1 ``"finish"``, 0 ``"fail"``, 5 ``"kill"``, anything else ``"unknown"``
   (-1, and 2-4, the parts of a checkpointed job);
 - the preceding job and think time (fields 17-18) are not kept: a job that had one is still yielded and
@@ -156,6 +157,7 @@ def _task(job: str, values: list[float], summary: ReadSummary) -> TraceTask | No
     """The task of one job line's 18 values, or ``None`` (counted in ``summary.dropped``) when unusable."""
     submit, run_time, allocated, used_memory = values[1], values[3], values[4], values[6]
     requested, requested_memory, status, preceding = values[7], values[9], values[10], values[16]
+    user = values[11]
     if run_time <= 0:
         summary.dropped["no run time"] += 1
         return None
@@ -186,6 +188,7 @@ def _task(job: str, values: list[float], summary: ReadSummary) -> TraceTask | No
         cpu=cpu,
         memory=memory,
         job=job,
+        user=f"{user:g}" if user >= 0 else "",
         outcome=_OUTCOME_BY_STATUS.get(int(status), "unknown"),
     )
 

@@ -73,7 +73,7 @@ UNITS: Mapping[str, SourceUnits] = MappingProxyType(
         ),
         "alibaba-gpu2025": SourceUnits(1.0, 1.0, note="vCPUs as cores, GiB and GPUs as written"),
         "azure-llm2023": SourceUnits(
-            1.0, 1.0, note="one GPU per request, host cores and GiB from the service model"
+            1.0, 1.0, note="GPUs, host cores and GiB per request from the service model"
         ),
         "azure-vm2017": SourceUnits(1.0, 1.0, note="the flavour's cores, and its memory (GB) read as GiB"),
         "swf": SourceUnits(1.0, 1.0 / _KIB_PER_GIB, note="processors as cores, KB of memory as GiB / 1024^2"),

@@ -140,10 +140,10 @@ def mutate(path_and_value):
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ((["tasks", 1, "cpu"], 40), "tasks[1].cpu: 40 is outside 0.1-32 cores"),
-        ((["tasks", 0, "cpu"], 0.01), "tasks[0].cpu: 0.01 is outside 0.1-32 cores"),
-        ((["tasks", 0, "duration_s"], -5), "tasks[0].duration_s: -5 is outside 0.001-2.592e+06 s"),
-        ((["tasks", 0, "duration_s"], 1e-310), "tasks[0].duration_s: 1e-310 is outside 0.001-2.592e+06 s"),
+        ((["tasks", 1, "cpu"], 2000), "tasks[1].cpu: 2000 is outside 0-1024 cores"),
+        ((["tasks", 0, "cpu"], -0.01), "tasks[0].cpu: -0.01 is outside 0-1024 cores"),
+        ((["tasks", 0, "duration_s"], -5), "tasks[0].duration_s: -5 is outside 0.001-3.1536e+07 s"),
+        ((["tasks", 0, "duration_s"], 1e-310), "tasks[0].duration_s: 1e-310 is outside 0.001-3.1536e+07 s"),
         ((["tasks", 0, "arrival_s"], 10**400), "tasks[0].arrival_s: 100000...(401 digits) is outside 0-3.1536e+07 s"),
         ((["tasks", 0, "tpu"], 1), "tasks[0]: unknown resource or field 'tpu'"),
         ((["nodes", 0, "fpga"], 2), "nodes[0]: unknown resource or field 'fpga'"),

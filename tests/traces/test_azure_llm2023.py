@@ -33,7 +33,9 @@ def read(path: Path, service: ServiceModel = DEFAULT_SERVICE) -> tuple[list[Trac
 
 
 def test_a_request_is_one_gpu_task_served_for_the_model_time(tmp_path):
-    service = ServiceModel(prefill_s_per_1k_context=0.5, decode_s_per_token=0.25, cpu_cores=3, memory_gib=7)
+    service = ServiceModel(
+        prefill_s_per_1k_context=0.5, decode_s_per_token=0.25, cpu_cores=3, memory_gib=7, gpus=1
+    )
     path = write(tmp_path, "2023-11-16 18:17:03.9799600,2000,4", "2023-11-16 18:17:05.0000000,0,8")
     tasks, summary = read(path, service)
     assert tasks == [
@@ -43,9 +45,10 @@ def test_a_request_is_one_gpu_task_served_for_the_model_time(tmp_path):
     assert (summary.rows, summary.tasks, summary.dropped, summary.repaired) == (2, 2, {}, {})
 
 
-def test_the_default_model_is_the_cited_single_h100_figures():
-    assert DEFAULT_SERVICE == ServiceModel(0.0155, 0.00462, 12.0, 237.5)
-    assert DEFAULT_SERVICE.service_s(5000, 500) == pytest.approx(0.0775 + 2.31)
+def test_the_default_model_is_the_cited_70b_figures_on_two_h100s():
+    assert DEFAULT_SERVICE == ServiceModel(0.081354, 0.01858, 24.0, 475.0, 2.0)
+    # NVIDIA's figures for 5,000 input tokens: 406.77 ms to the first token, 18.58 ms a token after.
+    assert DEFAULT_SERVICE.service_s(5000, 500) == pytest.approx(0.40677 + 500 * 0.01858)
 
 
 def test_arrivals_keep_all_seven_fractional_digits_across_midnight(tmp_path):
@@ -164,7 +167,7 @@ def test_the_published_files_read_whole_in_order(llm_folder, name, requests):
     assert [round((a - e) * 1e7) for a, e in zip(arrivals, expected, strict=True)] == sevenths
     context = [int(row["ContextTokens"]) for row in rows]
     generated = [int(row["GeneratedTokens"]) for row in rows]
-    mean_service = 0.0155 * statistics.fmean(context) / 1000 + 0.00462 * statistics.fmean(generated)
+    mean_service = 0.081354 * statistics.fmean(context) / 1000 + 0.01858 * statistics.fmean(generated)
     assert statistics.fmean(task.duration_s for task in tasks) == pytest.approx(mean_service)
-    assert {(task.gpu, task.cpu, task.memory) for task in tasks} == {(1.0, 12.0, 237.5)}
+    assert {(task.gpu, task.cpu, task.memory) for task in tasks} == {(2.0, 24.0, 475.0)}
     assert elapsed < 5, f"reading {requests:,} requests took {elapsed:.2f} s"

@@ -55,7 +55,7 @@ def test_submit_schedule_finish_gives_one_task(tmp_path):
         9,
         2,
     )
-    assert (task.job, task.index, task.different_machine) == ("7", 3, False)
+    assert (task.job, task.index, task.different_machine, task.user) == ("7", 3, False, "user")
 
 
 def test_eviction_then_resubmission_keeps_the_first_arrival_and_the_last_run(tmp_path):

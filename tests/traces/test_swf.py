@@ -70,7 +70,7 @@ def test_a_complete_job_is_one_task_in_the_trace_units(tmp_path):
     )
     [task], summary = read(path)
     assert task == TraceTask(
-        arrival_s=30, duration_s=120, cpu=16, memory=16 * 1024, job="7", outcome="finish"
+        arrival_s=30, duration_s=120, cpu=16, memory=16 * 1024, job="7", user="1", outcome="finish"
     )
     assert (summary.rows, summary.tasks, summary.dropped, summary.repaired) == (1, 1, {}, {})
 

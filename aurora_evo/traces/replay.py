@@ -1,0 +1,354 @@
+"""One window of a trace replayed as a scenario: the tasks' real arrival times, durations and requests,
+on the trace's platform, and a provenance that says every transformation made.
+
+What a replay keeps and changes (each also written into the scenario's ``provenance``):
+
+- arrivals are shifted so the window starts at 0 (``provenance["trace"]["window_start_s"]`` is where it
+  started in the trace's seconds); every task arrives in ``[0, window_s)``; durations are the real ones,
+  and may run past the window;
+- requests are converted to cores, GiB and GPUs by the source's rule (:mod:`aurora_evo.traces.units`);
+  network demand is 0 (no trace records it);
+- the cluster starts empty: tasks that arrived before the window and still ran in it are not replayed;
+- nodes: ``nodes`` machines in the platform's proportions
+  (:meth:`~aurora_evo.traces.platforms.Platform.nodes`); without ``nodes``, as many as give the window
+  an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load measured within the window
+  (:func:`load_within_window`);
+- load scaling thins, it never compresses time: with both ``nodes`` and ``load``, when the window offers
+  more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
+  if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
+  recorded;
+- with ``max_tasks``, a window holding more tasks keeps a seeded random subset of that many (before the
+  nodes are sized): bounded scenarios at the window's own arrival times;
+- tasks larger than every node of the scenario are dropped (counted);
+- priorities are the trace's (0 when it has none); a latency-sensitive task (the source says which) gets
+  a deadline of its duration plus ``deadline_wait_s``, the others none: no trace records an SLA;
+- owners are the trace's users, or the job where it records no user;
+- the different-machine constraint has no place in a scenario: the tasks that carried it are counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo import textfiles
+from aurora_evo.errors import InputError
+from aurora_evo.features import NO_DEADLINE
+from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
+from aurora_evo.traces.platforms import MachineClass, Platform
+from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
+from aurora_evo.traces.sources import TraceInputs, TraceSource, check_paths
+from aurora_evo.traces.windows import Windows, cut_windows
+
+#: Offered load the node count is sized for when ``nodes`` is not given.
+DEFAULT_LOAD = 0.8
+#: Latency of every replayed node, ms: the traces record none; one value for all keeps latency about
+#: waiting, not about where a task lands.
+NODE_LATENCY_MS = 1.0
+#: A replayed window with more tasks than this is refused: thin it (``nodes`` with ``load``).
+MAX_TASKS = 200_000
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How to replay windows.
+
+    Attributes:
+        nodes: the scenario's node count; ``None``: sized to ``load``.
+        load: the offered load within the window (0-1 or a bit above) to size the nodes for, or, with
+            ``nodes``, to thin the window down to; ``None``: :data:`DEFAULT_LOAD` for sizing, no thinning.
+        deadline_wait_s: wait allowed to latency-sensitive tasks before their deadline, s.
+        domain: the scenario's domain (its default objective weights).
+        seed: the thinning's random seed.
+        max_tasks: at most this many tasks per window (a seeded random subset); ``None``: all.
+    """
+
+    nodes: int | None = None
+    load: float | None = None
+    deadline_wait_s: float = 60.0
+    domain: Domain = Domain.CLOUD
+    seed: int = 0
+    max_tasks: int | None = None
+
+    def __post_init__(self):
+        if self.nodes is not None and self.nodes < 1:
+            raise InputError(f"--nodes must be at least 1, not {self.nodes}")
+        if self.load is not None and not (math.isfinite(self.load) and 0 < self.load <= 2):
+            raise InputError(f"--load must be in (0, 2], not {self.load}")
+        if not (math.isfinite(self.deadline_wait_s) and self.deadline_wait_s > 0):
+            raise InputError(f"--deadline-wait must be positive (seconds), not {self.deadline_wait_s:g}")
+        if self.seed < 0:
+            raise InputError(f"--seed must be >= 0, not {self.seed}")
+        if self.max_tasks is not None and self.max_tasks < 1:
+            raise InputError(f"--max-tasks must be at least 1, not {self.max_tasks}")
+
+
+def load_within_window(
+    demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray, capacity: np.ndarray, window_s: float
+) -> np.ndarray:
+    """Offered load of each resource within ``[0, window_s)``: the demand x the part of each task's run
+    inside the window (as if it started on arrival), over the capacity x the window.
+
+    Args:
+        demand: ``(n, 4)`` cpu, memory, gpu, network.
+        arrival, duration: ``(n,)`` seconds, arrivals from the window's start.
+        capacity: ``(4,)`` the cluster's total capacity.
+        window_s: the window's length, s.
+
+    Returns:
+        ``(4,)`` load per resource; 0 where the cluster has none of the resource and no task asks for it,
+        ``inf`` where tasks ask for a resource the cluster lacks.
+    """
+    inside = np.clip(np.minimum(arrival + duration, window_s) - arrival, 0.0, None)
+    work = (demand * inside[:, None]).sum(axis=0)
+    room = np.asarray(capacity, dtype=np.float64) * window_s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(room > 0, work / np.where(room > 0, room, 1.0), np.where(work > 0, np.inf, 0.0))
+
+
+def replay_window(
+    tasks: Sequence[TraceTask],
+    start_s: float,
+    window_s: float,
+    source: TraceSource,
+    platform: Platform,
+    options: ReplayOptions,
+    name: str,
+    trace: dict | None = None,
+    window_index: int = 0,
+) -> Scenario | None:
+    """The scenario of one window's ``tasks`` (those arriving in ``[start_s, start_s + window_s)``, in
+    arrival order); ``None`` when no task is left (every one larger than the nodes, or thinned away).
+    ``trace`` is merged into ``provenance["trace"]`` (the files, the reader's summary); the thinning draws
+    from ``(options.seed, window_index)``.
+
+    Raises:
+        InputError: the window holds more than :data:`MAX_TASKS` tasks (thin it).
+    """
+    if len(tasks) > MAX_TASKS:
+        raise InputError(
+            f"{name}: {len(tasks):,} tasks in one window (at most {MAX_TASKS:,}); shorten --window or give "
+            "--nodes and --load to thin it"
+        )
+    in_window = len(tasks)
+    rng = np.random.default_rng([options.seed, window_index])
+    dropped: Counter = Counter()
+    if options.max_tasks is not None and len(tasks) > options.max_tasks:
+        chosen = np.sort(rng.choice(len(tasks), options.max_tasks, replace=False))
+        dropped["over --max-tasks"] = len(tasks) - options.max_tasks
+        tasks = [tasks[i] for i in chosen]
+    arrival = np.array([t.arrival_s - start_s for t in tasks], dtype=np.float64)
+    duration = np.array([t.duration_s for t in tasks], dtype=np.float64)
+    demand = source.units.demand(list(tasks))
+    target = options.load if options.load is not None else DEFAULT_LOAD
+    count = options.nodes or _nodes_for(demand, arrival, duration, platform, window_s, target)
+    machines = platform.nodes(count)
+    capacity = np.array([m.capacity for m in machines], dtype=np.float64)
+    fits = _fits_some_node(demand, capacity)
+    dropped["larger than every node"] = int((~fits).sum())
+    offered = load_within_window(demand[fits], arrival[fits], duration[fits], capacity.sum(axis=0), window_s)
+    keep = fits
+    if options.nodes is not None and options.load is not None and offered.max() > options.load:
+        kept = _thinned(demand, arrival, duration, capacity.sum(axis=0), window_s, options.load, rng, fits)
+        dropped["thinned to the load"] = int(fits.sum() - kept.sum())
+        keep = kept
+    if not keep.any():
+        return None
+    chosen = [t for t, k in zip(tasks, keep, strict=True) if k]
+    final = load_within_window(demand[keep], arrival[keep], duration[keep], capacity.sum(axis=0), window_s)
+    provenance = _provenance(
+        in_window, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace or {}
+    )
+    return Scenario(
+        name=name,
+        domain=options.domain,
+        nodes=_nodes(machines),
+        tasks=_tasks(chosen, arrival[keep], duration[keep], demand[keep], source, options),
+        description=f"{source.title}: {window_s:g} s from {start_s:g} s, {len(chosen)} tasks on "
+        f"{len(machines)} nodes",
+        provenance=provenance,
+    )
+
+
+def _nodes_for(demand, arrival, duration, platform: Platform, window_s: float, target: float) -> int:
+    """Nodes of the platform's mix that give the window an offered load of ``target`` on its bottleneck."""
+    mean = np.array([m.capacity for m in platform.machines], dtype=np.float64)
+    weights = np.array([m.count for m in platform.machines], dtype=np.float64)
+    per_node = (mean * weights[:, None]).sum(axis=0) / weights.sum()
+    load_on_one = load_within_window(demand, arrival, duration, per_node, window_s)
+    finite = load_on_one[np.isfinite(load_on_one)]
+    return max(1, math.ceil(float(finite.max(initial=0.0)) / target))
+
+
+def _fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``(n,)`` whether each task fits at least one node when empty."""
+    return (demand[:, None, :] <= capacity[None, :, :] + 1e-9).all(axis=2).any(axis=1)
+
+
+def _thinned(demand, arrival, duration, capacity, window_s, load, rng, candidates) -> np.ndarray:
+    """A mask of the tasks kept: in ``rng``'s random order, each candidate is kept when the window's load
+    (:func:`load_within_window`) stays within ``load`` on every resource with it."""
+    inside = np.clip(np.minimum(arrival + duration, window_s) - arrival, 0.0, None)
+    work = demand * inside[:, None]
+    budget = np.asarray(capacity, dtype=np.float64) * window_s * load
+    used = np.zeros(demand.shape[1])
+    keep = np.zeros(len(demand), dtype=bool)
+    for i in rng.permutation(len(demand)):
+        if candidates[i] and np.all(used + work[i] <= budget + 1e-9):
+            used += work[i]
+            keep[i] = True
+    return keep
+
+
+def _nodes(machines: list[MachineClass]) -> Nodes:
+    seen: Counter = Counter()
+    names = []
+    for machine in machines:
+        names.append(f"{machine.name}-{seen[machine.name]}")
+        seen[machine.name] += 1
+    return Nodes(
+        names=tuple(names),
+        capacity=np.array([m.capacity for m in machines], dtype=np.float64),
+        price_per_hour=[m.price_per_hour for m in machines],
+        idle_watts=[m.idle_watts for m in machines],
+        peak_watts=[m.peak_watts for m in machines],
+        latency_ms=[NODE_LATENCY_MS] * len(machines),
+        zone=[0] * len(machines),
+        zones=("cell",),
+    )
+
+
+def _tasks(chosen, arrival, duration, demand, source: TraceSource, options: ReplayOptions) -> Tasks:
+    owners: dict[str, int] = {}
+    owner = [owners.setdefault(t.user or t.job.split("/")[0] or "trace", len(owners)) for t in chosen]
+    sensitive = np.array([source.latency_sensitive(t) for t in chosen], dtype=bool)
+    return Tasks(
+        arrival=arrival,
+        duration=duration,
+        demand=demand,
+        priority=[t.priority for t in chosen],
+        deadline=np.where(sensitive, duration + options.deadline_wait_s, NO_DEADLINE),
+        owner=owner,
+        owners=tuple(owners),
+    )
+
+
+def _provenance(
+    in_window, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace
+):
+    """What the scenario records of its making."""
+    outcomes = Counter(t.outcome for t in chosen)
+    return {
+        "source": "trace",
+        "trace": {
+            "format": source.name,
+            "title": source.title,
+            "licence": source.licence,
+            "window_start_s": float(start_s),
+            "window_s": float(window_s),
+            "tasks_in_window": in_window,
+            **trace,
+        },
+        "platform": platform.as_dict(),
+        "units": source.units.note,
+        "replay": {
+            "nodes": options.nodes,
+            "load": options.load,
+            "seed": options.seed,
+            "max_tasks": options.max_tasks,
+            "deadline_wait_s": options.deadline_wait_s,
+            "load_within_window": {"offered": _rounded(offered), "replayed": _rounded(final)},
+            "dropped": {why: n for why, n in dropped.items() if n},
+            "different_machine_ignored": sum(t.different_machine for t in chosen),
+            "outcomes": dict(outcomes.most_common()),
+            "kept": (
+                "real arrival (shifted to the window's start), duration and request of every task kept; "
+                "network demand 0; the cluster starts empty"
+            ),
+            "thinning": "a seeded random subset of tasks, never compressed time",
+        },
+    }
+
+
+def _rounded(values: np.ndarray) -> list[float | None]:
+    return [round(float(v), 6) if math.isfinite(v) else None for v in values]
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file's bytes, hex.
+
+    Raises:
+        TraceError: the file cannot be read (one line).
+    """
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise TraceError(textfiles.unreadable(str(path), exc)) from None
+    return digest.hexdigest()
+
+
+def replay_trace(
+    source: TraceSource,
+    paths: Sequence[Path],
+    inputs: TraceInputs,
+    windows: Windows,
+    options: ReplayOptions,
+    summary: ReadSummary,
+) -> Iterator[Scenario]:
+    """The scenarios of ``windows`` of the trace at ``paths``, in window order, named
+    ``<format>-<start>s``; a window left with no task is skipped. Streams: only the open windows' tasks
+    are held. ``summary`` is filled as the trace is read.
+
+    When ``windows`` gives neither a stride nor explicit starts, the windows are spread evenly from the
+    first arrival (or ``windows.first_s``) to the last (:func:`spread_windows`), which costs one more pass
+    over the trace to find its end; they overlap only when the trace is shorter than ``count`` windows.
+
+    Raises:
+        InputError: the paths do not suit the format, a file cannot be read (a
+            :class:`~aurora_evo.traces.records.TraceError`), or a window is too large.
+    """
+    check_paths(source, paths)
+    files = [{"name": path.name, "sha256": file_digest(path)} for path in paths]
+    platform = source.platform(paths, inputs)
+    if windows.stride_s is None and not windows.starts_s:
+        windows = spread_windows(windows, *arrival_span(source.read(paths, inputs, ReadSummary())))
+    stream = source.read(paths, inputs, summary)
+    for index, (start, members) in enumerate(cut_windows(stream, windows)):
+        name = f"{source.name}-{start:.0f}s"
+        scenario = replay_window(
+            members, start, windows.length_s, source, platform, options, name, {"files": files}, index
+        )
+        if scenario is not None:
+            yield scenario
+
+
+def arrival_span(tasks: Iterable[TraceTask]) -> tuple[float, float]:
+    """The first and last arrival of a stream in arrival order, s; ``(0, 0)`` when it is empty."""
+    first = last = None
+    for task in tasks:
+        if first is None:
+            first = task.arrival_s
+        last = task.arrival_s
+    return (first or 0.0, last or 0.0)
+
+
+def spread_windows(windows: Windows, first_s: float, last_s: float) -> Windows:
+    """``windows`` with a stride spreading its ``count`` windows evenly from its first start (``first_s``
+    unless it says) so that the last window ends just after ``last_s`` (the last arrival is in it): with
+    gaps between them when the span holds more than ``count`` windows, overlapping when it holds fewer.
+    A span shorter than one window, or one window: the stride is the window's length."""
+    start = windows.first_s if windows.first_s is not None else first_s
+    room = last_s - start - windows.length_s
+    if room <= 0 or windows.count == 1:
+        return dataclasses.replace(windows, first_s=start, stride_s=windows.length_s)
+    return dataclasses.replace(windows, first_s=start, stride_s=(room + 1e-6) / (windows.count - 1))

@@ -1,0 +1,101 @@
+"""``aurora-evo scenarios from-trace``: real windows written as scenario files; bad input is one line."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from aurora_evo.cli import main
+from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
+from aurora_evo.scenario import load_scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "traces"))
+from trace_samples import shared_data
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_google_shards_give_the_windows_asked_for(capsys, tmp_path):
+    shards = sorted(
+        str(p) for p in shared_data("google_cluster_2011/task_events", "Google shards").glob("*.gz")
+    )
+    code, out, err = run(
+        capsys, "scenarios", "from-trace", "google2011", *shards, "--window", "10m", "--count", "3",
+        "--nodes", "20", "--load", "0.8", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    files = sorted(tmp_path.glob("*.json"))
+    assert len(files) == 3 and out.count(".json:") == 3
+    assert "rows read" in out.splitlines()[-1]
+    for path in files:
+        scenario = load_scenario(path)
+        assert len(scenario.nodes) == 20
+        assert scenario.provenance["replay"]["load_within_window"]["replayed"][0] <= 0.8 + 1e-9
+
+
+def test_explicit_starts_name_the_files(capsys, tmp_path):
+    path = shared_data("azure/llm_inference_2023/AzureLLMInferenceTrace_code.csv", "the Azure LLM trace")
+    code, _, err = run(
+        capsys, "scenarios", "from-trace", "azure-llm2023", str(path), "--window", "5m",
+        "--starts", "0,10m", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "azure-llm2023-0s.json",
+        "azure-llm2023-600s.json",
+    ]
+
+
+def truncated_shard(tmp_path: Path) -> str:
+    rows = "".join(f"{600_000_000 + i},,{i},0,,0,u,0,0,0.1,0.1,0,0\n" for i in range(2000)).encode()
+    path = tmp_path / "part-00000-of-00500.csv.gz"
+    path.write_bytes(gzip.compress(rows)[:-40])
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda d: ["nosuch", "x"], "invalid choice: 'nosuch'"),
+        (lambda d: ["google2011", str(d / "missing.csv.gz")], "missing.csv.gz"),
+        (lambda d: ["google2011", truncated_shard(d)], "part-00000-of-00500.csv.gz"),
+        (lambda d: ["swf", "a.swf", "b.swf"], "swf reads one file, got 2"),
+        (lambda d: ["azure-vm2017", str(d)], "is a directory, not a file"),
+        (lambda d: ["azure-vm2017", __file__], "--durations"),
+        (lambda d: ["google2011", "x", "--window", "soon"], "'soon' is not a duration"),
+        (lambda d: ["google2011", "x", "--starts", "0", "--stride", "5m"], "--starts replaces --stride"),
+        (lambda d: ["google2011", "x", "--nodes", "0"], "--nodes must be at least 1"),
+        (lambda d: ["google2011", "x", "--load", "-1"], "--load must be in (0, 2]"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_2(capsys, tmp_path, make_args, expected):
+    code, _, err = run(capsys, "scenarios", "from-trace", *make_args(tmp_path), "--out", str(tmp_path / "o"))
+    assert code == EXIT_BAD_INPUT
+    assert expected in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_the_scenario_format_takes_what_real_traces_ask(tmp_path):
+    """A Google request of 0 cores, a 192-core instance and a month-long run are valid scenario fields."""
+    source = json.loads(
+        (Path(__file__).parents[2] / "seeds" / "scenarios" / "easy-cloud-01.json").read_text()
+    )
+    source["nodes"][0]["cpu"] = 256
+    source["nodes"][0]["memory_gib"] = 2048
+    source["tasks"][0].update(cpu=0, duration_s=31 * 86_400.0)
+    source["tasks"][1].update(cpu=192, memory_gib=1000)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(source))
+    scenario = load_scenario(path)
+    assert scenario.tasks.demand[0, 0] == 0 and scenario.tasks.demand[1, 0] == 192
