@@ -8,8 +8,9 @@ on 25; expert: 1,000 on 100) with room to vary; ``beyond`` is the issue's "500+ 
 
 A replayed window of a real trace is not drawn to fit a level: the trace decides its tasks and deadlines,
 the replay its nodes, and the load follows. Its level is :func:`trace_level_of`: the hardest level whose
-minimum task count, node count and load it reaches, whatever the maxima (a 10,000-task window of Google
-2011 is past every level's maximum) and whatever the deadline share.
+minimum task count, node count and load it reaches (:func:`trace_minimums`; easy asks none), whatever
+the maxima (a 10,000-task window of Google 2011 is past every level's maximum) and whatever the
+deadline share.
 """
 
 from __future__ import annotations
@@ -76,22 +77,25 @@ def next_level(name: str) -> str | None:
 
 def trace_minimums(name: str) -> dict[str, float]:
     """What a replayed trace window needs to reach level ``name``: its minimum ``tasks``, ``nodes`` and
-    ``load`` (offered within the window). Easy asks no minimum load: a real window's load is what the
-    trace offers on the nodes the replay chose (sized for the window's peak demand, bursty traces such
-    as the Azure LLM 2023 requests average under 0.2), and a light window is an easy scenario, not a
-    bad one.
+    ``load`` (offered within the window). Easy asks none (1 task, 1 node, load 0): it is the floor every
+    real window stands on. The trace decides the tasks and the replay the nodes, and real windows come
+    light and small: the replay holds a Parallel Workloads Archive machine as one node and sizes a light
+    window of the Alibaba GPU 2025 or Azure LLM 2023 trace to one node, and more than a quarter of the
+    30-minute windows of the NASA iPSC/860 log hold one or two jobs.
 
     Raises:
         InputError: one line naming the levels, when there is no such level.
     """
     spec = level(name)
-    return {"tasks": spec.tasks[0], "nodes": spec.nodes[0], "load": 0.0 if spec.rank == 0 else spec.load[0]}
+    if spec.rank == 0:
+        return {"tasks": 1, "nodes": 1, "load": 0.0}
+    return {"tasks": spec.tasks[0], "nodes": spec.nodes[0], "load": spec.load[0]}
 
 
 def trace_level_of(tasks: int, nodes: int, load: float) -> str | None:
     """The level of a replayed trace window with ``tasks`` tasks on ``nodes`` nodes offering ``load``
     within the window: the hardest level whose :func:`trace_minimums` it reaches (they rise with the
-    level, so it reaches every easier level's too); ``None`` below easy's (or with a NaN load)."""
+    level, so it reaches every easier level's too); ``None`` only with no task, no node or a NaN load."""
     reached = None
     for name in LEVEL_NAMES:
         low = trace_minimums(name)

@@ -19,7 +19,8 @@ A replayed window of a real trace (``provenance["trace"]``, :func:`trace_window`
 layers, measured as a window: realism against its own trace's windows
 (:mod:`~aurora_evo.scenario.quality.trace_realism`, references built by
 :mod:`~aurora_evo.scenario.quality.build_trace_references`), the load offered within the window, and
-its own level (:func:`trace_level`); bounds do not ask it for a smallest request.
+its own level (:func:`trace_level`); bounds do not ask it for a smallest request, and diversity
+measures it without judging (a window is another stretch of its trace by construction).
 
 :func:`check_scenario` runs all five (all of them, so the feedback names every problem) and returns a
 :class:`QualityReport`; :class:`QualityMonitor` tracks validation rates, refusals per layer and the

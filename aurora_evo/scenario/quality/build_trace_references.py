@@ -3,16 +3,21 @@
 ``aurora_evo/scenario/data/trace_realism_references.json``.
 
 For each trace format, the raw files (:data:`SOURCE_FILES`, under the ``shared/data`` folder) are read
-with the readers of :mod:`aurora_evo.traces`, cut into back-to-back windows of :data:`WINDOW_S` s from
-each file's first arrival (:func:`aurora_evo.traces.windows.cut_windows`), and each window is measured
-as a replayed scenario would be (:func:`window_arrays`, then
-:func:`~aurora_evo.scenario.quality.trace_window.window_samples`). Per distribution, the values of every
-window are pooled into a table of :data:`N_QUANTILES` quantiles (``numpy.quantile`` at ``(i + 0.5) /
-q``, method ``inverted_cdf``, so a trace's favourite sizes stay exact), and each window with at least
-:data:`CALIBRATION_MIN_VALUES` values is compared with the table: the 99th percentile of those KS
-distances, and of the factors between each window's median and the table's (every window with a
-value), say how far the format's own windows stray. Per window, the tasks per request shape and the
-task inter-arrival CV are summarised too (p01, p50, p99). Deterministic: no random draw.
+as ``aurora-evo scenarios from-trace`` reads them (:mod:`aurora_evo.traces.sources`) and cut, in one
+pass, into back-to-back windows of each length of :data:`WINDOW_LENGTHS_S` from each file's first
+arrival. Each window is measured as a replayed scenario is (:func:`window_arrays`, then
+:func:`~aurora_evo.scenario.quality.trace_window.window_samples`). Per length and distribution, the
+values of every window are pooled into a table of :data:`N_QUANTILES` quantiles (``numpy.quantile`` at
+``(i + 0.5) / q``, method ``inverted_cdf``, so a trace's favourite sizes stay exact), and each window is
+compared with the table: the 99th percentile (numpy's ``higher``: the largest with fewer than 100
+windows) of the KS distances of the windows with at least :data:`CALIBRATION_MIN_VALUES` values, and
+of the factors between each window's median and the table's, say how far the format's own windows
+stray. Per window, the tasks per request shape and the task inter-arrival CV are summarised too (p01,
+p50, p99). Deterministic: no random draw.
+
+The window's length matters: a short window holds a few jobs, whose durations are its durations (on
+Google 2011 the KS distance between a window's durations and the pooled ones reaches 0.86 over 3-minute
+windows, 0.48 over 30-minute ones), so a window is compared with the windows of the nearest length.
 
 Only statistics are written: the Alibaba traces are for research or study only and the Parallel
 Workloads Archive states no licence (``shared/data/README.md``), so their rows may not ship in the
@@ -24,10 +29,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,20 +45,17 @@ from aurora_evo.scenario.quality.trace_references import (
     significant,
 )
 from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS, window_samples
-from aurora_evo.traces.alibaba2018 import read_alibaba2018_batch
-from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
-from aurora_evo.traces.azure_llm2023 import read_azure_llm2023
-from aurora_evo.traces.azure_vm2017 import read_azure_vm2017
-from aurora_evo.traces.google2011 import read_google2011
 from aurora_evo.traces.records import ReadSummary, TraceTask
-from aurora_evo.traces.swf import read_swf
+from aurora_evo.traces.replay import file_digest
+from aurora_evo.traces.sources import SOURCES, TraceInputs
 from aurora_evo.traces.units import UNITS
-from aurora_evo.traces.windows import Windows, cut_windows
 
-#: Length of the windows the tables pool, s: the 30-minute windows replays are cut into.
-WINDOW_S = 1800.0
+#: Lengths of the windows the tables pool, s: those of the shipped suites (3 minutes for Google 2011, 5
+#: for Alibaba 2018, 30 for Azure VM 2017; :mod:`aurora_evo.suites.specs`), ``from-trace``'s default (30
+#: minutes) and 2 hours. A window is compared with the nearest length (in ratio).
+WINDOW_LENGTHS_S = (180.0, 300.0, 1800.0, 7200.0)
 #: Quantiles per table.
-N_QUANTILES = 512
+N_QUANTILES = 256
 #: A window enters the calibration of a distribution with at least this many values: realism's KS
 #: threshold (:attr:`~aurora_evo.scenario.quality.report.QualityConfig.realism_min_samples`).
 CALIBRATION_MIN_VALUES = DEFAULT_CONFIG.realism_min_samples
@@ -86,24 +87,25 @@ _UNITS = {
 }
 
 
-def read_source(fmt: str, data_dir: str | Path, summary: ReadSummary) -> Iterator[Iterator[TraceTask]]:
-    """One task stream per file group of :data:`SOURCE_FILES` ``[fmt]``, each in arrival order in the
-    trace's units, read by the format's reader with its defaults; ``summary`` counts over all of them."""
-    data_dir = Path(data_dir)
+def source_groups(fmt: str, data_dir: str | Path) -> list[tuple[list[Path], TraceInputs]]:
+    """``(paths, inputs)`` of each file group of :data:`SOURCE_FILES` ``[fmt]`` under ``data_dir``, as
+    :data:`aurora_evo.traces.sources.SOURCES` ``[fmt]`` takes them (an Azure VM 2017 group's second file
+    is its lifetimes)."""
+    groups = []
     for group in SOURCE_FILES[fmt]:
-        paths = [data_dir / name for name in group]
-        if fmt == "google2011":
-            yield read_google2011(paths, summary)
-        elif fmt == "alibaba2018":
-            yield read_alibaba2018_batch(paths[0], summary)
-        elif fmt == "alibaba-gpu2025":
-            yield read_alibaba_gpu2025(paths[0], summary)
-        elif fmt == "azure-llm2023":
-            yield read_azure_llm2023(paths[0], summary)
-        elif fmt == "azure-vm2017":
-            yield read_azure_vm2017(paths[0], paths[1], summary)
+        paths = [Path(data_dir) / name for name in group]
+        if fmt == "azure-vm2017":
+            groups.append((paths[:1], TraceInputs(durations=paths[1])))
         else:
-            yield read_swf(paths[0], summary)
+            groups.append((paths, TraceInputs()))
+    return groups
+
+
+def read_source(fmt: str, data_dir: str | Path, summary: ReadSummary) -> Iterator[Iterator[TraceTask]]:
+    """One task stream per file group (:func:`source_groups`), each in arrival order in the trace's
+    units, read as ``aurora-evo scenarios from-trace`` reads it; ``summary`` counts over all of them."""
+    for paths, inputs in source_groups(fmt, data_dir):
+        yield SOURCES[fmt].read(paths, inputs, summary)
 
 
 def window_arrays(
@@ -125,8 +127,14 @@ def _figure(values: list[float]) -> dict[str, float | None]:
     return {key: float(significant(v)) for key, v in zip(("p01", "p50", "p99"), levels, strict=True)}
 
 
+def _p99(values: Sequence[float] | np.ndarray) -> float | None:
+    """The 99th percentile, numpy's ``higher`` method: an observed value, the largest under 100."""
+    return float(significant(np.quantile(values, 0.99, method="higher"))) if len(values) else None
+
+
 def _table(name: str, windows: list[np.ndarray]) -> dict:
-    """The quantile table of one distribution pooled over ``windows`` and its calibration."""
+    """The quantile table of one distribution pooled over ``windows``, and its calibration; ``{}``
+    when no window has a value."""
     from scipy import stats  # here, not at the top: scipy takes ~0.5 s to import
 
     pooled = np.concatenate(windows) if windows else np.empty(0)
@@ -155,53 +163,82 @@ def _table(name: str, windows: list[np.ndarray]) -> dict:
     }
 
 
-def _p99(values: Sequence[float] | np.ndarray) -> float | None:
-    return float(significant(np.quantile(values, 0.99))) if len(values) else None
+class _Windows:
+    """The measures of every window of one length, as they come."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[np.ndarray]] = {name: [] for name in SAMPLE_NAMES}
+        self.tasks_per_shape: list[float] = []
+        self.interarrival_cv: list[float] = []
+
+    def add(
+        self, arrival: np.ndarray, duration: np.ndarray, demand: np.ndarray, priority: np.ndarray
+    ) -> None:
+        for name, values in window_samples(arrival, duration, demand, priority).items():
+            self.samples[name].append(values)
+        self.tasks_per_shape.append(arrival.size / len(np.unique(demand[:, :2], axis=0)))
+        gaps = np.diff(np.sort(arrival))
+        if arrival.size >= CALIBRATION_MIN_VALUES and gaps.mean() > 0:
+            self.interarrival_cv.append(float(gaps.std() / gaps.mean()))
+
+    def result(self) -> dict:
+        tables = {name: _table(name, windows) for name, windows in self.samples.items()}
+        return {
+            "windows": len(self.tasks_per_shape),
+            "distributions": {name: table for name, table in tables.items() if table},
+            "figures": {
+                "tasks_per_shape": _figure(self.tasks_per_shape),
+                "task_interarrival_cv": _figure(self.interarrival_cv),
+            },
+        }
+
+
+def cut_lengths(
+    tasks: Iterable[TraceTask], lengths: Sequence[float]
+) -> Iterator[tuple[float, float, list[TraceTask]]]:
+    """``(length, start, tasks)`` of every non-empty back-to-back window of each of ``lengths`` (s), from
+    the first task's arrival, in one pass over ``tasks`` (in arrival order); a window is given when the
+    first task after it arrives, or at the end. Holds one window of each length."""
+    first: float | None = None
+    current: dict[float, tuple[int, list[TraceTask]]] = {}
+    for task in tasks:
+        first = task.arrival_s if first is None else first
+        for length in lengths:
+            index = math.floor((task.arrival_s - first) / length)
+            held = current.get(length)
+            if held is not None and held[0] != index:
+                yield length, first + held[0] * length, held[1]
+                held = None
+            if held is None:
+                held = current[length] = (index, [])
+            held[1].append(task)
+    for length, (index, members) in current.items():
+        yield length, first + index * length, members
 
 
 def _file_record(data_dir: Path, name: str) -> dict:
     path = data_dir / name
-    return {
-        "file": f"shared/data/{name}",
-        "bytes": path.stat().st_size,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-    }
+    return {"file": f"shared/data/{name}", "bytes": path.stat().st_size, "sha256": file_digest(path)}
 
 
-def measure_source(fmt: str, data_dir: str | Path, window_s: float = WINDOW_S) -> dict:
-    """The references of one trace format, JSON-ready: ``source`` (files, reader summary, units,
-    windows and tasks measured), ``distributions`` (name -> unit, n, calibration, quantiles; a
-    distribution without any value is left out) and ``figures``."""
+def measure_source(fmt: str, data_dir: str | Path, lengths: Sequence[float] = WINDOW_LENGTHS_S) -> dict:
+    """The references of one trace format, JSON-ready: ``source`` (files, reader summary, units, tasks
+    read) and per window length (``"180"``...) ``windows`` (how many), ``distributions`` (name -> unit,
+    n, calibration, quantiles; a distribution without any value is left out) and ``figures``."""
     data_dir = Path(data_dir)
     summary = ReadSummary()
-    per_window: dict[str, list[np.ndarray]] = {name: [] for name in SAMPLE_NAMES}
-    tasks_per_shape: list[float] = []
-    interarrival_cv: list[float] = []
-    n_windows = n_tasks = 0
+    measured = {length: _Windows() for length in lengths}
     for stream in read_source(fmt, data_dir, summary):
-        for start, members in cut_windows(stream, Windows(window_s, count=10**9)):
-            arrival, duration, demand, priority = window_arrays(fmt, members, start)
-            for name, values in window_samples(arrival, duration, demand, priority).items():
-                per_window[name].append(values)
-            n_windows, n_tasks = n_windows + 1, n_tasks + arrival.size
-            tasks_per_shape.append(arrival.size / len(np.unique(demand[:, :2], axis=0)))
-            gaps = np.diff(np.sort(arrival))
-            if arrival.size >= CALIBRATION_MIN_VALUES and gaps.mean() > 0:
-                interarrival_cv.append(float(gaps.std() / gaps.mean()))
-    tables = {name: _table(name, windows) for name, windows in per_window.items()}
+        for length, start, members in cut_lengths(stream, lengths):
+            measured[length].add(*window_arrays(fmt, members, start))
     return {
         "source": {
             "files": [_file_record(data_dir, name) for group in SOURCE_FILES[fmt] for name in group],
             "reader": summary.describe(),
             "units": UNITS[fmt].note,
-            "windows": n_windows,
-            "tasks": n_tasks,
+            "tasks": summary.tasks,
         },
-        "distributions": {name: table for name, table in tables.items() if table},
-        "figures": {
-            "tasks_per_shape": _figure(tasks_per_shape),
-            "task_interarrival_cv": _figure(interarrival_cv),
-        },
+        "windows": {f"{length:g}": measured[length].result() for length in lengths},
     }
 
 
@@ -210,7 +247,7 @@ def build_references(data_dir: str | Path, formats: Sequence[str] = TRACE_FORMAT
     return {
         "format": FORMAT,
         "version": VERSION,
-        "window_s": WINDOW_S,
+        "window_lengths_s": list(WINDOW_LENGTHS_S),
         "quantiles": N_QUANTILES,
         "significant_digits": DIGITS,
         "sources": {fmt: measure_source(fmt, data_dir) for fmt in formats},

@@ -81,8 +81,8 @@ def check_complexity(
 @_quiet
 def trace_level(s: Scenario, config: QualityConfig = DEFAULT_CONFIG) -> str | None:
     """The level of a replayed trace window (:func:`~aurora_evo.scenario.levels.trace_level_of` of its
-    task count, node count and the load offered within the window, :func:`scenario_load`); ``None``
-    when it is below easy's minimum task or node count."""
+    task count, node count and the load offered within the window, :func:`scenario_load`); at least
+    easy, ``None`` only when the load cannot be measured."""
     return trace_level_of(len(s.tasks), len(s.nodes), scenario_load(s, config))
 
 
@@ -91,8 +91,8 @@ def check_trace_complexity(
     s: Scenario, level: str | None, *, config: QualityConfig = DEFAULT_CONFIG
 ) -> Verdict:
     """Layer 5 for a replayed trace window: its own level (:func:`trace_level`) must be ``level``; with
-    no level, it must have one. The load is the one offered within the window; the deadline share is
-    the trace's and is reported, not judged.
+    no level, it is reported (every window is at least easy). The load is the one offered within the
+    window; the deadline share is the trace's and is reported, not judged.
 
     Raises:
         InputError: one line naming the levels, for an unknown level.

@@ -2,10 +2,10 @@
 Google 2011 and Alibaba 2017 references a synthetic scenario is held to.
 
 A replay neither invents nor rescales what it copies, so a window is compared with the windows of the
-trace it came from (:func:`~aurora_evo.scenario.quality.trace_references.load_trace_reference` by
-``provenance["trace"]["format"]``), as they are: in cores, GiB and seconds, not median-centred as a
-synthetic scenario's shapes are. What it can get wrong is the replay: units, time scales, the window.
-So the checks are
+trace it came from, of the nearest length (:func:`~aurora_evo.scenario.quality.trace_references
+.load_trace_reference` by ``provenance["trace"]`` ``format`` and ``window_s``), as they are: in
+cores, GiB and seconds, not median-centred as a synthetic scenario's shapes are. What it can get wrong
+is the replay: units, time scales, the window. So the checks are
 
 * every task arrives within the window, ``[0, window_s)``;
 * per distribution (:func:`~aurora_evo.scenario.quality.trace_window.window_samples`), the median
@@ -15,8 +15,9 @@ So the checks are
 * with ``realism_min_samples`` values or more, a two-sample KS test against the trace's quantile
   table (both sides rounded alike), refused when it rejects at ``realism_alpha`` and its distance
   exceeds both ``realism_max_distance`` and the 99th percentile of the distances of the trace's own
-  windows (a trace's windows differ from each other: the Alibaba GPU 2025 durations of one month
-  shorten as the month goes, since instances alive at its end are left out).
+  windows (the largest with fewer than 100 windows). A trace's windows differ from each other: a short
+  window holds a few jobs, and the Alibaba GPU 2025 durations shorten as the month goes, since
+  instances alive at its end are left out.
 
 The rules that stop a synthetic scenario from dodging the KS tests with many tasks (tasks per request
 shape, few shapes among many tasks, a regular clock, distinct values, jobs arriving at once) are not
@@ -47,7 +48,16 @@ _REPORTED = ("tasks_per_shape", "task_interarrival_cv")
 
 def check_trace_realism(s: Scenario, window: TraceWindow, config: QualityConfig) -> Verdict:
     """Layer 3 for a replayed trace window (see the module docstring)."""
-    ref = load_trace_reference(window.format)
+    try:
+        ref = load_trace_reference(window.format, window.window_s)
+    except KeyError:
+        return Verdict(
+            Layer.REALISM,
+            False,
+            f"realism: no reference for the {window.format} trace in this version of aurora-evo (rebuild "
+            "them: python -m aurora_evo.scenario.quality.build_trace_references DATA_DIR)",
+            {"reference": None},
+        )
     tasks = s.tasks
     problems: list[str] = []
     tests: dict[str, dict] = {}

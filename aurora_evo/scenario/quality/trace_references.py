@@ -1,6 +1,6 @@
-"""The shipped realism references of the real traces: per trace format, quantile tables of the
-distributions :func:`~aurora_evo.scenario.quality.trace_window.window_samples` measures, pooled over
-the format's 30-minute windows, with how far the format's own windows lie from them.
+"""The shipped realism references of the real traces: per trace format and window length, quantile
+tables of the distributions :func:`~aurora_evo.scenario.quality.trace_window.window_samples` measures,
+pooled over the format's windows of that length, with how far the format's own windows lie from them.
 
 The tables live in ``aurora_evo/scenario/data/trace_realism_references.json``, written by
 :mod:`aurora_evo.scenario.quality.build_trace_references` from the raw trace files (see
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -70,6 +71,7 @@ class TraceReference:
     Attributes:
         format: the trace format.
         window_s: the length of the windows the tables pool, s.
+        windows: how many windows of the trace they pool.
         distributions: name -> :class:`Distribution`; a distribution the trace does not record (SWF's
             memory) is absent.
         figures: the format's own per-window figures for the rules realism does not apply to real
@@ -79,13 +81,17 @@ class TraceReference:
 
     format: str
     window_s: float
+    windows: int
     distributions: Mapping[str, Distribution]
     figures: Mapping[str, Mapping[str, float]]
     source: Mapping[str, object]
 
     def describe(self) -> str:
         """``"google2011 trace's 30-minute windows"``, for messages."""
-        return f"{self.format} trace's {self.window_s / 60:g}-minute windows"
+        length = (
+            f"{self.window_s / 3600:g}-hour" if self.window_s >= 3600 else f"{self.window_s / 60:g}-minute"
+        )
+        return f"{self.format} trace's {length} windows"
 
 
 def _distribution(name: str, entry: Mapping) -> Distribution:
@@ -102,32 +108,41 @@ def _distribution(name: str, entry: Mapping) -> Distribution:
     )
 
 
-def parse_references(data: Mapping) -> dict[str, TraceReference]:
-    """The references of every format in ``data`` (the JSON layout the builder writes)."""
+def parse_references(data: Mapping) -> dict[tuple[str, float], TraceReference]:
+    """The references of every format and window length in ``data`` (the JSON layout the builder
+    writes), by ``(format, length in s)``."""
     out = {}
     for fmt, entry in data["sources"].items():
-        out[fmt] = TraceReference(
-            format=fmt,
-            window_s=float(data["window_s"]),
-            distributions=MappingProxyType(
-                {name: _distribution(name, d) for name, d in entry["distributions"].items()}
-            ),
-            figures=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in entry["figures"].items()}),
-            source=MappingProxyType(dict(entry["source"])),
-        )
+        source = MappingProxyType(dict(entry["source"]))
+        for length, measured in entry["windows"].items():
+            distributions = {name: _distribution(name, d) for name, d in measured["distributions"].items()}
+            figures = {key: MappingProxyType(dict(value)) for key, value in measured["figures"].items()}
+            out[fmt, float(length)] = TraceReference(
+                format=fmt,
+                window_s=float(length),
+                windows=int(measured["windows"]),
+                distributions=MappingProxyType(distributions),
+                figures=MappingProxyType(figures),
+                source=source,
+            )
     return out
 
 
 @functools.cache
-def _shipped() -> dict[str, TraceReference]:
+def _shipped() -> dict[tuple[str, float], TraceReference]:
     text = resources.files("aurora_evo.scenario").joinpath("data", REFERENCE_FILE).read_text("utf-8")
     return parse_references(json.loads(text))
 
 
-def load_trace_reference(fmt: str) -> TraceReference:
-    """The shipped references of trace format ``fmt`` (a key of :data:`aurora_evo.traces.units.UNITS`).
+def load_trace_reference(fmt: str, window_s: float) -> TraceReference:
+    """The shipped references of trace format ``fmt`` (one of :data:`aurora_evo.traces.FORMATS`) for
+    windows of ``window_s`` s: those of the shipped length nearest in ratio (ties: the shorter).
 
     Raises:
         KeyError: no reference for ``fmt`` (the callers check the format first).
     """
-    return _shipped()[fmt]
+    lengths = sorted(length for name, length in _shipped() if name == fmt)
+    if not lengths:
+        raise KeyError(fmt)
+    nearest = min(lengths, key=lambda length: abs(math.log(length / window_s)))
+    return _shipped()[fmt, nearest]

@@ -1,8 +1,8 @@
 """What quality control measures differently on a replayed window of a real trace: whether a scenario is
 one, the distributions realism compares, and the load offered within the window.
 
-A replayed scenario records its trace in ``provenance["trace"]``: ``format`` (a key of
-:data:`aurora_evo.traces.units.UNITS`), ``window_s`` (the window's length, s) and ``window_start_s``
+A replayed scenario records its trace in ``provenance["trace"]``: ``format`` (one of
+:data:`aurora_evo.traces.FORMATS`), ``window_s`` (the window's length, s) and ``window_start_s``
 (its start in the trace's seconds). Its arrivals are shifted so that the window starts at 0, every task
 arriving in ``[0, window_s)``; durations are the trace's and may run far past the window; demands are
 in cores, GiB and GPUs (:mod:`aurora_evo.traces.units`). A synthetic scenario has no ``trace`` key.
@@ -36,10 +36,10 @@ import numpy as np
 
 from aurora_evo.errors import InputError
 from aurora_evo.scenario.model import Scenario
-from aurora_evo.traces.units import UNITS
+from aurora_evo.traces import FORMATS
 
-#: The trace formats a replayed scenario may name, as ``aurora-evo scenarios from-trace`` does.
-TRACE_FORMATS: tuple[str, ...] = tuple(UNITS)
+#: The trace formats a replayed scenario may name: those ``aurora-evo scenarios from-trace`` reads.
+TRACE_FORMATS: tuple[str, ...] = FORMATS
 
 #: The distributions :func:`window_samples` measures, in the order realism reports them.
 SAMPLE_NAMES = ("cpu", "memory", "cpu_memory_ratio", "duration", "interarrival")

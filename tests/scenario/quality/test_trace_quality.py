@@ -18,6 +18,7 @@ from aurora_evo.scenario.quality import (
     DEFAULT_CONFIG,
     check_bounds,
     check_complexity,
+    check_diversity,
     check_realism,
     check_scenario,
     features,
@@ -38,7 +39,7 @@ def trace_scenario(
     drawn from the shipped Google 2011 tables, jobs arriving uniformly over the window, on 32-core,
     128 GiB nodes: what a replay of that trace looks like (many tasks per request shape)."""
     rng = np.random.default_rng(seed)
-    ref = load_trace_reference("google2011").distributions
+    ref = load_trace_reference("google2011", WINDOW_S).distributions
     cpu = rng.choice(ref["cpu"].quantiles, n_jobs)
     memory = rng.choice(ref["memory"].quantiles, n_jobs)
     job = np.repeat(np.arange(n_jobs), tasks_per_job)
@@ -104,10 +105,18 @@ def test_a_malformed_trace_provenance_is_one_line_of_bad_input(trace, words):
 
 def test_every_format_has_a_shipped_reference():
     for fmt in TRACE_FORMATS:
-        ref = load_trace_reference(fmt)
+        ref = load_trace_reference(fmt, WINDOW_S)
         assert ref.window_s == WINDOW_S and {"cpu", "duration"} <= set(ref.distributions)
         for dist in ref.distributions.values():
-            assert dist.quantiles.size == 512 and np.all(np.diff(dist.quantiles) >= 0)
+            assert dist.quantiles.size == 256 and np.all(np.diff(dist.quantiles) >= 0)
+
+
+@pytest.mark.parametrize(
+    ("window_s", "nearest"), [(60, 180), (180, 180), (200, 180), (600, 300), (3600, 1800), (1e6, 7200)]
+)
+def test_a_window_is_compared_with_the_trace_s_windows_of_the_nearest_length(window_s, nearest):
+    ref = load_trace_reference("google2011", window_s)
+    assert ref.window_s == nearest and ref.windows > 0
 
 
 def test_window_samples_count_a_shape_and_a_row_once():
@@ -132,7 +141,9 @@ def test_realism_accepts_a_window_of_many_identical_tasks_that_it_refuses_as_syn
     assert verdict.reason.startswith("realism: cpu, memory, cpu_memory_ratio, duration, interarrival match")
     per_shape = verdict.details["tests"]["tasks_per_shape"]
     assert per_shape["value"] >= 40 > DEFAULT_CONFIG.max_tasks_per_shape and not per_shape["judged"]
-    assert per_shape["trace_windows"] == dict(load_trace_reference("google2011").figures["tasks_per_shape"])
+    assert per_shape["trace_windows"] == dict(
+        load_trace_reference("google2011", WINDOW_S).figures["tasks_per_shape"]
+    )
     refused = check_realism(synthetic(s))
     assert not refused.passed and "tasks per shape; Alibaba 2017 jobs average" in refused.reason
 
@@ -159,6 +170,15 @@ def test_realism_refuses_arrivals_outside_the_window():
     s = trace_scenario()
     verdict = check_realism(with_tasks(s, arrival=s.tasks.arrival + 600.0))
     assert not verdict.passed and "arrive outside the 1800 s window" in verdict.reason
+
+
+def test_realism_refuses_a_format_it_has_no_reference_for(monkeypatch):
+    def missing(fmt, window_s):
+        raise KeyError(fmt)
+
+    monkeypatch.setattr("aurora_evo.scenario.quality.trace_realism.load_trace_reference", missing)
+    verdict = check_realism(trace_scenario())
+    assert not verdict.passed and verdict.reason.startswith("realism: no reference for the google2011 trace")
 
 
 def test_realism_skips_what_the_trace_does_not_record():
@@ -193,14 +213,16 @@ def test_trace_minimums_rise_with_the_level():
     rows = [trace_minimums(name) for name in LEVEL_NAMES]
     for key in ("tasks", "nodes", "load"):
         assert [row[key] for row in rows] == sorted(row[key] for row in rows)
-    assert rows[0]["load"] == 0.0 and rows[1]["load"] == LEVELS["medium"].load[0]
+    assert rows[0] == {"tasks": 1, "nodes": 1, "load": 0.0}
+    assert rows[1] == {"tasks": 12, "nodes": 5, "load": LEVELS["medium"].load[0]}
 
 
 @pytest.mark.parametrize(
     ("tasks", "nodes", "load", "level"),
     [
-        (2, 10, 0.5, None),
-        (10, 1, 0.5, None),
+        (1, 1, 0.0, "easy"),  # every real window is at least easy
+        (2, 10, 0.5, "easy"),
+        (3, 1, 0.9, "easy"),  # a Parallel Workloads Archive machine is one node
         (5, 3, 0.01, "easy"),
         (10_000, 300, 0.4, "easy"),  # a big, lightly loaded window: as easy as its load
         (12, 5, 0.5, "medium"),
@@ -241,9 +263,27 @@ def test_complexity_refuses_a_lower_level_than_the_window_reaches():
     assert not verdict.passed and "the window's level is medium, not easy" in verdict.reason
 
 
-def test_complexity_refuses_a_window_of_two_tasks():
-    verdict = check_complexity(trace_scenario(n_jobs=1, tasks_per_job=2))
-    assert not verdict.passed and verdict.reason == "complexity: tasks 2 below the easy level's minimum 3"
+def test_a_window_of_two_tasks_is_easy_and_not_medium():
+    s = trace_scenario(n_jobs=1, tasks_per_job=2)
+    assert trace_level(s) == "easy" and check_complexity(s).passed
+    verdict = check_complexity(s, "medium")
+    assert not verdict.passed and verdict.reason.startswith(
+        "complexity: tasks 2 below the medium level's minimum 12"
+    )
+
+
+# --- diversity ---------------------------------------------------------------------------------------
+
+
+def test_diversity_measures_a_trace_window_without_refusing_a_near_copy():
+    s = trace_scenario()
+    verdict = check_diversity(s, [features(s)])
+    assert verdict.passed and verdict.details["nearest_distance"] == 0.0
+    assert (
+        verdict.reason
+        == "diversity: a trace window, not judged; nearest of 1 recent scenarios at distance 0.000"
+    )
+    assert not check_diversity(synthetic(s), [features(synthetic(s))]).passed
 
 
 # --- bounds ------------------------------------------------------------------------------------------

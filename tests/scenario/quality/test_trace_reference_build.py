@@ -12,7 +12,7 @@ from trace_windows import shared_data
 from aurora_evo.scenario.quality.build_trace_references import (
     N_QUANTILES,
     SOURCE_FILES,
-    WINDOW_S,
+    WINDOW_LENGTHS_S,
     measure_source,
     references_text,
 )
@@ -27,7 +27,8 @@ def shipped() -> dict:
 
 
 def test_the_shipped_file_says_where_every_table_comes_from(shipped):
-    assert (shipped["format"], shipped["version"], shipped["window_s"]) == (FORMAT, VERSION, WINDOW_S)
+    assert (shipped["format"], shipped["version"]) == (FORMAT, VERSION)
+    assert shipped["window_lengths_s"] == list(WINDOW_LENGTHS_S)
     assert (
         shipped["built"]["command"]
         == "python -m aurora_evo.scenario.quality.build_trace_references ../shared/data"
@@ -39,9 +40,11 @@ def test_the_shipped_file_says_where_every_table_comes_from(shipped):
         assert files == [f"shared/data/{name}" for group in SOURCE_FILES[fmt] for name in group]
         assert all(len(record["sha256"]) == 64 for record in entry["source"]["files"])
         assert entry["source"]["reader"].endswith("tasks") or "; " in entry["source"]["reader"]
-        assert set(entry["distributions"]) <= set(SAMPLE_NAMES)
-        for table in entry["distributions"].values():
-            assert len(table["quantiles"]) == N_QUANTILES and table["n"] > 0
+        assert sorted(entry["windows"]) == sorted(f"{length:g}" for length in WINDOW_LENGTHS_S)
+        for measured in entry["windows"].values():
+            assert measured["windows"] > 0 and set(measured["distributions"]) <= set(SAMPLE_NAMES)
+            for table in measured["distributions"].values():
+                assert len(table["quantiles"]) == N_QUANTILES and table["n"] > 0
     parse_references(shipped)
 
 
@@ -53,6 +56,6 @@ def test_the_shipped_text_is_the_canonical_text(shipped):
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", TRACE_FORMATS)
 def test_the_builder_reproduces_the_shipped_tables_from_the_raw_files(fmt, shipped):
-    """Up to a minute for Alibaba 2018 (5 million task instances)."""
+    """Up to two minutes for Alibaba 2018 (5 million task instances, four window lengths)."""
     data = shared_data()
     assert measure_source(fmt, data) == shipped["sources"][fmt]
