@@ -48,6 +48,12 @@ def add_from_trace_parser(scenario_verbs) -> None:
         help="offered load within the window: sizes the nodes, or with --nodes thins the window's tasks "
         "down to it (a seeded random subset; time is never compressed)",
     )
+    command.add_argument(
+        "--max-tasks",
+        type=int,
+        metavar="N",
+        help="at most N tasks per window, a seeded random subset, before the nodes are sized",
+    )
     command.add_argument("--seed", type=int, default=0, help="the thinning's random seed (default 0)")
     command.add_argument(
         "--deadline-wait",
@@ -80,6 +86,7 @@ def run_from_trace(args: argparse.Namespace) -> int:
         deadline_wait_s=parse_duration(args.deadline_wait),
         domain=Domain(args.domain),
         seed=args.seed,
+        max_tasks=args.max_tasks,
     )
     inputs = TraceInputs(
         machines=Path(args.machines) if args.machines else None,
@@ -90,13 +97,15 @@ def run_from_trace(args: argparse.Namespace) -> int:
     summary = ReadSummary()
     written = 0
     paths = [Path(p) for p in args.paths]
-    for scenario in replay_trace(source, paths, inputs, windows_of(args), options, summary):
+    windows = windows_of(args)
+    for scenario in replay_trace(source, paths, inputs, windows, options, summary):
         path = save_scenario(scenario, out / f"{scenario.name}.json")
         loads = scenario.provenance["replay"]["load_within_window"]["replayed"]
         load = max(v for v in loads if v is not None)
         sys.stdout.write(f"{path}: {scenario.summary()}, load within the window {load:.2f}\n")
         written += 1
-    sys.stdout.write(f"{args.format}: {summary.describe()}; {written} scenario(s) written to {out}\n")
+    empty = f" ({windows.count - written} window(s) held no task)" if written < windows.count else ""
+    sys.stdout.write(f"{args.format}: {summary.describe()}; {written} scenario(s) written to {out}{empty}\n")
     return EXIT_OK if written else EXIT_PROGRAM_FAILED
 
 

@@ -17,6 +17,8 @@ What a replay keeps and changes (each also written into the scenario's ``provena
   more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
   if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
   recorded;
+- with ``max_tasks``, a window holding more tasks keeps a seeded random subset of that many (before the
+  nodes are sized): bounded scenarios at the window's own arrival times;
 - tasks larger than every node of the scenario are dropped (counted);
 - priorities are the trace's (0 when it has none); a latency-sensitive task (the source says which) gets
   a deadline of its duration plus ``deadline_wait_s``, the others none: no trace records an SLA;
@@ -65,6 +67,7 @@ class ReplayOptions:
         deadline_wait_s: wait allowed to latency-sensitive tasks before their deadline, s.
         domain: the scenario's domain (its default objective weights).
         seed: the thinning's random seed.
+        max_tasks: at most this many tasks per window (a seeded random subset); ``None``: all.
     """
 
     nodes: int | None = None
@@ -72,6 +75,7 @@ class ReplayOptions:
     deadline_wait_s: float = 60.0
     domain: Domain = Domain.CLOUD
     seed: int = 0
+    max_tasks: int | None = None
 
     def __post_init__(self):
         if self.nodes is not None and self.nodes < 1:
@@ -82,6 +86,8 @@ class ReplayOptions:
             raise InputError(f"--deadline-wait must be positive (seconds), not {self.deadline_wait_s:g}")
         if self.seed < 0:
             raise InputError(f"--seed must be >= 0, not {self.seed}")
+        if self.max_tasks is not None and self.max_tasks < 1:
+            raise InputError(f"--max-tasks must be at least 1, not {self.max_tasks}")
 
 
 def load_within_window(
@@ -131,6 +137,13 @@ def replay_window(
             f"{name}: {len(tasks):,} tasks in one window (at most {MAX_TASKS:,}); shorten --window or give "
             "--nodes and --load to thin it"
         )
+    in_window = len(tasks)
+    rng = np.random.default_rng([options.seed, window_index])
+    dropped: Counter = Counter()
+    if options.max_tasks is not None and len(tasks) > options.max_tasks:
+        chosen = np.sort(rng.choice(len(tasks), options.max_tasks, replace=False))
+        dropped["over --max-tasks"] = len(tasks) - options.max_tasks
+        tasks = [tasks[i] for i in chosen]
     arrival = np.array([t.arrival_s - start_s for t in tasks], dtype=np.float64)
     duration = np.array([t.duration_s for t in tasks], dtype=np.float64)
     demand = source.units.demand(list(tasks))
@@ -138,13 +151,11 @@ def replay_window(
     count = options.nodes or _nodes_for(demand, arrival, duration, platform, window_s, target)
     machines = platform.nodes(count)
     capacity = np.array([m.capacity for m in machines], dtype=np.float64)
-    dropped: Counter = Counter()
     fits = _fits_some_node(demand, capacity)
     dropped["larger than every node"] = int((~fits).sum())
     offered = load_within_window(demand[fits], arrival[fits], duration[fits], capacity.sum(axis=0), window_s)
     keep = fits
     if options.nodes is not None and options.load is not None and offered.max() > options.load:
-        rng = np.random.default_rng([options.seed, window_index])
         kept = _thinned(demand, arrival, duration, capacity.sum(axis=0), window_s, options.load, rng, fits)
         dropped["thinned to the load"] = int(fits.sum() - kept.sum())
         keep = kept
@@ -153,7 +164,7 @@ def replay_window(
     chosen = [t for t, k in zip(tasks, keep, strict=True) if k]
     final = load_within_window(demand[keep], arrival[keep], duration[keep], capacity.sum(axis=0), window_s)
     provenance = _provenance(
-        tasks, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace or {}
+        in_window, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace or {}
     )
     return Scenario(
         name=name,
@@ -229,7 +240,9 @@ def _tasks(chosen, arrival, duration, demand, source: TraceSource, options: Repl
     )
 
 
-def _provenance(tasks, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace):
+def _provenance(
+    in_window, chosen, start_s, window_s, source, platform, options, offered, final, dropped, trace
+):
     """What the scenario records of its making."""
     outcomes = Counter(t.outcome for t in chosen)
     return {
@@ -240,7 +253,7 @@ def _provenance(tasks, chosen, start_s, window_s, source, platform, options, off
             "licence": source.licence,
             "window_start_s": float(start_s),
             "window_s": float(window_s),
-            "tasks_in_window": len(tasks),
+            "tasks_in_window": in_window,
             **trace,
         },
         "platform": platform.as_dict(),
@@ -249,6 +262,7 @@ def _provenance(tasks, chosen, start_s, window_s, source, platform, options, off
             "nodes": options.nodes,
             "load": options.load,
             "seed": options.seed,
+            "max_tasks": options.max_tasks,
             "deadline_wait_s": options.deadline_wait_s,
             "load_within_window": {"offered": _rounded(offered), "replayed": _rounded(final)},
             "dropped": {why: n for why, n in dropped.items() if n},

@@ -224,3 +224,15 @@ def test_every_format_replays_scenarios_that_save_and_load(tmp_path, fmt, files,
         assert np.array_equal(loaded.tasks.demand, scenario.tasks.demand)
         assert loaded.provenance["trace"]["format"] == fmt
         assert [f["name"] for f in loaded.provenance["trace"]["files"]] == [Path(p).name for p in paths]
+
+
+def test_max_tasks_keeps_a_seeded_subset_of_real_tasks_before_sizing_the_nodes():
+    tasks = [task(float(t), 50.0, cpu=0.1, memory=0.001) for t in range(100)]
+    options = ReplayOptions(max_tasks=10, load=0.5, seed=1)
+    scenario = replay_window(tasks, 0, 100, GOOGLE, ONE_MACHINE, options, "w")
+    again = replay_window(tasks, 0, 100, GOOGLE, ONE_MACHINE, options, "w")
+    assert len(scenario.tasks) == 10 and scenario.tasks.arrival.tolist() == again.tasks.arrival.tolist()
+    assert set(scenario.tasks.arrival.tolist()) <= {float(t) for t in range(100)}
+    assert scenario.provenance["trace"]["tasks_in_window"] == 100
+    assert scenario.provenance["replay"]["dropped"] == {"over --max-tasks": 90}
+    assert scenario.provenance["replay"]["load_within_window"]["replayed"][0] <= 0.5
