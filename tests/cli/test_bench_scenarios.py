@@ -106,3 +106,29 @@ def test_bad_folders_are_one_line(capsys, tmp_path):
     for path, message in expected.items():
         code, out, err = run(capsys, "bench", "allocation", "--scenarios", str(path))
         assert code == EXIT_BAD_INPUT and out == "" and message in err and len(err.splitlines()) == 1
+
+
+def test_a_suite_split_is_benched_the_test_split_by_default(capsys, tiny_suite):
+    code, out, err = run(capsys, "bench", "allocation", "--suite", "tiny", "--split", "validation", "--json")
+    assert code == EXIT_OK, err
+    assert json.loads(out)["scenarios"] == {"label": "suite tiny, split validation", "count": 2}
+    code, out, err = run(capsys, "bench", "allocation", "--suite", "tiny")
+    assert code == EXIT_OK, err
+    assert out.splitlines()[0].startswith("suite tiny, split test: 2 scenario(s)")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--suite", "tiny", "--split", "holdout"],
+            "unknown split 'holdout'; a suite has train, validation, test",
+        ),
+        (["--suite", "no-such-suite"], "unknown suite 'no-such-suite'; known: google-2011"),
+        (["--suite", "tiny", "--levels", "easy"], "--suite and --levels exclude each other"),
+    ],
+)
+def test_a_bad_suite_or_split_is_one_line(capsys, tiny_suite, argv, expected):
+    code, out, err = run(capsys, "bench", "allocation", *argv)
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.startswith(f"aurora-evo bench: error: {expected}") and len(err.splitlines()) == 1
