@@ -252,6 +252,10 @@ class TaskConfig:
             the excess measured. Validation always measures.
         validation_instances, validation_items: generated validation instances (bin packing).
         levels: seed levels used for allocation domains; every third seed of them is held out.
+        suite: a named suite of scenarios (:mod:`aurora_evo.suites`, e.g. ``google-2011``) for an
+            allocation domain, replacing the seeds: its train split trains, its validation split is
+            held out (what export chooses by) and its test split is what the run reports at the end;
+            ``None``: the seeds of ``levels``.
     """
 
     domain: str = "cloud"
@@ -263,6 +267,7 @@ class TaskConfig:
     validation_instances: int = 4
     validation_items: int = 5000
     levels: tuple[str, ...] = ("easy", "medium", "hard")
+    suite: str | None = None
 
 
 @dataclass(frozen=True)

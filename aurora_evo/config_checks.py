@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from aurora_evo.domains import domain_names
+from aurora_evo.domains import ALLOCATION_DOMAINS, domain_names
 from aurora_evo.errors import InputError
 
 if TYPE_CHECKING:
@@ -84,6 +84,10 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
          "task.train_cases must be between 0 (one case per instance) and task.train_instances"),
         (set(config.task.levels) <= set(SEED_LEVELS) and len(config.task.levels) > 0,
          f"task.levels must be among {', '.join(SEED_LEVELS)}"),
+        # Which suites exist is load_suite's to say, when the run's cases are made (before its folder is).
+        (config.task.suite is None or config.task.domain in ALLOCATION_DOMAINS,
+         f"task.suite goes with an allocation domain ({', '.join(ALLOCATION_DOMAINS)}), "
+         f"not task.domain {config.task.domain}"),
         (set(config.archive.descriptors) <= set(DESCRIPTORS),
          f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
         (all(b >= 1 for b in config.archive.bins), "archive.bins must be at least 1 each"),

@@ -123,10 +123,10 @@ def standalone_source(
 
 def selection_pool(config) -> tuple[int, int] | None:
     """``(training cases, held-out cases)`` of a run whose problem chooses by both (see
-    :attr:`~aurora_evo.problem.Problem.pooled_selection`), for :func:`top_programs`; ``None`` when the
+    :meth:`~aurora_evo.problem.Problem.pooled_selection`), for :func:`top_programs`; ``None`` when the
     held-out score decides alone."""
     problem = problem_of_domain(config.task.domain)
-    if not problem.pooled_selection:
+    if not problem.pooled_selection(config.task):
         return None  # (it would build the cases only to count them)
     cases = problem.cases(config.task, config.seed)
     return len(cases.train), len(cases.validation)

@@ -89,8 +89,6 @@ class Problem(abc.ABC):
         score_unit: what a score is, for people (``"mean reward"``).
         score_label: what :meth:`format_score` shows, for people (``"mean reward"``, ``"excess bins
             over L1"``).
-        pooled_selection: export chooses among validated programs by their mean over training and
-            validation cases together, the validation cases being too few to choose by alone.
         jit_min_decisions: with ``jit="auto"``, numba compiles a program only for evaluations of at
             least this many decisions (below it the numpy path ends before numba would have compiled).
         trivial_program: a vetted program of the contract, run to warm a jail up.
@@ -108,7 +106,6 @@ class Problem(abc.ABC):
     decision_noun: ClassVar[str]
     score_unit: ClassVar[str]
     score_label: ClassVar[str]
-    pooled_selection: ClassVar[bool] = False
     jit_min_decisions: ClassVar[int]
     trivial_program: ClassVar[str]
     calls_here: ClassVar[bool] = False
@@ -121,6 +118,12 @@ class Problem(abc.ABC):
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """The training and validation cases of a run with these task settings; any generated case
         comes from its own stream of ``seed`` (never the run's generator)."""
+
+    def pooled_selection(self, task: TaskConfig) -> bool:
+        """Whether export chooses among validated programs by their mean over training and validation
+        cases together, the validation cases of these task settings being too few to choose by alone
+        (``False`` by default: by the validation score)."""
+        return False
 
     def test_cases(self, task: TaskConfig) -> tuple:
         """The cases a run of these settings never trains or chooses on, to report its programs on

@@ -158,6 +158,30 @@ class ProgressDisplay:
         head = f"held-out {problem.score_label}: evolved {problem.format_score(validation)}"
         return ", ".join([head, *(f"{name} {cell}" for name, cell in zip(baselines, cells, strict=True))])
 
+    def _on_the_test_split(self) -> str:
+        """The chosen program and the baselines on the suite's test split, in one line."""
+        # heavy: the sandbox's client imports numpy, and this module is imported before a run's first line
+        from aurora_evo.sandbox import SandboxError
+
+        evolution = self.evolution
+        suite = evolution.config.task.suite
+        try:
+            report = evolution.suite_test_report()
+        except SandboxError as exc:  # the run's results stand; only the test figures are missing
+            return f"(not scored on the test split of suite {suite}: {exc})"
+        if report is None:
+            return f"(no program to score on the test split of suite {suite})"
+        problem = evolution.problem
+        cells = {
+            name: problem.format_score(v) if v is not None else "failed" for name, v in report.scores.items()
+        }
+        chosen = cells.pop("chosen")
+        return ", ".join([
+            f"test split of suite {suite} ({report.cases} scenarios, never trained or chosen on): "
+            f"chosen program {report.program} {chosen}",
+            *(f"{name} {cell}" for name, cell in cells.items()),
+        ])  # fmt: skip
+
     def summary(self, reason: str) -> None:
         evolution = self.evolution
         best = evolution.best
@@ -166,7 +190,8 @@ class ProgressDisplay:
             attacker = evolution.attacker
             lines.append(
                 f"attacker: curriculum at {attacker.level}; {len(attacker.training_scenarios())} of its "
-                f"scenarios in the training set beside {len(evolution.training.base)} seed scenarios"
+                f"scenarios in the training set beside {len(evolution.training.base)} "
+                f"{'suite' if evolution.config.task.suite else 'seed'} scenarios"
             )
         if "llm" in evolution.mutators:
             lines.append(
@@ -185,6 +210,8 @@ class ProgressDisplay:
             )
             if record.validation_score is not None:
                 lines.append(self._against_baselines(record.validation_score))
+            if evolution.config.task.suite is not None:
+                lines.append(self._on_the_test_split())
             lines.append(f"export it with: aurora-evo export {evolution.run_dir} --top 5 --out programs/")
             lines.append(f"see the run with: aurora-evo report {evolution.run_dir}")
         sys.stdout.write("\n".join(lines) + "\n")

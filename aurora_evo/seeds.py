@@ -1,6 +1,8 @@
-"""Locating the shipped seeds: scenarios (``seeds/scenarios/*.json``) and programs (``seeds/programs``).
+"""Locating the shipped seeds: scenarios (``seeds/scenarios/*.json``) and programs (``seeds/programs``),
+and the shipped evolved programs (``programs/``).
 
-A wheel carries them as ``aurora_evo/_seeds``; an editable install reads the repository's ``seeds/``.
+A wheel carries them as ``aurora_evo/_seeds`` and ``aurora_evo/_programs``; an editable install reads
+the repository's ``seeds/`` and ``programs/``.
 """
 
 from __future__ import annotations
@@ -41,3 +43,11 @@ def seed_scenarios(level: str | None = None, domain: str | None = None) -> list[
 def seed_program_paths() -> dict[str, Path]:
     """Seed allocation programs by name: first_fit, best_fit, worst_fit, round_robin, random_choice."""
     return {p.stem: p for p in sorted((seeds_dir() / "programs").glob("*.py"))}
+
+
+def shipped_program_paths() -> dict[str, Path]:
+    """The shipped evolved programs (``programs/*.py``, untrusted: run them in the sandbox) by name:
+    cloud, binpack_or, binpack_weibull."""
+    packaged = Path(__file__).parent / "_programs"
+    folder = packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "programs"
+    return {p.stem: p for p in sorted(folder.glob("*.py"))}

@@ -20,6 +20,7 @@ import pytest
 from aurora_evo.contracts import Contract
 from aurora_evo.program_loading import load_program_file
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
+from aurora_evo.seeds import seed_scenarios
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -157,3 +158,24 @@ def ruff_problems(paths) -> str:
 def ruff():
     """The :func:`ruff_problems` helper, as a fixture."""
     return ruff_problems
+
+
+@pytest.fixture
+def tiny_suite(monkeypatch):
+    """A suite called ``tiny`` of seed scenarios (train: two easy cloud seeds, validation: two others,
+    test: two medium ones) that :func:`aurora_evo.suites.load_suite` gives in this test; every other name
+    goes to the real one."""
+    # heavy: the suites' package reads scenarios (numpy); only the tests that use a suite import it
+    import aurora_evo.suites
+    from aurora_evo.domains.allocation.problem import load_suite_once
+
+    easy, medium = seed_scenarios("easy", "cloud"), seed_scenarios("medium", "cloud")
+    suite = aurora_evo.suites.Suite(
+        name="tiny", manifest={"name": "tiny"}, train=tuple(easy[:2]), validation=tuple(easy[2:4]),
+        test=tuple(medium[:2]),
+    )  # fmt: skip
+    real = aurora_evo.suites.load_suite
+    monkeypatch.setattr(aurora_evo.suites, "load_suite", lambda name: suite if name == "tiny" else real(name))
+    load_suite_once.cache_clear()
+    yield suite
+    load_suite_once.cache_clear()  # the suite the allocation problem keeps must not outlive the test

@@ -34,6 +34,10 @@ PYTHON = ("python",)
 #: Sections whose snippets use what an earlier section's made (a run folder): run after it, in its folder.
 AFTER = {("README.md", "Looking at a run"): ("README.md", "Evolving programs")}
 SET_UP = ("README.md", "Set-up")
+#: Sections whose snippets read the project's real data as ``../shared/data``: they run with it linked
+#: beside the working folder, and are skipped where the checkout has none beside it.
+NEEDS_DATA = {("README.md", "Trace suites: benchmark and evolve")}
+SHARED = REPO.parent / "shared"
 #: The port the README's local-model command names (Ollama's).
 LOCAL_MODEL_PORT = 11434
 FENCE = re.compile(r"^```(\S*)\s*$")
@@ -159,6 +163,10 @@ def test_the_set_up_block_is_what_ci_runs():
 @pytest.mark.slow
 @pytest.mark.parametrize("document, section", sections(), ids=lambda v: v.replace(" ", "-"))
 def test_the_snippets_of_a_section_run_as_written(tmp_path, document, section):
+    if (document, section) in NEEDS_DATA:
+        if not (SHARED / "data").is_dir():
+            pytest.skip(f"{section}: needs ../shared/data beside this checkout ({REPO})")
+        (tmp_path / "shared").symlink_to(SHARED)
     work = _working_folder(tmp_path)
     env = _environment(work)
     order = [key for key, then in AFTER.items() if then == (document, section)]

@@ -34,16 +34,33 @@ def add_parser(verbs) -> None:
     binpacking.set_defaults(handler=bench_binpacking)
     allocation = benches.add_parser(
         "allocation",
-        help="First Fit, Best Fit and your programs on the training and held-out seed scenarios",
-        description="Score First Fit, Best Fit and the given allocation programs on a domain's seed "
-        "scenarios of --levels, split into training and held-out sets exactly as `aurora-evo evolve` "
-        "splits them (every third seed, in name order, is held out), and on the seeds of the other levels "
-        "(unseen). Prints mean reward (0-1, higher is better).",
+        help="baselines and your programs on the seed scenarios, a folder of scenarios or a suite",
+        description="Without --scenarios or --suite: score First Fit, Best Fit and the given allocation "
+        "programs on a domain's seed scenarios of --levels, split into training and held-out sets exactly "
+        "as `aurora-evo evolve` splits them (every third seed, in name order, is held out), and on the "
+        "seeds of the other levels (unseen), and print mean reward (0-1, higher is better). With "
+        "--scenarios DIR or --suite NAME: score random, round robin, first fit, best fit, the shipped "
+        "evolved program (programs/cloud.py) and the given programs on those scenarios and print every "
+        "objective (reward, latency, SLA violations, utilisation, cost, energy, rejections, fairness), each "
+        "a mean over the scenarios. Seed baselines run in this process, every other program in the sandbox.",
     )
     allocation.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="allocation programs to add")
-    allocation.add_argument("--domain", choices=ALLOCATION_DOMAINS, default="cloud")
     allocation.add_argument(
-        "--levels", default="easy,medium,hard", metavar="LIST", help="seed levels (default easy,medium,hard)"
+        "--domain", choices=ALLOCATION_DOMAINS, help="seed scenarios' domain (default cloud)"
+    )
+    allocation.add_argument("--levels", metavar="LIST", help="seed levels (default easy,medium,hard)")
+    allocation.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="every scenario file (*.json) in DIR, in name order, instead of seeds",
+    )
+    allocation.add_argument(
+        "--suite",
+        metavar="NAME",
+        help="a named suite's scenarios (google-2011, alibaba-2018, azure, synthetic)",
+    )
+    allocation.add_argument(
+        "--split", metavar="SPLIT", help="the suite's split: train, validation or test (default test)"
     )
     allocation.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_sandbox_options(allocation)
@@ -77,13 +94,76 @@ def bench_binpacking(args: argparse.Namespace) -> int:
 
 
 def bench_allocation(args: argparse.Namespace) -> int:
+    if args.scenarios is not None or args.suite is not None:
+        return bench_scenarios(args)
+    if args.split is not None:
+        raise InputError("--split goes with --suite")
     # heavy: the benchmark imports the simulator (numba)
     from aurora_evo.domains.allocation.bench import allocation_table, allocation_to_json, run_allocation_bench
 
-    task = TaskConfig(domain=args.domain, levels=tuple(seed_levels(args.levels)))
+    levels = seed_levels(args.levels or "easy,medium,hard")
+    task = TaskConfig(domain=args.domain or "cloud", levels=tuple(levels))
     rows = bench_with_programs(args, run_allocation_bench, task, get_problem("allocation"))
     sys.stdout.write((allocation_to_json(rows) if args.json else allocation_table(rows)) + "\n")
     return EXIT_OK if all(row.status.ok for row in rows) else EXIT_PROGRAM_FAILED
+
+
+def bench_scenarios(args: argparse.Namespace) -> int:
+    """``bench allocation --scenarios DIR`` or ``--suite NAME [--split SPLIT]``: every objective of the
+    baselines, the shipped evolved program and the given programs, averaged over those scenarios."""
+    refuse_mixed_sources(args)
+    check_sandbox_options(args)
+    programs = {Path(path).stem: read_program(path) for path in args.programs}
+    label, scenarios = scenario_set(args)
+    # heavy: the benchmark imports the simulator (numba)
+    from aurora_evo.domains.allocation.scenario_bench import (
+        run_scenario_bench,
+        scenario_bench_table,
+        scenario_bench_to_json,
+    )
+
+    problem = get_problem("allocation")
+    with open_sandbox(args) as sandbox:
+        bench = run_scenario_bench(
+            label, scenarios, lambda source, cases: sandbox.evaluate(problem, source, cases), programs
+        )
+    sys.stdout.write((scenario_bench_to_json(bench) if args.json else scenario_bench_table(bench)) + "\n")
+    return EXIT_OK if bench.ok else EXIT_PROGRAM_FAILED
+
+
+def refuse_mixed_sources(args: argparse.Namespace) -> None:
+    """One source of scenarios: ``--scenarios`` or ``--suite``, never with each other or with the seed
+    options ``--levels`` and ``--domain``; ``--split`` only with ``--suite``."""
+    source = "--scenarios" if args.scenarios is not None else "--suite"
+    if args.scenarios is not None and args.suite is not None:
+        raise InputError("--scenarios and --suite exclude each other")
+    for flag, value in (("--levels", args.levels), ("--domain", args.domain)):
+        if value is not None:
+            raise InputError(f"{source} and {flag} exclude each other ({flag} picks seed scenarios)")
+    if args.split is not None and args.suite is None:
+        raise InputError("--split goes with --suite")
+
+
+def scenario_set(args: argparse.Namespace) -> tuple[str, list]:
+    """What the scenarios are (for the heading) and the scenarios: a suite's split, or the scenario
+    files of a folder in name order."""
+    if args.suite is not None:
+        # heavy: a suite loads its scenarios (numpy)
+        from aurora_evo.suites import load_suite
+
+        suite = load_suite(args.suite)
+        split = args.split or "test"
+        return f"suite {suite.name}, split {split}", list(suite.split(split))
+    # heavy: the scenario package imports numpy
+    from aurora_evo.scenario import load_scenario
+
+    folder = Path(args.scenarios)
+    if not folder.is_dir():
+        raise InputError(f"--scenarios {folder}: {'not a folder' if folder.exists() else 'no such folder'}")
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise InputError(f"--scenarios {folder}: no scenario files (*.json) in it")
+    return f"folder {folder}", [load_scenario(path) for path in files]
 
 
 def seed_levels(text: str) -> list[str]:

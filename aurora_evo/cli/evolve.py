@@ -36,6 +36,13 @@ def add_parser(verbs) -> None:
         help="what to schedule: an allocation domain or another problem (default: cloud)",
     )
     evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
+    evolve.add_argument(
+        "--suite",
+        metavar="NAME",
+        help="an allocation domain's scenarios from a named suite (google-2011, alibaba-2018, azure, "
+        "synthetic) instead of the seeds: train on its train split, choose on its validation split, and "
+        "report the chosen program on its test split at the end",
+    )
     evolve.add_argument("--islands", type=int, metavar="N", help="island populations (default: 8)")
     evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations (default: 100)")
     evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
@@ -98,6 +105,11 @@ def run_evolve(args: argparse.Namespace) -> int:
         name = f"{config.task.domain}-{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
         RunFolder(run_dir).require_new()
+        if config.task.suite is not None:  # a suite the run cannot have is one line, before the run begins
+            # heavy: the allocation problem imports the simulator (numba); it keeps the suite for the run
+            from aurora_evo.domains.allocation.problem import load_suite_once
+
+            load_suite_once(config.task.suite)
     if "llm" in config.mutators.kinds:  # a missing key is the one line printed, before anything else
         # heavy: the LLM client imports numpy
         from aurora_evo.llm import api_keys

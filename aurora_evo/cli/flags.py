@@ -12,6 +12,7 @@ from aurora_evo.errors import InputError
 SETTING_FLAGS = {
     "task.domain": "--domain",
     "task.dataset": "--dataset",
+    "task.suite": "--suite",
     "islands.islands": "--islands",
     "stop.max_iterations": "--iterations",
     "stop.max_seconds": "--max-seconds",

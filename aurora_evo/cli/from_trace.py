@@ -63,9 +63,14 @@ def add_from_trace_parser(scenario_verbs) -> None:
     )
     command.add_argument("--domain", choices=ALLOCATION_DOMAINS, default="cloud", help="default cloud")
     command.add_argument("--machines", metavar="FILE", help="alibaba2018: machine_meta for the nodes")
-    command.add_argument("--durations", metavar="FILE", help="azure-vm2017: the aligned lifetime file")
     command.add_argument(
-        "--trace-end", metavar="TIME", help="alibaba-gpu2025: cut instances alive at the end there"
+        "--durations", metavar="FILE", help="azure-vm2017 derived flavour file: the aligned lifetime file"
+    )
+    command.add_argument(
+        "--trace-end",
+        metavar="TIME",
+        help="alibaba-gpu2025 and an azure-vm2017 vmtable: cut instances or VMs alive at the end there "
+        "(default: dropped)",
     )
     command.set_defaults(handler=run_from_trace)
 

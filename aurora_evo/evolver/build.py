@@ -92,6 +92,7 @@ def build_evolver(
         api_keys(config.llm)  # a missing key is a one-line error before anything is written
     problem = problem_of_domain(config.task.domain)
     check_mutators(config, problem)
+    cases = problem.cases(config.task, config.seed)  # a case that cannot be had is an error before the folder
     if not resume:
         folder.create(config)
     archive = folder.open_archive()
@@ -112,4 +113,5 @@ def build_evolver(
         config,
         make_coevolution(config, problem, budget, connection),
         budget=budget,
+        cases=cases,
     )

@@ -40,12 +40,18 @@ from aurora_evo.evolver.state import register_run, restore_state, save_state
 from aurora_evo.evolver.stats import IterationStats, iteration_stats, progress_of
 from aurora_evo.evolver.stopping import stop_reason
 from aurora_evo.evolver.training import TrainingSet
-from aurora_evo.evolver.validation import baseline_validation, evaluations_so_far, validate_more
+from aurora_evo.evolver.validation import (
+    SuiteTestReport,
+    baseline_validation,
+    evaluations_so_far,
+    suite_test_report,
+    validate_more,
+)
 from aurora_evo.executor import Executor
 from aurora_evo.island_model import Member, mig_ring, reset_weakest
 from aurora_evo.llm import CallBudget
 from aurora_evo.mutators import Mutator, Proposal
-from aurora_evo.problem import Problem
+from aurora_evo.problem import Cases, Problem
 from aurora_evo.run_folder import RunFolder
 
 
@@ -64,6 +70,7 @@ class Evolver:
         budget: the LLM budget the stop rules read (``None``: no language model).
         weights: how often each mutator is used, by kind (default: ``config.mutators``' kinds and
             weights), for mutators of your own.
+        cases: the problem's cases for ``config`` when already made (default: made here).
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class Evolver:
         *,
         budget: CallBudget | None = None,
         weights: Mapping[str, float] | None = None,
+        cases: Cases | None = None,
     ):
         self.problem, self.mutators, self.executor, self.archive = problem, dict(mutators), executor, archive
         self.run_folder, self.config, self.coevolution = run_folder, config, coevolution
@@ -87,7 +95,8 @@ class Evolver:
         self.weights = (
             dict(weights) if weights is not None else dict(zip(settings.kinds, settings.weights, strict=True))
         )
-        self.training = TrainingSet(problem.cases(config.task, config.seed), config.attacker.weight)
+        cases = cases if cases is not None else problem.cases(config.task, config.seed)
+        self.training = TrainingSet(cases, config.attacker.weight)
         self.descriptors = default_descriptors(config.archive.descriptors, config.archive.bins)
         self.population = Population.empty(config.islands.islands, config.islands.population)
         self.memory = ProgramMemory(archive, config.archive.duplicate_novelty)
@@ -269,6 +278,10 @@ class Evolver:
     def baseline_validation(self) -> dict[str, float | None]:
         """See :func:`aurora_evo.evolver.validation.baseline_validation`."""
         return baseline_validation(self)
+
+    def suite_test_report(self) -> SuiteTestReport | None:
+        """See :func:`aurora_evo.evolver.validation.suite_test_report`."""
+        return suite_test_report(self)
 
     def evaluations_so_far(self) -> int:
         """Candidates evaluated over the whole run, earlier invocations of a resumed run included."""

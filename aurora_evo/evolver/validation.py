@@ -1,8 +1,12 @@
-"""Held-out scores beyond a run's successive bests: more programs validated, and the baselines."""
+"""Held-out scores beyond a run's successive bests: more programs validated, the baselines, and the
+chosen program on the test cases of a run on a suite."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from aurora_evo.export import selection_pool, top_programs
 
 if TYPE_CHECKING:  # typing only: the evolver imports this module
     from aurora_evo.evolver.evolver import Evolver
@@ -36,15 +40,52 @@ def validate_more(run: Evolver, n: int) -> int:
     return len(pending)
 
 
+@dataclass(frozen=True)
+class SuiteTestReport:
+    """The program a run chose, and first fit and best fit, on the test cases it never trained or chose on.
+
+    Attributes:
+        program: the chosen program's id (the one ``aurora-evo export`` ships first).
+        cases: how many test cases.
+        scores: ``"chosen"``, then ``"first fit"`` and ``"best fit"`` -> score on the test cases
+            (``None`` when the program failed there).
+    """
+
+    program: str
+    cases: int
+    scores: dict[str, float | None]
+
+
+def baseline_sources(run: Evolver) -> dict[str, str]:
+    """First fit's and best fit's sources by readable name, in the order the problem lists them."""
+    readable = ((name.replace("_", " ").lower(), source) for name, source in run.problem.baselines().items())
+    return {name: source for name, source in readable if name in ("first fit", "best fit")}
+
+
 def baseline_validation(run: Evolver) -> dict[str, float | None]:
     """First fit's and best fit's scores on the held-out cases (``None`` if one failed), to set the
     best program's validation score against; in the order the problem lists them."""
     if not run.training.validation:
         return {}
-    readable = ((name.replace("_", " ").lower(), source) for name, source in run.problem.baselines().items())
-    sources = {name: source for name, source in readable if name in ("first fit", "best fit")}
+    sources = baseline_sources(run)
     results = run.evaluate(list(sources.values()), run.training.validation)
     return {name: result.score for name, result in zip(sources, results, strict=True)}
+
+
+def suite_test_report(run: Evolver) -> SuiteTestReport | None:
+    """For a run on a suite (``task.suite``), the program it chose (by the held-out cases, as export
+    chooses) and the baselines on the suite's test split; ``None`` for other runs (their figures stay
+    untouched by the run's end), or before any program ran."""
+    if run.config.task.suite is None:
+        return None
+    cases = run.problem.test_cases(run.config.task)
+    chosen = top_programs(run.archive, run.run_id, 1, selection_pool(run.config))
+    if not cases or not chosen:
+        return None
+    sources = {"chosen": chosen[0].source, **baseline_sources(run)}
+    results = run.evaluate(list(sources.values()), cases)
+    scores = {name: result.score for name, result in zip(sources, results, strict=True)}
+    return SuiteTestReport(chosen[0].id, len(cases), scores)
 
 
 def evaluations_so_far(run: Evolver) -> int:

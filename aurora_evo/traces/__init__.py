@@ -8,7 +8,10 @@ reader documents them), and counts the rows it dropped or repaired in a
 * :mod:`~aurora_evo.traces.alibaba2018`: Alibaba cluster-trace-v2018 ``batch_task`` and ``machine_meta``;
 * :mod:`~aurora_evo.traces.alibaba_gpu2025`: the Alibaba GPU v2025 DLRM serving trace;
 * :mod:`~aurora_evo.traces.azure_llm2023`: the Azure LLM inference trace 2023 (service time modelled);
+* :mod:`~aurora_evo.traces.azure_vmtable`: the Azure Public Dataset VM trace's ``vmtable`` (V1 2017, V2
+  2019);
 * :mod:`~aurora_evo.traces.azure_vm2017`: the Azure VM 2017 flavour and lifetime sequences (derived);
+  format ``azure-vm2017`` reads either, told apart by the file's first row;
 * :mod:`~aurora_evo.traces.swf`: the Standard Workload Format of the Parallel Workloads Archive.
 
 :mod:`~aurora_evo.traces.windows` cuts a task stream into time windows; :mod:`~aurora_evo.traces.replay`

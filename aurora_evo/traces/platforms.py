@@ -205,7 +205,7 @@ ASSUMED: Mapping[str, Platform] = MappingProxyType(
         "azure-vm2017": Platform(
             "azure-vm-host",
             (machine_class("azure-host-48-448", 1, 48.0, 448.0),),
-            "an assumed Azure host of 48 cores and 448 GiB: the 2017 trace records VMs, not the servers "
+            "an assumed Azure host of 48 cores and 448 GiB: the Azure VM traces record VMs, not the servers "
             "they ran on",
         ),
         "alibaba-gpu2025": Platform(

@@ -1,6 +1,13 @@
 """The trace formats ``aurora-evo scenarios from-trace`` knows: for each, how to read its files, the
 platform its tasks run on, which of its tasks are latency-sensitive, and its licence.
 
+``azure-vm2017`` reads two layouts of the Azure Public Dataset VM trace, told apart by the file's first
+row (:func:`~aurora_evo.traces.azure_vmtable.is_azure_vmtable`): the official ``vmtable`` of V1 (2017) or
+V2 (2019), 11 comma-separated fields (:mod:`~aurora_evo.traces.azure_vmtable`; its Interactive VMs are
+latency-sensitive, VMs alive at the end are cut at ``trace_end_s``), otherwise V1's derived flavour
+sequences (:mod:`~aurora_evo.traces.azure_vm2017`, lifetimes from ``durations``; no task of theirs is
+latency-sensitive).
+
 A :class:`TraceSource` is looked up by format name (:func:`trace_source`). Its reader takes the paths the
 user gave and the format's extra inputs (:class:`TraceInputs`), and streams
 :class:`~aurora_evo.traces.records.TraceTask` records in arrival order, filling a
@@ -19,6 +26,7 @@ from aurora_evo.traces.alibaba2018 import read_alibaba2018_batch, read_alibaba20
 from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
 from aurora_evo.traces.azure_llm2023 import read_azure_llm2023
 from aurora_evo.traces.azure_vm2017 import read_azure_vm2017
+from aurora_evo.traces.azure_vmtable import INTERACTIVE_CLASS, is_azure_vmtable, read_azure_vmtable
 from aurora_evo.traces.google2011 import read_google2011
 from aurora_evo.traces.platforms import (
     ASSUMED,
@@ -45,8 +53,10 @@ class TraceInputs:
 
     Attributes:
         machines: Alibaba 2018 ``machine_meta`` file (the platform; default: the published table's mix).
-        durations: Azure VM 2017 lifetime file aligned with the flavour file (required there).
-        trace_end_s: Alibaba GPU 2025: where instances alive at the end are cut (default: dropped).
+        durations: Azure VM 2017 lifetime file aligned with the derived flavour file (required there;
+            not with a vmtable).
+        trace_end_s: Alibaba GPU 2025 and the Azure vmtable: where instances or VMs alive at the end are
+            cut (default: dropped).
     """
 
     machines: Path | None = None
@@ -90,12 +100,26 @@ def _always(task: TraceTask) -> bool:
 
 
 def _read_vm(paths: Sequence[Path], inputs: TraceInputs, summary: ReadSummary) -> Iterator[TraceTask]:
+    """The vmtable reader when the file is a vmtable, else the derived-sequence reader."""
+    if is_azure_vmtable(paths[0]):
+        if inputs.durations is not None:
+            raise InputError(
+                f"azure-vm2017: {paths[0]} is a vmtable, which holds the VMs' lifetimes: --durations is "
+                "for the derived flavour file only"
+            )
+        return read_azure_vmtable(paths[0], summary, inputs.trace_end_s)
     if inputs.durations is None:
         raise InputError(
-            "azure-vm2017 needs --durations FILE, the lifetimes aligned with the flavour file "
-            "(e.g. v1.dev.c2100000.txt beside v1.dev.txt): without them every VM's lifetime is unknown"
+            f"azure-vm2017: {paths[0]} is not a vmtable (its first row has not 11 comma-separated fields), "
+            "so it is read as the derived flavour file, which needs --durations FILE, the lifetimes "
+            "aligned with it (e.g. v1.dev.c2100000.txt beside v1.dev.txt)"
         )
     return read_azure_vm2017(paths[0], inputs.durations, summary)
+
+
+def _interactive(task: TraceTask) -> bool:
+    """An Azure vmtable VM of the Interactive category (the derived sequences' VMs all have class 0)."""
+    return task.scheduling_class >= INTERACTIVE_CLASS
 
 
 def _alibaba_platform(paths: Sequence[Path], inputs: TraceInputs) -> Platform:
@@ -154,13 +178,14 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
             ),
             TraceSource(
                 "azure-vm2017",
-                "Azure Public Dataset V1 VM trace 2017 (derived flavour and lifetime sequences)",
+                "Azure Public Dataset VM trace (V1 2017 or V2 2019 vmtable, or V1's derived flavour and "
+                "lifetime sequences)",
                 CC_BY,
                 True,
                 UNITS["azure-vm2017"],
                 _read_vm,
                 lambda paths, inputs: ASSUMED["azure-vm2017"],
-                _never,
+                _interactive,
             ),
             TraceSource(
                 "swf",

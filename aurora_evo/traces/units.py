@@ -75,7 +75,12 @@ UNITS: Mapping[str, SourceUnits] = MappingProxyType(
         "azure-llm2023": SourceUnits(
             1.0, 1.0, note="GPUs, host cores and GiB per request from the service model"
         ),
-        "azure-vm2017": SourceUnits(1.0, 1.0, note="the flavour's cores, and its memory (GB) read as GiB"),
+        "azure-vm2017": SourceUnits(
+            1.0,
+            1.0,
+            note="the VM's cores and memory (GB, read as GiB): a vmtable's sizes (V1) or bucket upper "
+            "bounds (V2, '>24' cores read as 30 and '>64' GB as 70), or the derived flavour's",
+        ),
         "swf": SourceUnits(1.0, 1.0 / _KIB_PER_GIB, note="processors as cores, KB of memory as GiB / 1024^2"),
     }
 )

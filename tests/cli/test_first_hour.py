@@ -213,7 +213,7 @@ def test_validate_reports_every_file_of_a_batch_past_a_malformed_one(capsys, tmp
         in lines
     )
     assert [line for line in lines if line.startswith(f"{out_of_range}: ")] == [
-        f"{out_of_range}: format REFUSED: tasks[0].cpu: 4000 is outside 0.1-32 cores"
+        f"{out_of_range}: format REFUSED: tasks[0].cpu: 4000 is outside 0-1024 cores"
     ]
     assert lines[-1] == "2 of 4 files refused (format)"
 

@@ -3,11 +3,13 @@ of nodes, ``priority(task, nodes)`` scores the nodes for each task and the simul
 (:mod:`aurora_evo.sim`) places it on the highest-scoring node it fits on.
 
 Cases are scenarios (:mod:`aurora_evo.scenario`); a run trains on two thirds of a domain's seed
-scenarios at the chosen levels and holds out the rest, and an attacker may co-evolve more.
+scenarios at the chosen levels and holds out the rest, or, given a suite (:mod:`aurora_evo.suites`),
+trains on its train split and holds out its validation split; an attacker may co-evolve more.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -63,6 +65,19 @@ SCENARIO_ROW_COLUMNS = (
 MAX_SCENARIO_COLUMNS = 4
 
 
+@functools.lru_cache(maxsize=1)
+def load_suite_once(name: str):
+    """The suite called ``name`` (:func:`aurora_evo.suites.load_suite`; one-line InputError if unknown or
+    not built), read once per process: a run on a suite asks for it when the command checks it, when the
+    run is built and when its end reports on the test split (reading google-2011 takes about 6 s). A suite
+    rebuilt while the process runs is not read again."""
+    # The sandbox's supervisor imports this module and forks every jail from itself.
+    # heavy: the suites' package (with its builder's trace readers) stays out of the supervisor
+    from aurora_evo.suites import load_suite
+
+    return load_suite(name)
+
+
 def split_seeds(names: list[str]) -> tuple[list[str], list[str]]:
     """Every third scenario (in name order) is held out; the rest train."""
     ordered = sorted(names)
@@ -78,9 +93,6 @@ class AllocationProblem(Problem):
     decision_noun = "node"
     score_unit = "mean reward"
     score_label = "mean reward"
-    # Two thirds of a domain's seeds train and only a few are held out: too few to choose by alone
-    # (a program can be lucky on four).
-    pooled_selection = True
     jit_min_decisions = JIT_MIN_DECISIONS
     trivial_program = "def priority(task, nodes):\n    return nodes[:, 1] * 1.0\n"
     calls_here = True
@@ -88,7 +100,15 @@ class AllocationProblem(Problem):
 
     def cases(self, task: TaskConfig, seed: int) -> Cases:
         """Two thirds of ``task.domain``'s seed scenarios at ``task.levels`` train, the rest are held
-        out (:func:`split_seeds`); ``seed`` is unused (nothing is generated)."""
+        out (:func:`split_seeds`); with ``task.suite``, the suite's train and validation splits.
+        ``seed`` is unused (nothing is generated)."""
+        if task.suite is not None:
+            suite = load_suite_once(task.suite)
+            description = (
+                f"{task.domain} allocation on suite {suite.name}: train on its {len(suite.train)} train "
+                f"scenarios, hold out its {len(suite.validation)} validation ones"
+            )
+            return Cases(suite.train, suite.validation, description)
         paths = {p.stem: p for level in task.levels for p in seed_scenario_paths(level, task.domain)}
         if not paths:
             raise ConfigError(f"no seed scenarios for domain {task.domain!r} at levels {list(task.levels)}")
@@ -122,9 +142,17 @@ class AllocationProblem(Problem):
         return ResultTable(columns, rows, summary)
 
     def test_cases(self, task: TaskConfig) -> tuple:
-        """The domain's seed scenarios at the levels the run does not use (expert, by default)."""
+        """The domain's seed scenarios at the levels the run does not use (expert, by default); with
+        ``task.suite``, the suite's test split."""
+        if task.suite is not None:
+            return load_suite_once(task.suite).test
         unseen = [level for level in SEED_LEVELS if level not in task.levels]
         return tuple(load_scenario(p) for level in unseen for p in seed_scenario_paths(level, task.domain))
+
+    def pooled_selection(self, task: TaskConfig) -> bool:
+        """On the seeds, two thirds train and only a few are held out: too few to choose by alone (a
+        program can be lucky on four). A suite's validation split is made to choose by."""
+        return task.suite is None
 
     def axis_label(self, task: TaskConfig) -> str:
         return "score (mean reward, 0-1)"
