@@ -12,7 +12,9 @@ What a replay keeps and changes (each also written into the scenario's ``provena
 - nodes: ``nodes`` machines in the platform's proportions
   (:meth:`~aurora_evo.traces.platforms.Platform.nodes`); without ``nodes``, as many as give the window
   an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load measured within the window
-  (:func:`load_within_window`);
+  (:func:`load_within_window`), and at least as many as hold the demand running at once
+  (:func:`peak_demand`, every task started on arrival): a clairvoyant scheduler could place every task
+  on arrival but for fragmentation;
 - load scaling thins, it never compresses time: with both ``nodes`` and ``load``, when the window offers
   more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
   if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
@@ -52,8 +54,10 @@ DEFAULT_LOAD = 0.8
 #: Latency of every replayed node, ms: the traces record none; one value for all keeps latency about
 #: waiting, not about where a task lands.
 NODE_LATENCY_MS = 1.0
-#: A replayed window with more tasks than this is refused: thin it (``nodes`` with ``load``).
+#: A replayed window with more tasks than this is refused unless ``max_tasks`` thins it.
 MAX_TASKS = 200_000
+#: Sized nodes hold at least the demand running at once over this share of their capacity.
+PEAK_LIMIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -130,12 +134,13 @@ def replay_window(
     from ``(options.seed, window_index)``.
 
     Raises:
-        InputError: the window holds more than :data:`MAX_TASKS` tasks (thin it).
+        InputError: the window holds more than :data:`MAX_TASKS` tasks and ``options.max_tasks`` does
+            not thin it.
     """
-    if len(tasks) > MAX_TASKS:
+    if len(tasks) > MAX_TASKS and (options.max_tasks is None or options.max_tasks > MAX_TASKS):
         raise InputError(
             f"{name}: {len(tasks):,} tasks in one window (at most {MAX_TASKS:,}); shorten --window or give "
-            "--nodes and --load to thin it"
+            "--max-tasks"
         )
     in_window = len(tasks)
     rng = np.random.default_rng([options.seed, window_index])
@@ -178,13 +183,30 @@ def replay_window(
 
 
 def _nodes_for(demand, arrival, duration, platform: Platform, window_s: float, target: float) -> int:
-    """Nodes of the platform's mix that give the window an offered load of ``target`` on its bottleneck."""
+    """Nodes of the platform's mix that give the window an offered load of ``target`` on its bottleneck,
+    and at least enough that the demand running at once (every task started on arrival) stays within
+    :data:`PEAK_LIMIT` of the capacity: where tasks outlast the window, the load within it understates
+    what runs at its end."""
     mean = np.array([m.capacity for m in platform.machines], dtype=np.float64)
     weights = np.array([m.count for m in platform.machines], dtype=np.float64)
     per_node = (mean * weights[:, None]).sum(axis=0) / weights.sum()
     load_on_one = load_within_window(demand, arrival, duration, per_node, window_s)
-    finite = load_on_one[np.isfinite(load_on_one)]
-    return max(1, math.ceil(float(finite.max(initial=0.0)) / target))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak_on_one = np.where(per_node > 0, peak_demand(demand, arrival, duration) / per_node, np.inf)
+    finite = np.concatenate([load_on_one / target, peak_on_one / PEAK_LIMIT])
+    finite = finite[np.isfinite(finite)]
+    return max(1, math.ceil(float(finite.max(initial=0.0)) - 1e-9))
+
+
+def peak_demand(demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray) -> np.ndarray:
+    """``(4,)`` the largest demand of each resource running at once, every task running from its arrival
+    for its duration (a task ending when another starts does not overlap it)."""
+    if len(arrival) == 0:
+        return np.zeros(demand.shape[1])
+    times = np.concatenate([arrival, arrival + duration])
+    ends_first = np.concatenate([np.ones(arrival.size), np.zeros(arrival.size)])
+    order = np.lexsort((ends_first, times))
+    return np.cumsum(np.concatenate([demand, -demand])[order], axis=0).max(axis=0)
 
 
 def _fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:

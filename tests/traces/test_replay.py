@@ -21,6 +21,7 @@ from aurora_evo.traces.records import ReadSummary, TraceTask
 from aurora_evo.traces.replay import (
     ReplayOptions,
     load_within_window,
+    peak_demand,
     replay_trace,
     replay_window,
     spread_windows,
@@ -76,8 +77,8 @@ def test_a_window_keeps_real_arrivals_durations_and_requests_on_the_platform():
 
 
 def test_without_nodes_the_cluster_is_sized_to_the_load():
-    tasks = [task(float(t), 100.0, cpu=0.5, memory=0.01) for t in range(0, 100, 10)]
-    for target in (0.5, 0.8):
+    tasks = [task(float(t), 0.9, cpu=0.5, memory=0.01) for t in range(100)]  # never two at once
+    for target in (0.1, 0.2):
         scenario = replay_window(tasks, 0, 100, GOOGLE, ONE_MACHINE, ReplayOptions(load=target), "w")
         work = (scenario.tasks.demand[:, 0] * (100 - scenario.tasks.arrival)).sum()
         n = len(scenario.nodes)
@@ -236,3 +237,14 @@ def test_max_tasks_keeps_a_seeded_subset_of_real_tasks_before_sizing_the_nodes()
     assert scenario.provenance["trace"]["tasks_in_window"] == 100
     assert scenario.provenance["replay"]["dropped"] == {"over --max-tasks": 90}
     assert scenario.provenance["replay"]["load_within_window"]["replayed"][0] <= 0.5
+
+
+def test_tasks_outlasting_the_window_are_sized_for_the_demand_running_at_its_end():
+    """Ten 1-core tasks that run for a day, arriving over a minute: the load within the minute is about
+    half of what runs at its end, and the nodes hold what runs at once."""
+    tasks = [task(float(t), 86_400.0, cpu=1 / 32, memory=0.001) for t in range(0, 60, 6)]
+    one_core = Platform("test", (machine_class("c", 1, 1.0, 4.0),), "a 1-core machine")
+    scenario = replay_window(tasks, 0, 60, GOOGLE, one_core, ReplayOptions(load=0.8), "w")
+    assert scenario.provenance["replay"]["load_within_window"]["replayed"][0] < 0.8
+    assert len(scenario.nodes) == 10
+    assert peak_demand(scenario.tasks.demand, scenario.tasks.arrival, scenario.tasks.duration)[0] == 10

@@ -62,9 +62,9 @@ def test_real_30_minute_windows_pass_at_their_own_level(fmt):
 
 @pytest.mark.parametrize("fmt", TRACE_FORMATS)
 def test_feasibility_refuses_a_real_window_only_when_its_cluster_is_overloaded(fmt):
-    """The replay sizes the nodes for a load of 0.8 within the window; where tasks outlast it (the GPU
-    2025 instances run for days) the demand running at its end can pass the capacity, and the
-    latency-sensitive ones then miss their deadlines whatever the scheduler: a true refusal."""
+    """The replay sizes the nodes for a load of 0.8 within the window and for the demand running at
+    once; a window the packing still cannot serve must be one whose demand running at once passes the
+    capacity (fragmentation aside, no scheduler could meet its deadlines): a true refusal."""
     data = shared_data()
     small = (s for s in trace_windows(fmt, data) if MIN_TASKS <= len(s.tasks) <= PACKED_TASKS)
     for s in islice(small, WINDOWS):
