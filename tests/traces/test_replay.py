@@ -80,7 +80,8 @@ def test_without_nodes_the_cluster_is_sized_to_the_load():
     tasks = [task(float(t), 0.9, cpu=0.5, memory=0.01) for t in range(100)]  # never two at once
     for target in (0.1, 0.2):
         scenario = replay_window(tasks, 0, 100, GOOGLE, ONE_MACHINE, ReplayOptions(load=target), "w")
-        work = (scenario.tasks.demand[:, 0] * (100 - scenario.tasks.arrival)).sum()
+        inside = np.minimum(scenario.tasks.duration, 100 - scenario.tasks.arrival)
+        work = (scenario.tasks.demand[:, 0] * inside).sum()
         n = len(scenario.nodes)
         assert work / (n * 32 * 100) <= target < work / ((n - 1) * 32 * 100)
 
