@@ -44,15 +44,18 @@ def build_trace_suite(
     for group in _groups(spec, data):
         paths, inputs, members = group
         first, last = arrival_span(source.read(paths, inputs, ReadSummary()))
-        split_of = {
-            start: split
+        candidates = {
+            split: list(_split_windows(spec, spec.splits[split], first, last).starts(first))
             for split in members
-            for start in _split_windows(spec, spec.splits[split], first, last).starts(first)
         }
+        split_of = {start: split for split in members for start in candidates[split]}
         summary = ReadSummary()
         windows = Windows(spec.window_s, count=len(split_of), starts_s=tuple(sorted(split_of)))
+        replayed: dict[float, Scenario] = {}
         for scenario in replay_trace(source, paths, inputs, windows, options, summary):
-            scenarios[split_of[scenario.provenance["trace"]["window_start_s"]]].append(scenario)
+            replayed[scenario.provenance["trace"]["window_start_s"]] = scenario
+        for split in members:
+            scenarios[split] = _chosen(candidates[split], replayed)
         for path in [*paths, *(p for p in dataclasses.astuple(inputs) if isinstance(p, Path))]:
             files.setdefault(str(path.relative_to(data)), file_digest(path))
         for split in members:
@@ -150,7 +153,8 @@ def _files(spec: TraceSuiteSpec, split: SplitSpec, data: Path) -> tuple[list[Pat
 
 
 def _split_windows(spec: TraceSuiteSpec, split: SplitSpec, first_s: float, last_s: float) -> Windows:
-    """The split's windows, spread over its share of the span; none reaches past the share's end."""
+    """The split's candidate windows (:func:`_chosen`), twice as many less one as the split has, spread
+    over its share of the span; none reaches past the share's end."""
     first = max(first_s, spec.first_s)
     low = first + split.span[0] * (last_s - first)
     high = first + split.span[1] * (last_s - first)
@@ -159,7 +163,21 @@ def _split_windows(spec: TraceSuiteSpec, split: SplitSpec, first_s: float, last_
             f"suite {spec.name}: the trace spans {last_s - first:g} s; its share {split.span} is shorter "
             f"than a {spec.window_s:g} s window"
         )
-    return spread_windows(Windows(spec.window_s, count=split.count, first_s=low), low, high - 2e-6)
+    count = 2 * split.count - 1
+    return spread_windows(Windows(spec.window_s, count=count, first_s=low), low, high - 2e-6)
+
+
+def _chosen(candidates: list[float], replayed: dict[float, Scenario]) -> list[Scenario]:
+    """A split's scenarios from its ``2 n - 1`` candidate windows: the even ones are the ``n`` windows
+    spread over its share; one that held no task gives way to the candidate after it, else the one
+    before it, when that held tasks and is not taken."""
+    chosen: list[float] = []
+    for i in range(0, len(candidates), 2):
+        for j in (i, i + 1, i - 1):
+            if 0 <= j < len(candidates) and candidates[j] in replayed and candidates[j] not in chosen:
+                chosen.append(candidates[j])
+                break
+    return [replayed[start] for start in sorted(chosen)]
 
 
 def _source_record(source: TraceSource, files: dict[str, str]) -> dict:

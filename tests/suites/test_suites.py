@@ -11,9 +11,9 @@ import pytest
 
 from aurora_evo.errors import InputError
 from aurora_evo.suites import SPLITS, SUITE_NAMES, load_suite
-from aurora_evo.suites.build import build_synthetic_suite, build_trace_suite
+from aurora_evo.suites.build import _chosen, build_synthetic_suite, build_trace_suite
 from aurora_evo.suites.specs import SUITES, SplitSpec, SyntheticSuiteSpec, TraceSuiteSpec
-from aurora_evo.suites.store import SUFFIX, read_suite, write_suite
+from aurora_evo.suites.store import SUFFIX, read_suite, shipped_folder, write_suite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "traces"))
 from trace_samples import shared_data
@@ -96,3 +96,22 @@ def test_every_suite_has_the_three_splits():
             spec.counts if isinstance(spec, SyntheticSuiteSpec) else {s: spec.splits[s].count for s in SPLITS}
         )
         assert [counts[split] for split in SPLITS] == [60, 20, 20]
+
+
+def test_shipped_suites_are_cc_by_or_generated_and_load_with_their_hash():
+    shipped = sorted(p.name.removesuffix(SUFFIX) for p in shipped_folder().glob(f"*{SUFFIX}"))
+    assert shipped == ["azure", "google-2011", "synthetic"]
+    for name in shipped:
+        suite = load_suite(name)
+        assert [len(suite.split(split)) for split in SPLITS] == [60, 20, 20]
+        source = suite.manifest["source"]
+        assert source.get("licence") == "CC-BY 4.0" or "generator" in source
+        assert suite.manifest["quality"]["passed"] >= 98
+
+
+def test_an_empty_window_gives_way_to_the_candidate_beside_it():
+    scenario = object()
+    candidates = [0.0, 10.0, 20.0, 30.0, 40.0]  # the split's windows are 0, 20 and 40
+    assert _chosen(candidates, {0.0: scenario, 30.0: scenario, 40.0: scenario}) == [scenario] * 3
+    assert _chosen(candidates, {0.0: 1, 10.0: 2, 20.0: 3, 40.0: 4}) == [1, 3, 4]
+    assert _chosen(candidates, {10.0: 2}) == [2]
