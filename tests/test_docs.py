@@ -36,7 +36,7 @@ AFTER = {("README.md", "Looking at a run"): ("README.md", "Evolving programs")}
 SET_UP = ("README.md", "Set-up")
 #: Sections whose snippets read the project's real data as ``../shared/data``: they run with it linked
 #: beside the working folder, and are skipped where the checkout has none beside it.
-NEEDS_DATA = {("README.md", "Trace suites: benchmark and evolve")}
+NEEDS_DATA = {("README.md", "Replaying a trace")}
 SHARED = REPO.parent / "shared"
 #: The port the README's local-model command names (Ollama's).
 LOCAL_MODEL_PORT = 11434
