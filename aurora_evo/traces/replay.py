@@ -334,6 +334,8 @@ def replay_trace(
     When ``windows`` gives neither a stride nor explicit starts, the windows are spread evenly from the
     first arrival (or ``windows.first_s``) to the last (:func:`spread_windows`), which costs one more pass
     over the trace to find its end; they overlap only when the trace is shorter than ``count`` windows.
+    Where the source's tasks at 0 were there before the trace began (``present_at_zero``: Google 2011,
+    Alibaba GPU 2025), the first arrival is the first after 0.
 
     Raises:
         InputError: the paths do not suit the format, a file cannot be read (a
@@ -343,7 +345,8 @@ def replay_trace(
     files = [{"name": path.name, "sha256": file_digest(path)} for path in paths]
     platform = source.platform(paths, inputs)
     if windows.stride_s is None and not windows.starts_s:
-        windows = spread_windows(windows, *arrival_span(source.read(paths, inputs, ReadSummary())))
+        span = arrival_span(source.read(paths, inputs, ReadSummary()), after_zero=source.present_at_zero)
+        windows = spread_windows(windows, *span)
     stream = source.read(paths, inputs, summary)
     for index, (start, members) in enumerate(cut_windows(stream, windows)):
         name = f"{source.name}-{start:.0f}s"
@@ -354,11 +357,12 @@ def replay_trace(
             yield scenario
 
 
-def arrival_span(tasks: Iterable[TraceTask]) -> tuple[float, float]:
-    """The first and last arrival of a stream in arrival order, s; ``(0, 0)`` when it is empty."""
+def arrival_span(tasks: Iterable[TraceTask], after_zero: bool = False) -> tuple[float, float]:
+    """The first and last arrival of a stream in arrival order, s (with ``after_zero``, the first after
+    0: tasks at 0 were there before the trace began); ``(0, 0)`` when it has none."""
     first = last = None
     for task in tasks:
-        if first is None:
+        if first is None and (task.arrival_s > 0 or not after_zero):
             first = task.arrival_s
         last = task.arrival_s
     return (first or 0.0, last or 0.0)

@@ -78,6 +78,8 @@ class TraceSource:
         platform: ``platform(paths, inputs)``: the machines its tasks run on.
         latency_sensitive: whether a task gets a deadline (the replay's wait allowance on top of its run).
         many_files: whether it takes several files (shards in time order) or exactly one.
+        present_at_zero: its tasks arriving at 0 were already there when the trace began (their submit
+            time is unknown), not arrivals: windows spread over the trace start after them.
     """
 
     name: str
@@ -89,6 +91,7 @@ class TraceSource:
     platform: Callable[[Sequence[Path], TraceInputs], Platform]
     latency_sensitive: Callable[[TraceTask], bool]
     many_files: bool = False
+    present_at_zero: bool = False
 
 
 def _never(task: TraceTask) -> bool:
@@ -145,6 +148,7 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
                 lambda paths, inputs: GOOGLE_2011,
                 lambda task: task.scheduling_class >= GOOGLE_LATENCY_SENSITIVE_CLASS,
                 many_files=True,
+                present_at_zero=True,
             ),
             TraceSource(
                 "alibaba2018",
@@ -165,6 +169,7 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
                 lambda paths, inputs, summary: read_alibaba_gpu2025(paths[0], summary, inputs.trace_end_s),
                 lambda paths, inputs: ASSUMED["alibaba-gpu2025"],
                 _always,
+                present_at_zero=True,
             ),
             TraceSource(
                 "azure-llm2023",

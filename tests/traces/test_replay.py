@@ -20,6 +20,7 @@ from aurora_evo.traces.platforms import GOOGLE_2011, Platform, machine_class
 from aurora_evo.traces.records import ReadSummary, TraceTask
 from aurora_evo.traces.replay import (
     ReplayOptions,
+    arrival_span,
     load_within_window,
     peak_demand,
     replay_trace,
@@ -249,3 +250,9 @@ def test_tasks_outlasting_the_window_are_sized_for_the_demand_running_at_its_end
     assert scenario.provenance["replay"]["load_within_window"]["replayed"][0] < 0.8
     assert len(scenario.nodes) == 10
     assert peak_demand(scenario.tasks.demand, scenario.tasks.arrival, scenario.tasks.duration)[0] == 10
+
+
+def test_the_span_of_a_trace_whose_tasks_at_0_were_already_there_starts_after_them():
+    tasks = [task(0.0, 5.0), task(0.0, 5.0), task(600.5, 1.0), task(900.0, 1.0)]
+    assert arrival_span(tasks) == (0.0, 900.0)
+    assert arrival_span(tasks, after_zero=True) == (600.5, 900.0)
