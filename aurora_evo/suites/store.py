@@ -85,8 +85,9 @@ def write_suite(manifest: dict, scenarios: dict[str, list[Scenario]], path: Path
     return path
 
 
-def read_suite(path: Path) -> Suite:
-    """The suite in the file at ``path``, its content hash checked.
+def read_suite(path: Path, schema_checked: bool = False) -> Suite:
+    """The suite in the file at ``path``, its content hash checked; ``schema_checked``: its scenarios are
+    known to pass the scenario format's JSON Schema (:func:`~aurora_evo.scenario.scenario_from_dict`).
 
     Raises:
         InputError: the file cannot be read, is no suite file, or its scenarios do not match its hash.
@@ -106,7 +107,9 @@ def read_suite(path: Path) -> Suite:
     if content_hash(rows) != manifest.get("content_sha256"):
         raise InputError(f"{path}: its scenarios do not match the manifest's content hash; rebuild it")
     splits = {
-        split: tuple(scenario_from_dict(row, source=f"{path}:{split}") for row in rows.get(split, []))
+        split: tuple(
+            scenario_from_dict(row, f"{path}:{split}", schema_checked) for row in rows.get(split, [])
+        )
         for split in SPLITS
     }
     return Suite(manifest.get("name", path.name.removesuffix(SUFFIX)), manifest, **splits)

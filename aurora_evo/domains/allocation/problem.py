@@ -69,8 +69,8 @@ MAX_SCENARIO_COLUMNS = 4
 def load_suite_once(name: str):
     """The suite called ``name`` (:func:`aurora_evo.suites.load_suite`; one-line InputError if unknown or
     not built), read once per process: a run on a suite asks for it when the command checks it, when the
-    run is built and when its end reports on the test split (reading google-2011 takes about 6 s). A suite
-    rebuilt while the process runs is not read again."""
+    run is built and when its end reports on the test split. A suite rebuilt while the process runs is
+    not read again."""
     # The sandbox's supervisor imports this module and forks every jail from itself.
     # heavy: the suites' package (with its builder's trace readers) stays out of the supervisor
     from aurora_evo.suites import load_suite
