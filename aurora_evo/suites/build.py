@@ -19,7 +19,14 @@ from aurora_evo.errors import InputError
 from aurora_evo.scenario import Scenario
 from aurora_evo.suites.specs import SPLITS, SplitSpec, SyntheticSuiteSpec, TraceSuiteSpec
 from aurora_evo.traces.records import ReadSummary
-from aurora_evo.traces.replay import ReplayOptions, arrival_span, file_digest, replay_trace, spread_windows
+from aurora_evo.traces.replay import (
+    ReplayOptions,
+    arrival_span,
+    candidate_windows,
+    file_digest,
+    fill_empty_windows,
+    replay_trace,
+)
 from aurora_evo.traces.sources import TraceInputs, TraceSource, trace_source
 from aurora_evo.traces.windows import Windows
 
@@ -55,7 +62,8 @@ def build_trace_suite(
         for scenario in replay_trace(source, paths, inputs, windows, options, summary):
             replayed[scenario.provenance["trace"]["window_start_s"]] = scenario
         for split in members:
-            scenarios[split] = _chosen(candidates[split], replayed)
+            present = [(i, replayed[start]) for i, start in enumerate(candidates[split]) if start in replayed]
+            scenarios[split] = list(fill_empty_windows(present, spec.splits[split].count))
         for path in [*paths, *(p for p in dataclasses.astuple(inputs) if isinstance(p, Path))]:
             files.setdefault(str(path.relative_to(data)), file_digest(path))
         for split in members:
@@ -153,8 +161,8 @@ def _files(spec: TraceSuiteSpec, split: SplitSpec, data: Path) -> tuple[list[Pat
 
 
 def _split_windows(spec: TraceSuiteSpec, split: SplitSpec, first_s: float, last_s: float) -> Windows:
-    """The split's candidate windows (:func:`_chosen`), twice as many less one as the split has, spread
-    over its share of the span; none reaches past the share's end."""
+    """The split's candidate windows (:func:`~aurora_evo.traces.replay.candidate_windows`), twice as many
+    less one as the split has, spread over its share of the span; none reaches past the share's end."""
     first = max(first_s, spec.first_s)
     low = first + split.span[0] * (last_s - first)
     high = first + split.span[1] * (last_s - first)
@@ -163,21 +171,7 @@ def _split_windows(spec: TraceSuiteSpec, split: SplitSpec, first_s: float, last_
             f"suite {spec.name}: the trace spans {last_s - first:g} s; its share {split.span} is shorter "
             f"than a {spec.window_s:g} s window"
         )
-    count = 2 * split.count - 1
-    return spread_windows(Windows(spec.window_s, count=count, first_s=low), low, high - 2e-6)
-
-
-def _chosen(candidates: list[float], replayed: dict[float, Scenario]) -> list[Scenario]:
-    """A split's scenarios from its ``2 n - 1`` candidate windows: the even ones are the ``n`` windows
-    spread over its share; one that held no task gives way to the candidate after it, else the one
-    before it, when that held tasks and is not taken."""
-    chosen: list[float] = []
-    for i in range(0, len(candidates), 2):
-        for j in (i, i + 1, i - 1):
-            if 0 <= j < len(candidates) and candidates[j] in replayed and candidates[j] not in chosen:
-                chosen.append(candidates[j])
-                break
-    return [replayed[start] for start in sorted(chosen)]
+    return candidate_windows(Windows(spec.window_s, count=split.count, first_s=low), low, high - 2e-6)
 
 
 def _source_record(source: TraceSource, files: dict[str, str]) -> dict:

@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -48,6 +49,8 @@ from aurora_evo.traces.platforms import MachineClass, Platform
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 from aurora_evo.traces.sources import TraceInputs, TraceSource, check_paths
 from aurora_evo.traces.windows import Windows, cut_windows
+
+T = TypeVar("T")
 
 #: Offered load the node count is sized for when ``nodes`` is not given.
 DEFAULT_LOAD = 0.8
@@ -334,6 +337,8 @@ def replay_trace(
     When ``windows`` gives neither a stride nor explicit starts, the windows are spread evenly from the
     first arrival (or ``windows.first_s``) to the last (:func:`spread_windows`), which costs one more pass
     over the trace to find its end; they overlap only when the trace is shorter than ``count`` windows.
+    A spread window that holds no task gives way to a window halfway to the next or the one before
+    (:func:`fill_empty_windows`), so that ``count`` scenarios come out wherever the trace has them.
     Where the source's tasks at 0 were there before the trace began (``present_at_zero``: Google 2011,
     Alibaba GPU 2025), the first arrival is the first after 0.
 
@@ -344,17 +349,65 @@ def replay_trace(
     check_paths(source, paths)
     files = [{"name": path.name, "sha256": file_digest(path)} for path in paths]
     platform = source.platform(paths, inputs)
-    if windows.stride_s is None and not windows.starts_s:
+    spreading = windows.stride_s is None and not windows.starts_s
+    count = windows.count
+    if spreading:
         span = arrival_span(source.read(paths, inputs, ReadSummary()), after_zero=source.present_at_zero)
-        windows = spread_windows(windows, *span)
-    stream = source.read(paths, inputs, summary)
-    for index, (start, members) in enumerate(cut_windows(stream, windows)):
+        windows = candidate_windows(windows, *span)
+    # A spread's windows have their first start and stride set: their starts are the ones cut_windows cuts.
+    index_of = {start: i for i, start in enumerate(windows.starts(0.0))} if spreading else {}
+    present = _replayed(source, paths, inputs, windows, options, summary, platform, files, index_of)
+    if spreading:
+        yield from fill_empty_windows(present, count)
+    else:
+        yield from (scenario for _, scenario in present)
+
+
+def _replayed(source, paths, inputs, windows, options, summary, platform, files, index_of):
+    """``(index, scenario)`` of each window that held tasks: its candidate index in ``index_of``, else
+    its place among the windows; the index also seeds its thinning."""
+    for ordinal, (start, members) in enumerate(cut_windows(source.read(paths, inputs, summary), windows)):
+        index = index_of.get(start, ordinal)
         name = f"{source.name}-{start:.0f}s"
         scenario = replay_window(
             members, start, windows.length_s, source, platform, options, name, {"files": files}, index
         )
         if scenario is not None:
-            yield scenario
+            yield index, scenario
+
+
+def candidate_windows(windows: Windows, first_s: float, last_s: float) -> Windows:
+    """``2 count - 1`` windows spread from ``first_s`` (or ``windows.first_s``) to ``last_s``
+    (:func:`spread_windows`): the even ones are the ``count`` windows spread so, the odd ones stand in
+    for an even one that holds no task (:func:`fill_empty_windows`)."""
+    return spread_windows(dataclasses.replace(windows, count=2 * windows.count - 1), first_s, last_s)
+
+
+def fill_empty_windows(replayed: Iterable[tuple[int, T]], count: int) -> Iterator[T]:
+    """The ``count`` wanted windows of ``2 count - 1`` candidates (:func:`candidate_windows`), from
+    ``(candidate index, scenario)`` of the candidates that held tasks, in index order: candidate
+    ``2 k`` when it held tasks, else the one after it, else the one before it, unless taken. Streams:
+    holds at most the candidates up to the next even one's neighbour."""
+    got: dict[int, T] = {}
+    taken: set[int] = set()
+    settled = 0  # the next even candidate to decide
+
+    def settle(upto: int) -> Iterator[T]:
+        nonlocal settled
+        while settled <= upto and settled <= 2 * count - 2:
+            for j in (settled, settled + 1, settled - 1):
+                if j in got and j not in taken:
+                    taken.add(j)
+                    yield got[j]
+                    break
+            for j in [j for j in got if j < settled]:
+                del got[j]
+            settled += 2
+
+    for index, scenario in replayed:
+        got[index] = scenario
+        yield from settle(index - 2)  # an even candidate is decided once the one after it is known
+    yield from settle(2 * count)
 
 
 def arrival_span(tasks: Iterable[TraceTask], after_zero: bool = False) -> tuple[float, float]:

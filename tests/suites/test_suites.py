@@ -11,7 +11,7 @@ import pytest
 
 from aurora_evo.errors import InputError
 from aurora_evo.suites import SPLITS, SUITE_NAMES, load_suite
-from aurora_evo.suites.build import _chosen, build_synthetic_suite, build_trace_suite
+from aurora_evo.suites.build import build_synthetic_suite, build_trace_suite
 from aurora_evo.suites.specs import SUITES, SplitSpec, SyntheticSuiteSpec, TraceSuiteSpec
 from aurora_evo.suites.store import SUFFIX, read_suite, shipped_folder, write_suite
 
@@ -109,11 +109,3 @@ def test_shipped_suites_are_cc_by_or_generated_and_load_with_their_hash():
         source = suite.manifest["source"]
         assert source.get("licence") == "CC-BY 4.0" or "generator" in source
         assert suite.manifest["quality"]["passed"] >= 98
-
-
-def test_an_empty_window_gives_way_to_the_candidate_beside_it():
-    scenario = object()
-    candidates = [0.0, 10.0, 20.0, 30.0, 40.0]  # the split's windows are 0, 20 and 40
-    assert _chosen(candidates, {0.0: scenario, 30.0: scenario, 40.0: scenario}) == [scenario] * 3
-    assert _chosen(candidates, {0.0: 1, 10.0: 2, 20.0: 3, 40.0: 4}) == [1, 3, 4]
-    assert _chosen(candidates, {10.0: 2}) == [2]

@@ -21,6 +21,8 @@ from aurora_evo.traces.records import ReadSummary, TraceTask
 from aurora_evo.traces.replay import (
     ReplayOptions,
     arrival_span,
+    candidate_windows,
+    fill_empty_windows,
     load_within_window,
     peak_demand,
     replay_trace,
@@ -256,3 +258,37 @@ def test_the_span_of_a_trace_whose_tasks_at_0_were_already_there_starts_after_th
     tasks = [task(0.0, 5.0), task(0.0, 5.0), task(600.5, 1.0), task(900.0, 1.0)]
     assert arrival_span(tasks) == (0.0, 900.0)
     assert arrival_span(tasks, after_zero=True) == (600.5, 900.0)
+
+
+@pytest.mark.parametrize(
+    ("present", "chosen"),
+    [
+        ({0: "a", 1: "b", 2: "c", 3: "d", 4: "e"}, ["a", "c", "e"]),  # the even ones: the spread windows
+        ({0: "a", 3: "d", 4: "e"}, ["a", "d", "e"]),  # 2 held no task: the one after it stands in
+        ({0: "a", 1: "b", 4: "e"}, ["a", "b", "e"]),  # 2 and 3 empty: the one before it, not yet taken
+        ({1: "b"}, ["b"]),  # 0 empty takes 1; 2 cannot take 1 again
+        ({}, []),
+    ],
+)
+def test_an_empty_window_gives_way_to_the_candidate_beside_it(present, chosen):
+    assert list(fill_empty_windows(sorted(present.items()), 3)) == chosen
+
+
+def test_spread_windows_of_a_sparse_trace_give_the_count_asked_where_the_trace_has_them(tmp_path):
+    """Arrivals with a gap where the third of five spread windows falls: its neighbour stands in."""
+    tasks = [task(float(t), 5.0) for t in [*range(0, 440, 7), *range(560, 1000, 7)]]
+    windows = Windows(60, count=5)
+    spread = list(spread_windows(windows, 0, 994).starts(0))
+    assert not any(spread[2] <= t.arrival_s < spread[2] + 60 for t in tasks)  # the gap
+    candidates = candidate_windows(windows, 0, 994)
+    chosen = list(
+        fill_empty_windows(
+            [
+                (i, s)
+                for i, s in enumerate(candidates.starts(0))
+                if any(s <= t.arrival_s < s + 60 for t in tasks)
+            ],
+            5,
+        )
+    )
+    assert len(chosen) == 5 and chosen[2] != spread[2]
