@@ -62,7 +62,7 @@ def test_the_table_names_the_folder_and_the_count(capsys, folder):
         "Gini",
     ):
         assert heading in lines[1]
-    assert max(len(line) for line in lines) <= 120
+    assert max(len(line) for line in lines[1:]) <= 120  # the heading holds the folder's path, any length
 
 
 def test_a_failing_program_is_a_row_and_exit_1(capsys, folder, tmp_path_factory):
