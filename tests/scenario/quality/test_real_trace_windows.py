@@ -92,10 +92,11 @@ def test_nearly_every_real_30_minute_window_passes(fmt):
 def test_nearly_every_window_of_a_shipped_suite_passes_quality_control(name):
     """The suites' windows (3 minutes of Google 2011, 5 of Alibaba 2018, 30 of Azure VM 2017, thinned to
     their task limits) through every layer, as the suite build checks them: the only refusals are
-    realism's (about 1% by design) and feasibility's of clusters the replay overloaded."""
+    realism's (about 1% by design) and, as rarely, feasibility's of a cluster nearly full at once (the
+    replay sizes the nodes for the demand running at once; fragmentation can still defeat the packing)."""
     data = shared_data()
     _, scenarios = build_trace_suite(SUITES[name], data)
-    checked = realism_refused = 0
+    checked = realism_refused = feasibility_refused = 0
     for split in scenarios.values():
         recent: list = []
         for s in split:
@@ -105,5 +106,7 @@ def test_nearly_every_window_of_a_shipped_suite_passes_quality_control(name):
             assert set(report.refused_layers) <= {"realism", "feasibility"}, report.feedback()
             realism_refused += not report.verdict("realism").passed
             if not report.verdict("feasibility").passed:
-                assert peak_over_capacity(s) > 1.0, f"{s.name}: {report.feedback()}"
+                feasibility_refused += 1
+                assert peak_over_capacity(s) > 0.9, f"{s.name}: {report.feedback()}"
     assert realism_refused <= (1 - PASS_SHARE) * checked, f"realism refused {realism_refused} of {checked}"
+    assert feasibility_refused <= (1 - PASS_SHARE) * checked, f"feasibility refused {feasibility_refused}"
