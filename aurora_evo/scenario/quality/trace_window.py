@@ -21,7 +21,7 @@ scenario keeps no job ids, so its units of sampling are what its columns show:
   Alibaba 2018 task row, which share start, request and duration, are one observation, not thousands;
 * job inter-arrival gaps over their mean: a job is the tasks sharing a request and a priority,
   arriving with the first, as for a synthetic scenario (:func:`aurora_evo.scenario.quality.arrivals
-  ._job_arrivals`) but without the owner, since the readers keep no user. Keyed on the arrival instant
+  ._job_arrivals`) but without the owner, since not every trace records a user. Keyed on the arrival instant
   as well, Google 2011 windows differed from each other by a KS distance of 0.55 (one job submitting
   its tasks one by one fills a window with tiny gaps); keyed so, by 0.16.
 """
@@ -37,6 +37,7 @@ import numpy as np
 from aurora_evo.errors import InputError
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.traces import FORMATS
+from aurora_evo.traces.replay import load_within_window
 
 #: The trace formats a replayed scenario may name: those ``aurora-evo scenarios from-trace`` reads.
 TRACE_FORMATS: tuple[str, ...] = FORMATS
@@ -141,9 +142,6 @@ def window_load(s: Scenario, window_s: float) -> float:
     .generate.offered_load` counts it whole, which on hand-made Google 2011 windows read 1.05-3.9
     where the peak concurrent demand was 0.7-0.95 of the capacity (issue 20)."""
     tasks = s.tasks
-    start = np.clip(tasks.arrival, 0.0, window_s)
-    overlap = np.clip(tasks.arrival + tasks.duration, 0.0, window_s) - start
     capacity = s.nodes.capacity.sum(axis=0)
-    work = (tasks.demand * overlap[:, None]).sum(axis=0)
-    used = capacity > 0
-    return float(np.max(work[used] / capacity[used]) / window_s)
+    loads = load_within_window(tasks.demand, tasks.arrival, tasks.duration, capacity, window_s)
+    return float(np.max(loads[capacity > 0]))
