@@ -64,6 +64,12 @@ def add_from_trace_parser(scenario_verbs) -> None:
     command.add_argument("--domain", choices=ALLOCATION_DOMAINS, default="cloud", help="default cloud")
     command.add_argument("--machines", metavar="FILE", help="alibaba2018: machine_meta for the nodes")
     command.add_argument(
+        "--containers",
+        metavar="FILE",
+        help="alibaba2018: container_meta; each window's nodes are what the long-running containers leave "
+        "of their machines at its start (their cpu_request and mem_size while started or allocated)",
+    )
+    command.add_argument(
         "--durations", metavar="FILE", help="azure-vm2017 derived flavour file: the aligned lifetime file"
     )
     command.add_argument(
@@ -95,6 +101,7 @@ def run_from_trace(args: argparse.Namespace) -> int:
     )
     inputs = TraceInputs(
         machines=Path(args.machines) if args.machines else None,
+        containers=Path(args.containers) if args.containers else None,
         durations=Path(args.durations) if args.durations else None,
         trace_end_s=parse_duration(args.trace_end) if args.trace_end else None,
     )

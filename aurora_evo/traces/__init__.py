@@ -5,7 +5,8 @@ reader documents them), and counts the rows it dropped or repaired in a
 :class:`~aurora_evo.traces.records.TraceError`.
 
 * :mod:`~aurora_evo.traces.google2011`: Google clusterdata-2011-2 ``task_events`` shards;
-* :mod:`~aurora_evo.traces.alibaba2018`: Alibaba cluster-trace-v2018 ``batch_task`` and ``machine_meta``;
+* :mod:`~aurora_evo.traces.alibaba2018`: Alibaba cluster-trace-v2018 ``batch_task``, ``machine_meta`` and
+  ``container_meta`` (:mod:`~aurora_evo.traces.occupied`: the machines less its long-running containers);
 * :mod:`~aurora_evo.traces.alibaba_gpu2025`: the Alibaba GPU v2025 DLRM serving trace;
 * :mod:`~aurora_evo.traces.azure_llm2023`: the Azure LLM inference trace 2023 (service time modelled);
 * :mod:`~aurora_evo.traces.azure_vmtable`: the Azure Public Dataset VM trace's ``vmtable`` (V1 2017, V2

@@ -106,6 +106,12 @@ class Platform:
             counts[i] += 1
         return [m for m, k in zip(self.machines, counts, strict=True) for _ in range(k)]
 
+    def at(self, start_s: float) -> Platform:
+        """The machines as a window starting at ``start_s`` (seconds in the trace's time) finds them: this
+        platform, unless a subclass knows what else holds them then
+        (:class:`~aurora_evo.traces.occupied.OccupiedPlatform`)."""
+        return self
+
     @property
     def largest(self) -> tuple[float, float, float, float]:
         """The largest capacity of each resource over the classes."""
@@ -152,15 +158,21 @@ GOOGLE_2011 = Platform(
 )
 
 
+#: Machines in the published Alibaba 2018 machine_meta table (counted on machine_meta.csv).
+ALIBABA_2018_MACHINES = 4034
+
+
 def alibaba2018_platform(machines: Sequence | None = None) -> Platform:
     """Alibaba 2018: one class per (cores, memory) of the machine_meta rows given
-    (:func:`~aurora_evo.traces.alibaba2018.read_alibaba2018_machines`), or, without them, the 4,034
-    machines of the published table, every one 96 cores and memory 100 (counted on machine_meta.csv)."""
+    (:func:`~aurora_evo.traces.alibaba2018.read_alibaba2018_machines`), or, without them, the
+    :data:`ALIBABA_2018_MACHINES` machines of the published table, every one 96 cores and memory 100
+    (counted on machine_meta.csv)."""
     if not machines:
         return Platform(
             "alibaba-2018",
-            (machine_class("alibaba-96", 4034, ALIBABA_MACHINE_CORES, ALIBABA_MACHINE_GIB),),
-            "Alibaba cluster-trace-v2018 machine_meta: 4,034 machines, each cpu_num 96 and mem_size 100 "
+            (machine_class("alibaba-96", ALIBABA_2018_MACHINES, ALIBABA_MACHINE_CORES, ALIBABA_MACHINE_GIB),),
+            f"Alibaba cluster-trace-v2018 machine_meta: {ALIBABA_2018_MACHINES:,} machines, each cpu_num 96 "
+            "and mem_size 100 "
             "(normalised 'to the largest memory size of all machines', trace_2018.md); 100 taken as "
             f"{ALIBABA_MACHINE_GIB:g} GiB (an assumption)",
         )

@@ -9,12 +9,14 @@ What a replay keeps and changes (each also written into the scenario's ``provena
 - requests are converted to cores, GiB and GPUs by the source's rule (:mod:`aurora_evo.traces.units`);
   network demand is 0 (no trace records it);
 - the cluster starts empty: tasks that arrived before the window and still ran in it are not replayed;
-- nodes: ``nodes`` machines in the platform's proportions
-  (:meth:`~aurora_evo.traces.platforms.Platform.nodes`); without ``nodes``, as many as give the window
-  an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load measured within the window
-  (:func:`load_within_window`), and at least as many as hold the demand running at once
-  (:func:`peak_demand`, every task started on arrival): a clairvoyant scheduler could place every task
-  on arrival but for fragmentation;
+- nodes: ``nodes`` machines in the proportions of the platform as of the window's start
+  (:meth:`~aurora_evo.traces.platforms.Platform.at`, then
+  :meth:`~aurora_evo.traces.platforms.Platform.nodes`; Alibaba 2018 with its container_meta: the
+  capacity its long-running containers leave, :mod:`~aurora_evo.traces.occupied`); without ``nodes``,
+  as many as give the window an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load
+  measured within the window (:func:`load_within_window`), and at least as many as hold the demand
+  running at once (:func:`peak_demand`, every task started on arrival): a clairvoyant scheduler could
+  place every task on arrival but for fragmentation;
 - load scaling thins, it never compresses time: with both ``nodes`` and ``load``, when the window offers
   more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
   if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
@@ -47,7 +49,7 @@ from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
 from aurora_evo.traces.platforms import MachineClass, Platform
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
-from aurora_evo.traces.sources import TraceInputs, TraceSource, check_paths
+from aurora_evo.traces.sources import TraceInputs, TraceSource, check_inputs, check_paths
 from aurora_evo.traces.windows import Windows, cut_windows
 
 T = TypeVar("T")
@@ -347,6 +349,7 @@ def replay_trace(
             :class:`~aurora_evo.traces.records.TraceError`), or a window is too large.
     """
     check_paths(source, paths)
+    check_inputs(source, inputs)
     files = [{"name": path.name, "sha256": file_digest(path)} for path in paths]
     platform = source.platform(paths, inputs)
     spreading = windows.stride_s is None and not windows.starts_s
@@ -369,8 +372,9 @@ def _replayed(source, paths, inputs, windows, options, summary, platform, files,
     for ordinal, (start, members) in enumerate(cut_windows(source.read(paths, inputs, summary), windows)):
         index = index_of.get(start, ordinal)
         name = f"{source.name}-{start:.0f}s"
+        machines = platform.at(start)  # as the window finds them: less Alibaba's containers, if given
         scenario = replay_window(
-            members, start, windows.length_s, source, platform, options, name, {"files": files}, index
+            members, start, windows.length_s, source, machines, options, name, {"files": files}, index
         )
         if scenario is not None:
             yield index, scenario

@@ -22,12 +22,17 @@ from pathlib import Path
 from types import MappingProxyType
 
 from aurora_evo.errors import InputError
-from aurora_evo.traces.alibaba2018 import read_alibaba2018_batch, read_alibaba2018_machines
+from aurora_evo.traces.alibaba2018 import (
+    read_alibaba2018_batch,
+    read_alibaba2018_containers,
+    read_alibaba2018_machines,
+)
 from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
 from aurora_evo.traces.azure_llm2023 import read_azure_llm2023
 from aurora_evo.traces.azure_vm2017 import read_azure_vm2017
 from aurora_evo.traces.azure_vmtable import INTERACTIVE_CLASS, is_azure_vmtable, read_azure_vmtable
 from aurora_evo.traces.google2011 import read_google2011
+from aurora_evo.traces.occupied import occupied_platform
 from aurora_evo.traces.platforms import (
     ASSUMED,
     AZURE_ND_H100_V5,
@@ -53,6 +58,9 @@ class TraceInputs:
 
     Attributes:
         machines: Alibaba 2018 ``machine_meta`` file (the platform; default: the published table's mix).
+        containers: Alibaba 2018 ``container_meta`` file: its long-running containers' requests are taken
+            off their machines at each window's start (:mod:`~aurora_evo.traces.occupied`); default:
+            the machines are whole.
         durations: Azure VM 2017 lifetime file aligned with the derived flavour file (required there;
             not with a vmtable).
         trace_end_s: Alibaba GPU 2025 and the Azure vmtable: where instances or VMs alive at the end are
@@ -60,6 +68,7 @@ class TraceInputs:
     """
 
     machines: Path | None = None
+    containers: Path | None = None
     durations: Path | None = None
     trace_end_s: float | None = None
 
@@ -80,6 +89,8 @@ class TraceSource:
         many_files: whether it takes several files (shards in time order) or exactly one.
         present_at_zero: its tasks arriving at 0 were already there when the trace began (their submit
             time is unknown), not arrivals: windows spread over the trace start after them.
+        inputs: the :class:`TraceInputs` fields it reads; any other given is refused
+            (:func:`check_inputs`).
     """
 
     name: str
@@ -92,6 +103,7 @@ class TraceSource:
     latency_sensitive: Callable[[TraceTask], bool]
     many_files: bool = False
     present_at_zero: bool = False
+    inputs: frozenset[str] = frozenset()
 
 
 def _never(task: TraceTask) -> bool:
@@ -126,7 +138,14 @@ def _interactive(task: TraceTask) -> bool:
 
 
 def _alibaba_platform(paths: Sequence[Path], inputs: TraceInputs) -> Platform:
-    return alibaba2018_platform(read_alibaba2018_machines(inputs.machines) if inputs.machines else None)
+    """The machine table's platform (or the published mix), less the containers when given."""
+    machines = read_alibaba2018_machines(inputs.machines) if inputs.machines else None
+    whole = alibaba2018_platform(machines)
+    if inputs.containers is None:
+        return whole
+    summary = ReadSummary()
+    containers = read_alibaba2018_containers(inputs.containers, summary)
+    return occupied_platform(whole, machines, containers, inputs.containers.name, summary.rows)
 
 
 def _swf_platform(paths: Sequence[Path], inputs: TraceInputs) -> Platform:
@@ -159,6 +178,7 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
                 lambda paths, inputs, summary: read_alibaba2018_batch(paths[0], summary),
                 _alibaba_platform,
                 _never,
+                inputs=frozenset({"machines", "containers"}),
             ),
             TraceSource(
                 "alibaba-gpu2025",
@@ -170,6 +190,7 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
                 lambda paths, inputs: ASSUMED["alibaba-gpu2025"],
                 _always,
                 present_at_zero=True,
+                inputs=frozenset({"trace_end_s"}),
             ),
             TraceSource(
                 "azure-llm2023",
@@ -191,6 +212,7 @@ SOURCES: Mapping[str, TraceSource] = MappingProxyType(
                 _read_vm,
                 lambda paths, inputs: ASSUMED["azure-vm2017"],
                 _interactive,
+                inputs=frozenset({"durations", "trace_end_s"}),
             ),
             TraceSource(
                 "swf",
@@ -217,6 +239,29 @@ def trace_source(name: str) -> TraceSource:
         return SOURCES[name]
     except KeyError:
         raise InputError(f"unknown trace format {name!r}; known: {', '.join(SOURCES)}") from None
+
+
+#: The command-line flag of each :class:`TraceInputs` field.
+INPUT_FLAGS: Mapping[str, str] = MappingProxyType(
+    {
+        "machines": "--machines",
+        "containers": "--containers",
+        "durations": "--durations",
+        "trace_end_s": "--trace-end",
+    }
+)
+
+
+def check_inputs(source: TraceSource, inputs: TraceInputs) -> None:
+    """Only the extra inputs the format reads.
+
+    Raises:
+        InputError: an input given that the format does not read (one line naming the formats that do).
+    """
+    for name, flag in INPUT_FLAGS.items():
+        if getattr(inputs, name) is not None and name not in source.inputs:
+            readers = ", ".join(s.name for s in SOURCES.values() if name in s.inputs)
+            raise InputError(f"{source.name} takes no {flag}: it is for {readers}")
 
 
 def check_paths(source: TraceSource, paths: Sequence[Path]) -> None:

@@ -66,6 +66,18 @@ def truncated_shard(tmp_path: Path) -> str:
     return str(path)
 
 
+def batch_task(tmp_path: Path) -> str:
+    path = tmp_path / "batch_task.csv"
+    path.write_text("M1,1,j_1,1,Terminated,10,60,100,1\n")
+    return str(path)
+
+
+def bad_containers(tmp_path: Path) -> str:
+    path = tmp_path / "container_meta.csv"
+    path.write_text("c_1,m_1,0,app_1,started,400,400,1.56\nc_1,m_1,9,app_1,started,400,400\n")
+    return str(path)
+
+
 @pytest.mark.parametrize(
     ("make_args", "expected"),
     [
@@ -79,6 +91,8 @@ def truncated_shard(tmp_path: Path) -> str:
         (lambda d: ["google2011", "x", "--starts", "0", "--stride", "5m"], "--starts replaces --stride"),
         (lambda d: ["google2011", "x", "--nodes", "0"], "--nodes must be at least 1"),
         (lambda d: ["google2011", "x", "--load", "-1"], "--load must be in (0, 2]"),
+        (lambda d: ["google2011", "x", "--containers", "c.csv"], "google2011 takes no --containers"),
+        (lambda d: ["alibaba2018", batch_task(d), "--containers", bad_containers(d)], "line 2: 7 columns"),
     ],
 )
 def test_bad_input_is_one_line_with_exit_2(capsys, tmp_path, make_args, expected):
@@ -101,3 +115,19 @@ def test_the_scenario_format_takes_what_real_traces_ask(tmp_path):
     path.write_text(json.dumps(source))
     scenario = load_scenario(path)
     assert scenario.tasks.demand[0, 0] == 0 and scenario.tasks.demand[1, 0] == 192
+
+
+def test_alibaba_windows_run_on_what_the_containers_leave(capsys, tmp_path):
+    data = shared_data("alibaba/v2018/container_meta_sample.csv", "the Alibaba v2018 container sample").parent
+    code, out, err = run(
+        capsys, "scenarios", "from-trace", "alibaba2018", str(data / "batch_task_sample.csv"),
+        "--machines", str(data / "machine_meta.csv"), "--containers", str(data / "container_meta_sample.csv"),
+        "--window", "5m", "--starts", "300000", "--nodes", "40", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert out.startswith(str(tmp_path / "alibaba2018-300000s.json"))
+    scenario = load_scenario(tmp_path / "alibaba2018-300000s.json")
+    assert "this window's start is 300000 s" in scenario.provenance["platform"]["source"]
+    cores = sorted(scenario.nodes.capacity[:, 0].tolist())
+    # 1,753 of the 4,034 machines have no container at 300,000 s: 17.4 of 40 nodes, 18 by largest remainder.
+    assert cores.count(96.0) == 18 and min(cores) < 96

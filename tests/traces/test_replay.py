@@ -292,3 +292,50 @@ def test_spread_windows_of_a_sparse_trace_give_the_count_asked_where_the_trace_h
         )
     )
     assert len(chosen) == 5 and chosen[2] != spread[2]
+
+
+def test_an_alibaba_window_runs_on_what_the_containers_leave_at_its_start(tmp_path):
+    """m_1 holds a 16-core container all along, m_2 a 48-core one stopped at 500 s: the window at 0 has
+    80 and 48 cores, the window at 1000 s 80 and 96; without the containers, 96 and 96."""
+    batch = tmp_path / "batch_task.csv"
+    batch.write_text("".join(f"M1,1,j_{t},1,Terminated,{t},{t + 50},100,1\n" for t in (10, 20, 1010, 1020)))
+    machines = tmp_path / "machine_meta.csv"
+    machines.write_text("m_1,0,1,1,96,100,USING\nm_2,0,1,1,96,100,USING\n")
+    containers = tmp_path / "container_meta.csv"
+    containers.write_text(
+        "c_1,m_1,0,app_1,started,1600,1600,25\n"
+        "c_2,m_2,0,app_2,started,4800,4800,50\n"
+        "c_2,m_2,500,app_2,stopped,4800,4800,50\n"
+    )
+    windows = Windows(600, starts_s=(0.0, 1000.0))
+    options = ReplayOptions(nodes=2)
+
+    def capacities(**inputs) -> list[list[tuple[float, float]]]:
+        scenarios = replay_trace(
+            trace_source("alibaba2018"), [batch], TraceInputs(**inputs), windows, options, ReadSummary()
+        )
+        return [sorted(map(tuple, s.nodes.capacity[:, :2].tolist())) for s in scenarios]
+
+    assert capacities(machines=machines, containers=containers) == [
+        [(48.0, 256.0), (80.0, 384.0)],
+        [(80.0, 384.0), (96.0, 512.0)],
+    ]
+    assert capacities(machines=machines) == [[(96.0, 512.0)] * 2] * 2
+    # Without the machine table, m_1 and m_2 are 2 of the published 4,034: 2 nodes are whole machines.
+    assert capacities(containers=containers)[0] == [(96.0, 512.0)] * 2
+    [_, later] = replay_trace(
+        trace_source("alibaba2018"),
+        [batch],
+        TraceInputs(machines=machines, containers=containers),
+        windows,
+        options,
+        ReadSummary(),
+    )
+    platform = later.provenance["platform"]
+    assert (
+        platform["name"] == "alibaba-2018-occupied" and "this window's start is 1000 s" in platform["source"]
+    )
+    assert {m["name"]: m["count"] for m in platform["machines"]} == {
+        "alibaba-96-512": 1,
+        "alibaba-96-occupied-16c-25pct": 1,
+    }

@@ -3,14 +3,16 @@ azure-vm2017 reading a vmtable or the derived sequences by the file's content.""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+from pathlib import Path
 
 import pytest
 
 from aurora_evo.errors import InputError
 from aurora_evo.traces import FORMATS
 from aurora_evo.traces.records import ReadSummary, TraceTask
-from aurora_evo.traces.sources import SOURCES, TraceInputs, trace_source
+from aurora_evo.traces.sources import INPUT_FLAGS, SOURCES, TraceInputs, check_inputs, trace_source
 
 
 def test_the_command_line_lists_every_format_of_the_registry_in_order():
@@ -78,3 +80,38 @@ def test_only_interactive_vms_are_latency_sensitive():
     sensitive = trace_source("azure-vm2017").latency_sensitive
     assert sensitive(TraceTask(0, 1, 1, 1, scheduling_class=1))
     assert not sensitive(TraceTask(0, 1, 1, 1))
+
+
+def test_every_extra_input_has_its_flag_and_a_format_reads_only_those_it_names():
+    fields = {field.name for field in dataclasses.fields(TraceInputs)}
+    assert set(INPUT_FLAGS) == fields
+    assert all(source.inputs <= fields for source in SOURCES.values())
+    assert trace_source("alibaba2018").inputs == {"machines", "containers"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "inputs", "message"),
+    [
+        (
+            "google2011",
+            {"containers": Path("c.csv")},
+            "google2011 takes no --containers: it is for alibaba2018",
+        ),
+        ("swf", {"machines": Path("m.csv")}, "swf takes no --machines: it is for alibaba2018"),
+        (
+            "alibaba2018",
+            {"trace_end_s": 10.0},
+            "alibaba2018 takes no --trace-end: it is for alibaba-gpu2025, azure-vm2017",
+        ),
+    ],
+)
+def test_an_input_the_format_does_not_read_is_one_line(fmt, inputs, message):
+    with pytest.raises(InputError) as error:
+        check_inputs(trace_source(fmt), TraceInputs(**inputs))
+    assert str(error.value) == message
+
+
+def test_the_inputs_a_format_reads_pass():
+    check_inputs(trace_source("alibaba2018"), TraceInputs(machines=Path("m"), containers=Path("c")))
+    check_inputs(trace_source("azure-vm2017"), TraceInputs(durations=Path("d"), trace_end_s=1.0))
+    check_inputs(trace_source("google2011"), TraceInputs())

@@ -58,6 +58,8 @@ def trace_windows(
             if len(members) > MAX_TASKS:
                 continue
             name = f"{fmt}-{start:.0f}s"
-            scenario = replay_window(members, start, window_s, source, platform, options, name, None, index)
+            scenario = replay_window(
+                members, start, window_s, source, platform.at(start), options, name, None, index
+            )
             if scenario is not None:
                 yield scenario
