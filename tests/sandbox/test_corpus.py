@@ -1430,7 +1430,13 @@ def test_witnesses_and_jails_are_in_namespaces_apart(environment, case_inputs):
         return tuple(os.readlink(f"/proc/{pid}/ns/{kind}") for kind in ("net", "ipc"))
 
     host = namespaces(os.getpid())
+    # A spare confines itself after its fork and before it reads a job (jail.run_jail, witness.py): one
+    # forked a moment ago may not have joined its namespaces yet, on a loaded machine.
+    deadline = time.monotonic() + 10.0
     seen = {pid: namespaces(pid) for pid in witnesses | jails}
+    while any(net == host[0] for net, _ in seen.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen = {pid: namespaces(pid) for pid in witnesses | jails}
     kinds = [{seen[p] for p in witnesses}, {seen[p] for p in jails}]
     for kind in kinds:
         for net, ipc in kind:
