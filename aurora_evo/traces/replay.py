@@ -63,6 +63,8 @@ NODE_LATENCY_MS = 1.0
 MAX_TASKS = 200_000
 #: Sized nodes hold at least the demand running at once over this share of their capacity.
 PEAK_LIMIT = 1.0
+#: Sized nodes grow by at most this many for every task to find a machine of a class it fits.
+EXTRA_NODES = 64
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,12 @@ def replay_window(
     duration = np.array([t.duration_s for t in tasks], dtype=np.float64)
     demand = source.units.demand(list(tasks))
     target = options.load if options.load is not None else DEFAULT_LOAD
-    count = options.nodes or _nodes_for(demand, arrival, duration, platform, window_s, target)
-    machines = platform.nodes(count)
+    if options.nodes is not None:
+        machines = platform.nodes(options.nodes)
+    else:
+        machines = _sized_nodes(
+            demand, platform, _nodes_for(demand, arrival, duration, platform, window_s, target)
+        )
     capacity = np.array([m.capacity for m in machines], dtype=np.float64)
     fits = _fits_some_node(demand, capacity)
     dropped["larger than every node"] = int((~fits).sum())
@@ -212,6 +218,20 @@ def peak_demand(demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray) -
     ends_first = np.concatenate([np.ones(arrival.size), np.zeros(arrival.size)])
     order = np.lexsort((ends_first, times))
     return np.cumsum(np.concatenate([demand, -demand])[order], axis=0).max(axis=0)
+
+
+def _sized_nodes(demand: np.ndarray, platform: Platform, count: int) -> list[MachineClass]:
+    """``count`` nodes of the platform's mix, or up to :data:`EXTRA_NODES` more when that many give no
+    machine of a class some task needs (one node of a mix of CPU and GPU machines is a CPU machine,
+    and a GPU task would fit none): the fewest that hold every task some class of the platform holds."""
+    classes = np.array([m.capacity for m in platform.machines], dtype=np.float64)
+    needed = demand[_fits_some_node(demand, classes)]
+    machines = platform.nodes(count)
+    for extra in range(1, EXTRA_NODES + 1):
+        if _fits_some_node(needed, np.array([m.capacity for m in machines], dtype=np.float64)).all():
+            break
+        machines = platform.nodes(count + extra)
+    return machines
 
 
 def _fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:

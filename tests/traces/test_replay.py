@@ -339,3 +339,17 @@ def test_an_alibaba_window_runs_on_what_the_containers_leave_at_its_start(tmp_pa
         "alibaba-96-512": 1,
         "alibaba-96-occupied-16c-25pct": 1,
     }
+
+
+def test_sized_nodes_include_a_machine_of_every_class_a_task_needs():
+    """One node of a mix of CPU and GPU machines is a CPU machine: a light window of GPU tasks gets a
+    GPU machine as well, instead of losing its tasks as larger than every node."""
+    mix = Platform(
+        "mix",
+        (machine_class("cpu", 1, 192.0, 1024.0), machine_class("gpu", 1, 192.0, 1024.0, gpu=8.0)),
+        "a mix",
+    )
+    tasks = [task(0.0, 10.0, cpu=0.05, memory=0.01, gpu=1.0), task(5.0, 10.0, cpu=0.05, memory=0.01)]
+    scenario = replay_window(tasks, 0, 60, GOOGLE, mix, ReplayOptions(), "w")
+    assert len(scenario.tasks) == 2 and scenario.nodes.capacity[:, 2].max() == 8.0
+    assert "larger than every node" not in scenario.provenance["replay"]["dropped"]
