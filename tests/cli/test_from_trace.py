@@ -100,6 +100,7 @@ def test_bad_input_is_one_line_with_exit_2(capsys, tmp_path, make_args, expected
     assert code == EXIT_BAD_INPUT
     assert expected in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
+    assert not (tmp_path / "o").exists(), "bad input left an output folder behind"
 
 
 def test_the_scenario_format_takes_what_real_traces_ask(tmp_path):
