@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garble, shared_data, unless_trace_error
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
 
 from aurora_evo.traces.alibaba2018 import (
     HOLDING_STATUSES,
@@ -355,15 +355,9 @@ VALID = HEADER + "".join(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    edits=st.lists(st.tuples(st.integers(0, len(VALID)), st.binary(max_size=4)), max_size=6),
-    keep=st.integers(0, len(VALID) + 8),
-    compressed=st.booleans(),
-)
+@given(**garbled_copies(VALID.encode()))
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed):
-    data = garble(VALID.encode(), edits)
-    path = tmp_path / "garbled.csv"
-    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    path = write_garbled(tmp_path / "garbled.csv", VALID.encode(), edits, keep, compressed)
     unless_trace_error(lambda: list(read_alibaba2018_batch(path)))
     unless_trace_error(lambda: read_alibaba2018_machines(path))
     unless_trace_error(lambda: read_alibaba2018_containers(path))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garble, shared_data, unless_trace_error
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
 
 from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
@@ -173,16 +173,9 @@ VALID = HEADER + "".join(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    edits=st.lists(st.tuples(st.integers(0, len(VALID)), st.binary(max_size=4)), max_size=6),
-    keep=st.integers(0, len(VALID) + 8),
-    compressed=st.booleans(),
-    trace_end_s=st.sampled_from([None, 100.0]),
-)
+@given(**garbled_copies(VALID.encode()), trace_end_s=st.sampled_from([None, 100.0]))
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed, trace_end_s):
-    data = garble(VALID.encode(), edits)
-    path = tmp_path / "garbled.csv"
-    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    path = write_garbled(tmp_path / "garbled.csv", VALID.encode(), edits, keep, compressed)
     unless_trace_error(lambda: read(path, trace_end_s))
 
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from trace_samples import garble, shared_data, unless_trace_error
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
 
 from aurora_evo.traces.azure_llm2023 import DEFAULT_SERVICE, ServiceModel, read_azure_llm2023
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
@@ -131,13 +130,9 @@ VALID = (
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    edits=st.lists(st.tuples(st.integers(0, len(VALID)), st.binary(max_size=4)), max_size=6),
-    keep=st.integers(0, len(VALID) + 8),
-)
-def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep):
-    path = tmp_path / "garbled.csv"
-    path.write_bytes(garble(VALID, edits, keep))
+@given(**garbled_copies(VALID))
+def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed):
+    path = write_garbled(tmp_path / "garbled.csv", VALID, edits, keep, compressed)
     tasks = unless_trace_error(lambda: list(read_azure_llm2023(path)))
     assert all(task.duration_s > 0 and task.arrival_s >= 0 for task in tasks or ())
 

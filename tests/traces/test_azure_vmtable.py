@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garble, unless_trace_error
+from trace_samples import garbled_copies, unless_trace_error, write_garbled
 
 from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_OK
@@ -236,16 +236,9 @@ VALID = HEADER + "".join(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    edits=st.lists(st.tuples(st.integers(0, len(VALID)), st.binary(max_size=4)), max_size=6),
-    keep=st.integers(0, len(VALID) + 8),
-    compressed=st.booleans(),
-    trace_end_s=st.sampled_from([None, 3000.0]),
-)
+@given(**garbled_copies(VALID.encode()), trace_end_s=st.sampled_from([None, 3000.0]))
 def test_a_garbled_or_truncated_file_raises_only_trace_errors(tmp_path, edits, keep, compressed, trace_end_s):
-    data = garble(VALID.encode(), edits)
-    path = tmp_path / "garbled.csv"
-    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    path = write_garbled(tmp_path / "garbled.csv", VALID.encode(), edits, keep, compressed)
     tasks = unless_trace_error(lambda: list(read_azure_vmtable(path, None, trace_end_s)))
     for task in tasks or []:
         assert task.duration_s > 0 and task.cpu >= 0 and task.memory >= 0

@@ -3,11 +3,13 @@ a valid file that must fail as one-line TraceErrors and nothing else."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from hypothesis import strategies as st
 
 from aurora_evo.traces.records import TraceError
 
@@ -29,6 +31,26 @@ def garble(data: bytes, edits: Sequence[tuple[int, bytes]], keep: int | None = N
     for position, replacement in edits:
         data = data[:position] + replacement + data[position + len(replacement) :]
     return data[:keep]
+
+
+def garbled_copies(valid: bytes) -> dict[str, st.SearchStrategy]:
+    """Hypothesis arguments for :func:`write_garbled` of ``valid``: up to six byte edits anywhere, a cut
+    anywhere (or none), and whether the file is gzipped before the cut."""
+    return {
+        "edits": st.lists(st.tuples(st.integers(0, len(valid)), st.binary(max_size=4)), max_size=6),
+        "keep": st.integers(0, len(valid) + 8),
+        "compressed": st.booleans(),
+    }
+
+
+def write_garbled(
+    path: Path, valid: bytes, edits: Sequence[tuple[int, bytes]], keep: int, compressed: bool = False
+) -> Path:
+    """``valid`` garbled by ``edits`` (:func:`garble`), gzipped when ``compressed``, then cut to ``keep``
+    bytes (a cut gzip is a truncated archive), written to ``path``."""
+    data = garble(valid, edits)
+    path.write_bytes((gzip.compress(data) if compressed else data)[:keep])
+    return path
 
 
 def unless_trace_error(read: Callable[[], Result]) -> Result | None:
