@@ -34,12 +34,18 @@ class NodeType:
         return (self.cpu, self.memory_gib, self.gpu, self.network_gbps)
 
 
+def server_power(cpu: float, memory_gib: float, gpu: float) -> tuple[float, float]:
+    """``(idle, peak)`` watts of a datacenter server, prorated from an assumed 2-socket host (idle 1.9 W
+    and peak 5.6 W per core, 0.1 W per GiB) plus 35 W idle / 300 W peak per GPU, to 0.1 W. Indicative,
+    not measured."""
+    idle = 1.9 * cpu + 0.1 * memory_gib + 35.0 * gpu
+    peak = 5.6 * cpu + 0.1 * memory_gib + 300.0 * gpu
+    return round(idle, 1), round(peak, 1)
+
+
 def _server(name: str, cpu: float, mem: float, gpu: float, net: float, price: float) -> NodeType:
-    """A datacenter shape; power prorated from an assumed 2-socket host (idle 1.9 W and peak 5.6 W per
-    core, 0.1 W per GiB) plus 35 W idle / 300 W peak per GPU. Indicative, not measured."""
-    idle = 1.9 * cpu + 0.1 * mem + 35.0 * gpu
-    peak = 5.6 * cpu + 0.1 * mem + 300.0 * gpu
-    return NodeType(name, cpu, mem, gpu, net, price, round(idle, 1), round(peak, 1))
+    """A datacenter shape, with the power of :func:`server_power`."""
+    return NodeType(name, cpu, mem, gpu, net, price, *server_power(cpu, mem, gpu))
 
 
 #: Machine shapes per domain. Cloud and network shapes follow public-cloud instance families (vCPU,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from aurora_evo.errors import InputError
+from aurora_evo.scenario.catalogue import server_power
 from aurora_evo.traces.units import (
     ALIBABA_MACHINE_CORES,
     ALIBABA_MACHINE_GIB,
@@ -59,8 +60,9 @@ class MachineClass:
 
 def machine_class(name: str, count: int, cpu: float, memory_gib: float, gpu: float = 0.0) -> MachineClass:
     """A machine class with the indicative price (:data:`PRICE_PER_CORE_HOUR`, :data:`PRICE_PER_GPU_HOUR`)
-    and the power rule of the scenario catalogue's servers (idle 1.9 W and peak 5.6 W per core, 0.1 W per
-    GiB, 35 W idle and 300 W peak per GPU: an assumed 2-socket host, not measured)."""
+    and the power of the scenario catalogue's servers
+    (:func:`~aurora_evo.scenario.catalogue.server_power`)."""
+    idle_watts, peak_watts = server_power(cpu, memory_gib, gpu)
     return MachineClass(
         name=name,
         count=count,
@@ -69,8 +71,8 @@ def machine_class(name: str, count: int, cpu: float, memory_gib: float, gpu: flo
         gpu=gpu,
         network_gbps=NETWORK_GBPS,
         price_per_hour=round(PRICE_PER_CORE_HOUR * cpu + PRICE_PER_GPU_HOUR * gpu, 6),
-        idle_watts=round(1.9 * cpu + 0.1 * memory_gib + 35.0 * gpu, 1),
-        peak_watts=round(5.6 * cpu + 0.1 * memory_gib + 300.0 * gpu, 1),
+        idle_watts=idle_watts,
+        peak_watts=peak_watts,
     )
 
 
