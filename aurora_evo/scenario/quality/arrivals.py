@@ -11,19 +11,14 @@ import numpy as np
 from aurora_evo.scenario.generate import offered_load
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.report import DEFAULT_CONFIG, QualityConfig, _quiet
-from aurora_evo.scenario.quality.trace_window import trace_window, window_load
+from aurora_evo.scenario.quality.trace_window import job_arrivals, trace_window, window_load
 
 
 def _job_arrivals(s: Scenario) -> np.ndarray:
     """Sorted arrival times of the scenario's jobs: tasks sharing demand, priority and owner form a
     job (the generator's jobs share all three), arriving with their first task."""
     tasks = s.tasks
-    key = np.column_stack([tasks.demand, tasks.priority, tasks.owner])
-    _, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
-    first = np.full(int(inverse.max()) + 1, np.inf)
-    np.minimum.at(first, inverse, tasks.arrival)
-    return np.sort(first)
+    return job_arrivals(tasks.arrival, np.column_stack([tasks.demand, tasks.priority, tasks.owner]))
 
 
 def _window(s: Scenario, config: QualityConfig) -> tuple[float, str]:

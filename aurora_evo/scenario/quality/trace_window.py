@@ -92,10 +92,9 @@ def trace_window(s: Scenario) -> TraceWindow | None:
     return TraceWindow(str(fmt), float(window), start)
 
 
-def job_arrivals(arrival: np.ndarray, demand: np.ndarray, priority: np.ndarray) -> np.ndarray:
-    """Sorted arrival times of a window's jobs, ``(n_jobs,)``: tasks sharing their request (every
-    column of ``demand``, ``(n, 4)``) and ``priority`` form a job, arriving with its first task."""
-    key = np.column_stack([demand, priority])
+def job_arrivals(arrival: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Sorted arrival times of the jobs of ``n`` tasks, ``(n_jobs,)``: tasks sharing their row of
+    ``key`` (``(n, k)``: their request, priority...) form a job, arriving with its first task."""
     _, inverse = np.unique(key, axis=0, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
     first = np.full(int(inverse.max()) + 1, np.inf)
@@ -128,7 +127,7 @@ def window_samples(
         "cpu_memory_ratio": cpu[both] / memory[both],
         "duration": rows[:, -1],
     }
-    gaps = np.diff(job_arrivals(arrival, demand, priority))
+    gaps = np.diff(job_arrivals(arrival, np.column_stack([demand, priority])))
     if gaps.size and gaps.mean() > 0:
         samples["interarrival"] = gaps / gaps.mean()
     return samples
