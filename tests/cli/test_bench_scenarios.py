@@ -7,19 +7,10 @@ import json
 import shutil
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own errors leave through exit()
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -8,23 +8,14 @@ import subprocess
 import sys
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.seeds import seed_program_paths, seed_scenario_paths
 
 BEST_FIT = str(seed_program_paths()["best_fit"])
 EASY = str(seed_scenario_paths("easy")[0])
 BINPACK_BEST_FIT = "import numpy as np\ndef priority(item, bins):\n    return -(bins - item)\n"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own errors leave through exit()
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_score_a_scenario_prints_the_metrics(capsys):

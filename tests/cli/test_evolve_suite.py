@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
 
 PRESET = """
@@ -25,15 +25,6 @@ enabled = false
 [evaluation]
 full_warm_up = false
 """
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(arg) for arg in argv])
-    except SystemExit as exc:  # argparse's own errors leave through exit()
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

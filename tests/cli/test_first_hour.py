@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import build_parser, evolve_settings, main
+from aurora_evo.cli import build_parser, evolve_settings
 from aurora_evo.cli.console import PIPED_WIDTH, output_width
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED
 from aurora_evo.config import RunConfig
@@ -21,15 +22,6 @@ BEST_FIT = str(seed_program_paths()["best_fit"])
 EASY = [str(path) for path in seed_scenario_paths("easy", "cloud")]
 EASY_ANY_DOMAIN = [str(path) for path in seed_scenario_paths("easy")]
 REPO = Path(__file__).resolve().parents[2]
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's own errors and --help leave through exit()
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def evolve_config(*argv):

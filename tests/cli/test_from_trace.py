@@ -8,22 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
 from aurora_evo.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "traces"))
 from trace_samples import shared_data
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_google_shards_give_the_windows_asked_for(capsys, tmp_path):

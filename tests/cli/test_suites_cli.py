@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from cli_run import run
 
-from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_list_names_every_suite_and_where_it_is(capsys, tmp_path, monkeypatch):
