@@ -23,6 +23,7 @@ from aurora_evo.scenario.quality import (
 from aurora_evo.scenario.quality.trace_window import TRACE_FORMATS
 from aurora_evo.suites.build import build_trace_suite
 from aurora_evo.suites.specs import SUITES, TraceSuiteSpec
+from aurora_evo.traces.replay import peak_demand
 
 #: Windows per trace in the quick test: the first ones (half a window after each file's first
 #: arrival, back to back) with at least :data:`MIN_TASKS` tasks.
@@ -38,10 +39,7 @@ PASS_SHARE = 0.98
 def peak_over_capacity(s: Scenario) -> float:
     """The largest demand running at once over the cluster's capacity, every task started on arrival,
     in the bottleneck resource."""
-    arrival, duration, demand = s.tasks.arrival, s.tasks.duration, s.tasks.demand
-    times = np.concatenate([arrival, arrival + duration])
-    order = np.lexsort((np.r_[np.ones(arrival.size), np.zeros(arrival.size)], times))  # ends first
-    peak = np.cumsum(np.concatenate([demand, -demand])[order], axis=0).max(axis=0)
+    peak = peak_demand(s.tasks.demand, s.tasks.arrival, s.tasks.duration)
     capacity = s.nodes.capacity.sum(axis=0)
     used = capacity > 0
     return float(np.max(peak[used] / capacity[used]))
