@@ -50,11 +50,7 @@ def run_list(args: argparse.Namespace) -> int:
         spec = SUITES[name]
         path = suite_path(name)
         where = "not built" if path is None else ("shipped" if path.parent == shipped_folder() else str(path))
-        counts = (
-            [spec.splits[split].count for split in SPLITS]
-            if hasattr(spec, "splits")
-            else list(spec.counts.values())
-        )
+        counts = [spec.counts[split] for split in SPLITS]
         sys.stdout.write(f"{name:<14} {'/'.join(map(str, counts))} windows  {where:<10} {spec.description}\n")
     return EXIT_OK
 

@@ -7,7 +7,7 @@ generators. :func:`load_suite` gives one; ``aurora-evo suites build NAME`` makes
 from __future__ import annotations
 
 from aurora_evo.errors import InputError
-from aurora_evo.suites.specs import SPLITS, SUITES
+from aurora_evo.suites.specs import SPLITS, SUITES, TraceSuiteSpec
 from aurora_evo.suites.store import Suite, read_suite, shipped_folder, suite_path
 
 #: The suites' names, in the order they are listed.
@@ -27,7 +27,7 @@ def load_suite(name: str) -> Suite:
     if path is None:
         if name not in SUITES:
             raise InputError(f"unknown suite {name!r}; known: {', '.join(SUITE_NAMES)}")
-        data = " --data ../shared/data" if hasattr(SUITES[name], "format") else ""
+        data = " --data ../shared/data" if isinstance(SUITES[name], TraceSuiteSpec) else ""
         raise InputError(f"suite {name} is not built yet: run `aurora-evo suites build {name}{data}`")
     if not path.is_file():
         raise InputError(f"{path}: no such suite file")

@@ -61,6 +61,11 @@ class TraceSuiteSpec:
     deadline_wait_s: float = 60.0
     description: str = ""
 
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """``split -> windows``, as :attr:`SyntheticSuiteSpec.counts` says scenarios."""
+        return MappingProxyType({split: self.splits[split].count for split in SPLITS})
+
 
 @dataclass(frozen=True)
 class SyntheticSuiteSpec:
