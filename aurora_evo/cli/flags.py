@@ -4,6 +4,7 @@ told in the words the user typed (the flag, not the setting)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from aurora_evo.errors import InputError
 
@@ -85,3 +86,28 @@ FLAG_VALUES = {
     "--price": lambda values, _: tuple(values),
     "--no-attacker": lambda given, _: False if given else None,  # given: the attacker is off
 }
+
+
+def out_folder(text: str) -> Path:
+    """The folder an ``--out`` names, which need not exist yet (:func:`make_folder` makes it).
+
+    Raises:
+        InputError: it names something that is not a folder.
+    """
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out}: exists and is not a folder")
+    return out
+
+
+def make_folder(out: Path) -> Path:
+    """``out``, made with its parents if missing.
+
+    Raises:
+        InputError: it cannot be made (one line with the system's reason).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    return out

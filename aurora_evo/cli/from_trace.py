@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from aurora_evo.cli.exit_status import EXIT_OK, EXIT_PROGRAM_FAILED
-from aurora_evo.cli.flags import comma_names
+from aurora_evo.cli.flags import comma_names, make_folder, out_folder
 from aurora_evo.domains import ALLOCATION_DOMAINS
 from aurora_evo.errors import InputError
 from aurora_evo.traces import FORMATS
@@ -105,16 +105,14 @@ def run_from_trace(args: argparse.Namespace) -> int:
         durations=Path(args.durations) if args.durations else None,
         trace_end_s=parse_duration(args.trace_end) if args.trace_end else None,
     )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
+    out = out_folder(args.out)
     summary = ReadSummary()
     written = 0
     paths = [Path(p) for p in args.paths]
     windows = windows_of(args)
     for scenario in replay_trace(source, paths, inputs, windows, options, summary):
         if not written:  # made once a window gives a scenario: bad input leaves no empty folder behind
-            _make_folder(out)
+            make_folder(out)
         path = save_scenario(scenario, out / f"{scenario.name}.json")
         loads = scenario.provenance["replay"]["load_within_window"]["replayed"]
         load = max(v for v in loads if v is not None)
@@ -142,10 +140,3 @@ def windows_of(args: argparse.Namespace) -> Windows:
 def _time(text: str) -> float:
     """A trace time: 0 or a duration from the trace's origin."""
     return 0.0 if text.strip() in ("0", "0s") else parse_duration(text)
-
-
-def _make_folder(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None

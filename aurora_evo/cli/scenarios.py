@@ -14,6 +14,7 @@ from typing import Any
 from aurora_evo import textfiles
 from aurora_evo.cli.console import print_json
 from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK, EXIT_PROGRAM_FAILED, OneLineParser
+from aurora_evo.cli.flags import make_folder, out_folder
 from aurora_evo.cli.from_trace import add_from_trace_parser
 from aurora_evo.domains import ALLOCATION_DOMAINS
 from aurora_evo.errors import InputError
@@ -225,15 +226,10 @@ def run_generate(args: argparse.Namespace) -> int:
         raise InputError(f"-n must be at least 1, got {args.n}")
     if args.seed < 0:
         raise InputError(f"--seed must be >= 0, got {args.seed}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a folder")
+    out = out_folder(args.out)
     rng = np.random.default_rng(args.seed)
     accepted = generate_scenarios(args.level, args.n, rng, max_attempts=args.max_attempts, domain=args.domain)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    make_folder(out)
     for scenario, _report in accepted:
         path = save_scenario(scenario, out / f"{scenario.name}.json")
         sys.stdout.write(f"{path}: {scenario.summary()}, offered load {offered_load(scenario):.2f}\n")

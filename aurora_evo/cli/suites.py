@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from aurora_evo.cli.exit_status import EXIT_OK, OneLineParser
+from aurora_evo.cli.flags import make_folder, out_folder
 from aurora_evo.errors import InputError
 
 
@@ -66,6 +67,7 @@ def run_build(args: argparse.Namespace) -> int:
     if args.name not in SUITES:
         raise InputError(f"unknown suite {args.name!r}; known: {', '.join(SUITE_NAMES)}")
     spec = SUITES[args.name]
+    out = out_folder(args.out) if args.out else cache_folder()  # a bad --out is told before the build
     if isinstance(spec, TraceSuiteSpec):
         if not args.data:
             raise InputError(
@@ -75,8 +77,7 @@ def run_build(args: argparse.Namespace) -> int:
     else:
         manifest, scenarios = build_synthetic_suite(spec, _print_line)
     manifest["quality"] = quality_record(scenarios)
-    out = Path(args.out) if args.out else cache_folder()
-    path = write_suite(manifest, scenarios, out / f"{args.name}{SUFFIX}")
+    path = write_suite(manifest, scenarios, make_folder(out) / f"{args.name}{SUFFIX}")
     written = read_suite(path)  # the file reads back, its hash checked
     quality = written.manifest["quality"]
     total = sum(len(written.split(split)) for split in SPLITS)

@@ -30,3 +30,11 @@ def test_bad_input_is_one_line_with_exit_2(capsys, tmp_path, monkeypatch, args, 
     code, _, err = run(capsys, "suites", *args)
     assert code == EXIT_BAD_INPUT
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_out_that_is_a_file_is_one_line_before_the_build(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("AURORA_EVO_SUITES", str(tmp_path))
+    (tmp_path / "file").write_text("")
+    code, _, err = run(capsys, "suites", "build", "synthetic", "--out", str(tmp_path / "file"))
+    assert code == EXIT_BAD_INPUT
+    assert err.strip().endswith("file: exists and is not a folder") and len(err.strip().splitlines()) == 1
