@@ -4,7 +4,6 @@ anything but TraceError, and the published batch_task sample and machine_meta ta
 from __future__ import annotations
 
 import csv
-import gzip
 import statistics
 import time
 from collections import Counter
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled, write_lines
 
 from aurora_evo.traces.alibaba2018 import (
     HOLDING_STATUSES,
@@ -35,13 +34,7 @@ def task_row(name="M1", instances=1, job="j_1", status="Terminated", start=100, 
 
 
 def write(tmp_path: Path, *rows: str, header: str = "", name: str = "batch_task.csv") -> Path:
-    path = tmp_path / name
-    text = header + "".join(f"{row}\n" for row in rows)
-    if name.endswith(".gz"):
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return path
+    return write_lines(tmp_path / name, header, rows)
 
 
 def read(path: Path) -> tuple[list[TraceTask], ReadSummary]:

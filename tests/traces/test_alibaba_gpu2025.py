@@ -4,7 +4,6 @@ raising anything but TraceError, and the published trace read in full."""
 from __future__ import annotations
 
 import csv
-import gzip
 import statistics
 import time
 from collections import Counter
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled, write_lines
 
 from aurora_evo.traces.alibaba_gpu2025 import read_alibaba_gpu2025
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
@@ -37,13 +36,7 @@ def instance(
 
 
 def write(tmp_path: Path, *rows: str, header: str = HEADER, name: str = "dlrm.csv") -> Path:
-    path = tmp_path / name
-    text = header + "".join(f"{row}\n" for row in rows)
-    if name.endswith(".gz"):
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return path
+    return write_lines(tmp_path / name, header, rows)
 
 
 def read(path: Path, trace_end_s: float | None = None) -> tuple[list[TraceTask], ReadSummary]:

@@ -3,14 +3,13 @@ gzip), garbled files never raising anything but TraceError, and a vmtable replay
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trace_samples import garbled_copies, unless_trace_error, write_garbled
+from trace_samples import garbled_copies, unless_trace_error, write_garbled, write_lines
 
 from aurora_evo.cli import main
 from aurora_evo.cli.exit_status import EXIT_OK
@@ -38,13 +37,7 @@ def vm_row(
 
 
 def write(tmp_path: Path, *rows: str, header: str = "", name: str = "vmtable.csv") -> Path:
-    path = tmp_path / name
-    text = header + "".join(f"{row}\n" for row in rows)
-    if name.endswith(".gz"):
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return path
+    return write_lines(tmp_path / name, header, rows)
 
 
 def read(path: Path, trace_end_s: float | None = None) -> tuple[list[TraceTask], ReadSummary]:

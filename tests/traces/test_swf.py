@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled
+from trace_samples import garbled_copies, shared_data, unless_trace_error, write_garbled, write_lines
 
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
 from aurora_evo.traces.swf import SwfHeader, read_swf, read_swf_header
@@ -49,13 +49,7 @@ def job(
 
 
 def write(tmp_path: Path, *lines: str, header: str = HEADER, name: str = "log.swf") -> Path:
-    path = tmp_path / name
-    text = header + "".join(f"{line}\n" for line in lines)
-    if name.endswith(".gz"):
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return path
+    return write_lines(tmp_path / name, header, lines)
 
 
 def read(path: Path) -> tuple[list[TraceTask], ReadSummary]:

@@ -33,6 +33,17 @@ def garble(data: bytes, edits: Sequence[tuple[int, bytes]], keep: int | None = N
     return data[:keep]
 
 
+def write_lines(path: Path, header: str, lines: Sequence[str]) -> Path:
+    """``header`` then each of ``lines`` with its newline, written to ``path``, gzipped when its name ends
+    in ``.gz``."""
+    text = header + "".join(f"{line}\n" for line in lines)
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
 def garbled_copies(valid: bytes) -> dict[str, st.SearchStrategy]:
     """Hypothesis arguments for :func:`write_garbled` of ``valid``: up to six byte edits anywhere, a cut
     anywhere (or none), and whether the file is gzipped before the cut."""
