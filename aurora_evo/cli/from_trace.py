@@ -34,7 +34,7 @@ def add_from_trace_parser(scenario_verbs) -> None:
         "--stride",
         metavar="LENGTH",
         help="from one window's start to the next (default: the windows spread evenly over the trace, "
-        "which reads it twice)",
+        "which reads it twice; an empty one gives way to one nearby)",
     )
     command.add_argument("--first", metavar="TIME", help="the first window's start, trace seconds or 2h")
     command.add_argument("--starts", metavar="LIST", help="explicit window starts, comma-separated")
@@ -118,7 +118,11 @@ def run_from_trace(args: argparse.Namespace) -> int:
         load = max(v for v in loads if v is not None)
         sys.stdout.write(f"{path}: {scenario.summary()}, load within the window {load:.2f}\n")
         written += 1
-    empty = f" ({windows.count - written} window(s) held no task)" if written < windows.count else ""
+    empty = (
+        f" ({windows.count - written} window(s) left out: no task to replay, or most cut at the trace's end)"
+        if written < windows.count
+        else ""
+    )
     sys.stdout.write(f"{args.format}: {summary.describe()}; {written} scenario(s) written to {out}{empty}\n")
     return EXIT_OK if written else EXIT_PROGRAM_FAILED
 

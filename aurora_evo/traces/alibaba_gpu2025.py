@@ -19,7 +19,7 @@ no TraceTask field: none is kept. :func:`read_alibaba_gpu2025` yields one
   scheduling, up to days in this trace, is the replayed scheduler's to decide, not part of the run);
   scheduled_time is 0 when the instance was scheduled before the start;
 - an instance not deleted by the trace's end (deletion time empty) is cut at ``trace_end_s`` when given
-  (``outcome`` ``"unknown"``, counted in ``repaired["alive at the end, cut there"]``), else dropped
+  (``outcome`` ``"censored"``, counted in ``repaired["alive at the end, cut there"]``), else dropped
   (``dropped["alive at the end"]``); the README gives no end time, the last deletion in the file is at
   2,677,541 s (~31 days);
 - ``cpu`` = cpu_request (vCPUs), ``gpu`` = gpu_request (GPUs), ``memory`` = memory_request (GiB),
@@ -130,12 +130,12 @@ def _task(
         if trace_end_s is None:
             summary.dropped["alive at the end"] += 1
             return None
-        deleted, outcome = trace_end_s, "unknown"
+        deleted, outcome = trace_end_s, "censored"
     start = scheduled if scheduled is not None else 0.0
     if deleted <= start:
         summary.dropped["zero or negative duration"] += 1
         return None
-    if outcome == "unknown":
+    if outcome == "censored":
         summary.repaired["alive at the end, cut there"] += 1
     if created is None:
         summary.repaired["created before the start, arrival 0"] += 1

@@ -20,7 +20,7 @@ then, having run for a time in bin ``k``.
 - ``duration_s`` = the middle of the lifetime bin: a map line ``s k`` stands for lifetimes in
   ``[s, s + 300)``, so bin ``k`` holds ``[first s, last s + 300)`` and its middle is their mean (bin 0:
   150 s). A censored ``C<k>`` keeps the length it had run at the split's end (a lower bound of its
-  lifetime), has ``outcome`` ``"unknown"`` (``"finish"`` otherwise) and is counted in
+  lifetime), has ``outcome`` ``"censored"`` (``"finish"`` otherwise) and is counted in
   ``repaired["censored at the split's end"]``;
 - ``cpu`` = the flavour's cores, ``memory`` = its memory, GB;
 - ``job`` = ``"<bin time>/<batch number in the bin, from 0>"``, ``index`` = the VM's place in its batch.
@@ -151,7 +151,7 @@ def _bin_tasks(
             memory=memory,
             job=f"{time}/{batch}",
             index=index,
-            outcome="unknown" if censored else "finish",
+            outcome="censored" if censored else "finish",
         )
         index += 1
 

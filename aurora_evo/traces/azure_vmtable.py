@@ -40,7 +40,7 @@ a V2 VM thus at most as large as it was. The open buckets have no bound: the V2 
   counts class 1 as latency-sensitive); ``priority`` = 0;
 - ``job`` = deploymentid, ``user`` = subscriptionid, ``index`` = the VM's rank among its deployment's
   VMs in arrival order (0, 1, ...); vmid and the CPU utilisation are not kept (checked as numbers only);
-- ``outcome`` = ``"finish"``, ``"unknown"`` for a VM cut at the trace's end.
+- ``outcome`` = ``"finish"``, ``"censored"`` for a VM cut at the trace's end.
 
 A VM alive at the trace's end: the documents do not say how it is written. In the notebooks' first rows
 three of V1's five VMs are deleted at 2,591,700 s, the last 5-minute reading of 30 days (2,592,000 s),
@@ -48,7 +48,7 @@ two of them created at 0: a VM still running is likely written with its last rea
 reader cannot tell from a deletion then, and reads as written. An empty vmdeleted (our assumption: no
 published row shows one) is alive at the end; so is, when ``trace_end_s`` is given, a VM deleted after
 it. Such a VM is cut at ``trace_end_s`` (``repaired["alive at the end, cut there"]``, ``outcome``
-``"unknown"``) when given, else dropped (``dropped["alive at the end"]``).
+``"censored"``) when given, else dropped (``dropped["alive at the end"]``).
 
 Dropped VMs, counted in ``summary.dropped``: alive at the end without ``trace_end_s``, vmdeleted before
 vmcreated (``"deleted before created"``), created at or after ``trace_end_s`` (``"created at or after
@@ -245,7 +245,7 @@ class _VmTable:
                     job=deployments[deployment],
                     user=subscriptions[self.subscription[i]],
                     index=ranks[deployment],
-                    outcome="unknown" if flags & _CUT_FLAG else "finish",
+                    outcome="censored" if flags & _CUT_FLAG else "finish",
                 )
                 ranks[deployment] += 1
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from aurora_evo.errors import InputError
 
 #: How a task's last run ended.
-OUTCOMES = ("finish", "fail", "kill", "evict", "lost", "unknown")
+#: How a task's last run ended. ``"censored"``: still running at the trace's end and cut there, so its
+#: duration is a lower bound; ``"unknown"``: the trace does not say.
+OUTCOMES = ("finish", "fail", "kill", "evict", "lost", "censored", "unknown")
 
 
 class TraceError(InputError):

@@ -15,8 +15,9 @@ What a replay keeps and changes (each also written into the scenario's ``provena
   capacity its long-running containers leave, :mod:`~aurora_evo.traces.occupied`); without ``nodes``,
   as many as give the window an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load
   measured within the window (:func:`load_within_window`), and at least as many as hold the demand
-  running at once (:func:`peak_demand`, every task started on arrival): a clairvoyant scheduler could
-  place every task on arrival but for fragmentation;
+  running at once (:func:`peak_demand`, every task started on arrival), then more (up to
+  :data:`EXTRA_NODES`) until a best fit on arrival places every latency-sensitive task when it arrives
+  (:func:`places_on_arrival`): their deadlines can be met;
 - load scaling thins, it never compresses time: with both ``nodes`` and ``load``, when the window offers
   more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
   if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
@@ -24,6 +25,9 @@ What a replay keeps and changes (each also written into the scenario's ``provena
 - with ``max_tasks``, a window holding more tasks keeps a seeded random subset of that many (before the
   nodes are sized): bounded scenarios at the window's own arrival times;
 - tasks larger than every node of the scenario are dropped (counted);
+- a window most of whose tasks are censored (still running at the trace's end, their durations cut
+  there: the Azure VM 2017 derived sequences at a split's end, or ``trace_end_s``) is not replayed
+  (:func:`mostly_censored`);
 - priorities are the trace's (0 when it has none); a latency-sensitive task (the source says which) gets
   a deadline of its duration plus ``deadline_wait_s``, the others none: no trace records an SLA;
 - owners are the trace's users, or the job where it records no user;
@@ -34,9 +38,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -63,8 +68,15 @@ NODE_LATENCY_MS = 1.0
 MAX_TASKS = 200_000
 #: Sized nodes hold at least the demand running at once over this share of their capacity.
 PEAK_LIMIT = 1.0
-#: Sized nodes grow by at most this many for every task to find a machine of a class it fits.
+#: Sized nodes grow by at most this many for every task to find a machine of a class it fits, and for a
+#: best fit on arrival to place every latency-sensitive task (:func:`places_on_arrival`), each.
 EXTRA_NODES = 64
+#: A sparse trace's occupied windows are tracked up to this many (:class:`TraceSpan`); past it, no
+#: spread is short of windows for the want of them.
+MAX_TRACKED_WINDOWS = 100_000
+#: A window whose tasks are censored (cut at the trace's end, durations lower bounds) in a larger share
+#: than this is not replayed: its durations would misstate the workload (:func:`mostly_censored`).
+MAX_CENSORED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -136,7 +148,8 @@ def replay_window(
     window_index: int = 0,
 ) -> Scenario | None:
     """The scenario of one window's ``tasks`` (those arriving in ``[start_s, start_s + window_s)``, in
-    arrival order); ``None`` when no task is left (every one larger than the nodes, or thinned away).
+    arrival order); ``None`` when no task is left (every one larger than the nodes, or thinned away) or
+    most are censored (:func:`mostly_censored`).
     ``trace`` is merged into ``provenance["trace"]`` (the files, the reader's summary); the thinning draws
     from ``(options.seed, window_index)``.
 
@@ -150,6 +163,8 @@ def replay_window(
             "--max-tasks"
         )
     in_window = len(tasks)
+    if mostly_censored(tasks):
+        return None
     rng = np.random.default_rng([options.seed, window_index])
     dropped: Counter = Counter()
     if options.max_tasks is not None and len(tasks) > options.max_tasks:
@@ -163,9 +178,9 @@ def replay_window(
     if options.nodes is not None:
         machines = platform.nodes(options.nodes)
     else:
-        machines = _sized_nodes(
-            demand, platform, _nodes_for(demand, arrival, duration, platform, window_s, target)
-        )
+        count = _nodes_for(demand, arrival, duration, platform, window_s, target)
+        sensitive = np.array([source.latency_sensitive(t) for t in tasks], dtype=bool)
+        machines = _sized_nodes(demand, arrival, duration, sensitive, platform, count)
     capacity = np.array([m.capacity for m in machines], dtype=np.float64)
     fits = _fits_some_node(demand, capacity)
     dropped["larger than every node"] = int((~fits).sum())
@@ -220,18 +235,93 @@ def peak_demand(demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray) -
     return np.cumsum(np.concatenate([demand, -demand])[order], axis=0).max(axis=0)
 
 
-def _sized_nodes(demand: np.ndarray, platform: Platform, count: int) -> list[MachineClass]:
-    """``count`` nodes of the platform's mix, or up to :data:`EXTRA_NODES` more when that many give no
-    machine of a class some task needs (one node of a mix of CPU and GPU machines is a CPU machine,
-    and a GPU task would fit none): the fewest that hold every task some class of the platform holds."""
-    classes = np.array([m.capacity for m in platform.machines], dtype=np.float64)
-    needed = demand[_fits_some_node(demand, classes)]
-    machines = platform.nodes(count)
-    for extra in range(1, EXTRA_NODES + 1):
-        if _fits_some_node(needed, np.array([m.capacity for m in machines], dtype=np.float64)).all():
-            break
-        machines = platform.nodes(count + extra)
-    return machines
+def _sized_nodes(
+    demand: np.ndarray,
+    arrival: np.ndarray,
+    duration: np.ndarray,
+    sensitive: np.ndarray,
+    platform: Platform,
+    count: int,
+) -> list[MachineClass]:
+    """``count`` nodes of the platform's mix, or more (:func:`_fewest`): first the fewest that hold every
+    task some class of the platform holds (one node of a mix of CPU and GPU machines is a CPU machine,
+    and a GPU task would fit none), then the fewest on which a best fit on arrival places every
+    ``sensitive`` task when it arrives (:func:`places_on_arrival`; a window whose peak demand fills its
+    nodes can leave a deadline unmet for the want of a node of the right shape)."""
+    fits = _fits_some_node(demand, _capacity(list(platform.machines)))
+    demand, arrival, duration, sensitive = demand[fits], arrival[fits], duration[fits], sensitive[fits]
+
+    def every_class_there(n: int) -> bool:
+        return bool(_fits_some_node(demand, _capacity(platform.nodes(n))).all())
+
+    def placed(n: int) -> bool:
+        return places_on_arrival(demand, arrival, duration, _capacity(platform.nodes(n)), must=sensitive)
+
+    return platform.nodes(_fewest(_fewest(count, every_class_there), placed))
+
+
+def _fewest(count: int, enough: Callable[[int], bool]) -> int:
+    """The fewest nodes from ``count`` to ``count +`` :data:`EXTRA_NODES` that are ``enough``: the
+    nodes added double until enough, then the interval halves; ``count +`` :data:`EXTRA_NODES` when
+    none is."""
+    if enough(count):
+        return count
+    low, high = count, count + 1  # low is not enough
+    while not enough(high):
+        if high >= count + EXTRA_NODES:
+            return high
+        low, high = high, min(count + 2 * (high - count), count + EXTRA_NODES)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return high
+
+
+def _capacity(machines: list[MachineClass]) -> np.ndarray:
+    return np.array([m.capacity for m in machines], dtype=np.float64)
+
+
+def places_on_arrival(
+    demand: np.ndarray,
+    arrival: np.ndarray,
+    duration: np.ndarray,
+    capacity: np.ndarray,
+    must: np.ndarray | None = None,
+) -> bool:
+    """Whether a best fit, placing tasks in arrival order on a node the moment they arrive, places every
+    task of ``must`` (default: every task); each runs for its duration from then (a task ending when
+    another starts makes room for it), and a task outside ``must`` that finds no node is left out. The
+    best node is the one left with the least free capacity, summed over resources as shares of the
+    node's.
+
+    Args:
+        demand: ``(n, 4)``; arrival, duration: ``(n,)`` seconds; must: ``(n,)`` bool.
+        capacity: ``(m, 4)`` the nodes'.
+    """
+    free = np.array(capacity, dtype=np.float64)
+    scale = np.where(free > 0, free, 1.0)
+    running: list[tuple[float, int, int]] = []  # (end, task, node)
+    for i in np.argsort(arrival, kind="stable"):
+        while running and running[0][0] <= arrival[i]:
+            _, k, node = heapq.heappop(running)
+            free[node] += demand[k]
+        room = free - demand[i]
+        fits = (room >= -1e-9).all(axis=1)
+        if not fits.any():
+            if must is None or must[i]:
+                return False
+            continue
+        node = int(np.argmin(np.where(fits, (room / scale).sum(axis=1), np.inf)))
+        free[node] = room[node]
+        heapq.heappush(running, (float(arrival[i] + duration[i]), int(i), node))
+    return True
+
+
+def mostly_censored(tasks: Sequence[TraceTask]) -> bool:
+    """Whether more than :data:`MAX_CENSORED_SHARE` of ``tasks`` are censored (outcome ``"censored"``:
+    cut at the trace's end, their durations lower bounds)."""
+    censored = sum(task.outcome == "censored" for task in tasks)
+    return censored > MAX_CENSORED_SHARE * len(tasks)
 
 
 def _fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -360,7 +450,10 @@ def replay_trace(
     first arrival (or ``windows.first_s``) to the last (:func:`spread_windows`), which costs one more pass
     over the trace to find its end; they overlap only when the trace is shorter than ``count`` windows.
     A spread window that holds no task gives way to a window halfway to the next or the one before
-    (:func:`fill_empty_windows`), so that ``count`` scenarios come out wherever the trace has them.
+    (:func:`fill_empty_windows`); when that still leaves fewer than ``count`` (a log with long gaps),
+    windows of ``length_s`` that hold tasks, aligned to the first arrival and overlapping none
+    replayed, make up the rest, spread by rank among them (:meth:`TraceSpan.free_windows`; one more
+    pass), so that ``count`` scenarios come out wherever the trace has them.
     Where the source's tasks at 0 were there before the trace began (``present_at_zero``: Google 2011,
     Alibaba GPU 2025), the first arrival is the first after 0.
 
@@ -374,16 +467,26 @@ def replay_trace(
     platform = source.platform(paths, inputs)
     spreading = windows.stride_s is None and not windows.starts_s
     count = windows.count
-    if spreading:
-        span = arrival_span(source.read(paths, inputs, ReadSummary()), after_zero=source.present_at_zero)
-        windows = candidate_windows(windows, *span)
+    if not spreading:
+        replayed = _replayed(source, paths, inputs, windows, options, summary, platform, files, {})
+        yield from (scenario for _, scenario in replayed)
+        return
+    span = TraceSpan.of(source.read(paths, inputs, ReadSummary()), windows.length_s, source.present_at_zero)
+    wanted = windows
+    windows = candidate_windows(windows, span.first_s, span.last_s)
     # A spread's windows have their first start and stride set: their starts are the ones cut_windows cuts.
-    index_of = {start: i for i, start in enumerate(windows.starts(0.0))} if spreading else {}
+    index_of = {start: i for i, start in enumerate(windows.starts(0.0))}
     present = _replayed(source, paths, inputs, windows, options, summary, platform, files, index_of)
-    if spreading:
-        yield from fill_empty_windows(present, count)
-    else:
-        yield from (scenario for _, scenario in present)
+    taken: list[float] = []
+    for scenario in fill_empty_windows(present, count):
+        taken.append(scenario.provenance["trace"]["window_start_s"])
+        yield scenario
+    starts = span.free_windows(taken, count - len(taken), after=wanted.first_s)
+    if starts:
+        more = Windows(wanted.length_s, count=len(starts), starts_s=starts)
+        index_of = {start: 2 * count - 1 + j for j, start in enumerate(starts)}
+        replayed = _replayed(source, paths, inputs, more, options, ReadSummary(), platform, files, index_of)
+        yield from (scenario for _, scenario in replayed)
 
 
 def _replayed(source, paths, inputs, windows, options, summary, platform, files, index_of):
@@ -434,15 +537,61 @@ def fill_empty_windows(replayed: Iterable[tuple[int, T]], count: int) -> Iterato
     yield from settle(2 * count)
 
 
+@dataclass(frozen=True)
+class TraceSpan:
+    """Where a trace's tasks arrive.
+
+    Attributes:
+        first_s, last_s: the first and the last arrival, s (the first after 0 where tasks at 0 were there
+            before the trace began).
+        length_s: the length of the windows ``occupied`` counts in.
+        occupied: ``k`` of each window ``[first_s + k length_s, first_s + (k + 1) length_s)`` that
+            holds a task, sorted; ``None`` when more than :data:`MAX_TRACKED_WINDOWS` do.
+    """
+
+    first_s: float
+    last_s: float
+    length_s: float
+    occupied: tuple[int, ...] | None
+
+    @classmethod
+    def of(cls, tasks: Iterable[TraceTask], length_s: float, after_zero: bool = False) -> TraceSpan:
+        """The span of a stream in arrival order (see :func:`arrival_span`), counting in windows of
+        ``length_s``. Holds at most :data:`MAX_TRACKED_WINDOWS` window numbers."""
+        first = last = None
+        occupied: set[int] | None = set()
+        for task in tasks:
+            last = task.arrival_s
+            if first is None and (task.arrival_s > 0 or not after_zero):
+                first = task.arrival_s
+            if first is not None and occupied is not None:
+                occupied.add(math.floor((task.arrival_s - first) / length_s))
+                if len(occupied) > MAX_TRACKED_WINDOWS:
+                    occupied = None
+        return cls(first or 0.0, last or 0.0, length_s, None if occupied is None else tuple(sorted(occupied)))
+
+    def free_windows(
+        self, taken: Sequence[float], count: int, after: float | None = None
+    ) -> tuple[float, ...]:
+        """Up to ``count`` starts of occupied windows (from ``after``, if given) that overlap no window
+        of length ``length_s`` starting at one of ``taken``, spread by rank among them, increasing."""
+        if count <= 0 or not self.occupied:
+            return ()
+        starts = np.array(self.occupied, dtype=np.float64) * self.length_s + self.first_s
+        free = starts >= (after if after is not None else -math.inf)
+        for start in taken:
+            free &= np.abs(starts - start) >= self.length_s
+        starts = starts[free]
+        if len(starts) > count:
+            starts = starts[np.unique(np.round(np.linspace(0, len(starts) - 1, count)).astype(int))]
+        return tuple(float(start) for start in starts)
+
+
 def arrival_span(tasks: Iterable[TraceTask], after_zero: bool = False) -> tuple[float, float]:
     """The first and last arrival of a stream in arrival order, s (with ``after_zero``, the first after
     0: tasks at 0 were there before the trace began); ``(0, 0)`` when it has none."""
-    first = last = None
-    for task in tasks:
-        if first is None and (task.arrival_s > 0 or not after_zero):
-            first = task.arrival_s
-        last = task.arrival_s
-    return (first or 0.0, last or 0.0)
+    span = TraceSpan.of(tasks, math.inf, after_zero)  # one window of infinite length: nothing to track
+    return span.first_s, span.last_s
 
 
 def spread_windows(windows: Windows, first_s: float, last_s: float) -> Windows:

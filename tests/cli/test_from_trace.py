@@ -123,3 +123,45 @@ def test_alibaba_windows_run_on_what_the_containers_leave(capsys, tmp_path):
     cores = sorted(scenario.nodes.capacity[:, 0].tolist())
     # 1,753 of the 4,034 machines have no container at 300,000 s: 17.4 of 40 nodes, 18 by largest remainder.
     assert cores.count(96.0) == 18 and min(cores) < 96
+
+
+_VM = "azure/vm_2017_derived/resources/traces"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fmt", "path", "extra"),
+    [
+        ("swf", "parallel_workloads_archive/NASA-iPSC-1993-3.1-cln.swf.gz", []),  # long gaps
+        ("alibaba-gpu2025", "alibaba/gpu_v2025/disaggregated_DLRM_trace.csv", []),  # full machines
+        ("azure-vm2017", f"{_VM}/v1.dev.txt", ["--durations", f"{_VM}/v1.dev.c2100000.txt"]),  # censored
+        ("azure-llm2023", "azure/llm_inference_2023/AzureLLMInferenceTrace_code.csv", []),
+    ],
+)
+def test_twenty_30_minute_windows_of_a_trace_all_pass_validate(capsys, tmp_path, fmt, path, extra):
+    """What the issue asks of every format: 20 windows written, 20 pass. Each of these three once fell
+    short: a log with days-long gaps (17 written), a window whose two machines were full at the peak
+    (refused by feasibility), a window at the split's end whose lifetimes were cut there (refused by
+    realism). Google 2011 and Alibaba 2018 are measured in the issue's closing note (validating their
+    10,000-task windows takes minutes)."""
+    files = [str(shared_data(arg, f"the {fmt} trace")) if "/" in arg else arg for arg in [path, *extra]]
+    out_dir = tmp_path / "out"
+    code, out, err = run(
+        capsys,
+        "scenarios",
+        "from-trace",
+        fmt,
+        *files,
+        "--window",
+        "30m",
+        "--count",
+        "20",
+        "--out",
+        str(out_dir),
+    )
+    assert code == EXIT_OK, err
+    files = sorted(str(p) for p in out_dir.glob("*.json"))
+    assert len(files) == 20, out.splitlines()[-1]
+    code, out, err = run(capsys, "scenarios", "validate", *files)
+    assert code == EXIT_OK, "\n".join(line for line in out.splitlines() if "REFUSED" in line)
+    assert "20 of 20 files passed" in out

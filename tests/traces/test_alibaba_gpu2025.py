@@ -82,8 +82,8 @@ def test_an_instance_alive_at_the_end_is_cut_there_when_the_end_is_given(tmp_pat
     path = write(tmp_path, instance(created=100, scheduled=200), instance())
     tasks, summary = read(path, trace_end_s=1000)
     assert [(task.arrival_s, task.duration_s, task.outcome) for task in tasks] == [
-        (0, 1000, "unknown"),
-        (100, 800, "unknown"),
+        (0, 1000, "censored"),
+        (100, 800, "censored"),
     ]
     assert summary.repaired == {"alive at the end, cut there": 2, "created before the start, arrival 0": 1}
     assert summary.dropped == {}

@@ -50,7 +50,7 @@ def test_each_vm_is_a_task_at_its_bin_time_in_its_subscription_batch(tmp_path):
         TraceTask(arrival_s=300, duration_s=150, cpu=2, memory=3.5, job="300/0", index=0),
         TraceTask(arrival_s=300, duration_s=450, cpu=1, memory=0.75, job="300/1", index=0),
         TraceTask(arrival_s=300, duration_s=900, cpu=8, memory=14, job="300/1", index=1),
-        TraceTask(arrival_s=600, duration_s=900, cpu=8, memory=14, job="600/0", index=0, outcome="unknown"),
+        TraceTask(arrival_s=600, duration_s=900, cpu=8, memory=14, job="600/0", index=0, outcome="censored"),
     ]
     assert (summary.rows, summary.tasks, summary.dropped) == (4, 4, {})
     assert summary.repaired == {"censored at the split's end": 1}
@@ -195,7 +195,7 @@ def test_the_published_splits_read_whole_in_order(resources, split, censor, vms,
     assert [task.cpu for task in tasks] == [cores[f] for _, f, _ in expected]
     mean_duration = statistics.fmean(middle[int(token[1:])] for _, _, token in expected)
     assert statistics.fmean(task.duration_s for task in tasks) == pytest.approx(mean_duration)
-    assert Counter(task.outcome for task in tasks) == {"finish": vms - censored, "unknown": censored}
+    assert Counter(task.outcome for task in tasks) == {"finish": vms - censored, "censored": censored}
     assert elapsed < 20, f"reading {vms:,} VMs took {elapsed:.2f} s"
 
 

@@ -114,8 +114,8 @@ def test_a_vm_alive_at_the_trace_end_is_cut_there_as_unknown(tmp_path):
     )
     tasks, summary = read(path, trace_end_s=3000)
     assert [(task.arrival_s, task.duration_s, task.outcome) for task in tasks] == [
-        (300, 2700, "unknown"),
-        (600, 2400, "unknown"),
+        (300, 2700, "censored"),
+        (600, 2400, "censored"),
         (900, 300, "finish"),
     ]
     assert summary.repaired == {"alive at the end, cut there": 2}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from trace_samples import shared_data
+from trace_samples import shared_data, write_lines
 
 from aurora_evo.errors import InputError
 from aurora_evo.features import NO_DEADLINE
@@ -19,12 +20,15 @@ from aurora_evo.scenario import load_scenario, save_scenario
 from aurora_evo.traces.platforms import GOOGLE_2011, Platform, machine_class
 from aurora_evo.traces.records import ReadSummary, TraceTask
 from aurora_evo.traces.replay import (
+    MAX_CENSORED_SHARE,
     ReplayOptions,
+    TraceSpan,
     arrival_span,
     candidate_windows,
     fill_empty_windows,
     load_within_window,
     peak_demand,
+    places_on_arrival,
     replay_trace,
     replay_window,
     spread_windows,
@@ -353,3 +357,71 @@ def test_sized_nodes_include_a_machine_of_every_class_a_task_needs():
     scenario = replay_window(tasks, 0, 60, GOOGLE, mix, ReplayOptions(), "w")
     assert len(scenario.tasks) == 2 and scenario.nodes.capacity[:, 2].max() == 8.0
     assert "larger than every node" not in scenario.provenance["replay"]["dropped"]
+
+
+def test_places_on_arrival_sees_the_fragmentation_a_total_hides():
+    """Two 4-core nodes and tasks of 3, 3 and 2 cores: 8 cores asked of 8, yet the third finds 1 free core
+    on each node; a third node places it. A task ending when the next arrives makes room for it."""
+    demand = np.array([[3.0, 0, 0, 0], [3.0, 0, 0, 0], [2.0, 0, 0, 0]])
+    arrival, duration = np.array([0.0, 1.0, 2.0]), np.full(3, 100.0)
+    node = np.array([4.0, 16.0, 0, 0])
+    assert not places_on_arrival(demand, arrival, duration, np.array([node, node]))
+    assert places_on_arrival(demand, arrival, duration, np.array([node, node, node]))
+    assert places_on_arrival(demand, arrival, np.ones(3), np.array([node]))
+    must = np.array([True, True, False])  # the third may wait
+    assert places_on_arrival(demand, arrival, duration, np.array([node, node]), must=must)
+    assert not places_on_arrival(demand, arrival, duration, np.array([node, node]), must=~must)
+
+
+@pytest.mark.parametrize(("scheduling_class", "nodes"), [(2, 3), (0, 2)])
+def test_sized_nodes_grow_until_a_best_fit_on_arrival_places_every_latency_sensitive_task(
+    scheduling_class, nodes
+):
+    """The same three tasks, running all day: their peak fills two 4-core nodes exactly (a load of 2 asks
+    no more). When the last is latency-sensitive (Google scheduling class 2), the replay gives a third
+    node so that its deadline can be met; a batch task may wait."""
+    tasks = [task(0.0, 86_400.0, cpu=3 / 32), task(1.0, 86_400.0, cpu=3 / 32)]
+    tasks.append(task(2.0, 86_400.0, cpu=2 / 32, scheduling_class=scheduling_class))
+    four_cores = Platform("test", (machine_class("c", 1, 4.0, 16.0),), "a 4-core machine")
+    scenario = replay_window(tasks, 0, 60, GOOGLE, four_cores, ReplayOptions(load=2.0), "w")
+    assert peak_demand(scenario.tasks.demand, scenario.tasks.arrival, scenario.tasks.duration)[0] == 8
+    assert len(scenario.nodes) == nodes
+
+
+def test_a_window_of_mostly_censored_tasks_is_not_replayed():
+    """Durations cut at the trace's end are lower bounds: a window most of whose tasks are cut so would
+    misstate the workload; one with a minority of them is replayed whole."""
+    cut = [task(float(t), 50.0, outcome="censored") for t in range(3)]
+    whole = [task(float(t), 500.0) for t in range(3, 6)]
+    assert MAX_CENSORED_SHARE == 0.5
+    assert replay_window([*cut, *whole[:2]], 0, 60, GOOGLE, ONE_MACHINE, ReplayOptions(), "w") is None
+    kept = replay_window([*cut[:2], *whole], 0, 60, GOOGLE, ONE_MACHINE, ReplayOptions(), "w")
+    assert len(kept.tasks) == 5 and kept.provenance["replay"]["outcomes"] == {"finish": 3, "censored": 2}
+
+
+def test_the_free_windows_of_a_span_are_occupied_and_overlap_none_taken():
+    tasks = [task(float(t), 1.0) for t in (0, 5, 130, 250, 610, 700, 915)]
+    span = TraceSpan.of(tasks, 60.0)
+    assert (span.first_s, span.last_s, span.occupied) == (0.0, 915.0, (0, 2, 4, 10, 11, 15))
+    assert span.free_windows([100.0], 9) == (0.0, 240.0, 600.0, 660.0, 900.0)  # 120 overlaps 100
+    assert span.free_windows([], 3) == (0.0, 240.0, 900.0)  # spread by rank
+    assert span.free_windows([], 2, after=200.0) == (240.0, 900.0)
+    assert span.free_windows([], 0) == ()
+
+
+def test_a_log_with_long_gaps_still_gives_the_windows_asked_for(tmp_path):
+    """An SWF log of three bursts of jobs an hour long each, days apart: five 10-minute windows spread
+    over it mostly fall in the gaps, and windows of the bursts make up the count, none overlapping."""
+    submits = [day * 86_400 + minute * 60 for day in (0, 3, 9) for minute in range(0, 60, 2)]
+    jobs = [
+        f"{n + 1} {submit} -1 300 4 -1 -1 4 -1 -1 1 1 1 -1 -1 -1 -1 -1" for n, submit in enumerate(submits)
+    ]
+    log = write_lines(tmp_path / "log.swf", "; MaxProcs: 128\n", jobs)
+    source = trace_source("swf")
+    scenarios = list(
+        replay_trace(source, [log], TraceInputs(), Windows(600, count=5), ReplayOptions(), ReadSummary())
+    )
+    starts = sorted(s.provenance["trace"]["window_start_s"] for s in scenarios)
+    assert len(scenarios) == 5 and len({s.name for s in scenarios}) == 5
+    assert all(b - a >= 600 for a, b in itertools.pairwise(starts))
+    assert all(len(s.tasks) == 5 for s in scenarios)

@@ -47,8 +47,8 @@ def test_azure_vm2017_reads_a_vmtable_by_its_content_whatever_its_name(tmp_path)
     tasks = list(source.read([path], TraceInputs(trace_end_s=1200.0), summary))
     assert [(t.arrival_s, t.duration_s, t.cpu, t.memory, t.outcome) for t in tasks] == [
         (300, 300, 2, 4, "finish"),
-        (600, 600, 30, 70, "unknown"),
-        (900, 300, 4, 8, "unknown"),
+        (600, 600, 30, 70, "censored"),
+        (900, 300, 4, 8, "censored"),
     ]
     assert [source.latency_sensitive(t) for t in tasks] == [False, False, True]
     assert (summary.rows, summary.tasks) == (3, 3)

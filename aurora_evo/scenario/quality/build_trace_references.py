@@ -9,11 +9,12 @@ arrival. Each window is measured as a replayed scenario is (:func:`window_arrays
 :func:`~aurora_evo.scenario.quality.trace_window.window_samples`). Per length and distribution, the
 values of every window are pooled into a table of :data:`N_QUANTILES` quantiles (``numpy.quantile`` at
 ``(i + 0.5) / q``, method ``inverted_cdf``, so a trace's favourite sizes stay exact), and each window is
-compared with the table: the 99th percentile (numpy's ``higher``: the largest with fewer than 100
-windows) of the KS distances of the windows with at least :data:`CALIBRATION_MIN_VALUES` values, and
-of the factors between each window's median and the table's, say how far the format's own windows
-stray. Per window, the tasks per request shape and the task inter-arrival CV are summarised too (p01,
-p50, p99). Deterministic: no random draw.
+compared with the table: the largest of the KS distances of the windows with at least
+:data:`CALIBRATION_MIN_VALUES` values, and of the factors between each window's median and the
+table's, say how far the format's own windows stray. A window most of whose tasks are censored
+(:func:`~aurora_evo.traces.replay.mostly_censored`) is left out, as a replay leaves it out. Per
+window, the tasks per request shape and the task inter-arrival CV are summarised too (p01, p50, p99).
+Deterministic: no random draw.
 
 The window's length matters: a short window holds a few jobs, whose durations are its durations (on
 Google 2011 the KS distance between a window's durations and the pooled ones reaches 0.86 over 3-minute
@@ -46,7 +47,7 @@ from aurora_evo.scenario.quality.trace_references import (
 )
 from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS, window_samples
 from aurora_evo.traces.records import ReadSummary, TraceTask
-from aurora_evo.traces.replay import file_digest
+from aurora_evo.traces.replay import file_digest, mostly_censored
 from aurora_evo.traces.sources import SOURCES, TraceInputs
 from aurora_evo.traces.units import UNITS
 
@@ -127,9 +128,9 @@ def _figure(values: list[float]) -> dict[str, float | None]:
     return {key: float(significant(v)) for key, v in zip(("p01", "p50", "p99"), levels, strict=True)}
 
 
-def _p99(values: Sequence[float] | np.ndarray) -> float | None:
-    """The 99th percentile, numpy's ``higher`` method: an observed value, the largest under 100."""
-    return float(significant(np.quantile(values, 0.99, method="higher"))) if len(values) else None
+def _largest(values: Sequence[float] | np.ndarray) -> float | None:
+    """The largest value, to significant digits; ``None`` for none."""
+    return float(significant(np.max(values))) if len(values) else None
 
 
 def _table(name: str, windows: list[np.ndarray]) -> dict:
@@ -150,11 +151,11 @@ def _table(name: str, windows: list[np.ndarray]) -> dict:
     calibration: dict[str, object] = {
         "windows": len(distances),
         "min_values": CALIBRATION_MIN_VALUES,
-        "ks_p99": _p99(distances),
+        "ks_max": _largest(distances),
     }
     if name != "interarrival":  # gaps over their mean have no location to check
         shifts = [abs(math.log(float(np.median(x)) / float(np.median(table)))) for x in windows if x.size]
-        calibration["median_factor_p99"] = _p99(np.exp(shifts))
+        calibration["median_factor_max"] = _largest(np.exp(shifts))
     return {
         "unit": _UNITS[name],
         "n": int(pooled.size),
@@ -230,7 +231,8 @@ def measure_source(fmt: str, data_dir: str | Path, lengths: Sequence[float] = WI
     measured = {length: _Windows() for length in lengths}
     for stream in read_source(fmt, data_dir, summary):
         for length, start, members in cut_lengths(stream, lengths):
-            measured[length].add(*window_arrays(fmt, members, start))
+            if not mostly_censored(members):  # a replay leaves those out too
+                measured[length].add(*window_arrays(fmt, members, start))
     return {
         "source": {
             "files": [_file_record(data_dir, name) for group in SOURCE_FILES[fmt] for name in group],

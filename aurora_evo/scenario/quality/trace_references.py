@@ -45,10 +45,10 @@ class Distribution:
         unit: its unit (``"cores"``, ``"GiB"``, ``"cores/GiB"``, ``"s"``, ``""``).
         quantiles: ``(q,)`` float64 values at the probabilities ``(i + 0.5) / q``, sorted.
         n: values pooled over the windows.
-        ks_p99: the 99th percentile of the KS distance between each of the format's windows with
-            enough values and ``quantiles``; ``None`` when no window had enough.
-        median_factor_p99: the 99th percentile of the factor (>= 1) between each window's median and
-            the table's, over the windows with a value; ``None`` for the inter-arrival gaps (no
+        ks_max: the largest KS distance between one of the format's windows with enough values and
+            ``quantiles``; ``None`` when no window had enough.
+        median_factor_max: the largest factor (>= 1) between one of the windows' medians and the
+            table's, over the windows with a value; ``None`` for the inter-arrival gaps (no
             location).
     """
 
@@ -56,8 +56,8 @@ class Distribution:
     unit: str
     quantiles: np.ndarray
     n: int
-    ks_p99: float | None
-    median_factor_p99: float | None = None
+    ks_max: float | None
+    median_factor_max: float | None = None
 
     @property
     def median(self) -> float:
@@ -103,8 +103,8 @@ def _distribution(name: str, entry: Mapping) -> Distribution:
         entry["unit"],
         quantiles,
         int(entry["n"]),
-        calibration["ks_p99"],
-        calibration.get("median_factor_p99"),
+        calibration["ks_max"],
+        calibration.get("median_factor_max"),
     )
 
 
