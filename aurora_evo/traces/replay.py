@@ -14,10 +14,9 @@ What a replay keeps and changes (each also written into the scenario's ``provena
   :meth:`~aurora_evo.traces.platforms.Platform.nodes`; Alibaba 2018 with its container_meta: the
   capacity its long-running containers leave, :mod:`~aurora_evo.traces.occupied`); without ``nodes``,
   as many as give the window an offered load of ``load`` (default :data:`DEFAULT_LOAD`), the load
-  measured within the window (:func:`load_within_window`), and at least as many as hold the demand
-  running at once (:func:`peak_demand`, every task started on arrival), then more (up to
-  :data:`EXTRA_NODES`) until a best fit on arrival places every latency-sensitive task when it arrives
-  (:func:`places_on_arrival`): their deadlines can be met;
+  measured within the window, at least as many as hold the demand running at once (every task started
+  on arrival), then more until a best fit on arrival places every latency-sensitive task when it
+  arrives, so that their deadlines can be met (:mod:`aurora_evo.traces.sizing`);
 - load scaling thins, it never compresses time: with both ``nodes`` and ``load``, when the window offers
   more than ``load``, a seeded random subset of its tasks is kept (tasks taken in a random order, each kept
   if the load stays within ``load`` on every resource); a lighter window is kept whole and its load
@@ -38,10 +37,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import heapq
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -54,6 +52,7 @@ from aurora_evo.features import NO_DEADLINE
 from aurora_evo.scenario.model import Domain, Nodes, Scenario, Tasks
 from aurora_evo.traces.platforms import MachineClass, Platform
 from aurora_evo.traces.records import ReadSummary, TraceError, TraceTask
+from aurora_evo.traces.sizing import fits_some_node, load_within_window, nodes_for, sized_nodes
 from aurora_evo.traces.sources import TraceInputs, TraceSource, check_inputs, check_paths
 from aurora_evo.traces.windows import Windows, cut_windows
 
@@ -66,11 +65,6 @@ DEFAULT_LOAD = 0.8
 NODE_LATENCY_MS = 1.0
 #: A replayed window with more tasks than this is refused unless ``max_tasks`` thins it.
 MAX_TASKS = 200_000
-#: Sized nodes hold at least the demand running at once over this share of their capacity.
-PEAK_LIMIT = 1.0
-#: Sized nodes grow by at most this many for every task to find a machine of a class it fits, and for a
-#: best fit on arrival to place every latency-sensitive task (:func:`places_on_arrival`), each.
-EXTRA_NODES = 64
 #: A sparse trace's occupied windows are tracked up to this many (:class:`TraceSpan`); past it, no
 #: spread is short of windows for the want of them.
 MAX_TRACKED_WINDOWS = 100_000
@@ -111,29 +105,6 @@ class ReplayOptions:
             raise InputError(f"--seed must be >= 0, not {self.seed}")
         if self.max_tasks is not None and self.max_tasks < 1:
             raise InputError(f"--max-tasks must be at least 1, not {self.max_tasks}")
-
-
-def load_within_window(
-    demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray, capacity: np.ndarray, window_s: float
-) -> np.ndarray:
-    """Offered load of each resource within ``[0, window_s)``: the demand x the part of each task's run
-    inside the window (as if it started on arrival), over the capacity x the window.
-
-    Args:
-        demand: ``(n, 4)`` cpu, memory, gpu, network.
-        arrival, duration: ``(n,)`` seconds, arrivals from the window's start.
-        capacity: ``(4,)`` the cluster's total capacity.
-        window_s: the window's length, s.
-
-    Returns:
-        ``(4,)`` load per resource; 0 where the cluster has none of the resource and no task asks for it,
-        ``inf`` where tasks ask for a resource the cluster lacks.
-    """
-    inside = np.clip(np.minimum(arrival + duration, window_s) - arrival, 0.0, None)
-    work = (demand * inside[:, None]).sum(axis=0)
-    room = np.asarray(capacity, dtype=np.float64) * window_s
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(room > 0, work / np.where(room > 0, room, 1.0), np.where(work > 0, np.inf, 0.0))
 
 
 def replay_window(
@@ -178,11 +149,11 @@ def replay_window(
     if options.nodes is not None:
         machines = platform.nodes(options.nodes)
     else:
-        count = _nodes_for(demand, arrival, duration, platform, window_s, target)
+        count = nodes_for(demand, arrival, duration, platform, window_s, target)
         sensitive = np.array([source.latency_sensitive(t) for t in tasks], dtype=bool)
-        machines = _sized_nodes(demand, arrival, duration, sensitive, platform, count)
+        machines = sized_nodes(demand, arrival, duration, sensitive, platform, count)
     capacity = np.array([m.capacity for m in machines], dtype=np.float64)
-    fits = _fits_some_node(demand, capacity)
+    fits = fits_some_node(demand, capacity)
     dropped["larger than every node"] = int((~fits).sum())
     offered = load_within_window(demand[fits], arrival[fits], duration[fits], capacity.sum(axis=0), window_s)
     keep = fits
@@ -208,115 +179,6 @@ def replay_window(
     )
 
 
-def _nodes_for(demand, arrival, duration, platform: Platform, window_s: float, target: float) -> int:
-    """Nodes of the platform's mix that give the window an offered load of ``target`` on its bottleneck,
-    and at least enough that the demand running at once (every task started on arrival) stays within
-    :data:`PEAK_LIMIT` of the capacity: where tasks outlast the window, the load within it understates
-    what runs at its end."""
-    mean = np.array([m.capacity for m in platform.machines], dtype=np.float64)
-    weights = np.array([m.count for m in platform.machines], dtype=np.float64)
-    per_node = (mean * weights[:, None]).sum(axis=0) / weights.sum()
-    load_on_one = load_within_window(demand, arrival, duration, per_node, window_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak_on_one = np.where(per_node > 0, peak_demand(demand, arrival, duration) / per_node, np.inf)
-    finite = np.concatenate([load_on_one / target, peak_on_one / PEAK_LIMIT])
-    finite = finite[np.isfinite(finite)]
-    return max(1, math.ceil(float(finite.max(initial=0.0)) - 1e-9))
-
-
-def peak_demand(demand: np.ndarray, arrival: np.ndarray, duration: np.ndarray) -> np.ndarray:
-    """``(4,)`` the largest demand of each resource running at once, every task running from its arrival
-    for its duration (a task ending when another starts does not overlap it)."""
-    if len(arrival) == 0:
-        return np.zeros(demand.shape[1])
-    times = np.concatenate([arrival, arrival + duration])
-    ends_first = np.concatenate([np.ones(arrival.size), np.zeros(arrival.size)])
-    order = np.lexsort((ends_first, times))
-    return np.cumsum(np.concatenate([demand, -demand])[order], axis=0).max(axis=0)
-
-
-def _sized_nodes(
-    demand: np.ndarray,
-    arrival: np.ndarray,
-    duration: np.ndarray,
-    sensitive: np.ndarray,
-    platform: Platform,
-    count: int,
-) -> list[MachineClass]:
-    """``count`` nodes of the platform's mix, or more (:func:`_fewest`): first the fewest that hold every
-    task some class of the platform holds (one node of a mix of CPU and GPU machines is a CPU machine,
-    and a GPU task would fit none), then the fewest on which a best fit on arrival places every
-    ``sensitive`` task when it arrives (:func:`places_on_arrival`; a window whose peak demand fills its
-    nodes can leave a deadline unmet for the want of a node of the right shape)."""
-    fits = _fits_some_node(demand, _capacity(list(platform.machines)))
-    demand, arrival, duration, sensitive = demand[fits], arrival[fits], duration[fits], sensitive[fits]
-
-    def every_class_there(n: int) -> bool:
-        return bool(_fits_some_node(demand, _capacity(platform.nodes(n))).all())
-
-    def placed(n: int) -> bool:
-        return places_on_arrival(demand, arrival, duration, _capacity(platform.nodes(n)), must=sensitive)
-
-    return platform.nodes(_fewest(_fewest(count, every_class_there), placed))
-
-
-def _fewest(count: int, enough: Callable[[int], bool]) -> int:
-    """The fewest nodes from ``count`` to ``count +`` :data:`EXTRA_NODES` that are ``enough``: the
-    nodes added double until enough, then the interval halves; ``count +`` :data:`EXTRA_NODES` when
-    none is."""
-    if enough(count):
-        return count
-    low, high = count, count + 1  # low is not enough
-    while not enough(high):
-        if high >= count + EXTRA_NODES:
-            return high
-        low, high = high, min(count + 2 * (high - count), count + EXTRA_NODES)
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if enough(middle) else (middle, high)
-    return high
-
-
-def _capacity(machines: list[MachineClass]) -> np.ndarray:
-    return np.array([m.capacity for m in machines], dtype=np.float64)
-
-
-def places_on_arrival(
-    demand: np.ndarray,
-    arrival: np.ndarray,
-    duration: np.ndarray,
-    capacity: np.ndarray,
-    must: np.ndarray | None = None,
-) -> bool:
-    """Whether a best fit, placing tasks in arrival order on a node the moment they arrive, places every
-    task of ``must`` (default: every task); each runs for its duration from then (a task ending when
-    another starts makes room for it), and a task outside ``must`` that finds no node is left out. The
-    best node is the one left with the least free capacity, summed over resources as shares of the
-    node's.
-
-    Args:
-        demand: ``(n, 4)``; arrival, duration: ``(n,)`` seconds; must: ``(n,)`` bool.
-        capacity: ``(m, 4)`` the nodes'.
-    """
-    free = np.array(capacity, dtype=np.float64)
-    scale = np.where(free > 0, free, 1.0)
-    running: list[tuple[float, int, int]] = []  # (end, task, node)
-    for i in np.argsort(arrival, kind="stable"):
-        while running and running[0][0] <= arrival[i]:
-            _, k, node = heapq.heappop(running)
-            free[node] += demand[k]
-        room = free - demand[i]
-        fits = (room >= -1e-9).all(axis=1)
-        if not fits.any():
-            if must is None or must[i]:
-                return False
-            continue
-        node = int(np.argmin(np.where(fits, (room / scale).sum(axis=1), np.inf)))
-        free[node] = room[node]
-        heapq.heappush(running, (float(arrival[i] + duration[i]), int(i), node))
-    return True
-
-
 def mostly_censored(tasks: Sequence[TraceTask]) -> bool:
     """Whether more than :data:`MAX_CENSORED_SHARE` of ``tasks`` are censored (outcome ``"censored"``:
     cut at the trace's end, their durations lower bounds)."""
@@ -324,14 +186,9 @@ def mostly_censored(tasks: Sequence[TraceTask]) -> bool:
     return censored > MAX_CENSORED_SHARE * len(tasks)
 
 
-def _fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """``(n,)`` whether each task fits at least one node when empty."""
-    return (demand[:, None, :] <= capacity[None, :, :] + 1e-9).all(axis=2).any(axis=1)
-
-
 def _thinned(demand, arrival, duration, capacity, window_s, load, rng, candidates) -> np.ndarray:
     """A mask of the tasks kept: in ``rng``'s random order, each candidate is kept when the window's load
-    (:func:`load_within_window`) stays within ``load`` on every resource with it."""
+    (:func:`~aurora_evo.traces.sizing.load_within_window`) stays within ``load`` on every resource with it."""
     inside = np.clip(np.minimum(arrival + duration, window_s) - arrival, 0.0, None)
     work = demand * inside[:, None]
     budget = np.asarray(capacity, dtype=np.float64) * window_s * load

@@ -26,13 +26,11 @@ from aurora_evo.traces.replay import (
     arrival_span,
     candidate_windows,
     fill_empty_windows,
-    load_within_window,
-    peak_demand,
-    places_on_arrival,
     replay_trace,
     replay_window,
     spread_windows,
 )
+from aurora_evo.traces.sizing import load_within_window, peak_demand, places_on_arrival
 from aurora_evo.traces.sources import TraceInputs, trace_source
 from aurora_evo.traces.units import GOOGLE_LARGEST_CORES, GOOGLE_LARGEST_GIB
 from aurora_evo.traces.windows import Windows

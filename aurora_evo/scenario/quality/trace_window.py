@@ -37,7 +37,7 @@ import numpy as np
 from aurora_evo.errors import InputError
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.traces import FORMATS
-from aurora_evo.traces.replay import load_within_window
+from aurora_evo.traces.sizing import load_within_window
 
 #: The trace formats a replayed scenario may name: those ``aurora-evo scenarios from-trace`` reads.
 TRACE_FORMATS: tuple[str, ...] = FORMATS

@@ -23,7 +23,7 @@ from aurora_evo.scenario.quality import (
 from aurora_evo.scenario.quality.trace_window import TRACE_FORMATS
 from aurora_evo.suites.build import build_trace_suite
 from aurora_evo.suites.specs import SUITES, TraceSuiteSpec
-from aurora_evo.traces.replay import peak_demand
+from aurora_evo.traces.sizing import peak_demand
 
 #: Windows per trace in the quick test: the first ones (half a window after each file's first
 #: arrival, back to back) with at least :data:`MIN_TASKS` tasks.
