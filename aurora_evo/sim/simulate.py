@@ -43,8 +43,9 @@ class SimResult:
         return self.status is OutputStatus.OK
 
 
-def _arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
-    """The engine's arrays for ``scenario``, and ``order`` (arrival position -> scenario task index)."""
+def sim_arrays(scenario: Scenario) -> tuple[engine.SimArrays, np.ndarray]:
+    """The engine's arrays for ``scenario``, at its start, and ``order`` (arrival position -> scenario task
+    index). A run changes them: build them anew for each."""
     tasks, nodes = scenario.tasks, scenario.nodes
     n, m = len(tasks), len(nodes)
     order = np.argsort(tasks.arrival, kind="stable")
@@ -115,8 +116,9 @@ def _run_python(s: engine.SimArrays, fn) -> tuple[OutputStatus, int, str]:
     return OutputStatus.OK, -1, ""
 
 
-def _placement(s: engine.SimArrays, order: np.ndarray) -> Placement:
-    """Per-task outcome mapped back to scenario order."""
+def placement_of(s: engine.SimArrays, order: np.ndarray) -> Placement:
+    """The per-task outcome of a finished run, mapped back to scenario order (``order`` from
+    :func:`sim_arrays`)."""
     inverse = np.empty_like(order)
     inverse[order] = np.arange(order.size)
     return Placement(
@@ -136,7 +138,7 @@ def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = Tr
     """
     if program.contract is not Contract.ALLOCATION:
         raise ValueError(f"simulate() needs an allocation program, got a {program.contract.value} one")
-    arrays, order = _arrays(scenario)
+    arrays, order = sim_arrays(scenario)
     compiled = use_jit and program.jitted is not None
     began = time.perf_counter()
     detail = ""
@@ -157,7 +159,7 @@ def simulate(scenario: Scenario, program: CompiledProgram, *, use_jit: bool = Tr
         where = f" (placing task {int(order[k])})" if k >= 0 else ""
         message = f"{status.describe()}{where}" + (f": {detail}" if detail else "")
         return SimResult(status, message, None, None, compiled, decisions, seconds)
-    placement = _placement(arrays, order)
+    placement = placement_of(arrays, order)
     return SimResult(
         status, "", compute_metrics(scenario, placement), placement, compiled, decisions, seconds
     )
@@ -204,7 +206,7 @@ def _replay(
     node = np.asarray(node)
     if node.shape != (len(scenario.tasks),) or node.dtype.kind not in "iu":
         return None
-    arrays, order = _arrays(scenario)
+    arrays, order = sim_arrays(scenario)
     seen = DecisionStates(
         np.full(steps.size, -1, dtype=np.int64),
         np.zeros((steps.size, F.TASK_FEATURES)),
@@ -213,7 +215,7 @@ def _replay(
     choice = np.ascontiguousarray(node[order], dtype=np.int64)
     if engine.replay(arrays, choice, steps, seen.task, seen.task_row, seen.node_feat) >= 0:
         return None
-    placement = _placement(arrays, order)
+    placement = placement_of(arrays, order)
     if not np.array_equal(placement.node, node) or np.any(seen.task < 0):
         return None
     return placement, DecisionStates(order[seen.task], seen.task_row, seen.node_feat)
