@@ -1,7 +1,8 @@
 """The ``aurora-evo`` command: argument parsing only; every verb calls the library.
 
 One module per family of verbs (:mod:`.score`, :mod:`.evolve`, :mod:`.export`, :mod:`.report`,
-:mod:`.bench`, :mod:`.scenarios`, :mod:`.suites`), each adding its parser with ``add_parser(verbs)``;
+:mod:`.bench`, :mod:`.evaluate`, :mod:`.scenarios`, :mod:`.suites`), each adding its parser with
+``add_parser(verbs)``;
 what they share is in :mod:`.console` (printing), :mod:`.programs` (program files and the sandbox),
 :mod:`.flags` and :mod:`.exit_status`.
 
@@ -16,11 +17,11 @@ import sys
 from collections.abc import Sequence
 
 from aurora_evo import __version__
-from aurora_evo.cli import bench, evolve, export, report, scenarios, score, suites
+from aurora_evo.cli import bench, evaluate, evolve, export, report, scenarios, score, suites
 from aurora_evo.cli.exit_status import OneLineParser, run_handler
 
 #: The verbs' modules, in the order ``aurora-evo --help`` lists them.
-VERBS = (score, evolve, export, report, bench, scenarios, suites)
+VERBS = (score, evolve, export, report, bench, evaluate, scenarios, suites)
 
 
 def build_parser() -> argparse.ArgumentParser:

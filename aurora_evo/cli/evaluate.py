@@ -1,0 +1,90 @@
+"""``aurora-evo evaluate``: programs against every baseline on a suite's split, objective by objective,
+with paired statistics; writes ``report.md``, ``results.json`` and figures."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aurora_evo.cli.exit_status import EXIT_OK, EXIT_PROGRAM_FAILED
+from aurora_evo.cli.flags import comma_names, make_folder, out_folder
+from aurora_evo.cli.programs import add_sandbox_options, check_sandbox_options, open_sandbox, read_program
+from aurora_evo.errors import InputError
+
+#: The baselines ``--baselines all`` names (:data:`aurora_evo.evaluate.run.BASELINES`, kept here so
+#: that parsing the command line needs no numpy).
+ALL_BASELINES = ("random_choice", "round_robin", "first_fit", "best_fit", "ga", "dqn", "ppo")
+
+
+def add_parser(verbs) -> None:
+    command = verbs.add_parser(
+        "evaluate",
+        help="programs against every baseline on a suite's split, with paired statistics",
+        description="Score the given allocation programs (in the sandbox) and the baselines (random, round "
+        "robin, first fit, best fit; GA, DQN and PPO trained here on the suite's train split) on each "
+        "scenario of a suite's split, and report for every objective the mean with a 95 %% bootstrap "
+        "interval, the change against best fit and against DQN with paired t and Wilcoxon tests "
+        "(Holm-corrected) and effect sizes, and the share of scenarios where each policy is "
+        "Pareto-optimal. Writes report.md, results.json, objectives.png and learning_curves.png.",
+    )
+    command.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="allocation programs to evaluate")
+    command.add_argument(
+        "--suite", required=True, metavar="NAME", help="google-2011, alibaba-2018, azure, synthetic"
+    )
+    command.add_argument(
+        "--split", default="test", metavar="SPLIT", help="train, validation or test (default)"
+    )
+    command.add_argument(
+        "--baselines",
+        default="all",
+        metavar="LIST",
+        help=f"comma-separated, or 'all' (default): {', '.join(ALL_BASELINES)}; best fit is always measured",
+    )
+    command.add_argument(
+        "--profile",
+        choices=("quick", "full"),
+        default="full",
+        help="budgets: quick (4 scenarios; DQN and PPO train for 3,000 decisions, the GA 8 x 3; for tests) "
+        "or full (every scenario; 100,000 decisions, the GA 32 x 20; default)",
+    )
+    command.add_argument("--seed", type=int, default=0, help="training and bootstrap seed (default 0)")
+    command.add_argument("--out", required=True, metavar="DIR", help="folder for the report (created)")
+    add_sandbox_options(command)
+    command.set_defaults(handler=evaluate_command)
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    check_sandbox_options(args)
+    baselines = ALL_BASELINES if args.baselines == "all" else tuple(comma_names(args.baselines))
+    unknown = sorted(set(baselines) - set(ALL_BASELINES))
+    if unknown:
+        raise InputError(f"--baselines: unknown {', '.join(unknown)}; known: {', '.join(ALL_BASELINES)}, all")
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, not {args.seed}")
+    out = out_folder(args.out)
+    programs = {Path(path).stem: read_program(path) for path in args.programs}
+    # heavy: the suites, the simulator, the statistics and (for GA, DQN, PPO) DEAP and torch
+    from aurora_evo.domains import get_problem
+    from aurora_evo.evaluate.study import evaluate_suite
+
+    problem = get_problem("allocation")
+
+    def say(line: str) -> None:
+        sys.stderr.write(f"evaluate: {line}\n")
+
+    with open_sandbox(args) as sandbox:
+        paths, failed = evaluate_suite(
+            args.suite,
+            args.split,
+            programs,
+            lambda source, cases: sandbox.evaluate(problem, source, cases),
+            baselines,
+            args.profile,
+            args.seed,
+            make_folder(out),
+            say,
+        )
+    for path in paths:
+        sys.stdout.write(f"{path}\n")
+    return EXIT_PROGRAM_FAILED if failed else EXIT_OK
