@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from aurora_evo.contracts import Contract
 from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult
@@ -120,7 +122,11 @@ def _train(name: str, train: Sequence[Scenario], profile: Profile, seed: int, sa
         def fitness_score(scenario: Scenario, metrics: Metrics) -> float:
             return relative_fitness(scenario, metrics, reference_of[scenario.name])
 
-        ga = GeneticAlgorithm(config).fit(train, score=fitness_score)
+        def generation_done(entry: dict) -> None:
+            best = entry["best_so_far"]
+            say(f"ga: generation {entry['generation']} of {config.generations}, best {best:+.4f}")
+
+        ga = GeneticAlgorithm(config).fit(train, score=fitness_score, progress=generation_done)
         scheduler = Scheduler(ga.program_source(), Contract.ALLOCATION, "ga")
         record = {"budget": f"{config.population} x {config.generations} generations", "curve": ga.history_}
     else:
@@ -129,7 +135,16 @@ def _train(name: str, train: Sequence[Scenario], profile: Profile, seed: int, sa
 
         baseline_class = DQNBaseline if name == "dqn" else PPOBaseline
         config = RLConfig(timesteps=profile.rl_timesteps, seed=seed, **_small_budget(profile))
-        learned = baseline_class(config).fit(train, references=train_references)
+        learned = baseline_class(config)
+        tenth = max(config.timesteps // 10, 1)
+
+        def decisions_done(timesteps: int) -> None:
+            if timesteps % tenth == 0:
+                recent = [entry["fitness"] for entry in learned.history_[-20:]]
+                mean = f", last {len(recent)} episodes' fitness {np.mean(recent):+.4f}" if recent else ""
+                say(f"{name}: {timesteps:,} of {config.timesteps:,} decisions{mean}")
+
+        learned.fit(train, references=train_references, progress=decisions_done)
         scheduler = learned.scheduler()
         record = {"budget": f"{config.timesteps:,} decisions", "curve": learned.history_}
     record["seconds"] = time.perf_counter() - began

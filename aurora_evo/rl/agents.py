@@ -95,7 +95,8 @@ class RLConfig:
 
 
 class _EpisodeLog(BaseCallback):
-    """Each finished training episode's fitness and scenario, with the timesteps so far."""
+    """Each finished training episode's fitness, with the timesteps so far; ``progress`` hears the
+    timesteps after every step."""
 
     def __init__(self, history: list[dict], progress: Callable[[int], None] | None):
         super().__init__()
