@@ -108,8 +108,11 @@ def _untrusted(name: str, source: str, scenarios, references, evaluate_untrusted
     return PolicyResult(name, "given", metrics, fitness)
 
 
-def _train(name: str, train: Sequence[Scenario], profile: Profile, seed: int, say) -> tuple[object, dict]:
-    """The trained baseline ``name`` (a scheduler) and what its training recorded."""
+def _train(
+    name: str, train: Sequence[Scenario], max_nodes: int, profile: Profile, seed: int, say
+) -> tuple[object, dict]:
+    """The trained baseline ``name`` (a scheduler) and what its training recorded; DQN's and PPO's
+    networks take ``max_nodes`` nodes (the most of any scenario they train on or are measured on)."""
     train_references = [best_fit_metrics(s) for s in train]
     began = time.perf_counter()
     if name == "ga":
@@ -134,7 +137,8 @@ def _train(name: str, train: Sequence[Scenario], profile: Profile, seed: int, sa
         from aurora_evo.rl.agents import DQNBaseline, PPOBaseline, RLConfig
 
         baseline_class = DQNBaseline if name == "dqn" else PPOBaseline
-        config = RLConfig(timesteps=profile.rl_timesteps, seed=seed, **_small_budget(profile))
+        budget = _small_budget(profile)
+        config = RLConfig(timesteps=profile.rl_timesteps, seed=seed, max_nodes=max_nodes, **budget)
         learned = baseline_class(config)
         tenth = max(config.timesteps // 10, 1)
 
@@ -194,7 +198,8 @@ def evaluate_policies(
         if name in SEED_BASELINES:
             results.append(_in_process(name, "baseline", load_scheduler(seeds[name]), test, references))
         else:
-            scheduler, record = _train(name, train, profile, seed, say)
+            max_nodes = max(len(s.nodes) for s in [*train, *test])
+            scheduler, record = _train(name, train, max_nodes, profile, seed, say)
             result = _in_process(name, "trained", scheduler, test, references)
             result.training = record
             results.append(result)

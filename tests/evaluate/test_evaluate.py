@@ -54,6 +54,19 @@ def test_best_fit_is_the_fitness_reference_and_scores_zero():
     assert results[1].fitness == [0.0, 0.0, 0.0] and len(results[0].metrics) == 3
 
 
+def test_the_networks_take_the_test_scenarios_nodes_too():
+    """Trained on scenarios of fewer nodes than a test scenario has, DQN still schedules it: its
+    network is as wide as the largest scenario of either split (an Azure test window has 111 nodes
+    where every training window had at most 107)."""
+    from aurora_evo.seeds import seed_scenarios
+
+    train, test = seed_scenarios("medium", "cloud")[:2], seed_scenarios("hard", "cloud")[:1]
+    assert max(len(s.nodes) for s in train) < len(test[0].nodes)
+    results = evaluate_policies(train, test, {}, None, ("dqn",), PROFILES["quick"])
+    dqn = next(r for r in results if r.name == "dqn")
+    assert not dqn.error and len(dqn.metrics) == 1
+
+
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
