@@ -126,6 +126,17 @@ class LearnedBaseline:
     def _make_model(self, env):
         raise NotImplementedError
 
+    def _shared_settings(self) -> dict:
+        """The settings both algorithms take alike."""
+        c = self.config
+        return {
+            "learning_rate": c.learning_rate,
+            "gamma": c.gamma,
+            "policy_kwargs": {"net_arch": list(c.hidden)},
+            "seed": c.seed,
+            "device": "cpu",
+        }
+
     def fit(
         self,
         scenarios: Sequence[Scenario],
@@ -211,16 +222,12 @@ class DQNBaseline(LearnedBaseline):
         return MaskedDQN(
             MaskedDQNPolicy,
             env,
-            learning_rate=c.learning_rate,
             buffer_size=c.buffer_size,
             learning_starts=c.learning_starts,
-            gamma=c.gamma,
             train_freq=c.train_freq,
             target_update_interval=c.target_update_interval,
             exploration_fraction=c.exploration_fraction,
-            policy_kwargs={"net_arch": list(c.hidden)},
-            seed=c.seed,
-            device="cpu",
+            **self._shared_settings(),
         )
 
     def preferences(self, observations: np.ndarray) -> np.ndarray:
@@ -239,14 +246,10 @@ class PPOBaseline(LearnedBaseline):
         return MaskablePPO(
             "MlpPolicy",
             env,
-            learning_rate=c.learning_rate,
             n_steps=c.n_steps,
             batch_size=c.batch_size,
             n_epochs=c.n_epochs,
-            gamma=c.gamma,
-            policy_kwargs={"net_arch": list(c.hidden)},
-            seed=c.seed,
-            device="cpu",
+            **self._shared_settings(),
         )
 
     def preferences(self, observations: np.ndarray) -> np.ndarray:
