@@ -109,11 +109,17 @@ def _untrusted(name: str, source: str, scenarios, references, evaluate_untrusted
 
 
 def _train(
-    name: str, train: Sequence[Scenario], max_nodes: int, profile: Profile, seed: int, say
+    name: str,
+    train: Sequence[Scenario],
+    train_references: Sequence[Metrics],
+    max_nodes: int,
+    profile: Profile,
+    seed: int,
+    say,
 ) -> tuple[object, dict]:
-    """The trained baseline ``name`` (a scheduler) and what its training recorded; DQN's and PPO's
-    networks take ``max_nodes`` nodes (the most of any scenario they train on or are measured on)."""
-    train_references = [best_fit_metrics(s) for s in train]
+    """The trained baseline ``name`` (a scheduler) and what its training recorded, trained on ``train``
+    against best fit's metrics there (``train_references``); DQN's and PPO's networks take ``max_nodes``
+    nodes (the most of any scenario they train on or are measured on)."""
     began = time.perf_counter()
     if name == "ga":
         from aurora_evo.baselines import GAConfig, GeneticAlgorithm  # heavy: DEAP and the GA's kernel
@@ -192,14 +198,16 @@ def evaluate_policies(
     if not test or (set(baselines) & set(TRAINED_BASELINES) and not train):
         raise InputError("nothing to evaluate on, or no training scenario for the trained baselines")
     references = [best_fit_metrics(s) for s in test]
+    trained = [name for name in baselines if name in TRAINED_BASELINES]
+    train_references = [best_fit_metrics(s) for s in train] if trained else []
+    max_nodes = max(len(s.nodes) for s in [*train, *test])
     seeds = seed_program_paths()
     results = []
     for name in dict.fromkeys(["best_fit", *baselines]):
         if name in SEED_BASELINES:
             results.append(_in_process(name, "baseline", load_scheduler(seeds[name]), test, references))
         else:
-            max_nodes = max(len(s.nodes) for s in [*train, *test])
-            scheduler, record = _train(name, train, max_nodes, profile, seed, say)
+            scheduler, record = _train(name, train, train_references, max_nodes, profile, seed, say)
             result = _in_process(name, "trained", scheduler, test, references)
             result.training = record
             results.append(result)

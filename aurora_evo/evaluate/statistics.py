@@ -250,14 +250,9 @@ def holm(pvalues: ArrayLike) -> np.ndarray:
     adjusted one (equal raw p-values get equal adjusted ones). Rejecting where the adjusted value is below
     alpha controls the family-wise error rate at alpha over the ``m`` hypotheses.
     """
-    try:
-        p = np.asarray(pvalues, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"p-values: not numbers ({exc})") from None
-    if p.ndim != 1:
-        raise InputError(f"p-values: expected a 1-D list, got shape {p.shape}")
-    if np.any(np.isnan(p)) or np.any((p < 0.0) | (p > 1.0)):
-        raise InputError("p-values: every p-value must be a number in [0, 1] (one is NaN or outside)")
+    p = _finite_vector(pvalues, "p-values")
+    if np.any((p < 0.0) | (p > 1.0)):
+        raise InputError("p-values: every p-value must be in [0, 1] (one is outside)")
     order = np.argsort(p, kind="stable")
     stepped = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order])
     adjusted = np.empty_like(p)
