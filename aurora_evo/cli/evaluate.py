@@ -46,7 +46,7 @@ def add_parser(verbs) -> None:
         choices=("quick", "full"),
         default="full",
         help="budgets: quick (4 scenarios; DQN and PPO train for 3,000 decisions, the GA 8 x 3; for tests) "
-        "or full (every scenario; 100,000 decisions, the GA 32 x 20; default)",
+        "or full (every scenario; 200,000 decisions, the GA 32 x 20; default)",
     )
     command.add_argument("--seed", type=int, default=0, help="training and bootstrap seed (default 0)")
     command.add_argument("--out", required=True, metavar="DIR", help="folder for the report (created)")

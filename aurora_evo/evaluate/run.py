@@ -57,7 +57,7 @@ class Profile:
 
 PROFILES = {
     "quick": Profile("quick", 4, 4, 3_000, 8, 3),
-    "full": Profile("full", None, None, 100_000, 32, 20),
+    "full": Profile("full", None, None, 200_000, 32, 20),
 }
 
 

@@ -29,6 +29,7 @@ import torch as th
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from aurora_evo import features as F
@@ -156,6 +157,8 @@ class LearnedBaseline:
             env_kwargs={"scenarios": list(scenarios), "max_nodes": self.max_nodes_, "references": references},
         )
         self.model_ = self._make_model(env)
+        # A logger of our own, writing nowhere: without one, every learn() makes a folder in /tmp.
+        self.model_.set_logger(Logger(folder=None, output_formats=[]))
         self.history_ = []
         began = time.perf_counter()
         self.model_.learn(config.timesteps, callback=_EpisodeLog(self.history_, progress))

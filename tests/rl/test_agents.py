@@ -3,6 +3,8 @@ trained network run as a scheduler through the simulator."""
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -38,6 +40,15 @@ def test_training_records_a_learning_curve(trained):
     assert len(steps) >= 10 and steps == sorted(steps) and steps[-1] <= budget
     assert all(-1 <= entry["fitness"] <= 1 for entry in trained.history_)
     assert trained.train_seconds_ > 0
+
+
+@pytest.mark.parametrize("algorithm", ["dqn", "ppo"])
+def test_training_leaves_nothing_in_the_temporary_folder(algorithm, scenarios, tmp_path, monkeypatch):
+    """stable-baselines3 makes a folder ``SB3-<date>`` in the temporary folder for every ``learn()``
+    unless it is handed a logger: thousands of empty folders over a study."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    CLASSES[algorithm](TINY[algorithm], timesteps=200).fit(scenarios[:1])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_same_seed_trains_the_same_network(trained, scenarios):
