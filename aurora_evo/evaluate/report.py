@@ -65,10 +65,40 @@ def report_markdown(document: dict) -> str:
             f"| {name} | {policy['kind']} | {fitness:+.4f} | {reward:.4f} | {share:.0f} % | "
             f"{_number(policy['decision_ms'], 'ms')} | {trained} |"
         )
+    lines += _training_table(policies)
     for key, objective in summary["objectives"].items():
         lines += _objective_table(key, objective)
     lines += ["", "![objectives](objectives.png)", "", "![learning curves](learning_curves.png)", ""]
     return "\n".join(lines)
+
+
+def _training_table(policies: dict) -> list[str]:
+    """The trained baselines: budget, time, and whether their curve still moved over the last fifth."""
+    trained = {name: p["training"] for name, p in policies.items() if p["training"]}
+    if not trained:
+        return []
+    lines = [
+        "",
+        "## Training",
+        "",
+        "The change over the last fifth of each budget, on the train split: the GA's best fitness so far; "
+        "DQN's and PPO's greedy network measured on the same few train scenarios at checkpoints (paired "
+        "t-test over those scenarios). Rising: more budget would likely help.",
+        "",
+        "| baseline | budget | seconds | fitness at the end (train) | change, last fifth | p | verdict |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, training in trained.items():
+        trend = training.get("trend")
+        if trend is None:
+            cells = ["-", "-", "-", "too few points"]
+        else:
+            p = "-" if trend["pvalue"] is None else _p(trend["pvalue"])
+            cells = [f"{trend['after']:+.4f}", f"{trend['change']:+.4f}", p, trend["verdict"]]
+        lines.append(
+            f"| {name} | {training['budget']} | {training['seconds']:.0f} | " + " | ".join(cells) + " |"
+        )
+    return lines
 
 
 def _objective_table(key: str, objective: dict) -> list[str]:
@@ -130,7 +160,8 @@ def plot_objectives(document: dict, path: Path) -> None:
 
 def plot_learning_curves(document: dict, path: Path) -> None:
     """The trained baselines' fitness while training: GA per generation (best and mean), DQN and PPO per
-    training episode (a moving mean of 20 episodes) against the decisions so far."""
+    training episode (a moving mean of 20 episodes, exploration included) and the greedy network at each
+    checkpoint, against the decisions so far."""
     import matplotlib  # heavy: plotting only when a report is written
 
     matplotlib.use("Agg")
@@ -153,8 +184,17 @@ def plot_learning_curves(document: dict, path: Path) -> None:
             fitness = np.array([c["fitness"] for c in curve])
             window = min(20, max(len(fitness), 1))
             smooth = np.convolve(fitness, np.ones(window) / window, mode="valid") if len(fitness) else fitness
-            axis.plot(steps[window - 1 :] if len(steps) else steps, smooth)
+            axis.plot(steps[window - 1 :] if len(steps) else steps, smooth, label="episodes (mean of 20)")
+            checkpoints = training.get("checkpoints", [])
+            axis.plot(
+                [c["timesteps"] for c in checkpoints],
+                [c["fitness"] for c in checkpoints],
+                marker="o",
+                markersize=3,
+                label="greedy, checkpoint scenarios",
+            )
             axis.set_xlabel("decisions")
+            axis.legend(fontsize=8)
         axis.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")  # best fit
         axis.set_title(f"{name}: training fitness (0 = best fit)", fontsize=9)
         axis.set_ylabel("fitness")

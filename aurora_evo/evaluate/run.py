@@ -22,6 +22,7 @@ import numpy as np
 
 from aurora_evo.contracts import Contract
 from aurora_evo.errors import InputError
+from aurora_evo.evaluate.curves import training_trend
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scheduler import Scheduler, load_scheduler
@@ -73,7 +74,9 @@ class PolicyResult:
         decision_ms: mean wall time per placement decision (simulation included), ms; ``None`` for a
             program run in the sandbox (its time is the jail's as much as the program's).
         error: why it failed, or ``""``.
-        training: for a trained baseline, its budget, seconds and learning curve.
+        training: for a trained baseline, its budget, seconds, learning curve (DQN and PPO: also the
+            greedy network's checkpoints) and its trend over the last fifth
+            (:func:`~aurora_evo.evaluate.curves.training_trend`).
     """
 
     name: str
@@ -156,9 +159,16 @@ def _train(
 
         learned.fit(train, references=train_references, progress=decisions_done)
         scheduler = learned.scheduler()
-        record = {"budget": f"{config.timesteps:,} decisions", "curve": learned.history_}
+        record = {
+            "budget": f"{config.timesteps:,} decisions",
+            "curve": learned.history_,
+            "checkpoints": learned.checkpoints_,
+        }
     record["seconds"] = time.perf_counter() - began
-    say(f"{name}: trained in {record['seconds']:.1f} s ({record['budget']})")
+    record["trend"] = training_trend(record)
+    trend = record["trend"]
+    last_fifth = f"; over the last fifth {trend['verdict']} ({trend['change']:+.4f})" if trend else ""
+    say(f"{name}: trained in {record['seconds']:.1f} s ({record['budget']}){last_fifth}")
     return scheduler, record
 
 
@@ -172,6 +182,7 @@ def _small_budget(profile: Profile) -> dict:
         "target_update_interval": quarter,
         "n_steps": quarter,
         "batch_size": 32,
+        "checkpoints": 2,
     }
 
 

@@ -4,7 +4,9 @@
 One estimator-like class per algorithm (stable-baselines3's own style): :class:`DQNBaseline`
 (:class:`~aurora_evo.rl.masked_dqn.MaskedDQN`) and :class:`PPOBaseline` (sb3-contrib's ``MaskablePPO``),
 configured by a frozen :class:`RLConfig`, ``fit(scenarios)`` for ``config.timesteps`` decisions, then
-``history_`` (each training episode's fitness against the timesteps so far: the learning curve),
+``history_`` (each training episode's fitness against the timesteps so far: the learning curve, with
+exploration and each episode's scenario in it), ``checkpoints_`` (the greedy network's mean fitness on a
+fixed few training scenarios, every tenth of the budget: the curve to judge convergence by),
 ``save(path)`` / ``load(path)`` and ``scheduler()``. A :class:`LearnedScheduler` answers as an evolved
 program does (``scores(task, nodes)``, ``place``, ``run(scenario)``), so the evaluation runs both through
 the same simulator; the networks are our own, trained here, and run in this process.
@@ -41,7 +43,7 @@ from aurora_evo.rl.masked_dqn import MaskedDQN, MaskedDQNPolicy
 from aurora_evo.rl.observation import action_mask, encode
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.sim import SimResult, simulate
-from aurora_evo.sim.fitness import best_fit_metrics
+from aurora_evo.sim.fitness import best_fit_metrics, relative_fitness
 from aurora_evo.sim.metrics import Metrics
 
 #: Version of the metadata file :meth:`LearnedBaseline.save` writes beside the model.
@@ -66,6 +68,8 @@ class RLConfig:
             (a scenario with more nodes cannot be scheduled by the trained network).
         buffer_size, learning_starts, exploration_fraction, target_update_interval, train_freq: DQN's.
         n_steps, batch_size, n_epochs: PPO's (``n_steps`` per environment per update).
+        checkpoints: how many times during training (and once before) the greedy network is measured on
+            ``monitor_scenarios`` training scenarios, evenly spread over them; 0: never.
     """
 
     timesteps: int = 50_000
@@ -83,12 +87,16 @@ class RLConfig:
     n_steps: int = 1024
     batch_size: int = 64
     n_epochs: int = 10
+    checkpoints: int = 10
+    monitor_scenarios: int = 8
 
     def __post_init__(self):
         positive = ("timesteps", "n_envs", "buffer_size", "target_update_interval", "train_freq")
         for name in (*positive, "n_steps", "batch_size", "n_epochs"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.checkpoints < 0 or self.monitor_scenarios < 1:
+            raise InputError("checkpoints must be at least 0 and monitor_scenarios at least 1")
         if not (0 < self.gamma <= 1) or not (0 <= self.exploration_fraction <= 1):
             raise InputError("gamma must be in (0, 1] and exploration_fraction in [0, 1]")
         if not self.learning_rate > 0 or not self.hidden or min(self.hidden) < 1:
@@ -112,6 +120,43 @@ class _EpisodeLog(BaseCallback):
         return True
 
 
+class _Checkpoints(BaseCallback):
+    """The greedy network's fitness on the ``monitor`` scenarios before training and every ``every``
+    decisions after, and at the end: a learning curve free of exploration and of which scenario an
+    episode happened to draw."""
+
+    def __init__(self, baseline: LearnedBaseline, monitor: Sequence[tuple[Scenario, Metrics]], every: int):
+        super().__init__()
+        self.baseline, self.monitor, self.every = baseline, monitor, every
+
+    def _on_training_start(self) -> None:
+        self._measure()
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self.due:
+            self._measure()
+        return True
+
+    def _on_training_end(self) -> None:
+        # A step's checkpoint comes before the gradient steps that follow it (DQN): measure the final
+        # network again, in place of one taken at the same count.
+        if self.baseline.checkpoints_[-1]["timesteps"] == self.num_timesteps:
+            self.baseline.checkpoints_.pop()
+        self._measure()
+
+    def _measure(self) -> None:
+        scheduler = self.baseline.scheduler()
+        fitness = [relative_fitness(s, scheduler.run(s).metrics, r) for s, r in self.monitor]
+        self.baseline.checkpoints_.append(
+            {
+                "timesteps": int(self.num_timesteps),
+                "fitness": float(np.mean(fitness)),
+                "per_scenario": fitness,
+            }
+        )
+        self.due = (self.num_timesteps // self.every + 1) * self.every
+
+
 class LearnedBaseline:
     """What DQN and PPO share: configuration, training, the learning curve, saving and loading."""
 
@@ -122,6 +167,7 @@ class LearnedBaseline:
         self.model_ = None
         self.max_nodes_: int | None = None
         self.history_: list[dict] = []
+        self.checkpoints_: list[dict] = []
         self.train_seconds_ = 0.0
 
     def _make_model(self, env):
@@ -159,9 +205,15 @@ class LearnedBaseline:
         self.model_ = self._make_model(env)
         # A logger of our own, writing nowhere: without one, every learn() makes a folder in /tmp.
         self.model_.set_logger(Logger(folder=None, output_formats=[]))
-        self.history_ = []
+        self.history_, self.checkpoints_ = [], []
+        callbacks = [_EpisodeLog(self.history_, progress)]
+        if config.checkpoints:
+            every = max(config.timesteps // config.checkpoints, 1)
+            callbacks.append(
+                _Checkpoints(self, _spread(scenarios, references, config.monitor_scenarios), every)
+            )
         began = time.perf_counter()
-        self.model_.learn(config.timesteps, callback=_EpisodeLog(self.history_, progress))
+        self.model_.learn(config.timesteps, callback=callbacks)
         self.train_seconds_ = time.perf_counter() - began
         return self
 
@@ -192,6 +244,7 @@ class LearnedBaseline:
             "max_nodes": self.max_nodes_,
             "train_seconds": self.train_seconds_,
             "history": self.history_,
+            "checkpoints": self.checkpoints_,
         }
         path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
         return path.with_suffix(".json")
@@ -212,6 +265,7 @@ class LearnedBaseline:
         baseline.model_ = model_class.load(path.with_suffix(".zip"), device="cpu")
         baseline.max_nodes_, baseline.history_ = meta["max_nodes"], meta["history"]
         baseline.train_seconds_ = meta.get("train_seconds", 0.0)
+        baseline.checkpoints_ = meta.get("checkpoints", [])
         return baseline
 
 
@@ -264,6 +318,12 @@ class PPOBaseline(LearnedBaseline):
 
 
 _CLASSES = {"dqn": DQNBaseline, "ppo": PPOBaseline}
+
+
+def _spread(scenarios: Sequence[Scenario], references: Sequence[Metrics], count: int) -> list[tuple]:
+    """Up to ``count`` (scenario, reference) pairs evenly spread over the given ones, in order."""
+    picks = np.unique(np.linspace(0, len(scenarios) - 1, min(count, len(scenarios))).round().astype(int))
+    return [(scenarios[i], references[i]) for i in picks]
 
 
 @dataclass

@@ -42,9 +42,14 @@ def test_the_quick_profile_reports_every_baseline_with_p_values(capsys, tmp_path
         assert 0 <= comparison["t_pvalue_holm"] <= 1 and comparison["t_pvalue"] <= comparison["t_pvalue_holm"]
     assert set(document["summary"]["pareto"]["share_non_dominated"]) == set(policies)
     for name in ("ga", "dqn", "ppo"):
-        assert policies[name]["training"]["curve"] and policies[name]["decision_ms"] > 0
+        training = policies[name]["training"]
+        assert training["curve"] and policies[name]["decision_ms"] > 0
+        assert training["trend"]["verdict"] in ("rising", "flat", "falling")
+    for name in ("dqn", "ppo"):
+        assert [c["timesteps"] for c in policies[name]["training"]["checkpoints"]][0] == 0
     report = (tmp_path / "report.md").read_text()
     assert all(f"| {name} |" in report for name in policies) and "## p99 latency (s)" in report
+    assert "## Training" in report
 
 
 def test_best_fit_is_the_fitness_reference_and_scores_zero():

@@ -14,6 +14,7 @@ from aurora_evo.errors import InputError
 from aurora_evo.rl.agents import DQNBaseline, LearnedBaseline, PPOBaseline, RLConfig
 from aurora_evo.rl.observation import action_mask, observation_size
 from aurora_evo.seeds import seed_scenarios
+from aurora_evo.sim.fitness import best_fit_metrics, relative_fitness
 
 TINY = {
     "dqn": RLConfig(
@@ -40,6 +41,21 @@ def test_training_records_a_learning_curve(trained):
     assert len(steps) >= 10 and steps == sorted(steps) and steps[-1] <= budget
     assert all(-1 <= entry["fitness"] <= 1 for entry in trained.history_)
     assert trained.train_seconds_ > 0
+
+
+def test_checkpoints_measure_the_greedy_network_before_during_and_after_training(trained, scenarios):
+    steps = [c["timesteps"] for c in trained.checkpoints_]
+    every = trained.config.timesteps // trained.config.checkpoints
+    assert steps[0] == 0 and steps[1] == every and steps == sorted(set(steps))
+    assert len(steps) >= trained.config.checkpoints + 1 and steps[-1] >= trained.config.timesteps
+    last = trained.checkpoints_[-1]
+    assert len(last["per_scenario"]) == len(scenarios)  # fewer than monitor_scenarios: all of them
+    references = [best_fit_metrics(s) for s in scenarios]
+    final = [
+        relative_fitness(s, trained.scheduler().run(s).metrics, r)
+        for s, r in zip(scenarios, references, strict=True)
+    ]
+    assert last["per_scenario"] == pytest.approx(final) and last["fitness"] == pytest.approx(np.mean(final))
 
 
 @pytest.mark.parametrize("algorithm", ["dqn", "ppo"])
@@ -88,6 +104,7 @@ def test_save_and_load_give_the_same_scheduler(trained, scenarios, tmp_path):
     path = trained.save(tmp_path / "baseline")
     loaded = LearnedBaseline.load(path)
     assert loaded.history_ == trained.history_ and loaded.max_nodes_ == trained.max_nodes_
+    assert loaded.checkpoints_ == trained.checkpoints_
     for scenario in scenarios:
         expected = trained.scheduler().run(scenario).placement.node
         assert np.array_equal(loaded.scheduler().run(scenario).placement.node, expected)
