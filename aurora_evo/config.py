@@ -275,8 +275,10 @@ class EvalConfig:
     """How candidates are evaluated.
 
     Attributes:
-        workers: evaluations run at once (each in its own sandbox).
+        workers: evaluations run at once on this machine (each in its own sandbox).
         backend: joblib backend for ``workers > 1``.
+        cluster: evaluate on a Dask cluster instead (:mod:`aurora_evo.cluster`): ``local:N`` (N worker
+            processes started here) or ``tcp://HOST:PORT`` (a running scheduler); ``None``: this machine.
         timeout_s: wall-clock limit of one evaluation.
         memory_mb: memory allowance of one evaluation.
         jit: numba use (``auto``, ``always``, ``never``), see :class:`aurora_evo.sandbox.SandboxConfig`.
@@ -286,6 +288,7 @@ class EvalConfig:
 
     workers: int = 1
     backend: str = "loky"
+    cluster: str | None = None
     timeout_s: float = 60.0
     memory_mb: int = 2048
     jit: str = "auto"

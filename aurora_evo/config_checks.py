@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from aurora_evo.cluster.spec import parse_cluster
 from aurora_evo.domains import ALLOCATION_DOMAINS, domain_names
 from aurora_evo.errors import InputError
 
@@ -103,9 +104,23 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
         *_attacker_checks(config),
         *_gp_checks(config),
         (config.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
+        *_cluster_checks(config),
         *sandbox_limit_checks(config.evaluation.timeout_s, config.evaluation.memory_mb),
         (config.evaluation.backend in ("loky", "threading"), "evaluation.backend: loky or threading"),
         (config.evaluation.jit in ("auto", "always", "never"), "evaluation.jit: auto, always or never"),
+    ]  # fmt: skip
+
+
+def _cluster_checks(config: RunConfig) -> list[tuple[bool, str]]:
+    cluster = config.evaluation.cluster
+    if cluster is None:
+        return []
+    kind, why = parse_cluster(cluster) if isinstance(cluster, str) else (None, "a text")
+    return [
+        (kind is not None, f"evaluation.cluster {cluster!r}: {why}"),
+        (config.evaluation.workers == 1,
+         "evaluation.workers counts evaluations on this machine; with evaluation.cluster the cluster's "
+         "workers evaluate (leave evaluation.workers at 1)"),
     ]  # fmt: skip
 
 

@@ -16,6 +16,14 @@ class InputError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
+class ClusterError(RuntimeError):
+    """The cluster evaluations run on cannot be reached or stopped answering (one line). A run stopped
+    by it resumes from its last committed iteration."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 

@@ -2,13 +2,14 @@
 
 :class:`SandboxExecutor` evaluates through sandboxes, one at a time or several at once with joblib
 (loky by default: each worker process keeps its own sandbox). A distributed engine plugs in by
-implementing :class:`Executor`.
+implementing :class:`Executor` (:mod:`aurora_evo.cluster`: Dask).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Protocol
 
 from aurora_evo.evaluation import EvalResult
@@ -24,33 +25,61 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-class _Sandboxes:
-    """One sandbox per process and thread, made on first use and kept for the next evaluations.
+class SandboxPool:
+    """This process's sandboxes, kept between evaluations: one per thread evaluating at once.
 
-    A worker process of joblib evaluates many candidates; starting a supervisor each time would cost
-    seconds, so the sandbox lives as long as the worker.
+    A worker process (joblib's, or a Dask worker's) evaluates many candidates; starting a supervisor
+    each time would cost seconds, so its sandboxes live as long as it does. A sandbox whose supervisor
+    died, or made for other limits, is closed and replaced.
     """
 
     def __init__(self):
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._idle: list[Sandbox] = []
 
-    def get(self, config: SandboxConfig) -> Sandbox:
-        sandbox = getattr(self._local, "sandbox", None)
-        if sandbox is None or sandbox.config != config or not sandbox.alive:
-            if sandbox is not None:
-                sandbox.close()
-            sandbox = Sandbox(config)
-            sandbox.start()
-            self._local.sandbox = sandbox
+    def warm(self, config: SandboxConfig, count: int) -> None:
+        """Start ``count`` sandboxes now, so the first evaluations do not wait for them."""
+        started = [self._start(config) for _ in range(count)]
+        with self._lock:
+            self._idle += started
+
+    @contextmanager
+    def sandbox(self, config: SandboxConfig) -> Iterator[Sandbox]:
+        """An idle sandbox with ``config``'s limits (started if there is none), for one evaluation."""
+        with self._lock:
+            usable = [s for s in self._idle if s.config == config and s.alive]
+            stale = [s for s in self._idle if s not in usable]
+            self._idle = usable[1:]
+        for old in stale:
+            old.close()
+        sandbox = usable[0] if usable else self._start(config)
+        try:
+            yield sandbox
+        finally:
+            with self._lock:
+                self._idle.append(sandbox)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for sandbox in idle:
+            sandbox.close()
+
+    @staticmethod
+    def _start(config: SandboxConfig) -> Sandbox:
+        sandbox = Sandbox(config)
+        sandbox.start()
         return sandbox
 
 
-_SANDBOXES = _Sandboxes()
+#: The sandboxes of this process (a joblib or Dask worker's).
+PROCESS_SANDBOXES = SandboxPool()
 
 
 def evaluate_in_sandbox(config: SandboxConfig, problem: Problem, source: str, cases: Sequence) -> EvalResult:
-    """Evaluate one source in this process's sandbox (the function joblib workers run)."""
-    return _SANDBOXES.get(config).evaluate(problem, source, cases)
+    """Evaluate one source in one of this process's sandboxes (the function workers run)."""
+    with PROCESS_SANDBOXES.sandbox(config) as sandbox:
+        return sandbox.evaluate(problem, source, cases)
 
 
 class SandboxExecutor:

@@ -49,6 +49,12 @@ def add_parser(verbs) -> None:
     evolve.add_argument("--seed", type=int, help="random seed (same seed and one worker: same archive)")
     evolve.add_argument("--workers", type=int, metavar="N", help="evaluations at once (default: 1)")
     evolve.add_argument(
+        "--cluster",
+        metavar="WHERE",
+        help="evaluate on a Dask cluster: local:N (N worker processes here) or tcp://HOST:PORT (a running "
+        'scheduler); needs pip install -e ".[dask]"',
+    )
+    evolve.add_argument(
         "--mutators", metavar="LIST", help="comma-separated mix of gp, edit, llm (default: gp,edit; offline)"
     )
     evolve.add_argument(

@@ -1,7 +1,8 @@
 """The command's exit status, and what goes wrong reported in one line without a traceback.
 
-Exit status: 0 success, 1 the program under test failed (its outcome says why), 2 bad input (a
-missing or malformed file, a bad option), each reported in one line without a traceback.
+Exit status: 0 success, 1 the program under test failed (its outcome says why) or the cluster
+evaluations ran on went away, 2 bad input (a missing or malformed file, a bad option), each reported in
+one line without a traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import os
 import sys
 
-from aurora_evo.errors import InputError
+from aurora_evo.errors import ClusterError, InputError
 
 EXIT_OK, EXIT_PROGRAM_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -33,6 +34,9 @@ def run_handler(args: argparse.Namespace) -> int:
     except InputError as exc:
         sys.stderr.write(f"aurora-evo {args.verb}: error: {exc}\n")
         return EXIT_BAD_INPUT
+    except ClusterError as exc:
+        sys.stderr.write(f"aurora-evo {args.verb}: error: {exc}\n")
+        return EXIT_PROGRAM_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("aurora-evo: interrupted\n")
         return EXIT_INTERRUPTED

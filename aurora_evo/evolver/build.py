@@ -58,8 +58,9 @@ def make_coevolution(
     return Coevolution(attacker, config.attacker.interval, config.attacker.elites)
 
 
-def sandbox_executor(config: RunConfig) -> SandboxExecutor:
-    """Sandboxes with the run's limits, ``evaluation.workers`` at once."""
+def sandbox_executor(config: RunConfig) -> Executor:
+    """Sandboxes with the run's limits: on ``evaluation.cluster`` when it is set, else ``evaluation.workers``
+    at once here."""
     evaluation = config.evaluation
     sandbox = SandboxConfig(
         timeout_s=evaluation.timeout_s,
@@ -67,6 +68,10 @@ def sandbox_executor(config: RunConfig) -> SandboxExecutor:
         jit=evaluation.jit,
         full_warm_up=evaluation.full_warm_up,
     )
+    if evaluation.cluster is not None:
+        from aurora_evo.cluster import cluster_executor  # heavy: the engine, only when a run asks for it
+
+        return cluster_executor(evaluation.cluster, sandbox)
     return SandboxExecutor(sandbox, evaluation.workers, evaluation.backend)
 
 

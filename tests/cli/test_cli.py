@@ -418,6 +418,14 @@ def test_evolve_then_export(capsys, tmp_path):
             ],
             "error: --price: 'm=1' is not MODEL=INPUT/OUTPUT",
         ),
+        (
+            lambda t: ["evolve", "--cluster", "dask.example:8786", "--run-dir", str(t / "r")],
+            "--cluster 'dask.example:8786': expected local:N",
+        ),
+        (
+            lambda t: ["evolve", "--cluster", "local:2", "--workers", "2", "--run-dir", str(t / "r")],
+            "--workers counts evaluations on this machine; with --cluster",
+        ),
         (lambda t: ["export", str(t)], "not a run folder"),
         (lambda t: ["export", str(t), "--top", "0"], "--top must be at least 1"),
         (lambda t: ["export", str(t), "--validate", "-2"], "--validate must be >= 0"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,9 @@ from aurora_evo.domains import get_problem
 from aurora_evo.evolver import build_evolver
 from aurora_evo.program_text import normalise_source
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from archive_snapshot import snapshot
+
 
 def run(config, path, resume: bool = False):
     evolution = build_evolver(config, path, resume=resume)
@@ -21,29 +26,6 @@ def run(config, path, resume: bool = False):
     finally:
         evolution.close()
     return reason
-
-
-def snapshot(path) -> dict:
-    """The archive's content without timestamps and timings, for comparing runs."""
-    with sqlite3.connect(path / "archive.sqlite") as db:
-        return {
-            "programs": db.execute(
-                "select id, source, mutator, island, iteration, outcome, score, validation_score, genotype, evicted"
-                " from programs order by iteration, source"
-            ).fetchall(),
-            "lineage": db.execute("select * from lineage order by child_id, parent_id").fetchall(),
-            "evaluations": db.execute(
-                "select * from evaluations order by program_id, split, case_name"
-            ).fetchall(),
-            "cells": db.execute(
-                "select cell, program_id, score, iteration from cells order by cell"
-            ).fetchall(),
-            "ratings": db.execute("select * from ratings order by program_id").fetchall(),
-            "islands": db.execute(
-                "select island, iteration, members_json from islands order by island, iteration"
-            ).fetchall(),
-            "state": db.execute("select iteration, state_json from state").fetchall(),
-        }
 
 
 def test_a_run_fills_every_part_of_the_archive(tmp_path, tiny_config):

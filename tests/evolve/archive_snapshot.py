@@ -1,0 +1,42 @@
+"""Tiny runs and an archive's content without timestamps and timings, for comparing runs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+TINY_BINPACKING = {
+    "task.domain": "binpacking",
+    "task.train_instances": 2,
+    "task.train_items": 200,
+    "task.validation_instances": 1,
+    "task.validation_items": 300,
+    "islands.islands": 3,
+    "islands.population": 5,
+    "islands.migration_interval": 3,
+    "islands.reset_interval": 5,
+    "stop.max_iterations": 8,
+    "evaluation.full_warm_up": False,
+}
+
+
+def snapshot(path) -> dict:
+    """The archive's content without timestamps and timings, for comparing runs."""
+    with sqlite3.connect(path / "archive.sqlite") as db:
+        return {
+            "programs": db.execute(
+                "select id, source, mutator, island, iteration, outcome, score, validation_score, genotype, evicted"
+                " from programs order by iteration, source"
+            ).fetchall(),
+            "lineage": db.execute("select * from lineage order by child_id, parent_id").fetchall(),
+            "evaluations": db.execute(
+                "select * from evaluations order by program_id, split, case_name"
+            ).fetchall(),
+            "cells": db.execute(
+                "select cell, program_id, score, iteration from cells order by cell"
+            ).fetchall(),
+            "ratings": db.execute("select * from ratings order by program_id").fetchall(),
+            "islands": db.execute(
+                "select island, iteration, members_json from islands order by island, iteration"
+            ).fetchall(),
+            "state": db.execute("select iteration, state_json from state").fetchall(),
+        }
