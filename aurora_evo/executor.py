@@ -2,13 +2,14 @@
 
 :class:`SandboxExecutor` evaluates through sandboxes, one at a time or several at once with joblib
 (loky by default: each worker process keeps its own sandbox). A distributed engine plugs in by
-implementing :class:`Executor` (:mod:`aurora_evo.cluster`: Dask).
+implementing :class:`Executor` (:mod:`aurora_evo.cluster`: Dask and Ray).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -18,9 +19,16 @@ from aurora_evo.sandbox import Sandbox, SandboxConfig
 
 
 class Executor(Protocol):
-    """Evaluates sources on cases of a problem; the results come back in the sources' order."""
+    """Evaluates sources on cases of a problem: ``evaluate`` a batch (the results in the sources'
+    order), or ``submit`` one (a future of its result); ``capacity``: how many evaluations it runs at
+    once. Only the steady state (:mod:`aurora_evo.evolver.steady`) needs ``submit`` and ``capacity``."""
 
     def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]: ...
+
+    def submit(self, problem: Problem, source: str, cases: Sequence) -> Future: ...
+
+    @property
+    def capacity(self) -> int: ...
 
     def close(self) -> None: ...
 
@@ -90,6 +98,21 @@ class SandboxExecutor:
         self.workers = workers
         self.backend = backend
         self._sandbox: Sandbox | None = None
+        self._pool = None
+
+    @property
+    def capacity(self) -> int:
+        return self.workers
+
+    def submit(self, problem: Problem, source: str, cases: Sequence) -> Future:
+        """One evaluation in a worker process of loky's (``workers`` of them, each with its sandboxes),
+        so that this process goes on while it runs; a future of its result."""
+        if self._pool is None:
+            # heavy: loky's process pool, made when the steady state first asks for it
+            from joblib.externals.loky import get_reusable_executor
+
+            self._pool = get_reusable_executor(max_workers=self.workers, reuse=True)
+        return self._pool.submit(evaluate_in_sandbox, self.config, problem, source, list(cases))
 
     def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]:
         if self.workers == 1 or len(sources) == 1:

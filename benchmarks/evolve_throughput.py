@@ -1,9 +1,12 @@
 """Candidates evaluated per second by ``aurora-evo evolve``, against bare sandbox evaluations.
 
-    python benchmarks/evolve_throughput.py [--seconds 60] [--presets binpacking-weibull,cloud] [--json]
+    python benchmarks/evolve_throughput.py [--seconds 60] [--presets binpacking-weibull,cloud]
+        [--modes batch,steady] [--json]
 
-For each preset (``islands/NAME.toml``) and for 1 and 2 workers, a fresh run evolves for ``--seconds``
-seconds (after its iteration 0, which evaluates the seeds) and the candidates it evaluated are counted.
+For each preset (``islands/NAME.toml``), each evaluation mode (``batch``: an iteration's candidates
+evaluated together, then told; ``steady``: evaluations kept in flight and told as they come back) and
+1 and 2 workers, a fresh run evolves for ``--seconds`` seconds (after its iteration 0, which evaluates
+the seeds) and the candidates it evaluated are counted.
 The baseline, measured in the same run, is the rate at which one sandbox evaluates the preset's best-fit
 seed on the same training cases back to back: the ceiling for one worker, since every candidate is
 evaluated in the sandbox. ``evolve / bare`` below 1 is the controller's share (mutation, duplicate
@@ -26,17 +29,19 @@ from aurora_evo.executor import SandboxExecutor
 from aurora_evo.sandbox import SandboxConfig
 
 
-def evolve_rate(preset: str, workers: int, seconds: float) -> float:
+def evolve_rate(preset: str, workers: int, seconds: float, mode: str = "batch") -> float:
     """Candidates evaluated per second by a fresh run of ``preset`` after its iteration 0."""
-    config = override(load_preset(preset_path(preset)), **{"evaluation.workers": workers})
+    settings = {"evaluation.workers": workers, "evaluation.mode": mode, "stop.max_seconds": seconds}
+    settings |= {"stop.max_iterations": None, "stop.patience": None, "stop.window": None}
+    config = override(load_preset(preset_path(preset)), **settings)
     with tempfile.TemporaryDirectory() as tmp:
         evolution = build_evolver(config, Path(tmp) / "run")
         try:
             evolution.initialise()
-            evaluated, began = 0, time.perf_counter()
-            while time.perf_counter() - began < seconds:
-                evaluated += evolution.step().evaluated
-            return evaluated / (time.perf_counter() - began)
+            evaluated = []
+            evolution.started = began = time.monotonic()  # the stop rule's clock starts now
+            evolution.run(lambda stats: evaluated.append(stats.evaluated))
+            return sum(evaluated) / (time.monotonic() - began)
         finally:
             evolution.close()
 
@@ -69,32 +74,36 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="measuring time per configuration")
     parser.add_argument("--presets", default="binpacking-weibull,binpacking-or,cloud")
+    parser.add_argument("--modes", default="batch,steady", help="evaluation modes to measure")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = []
     for preset in args.presets.split(","):
         bare = bare_rate(preset, args.seconds / 2)
-        one = evolve_rate(preset, 1, args.seconds)
-        two = evolve_rate(preset, 2, args.seconds)
-        rows.append(
-            {
-                "preset": preset,
-                "bare_sandbox_per_s": bare,
-                "evolve_1_worker_per_s": one,
-                "evolve_2_workers_per_s": two,
-                "evolve_over_bare": one / bare,
-                "two_over_one": two / one,
-            }
-        )
+        for mode in args.modes.split(","):
+            one = evolve_rate(preset, 1, args.seconds, mode)
+            two = evolve_rate(preset, 2, args.seconds, mode)
+            rows.append(
+                {
+                    "preset": preset,
+                    "mode": mode,
+                    "bare_sandbox_per_s": bare,
+                    "evolve_1_worker_per_s": one,
+                    "evolve_2_workers_per_s": two,
+                    "evolve_over_bare": one / bare,
+                    "two_over_one": two / one,
+                }
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    header = ("preset", "bare/s", "1 worker/s", "2 workers/s", "evolve/bare", "2w/1w")
-    print("{:<20} {:>8} {:>11} {:>12} {:>12} {:>6}".format(*header))
+    header = ("preset", "mode", "bare/s", "1 worker/s", "2 workers/s", "evolve/bare", "2w/1w")
+    print("{:<20} {:<7} {:>8} {:>11} {:>12} {:>12} {:>6}".format(*header))
     for r in rows:
         print(
-            f"{r['preset']:<20} {r['bare_sandbox_per_s']:>8.1f} {r['evolve_1_worker_per_s']:>11.1f} "
-            f"{r['evolve_2_workers_per_s']:>12.1f} {r['evolve_over_bare']:>12.2f} {r['two_over_one']:>6.2f}"
+            f"{r['preset']:<20} {r['mode']:<7} {r['bare_sandbox_per_s']:>8.1f} "
+            f"{r['evolve_1_worker_per_s']:>11.1f} {r['evolve_2_workers_per_s']:>12.1f} "
+            f"{r['evolve_over_bare']:>12.2f} {r['two_over_one']:>6.2f}"
         )
 
 

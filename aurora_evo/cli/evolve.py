@@ -51,8 +51,20 @@ def add_parser(verbs) -> None:
     evolve.add_argument(
         "--cluster",
         metavar="WHERE",
-        help="evaluate on a Dask cluster: local:N (N worker processes here) or tcp://HOST:PORT (a running "
-        'scheduler); needs pip install -e ".[dask]"',
+        help="evaluate on a cluster: Dask's local:N (N worker processes here) or tcp://HOST:PORT (a running "
+        "scheduler), Ray's ray:local:N, ray:HOST:PORT or ray://HOST:PORT; needs the dask or ray extra",
+    )
+    evolve.add_argument(
+        "--evaluation-mode",
+        choices=["batch", "steady"],
+        help="batch: an iteration's candidates evaluated together, then told (the same seed gives the same "
+        "archive; default); steady: evaluations kept in flight and told as they come back (faster)",
+    )
+    evolve.add_argument(
+        "--in-flight",
+        type=int,
+        metavar="N",
+        help="evaluations the steady state keeps going (default: 2 per worker)",
     )
     evolve.add_argument(
         "--mutators", metavar="LIST", help="comma-separated mix of gp, edit, llm (default: gp,edit; offline)"

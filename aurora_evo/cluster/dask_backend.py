@@ -18,9 +18,10 @@ committed iteration.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future, InvalidStateError
 
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin
 
@@ -60,6 +61,29 @@ def _quiet_dask_logs() -> None:
     for name in ["distributed", *logging.root.manager.loggerDict]:
         if name == "distributed" or name.startswith("distributed."):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+class _Linked(Future):
+    """A future of ours for a task of Dask's: cancelling it cancels the task."""
+
+    def __init__(self, remote):
+        super().__init__()
+        self._remote = remote
+
+    def cancel(self) -> bool:
+        self._remote.cancel()
+        return super().cancel()
+
+
+def _received(remote, n_cases: int) -> EvalResult:
+    """The checked result of a finished task; a candidate that outlived its workers is filed as
+    crashed, a cluster that went away raises :class:`~aurora_evo.errors.ClusterError`."""
+    try:
+        return checked_result(remote.result(), n_cases)
+    except KilledWorker:
+        return lost_result()
+    except (OSError, TimeoutError, CancelledError) as exc:
+        raise ClusterError(f"the Dask scheduler stopped answering ({one_line(exc)})") from None
 
 
 def _returned(value):
@@ -118,22 +142,34 @@ class DaskExecutor:
         # with the last worker that held it).
         return [self.client.submit(_returned, value, pure=False) for value in objects]
 
+    @property
+    def capacity(self) -> int:
+        """Worker threads on the cluster now (at least 1)."""
+        return max(1, sum(self.client.nthreads().values()))
+
     def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]:
-        shared = self._shared.get(problem, cases)
-        futures = [
-            self.client.submit(evaluate_on_worker, self.config, shared, source, pure=False)
-            for source in sources
-        ]
-        results = []
-        for future in futures:
+        futures = [self.submit(problem, source, cases) for source in sources]
+        return [future.result() for future in futures]
+
+    def submit(self, problem: Problem, source: str, cases: Sequence) -> Future:
+        """One evaluation on the cluster: a future of its checked result (or of the
+        :class:`~aurora_evo.errors.ClusterError` that ended it)."""
+        remote = self.client.submit(
+            evaluate_on_worker, self.config, self._shared.get(problem, cases), source, pure=False
+        )
+        future = _Linked(remote)
+        n_cases = len(cases)
+
+        def settle(done) -> None:  # in a thread of the client's, once the task has finished
             try:
-                result = future.result()
-            except KilledWorker:
-                result = lost_result()
-            except (OSError, TimeoutError, CancelledError) as exc:
-                raise ClusterError(f"the Dask scheduler stopped answering ({one_line(exc)})") from None
-            results.append(checked_result(result, len(cases)))
-        return results
+                outcome, value = "result", _received(done, n_cases)
+            except ClusterError as exc:
+                outcome, value = "exception", exc
+            with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
+                getattr(future, f"set_{outcome}")(value)
+
+        remote.add_done_callback(settle)
+        return future
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

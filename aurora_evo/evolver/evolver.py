@@ -11,9 +11,12 @@ One iteration, :meth:`Evolver.step`, is :meth:`~Evolver.ask`, evaluation, :meth:
            migration and resets of the weakest islands at their intervals, and the controller's state
            (random generator included) is saved: the whole of it one transaction
 
-so a run killed at any moment resumes from its last committed iteration, and the same seed with one
-worker gives the same archive. :func:`aurora_evo.evolver.build.build_evolver` makes the parts from a
-configuration; a Python user may hand in parts of their own.
+so a run killed at any moment resumes from its last committed iteration, and the same seed gives the
+same archive. In the steady state (``evaluation.mode = "steady"``, :mod:`aurora_evo.evolver.steady`)
+evaluations are kept in flight instead and an iteration tells the first ``batch_size`` to come back:
+faster, committed the same way, but no longer reproducible.
+:func:`aurora_evo.evolver.build.build_evolver` makes the parts from a configuration; a Python user may
+hand in parts of their own.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from aurora_evo.evolver.proposals import Proposer
 from aurora_evo.evolver.seeding import seed_proposals
 from aurora_evo.evolver.state import register_run, restore_state, save_state
 from aurora_evo.evolver.stats import IterationStats, iteration_stats, progress_of
+from aurora_evo.evolver.steady import SteadyState
 from aurora_evo.evolver.stopping import stop_reason
 from aurora_evo.evolver.training import TrainingSet
 from aurora_evo.evolver.validation import (
@@ -154,15 +158,20 @@ class Evolver:
             coevolution.attack(self) if coevolution is not None and coevolution.due(self.iteration) else None
         )
         proposals, duplicates = self.proposer.propose(self.rng, self.iteration)
-        callers = [
-            *self.mutators.values(),
-            *([coevolution.writer] if coevolution and coevolution.writer else []),
-        ]
-        unusable, made_by = store_calls(self.archive, self.run_id, self.iteration, callers)
+        unusable, made_by = self.store_calls()
         self._pending = Batch(
             self.iteration, tuple(proposals), duplicates, attack, unusable, tuple(made_by), best_before, began
         )
         return self._pending
+
+    def store_calls(self):
+        """Store the language-model calls made since the last time (:func:`store_calls`)."""
+        coevolution = self.coevolution
+        callers = [
+            *self.mutators.values(),
+            *([coevolution.writer] if coevolution and coevolution.writer else []),
+        ]
+        return store_calls(self.archive, self.run_id, self.iteration, callers)
 
     def tell(self, batch: Batch, results: Sequence[EvalResult]) -> IterationStats:
         """File ``batch``'s candidates with their ``results`` (in the batch's order) and end the
@@ -170,6 +179,11 @@ class Evolver:
         if batch is not self._pending:
             raise OrderError("tell() takes the batch of the last ask(), once")
         self._pending = None
+        return self.tell_iteration(batch, results)
+
+    def tell_iteration(self, batch: Batch, results: Sequence[EvalResult]) -> IterationStats:
+        """:meth:`tell` without the turn check, for a runner that makes its own batches (the steady
+        state): file the candidates and end iteration ``self.iteration`` in one transaction."""
         with self.archive.transaction():
             self.filing.stored_now = set()
             if batch._attack is not None:
@@ -288,15 +302,16 @@ class Evolver:
         return evaluations_so_far(self)
 
     def run(self, on_iteration: Callable[[IterationStats], None] | None = None) -> str:
-        """Evolve until a stop rule holds; returns the reason."""
+        """Evolve until a stop rule holds, in batches or in the steady state
+        (``config.evaluation.mode``); returns the reason."""
+        on_iteration = on_iteration or (lambda stats: None)
         if self.iteration == 0 and self.archive.ledger.load_state(self.run_id) is None:
-            stats = self.initialise()
-            if on_iteration:
-                on_iteration(stats)
-        while (reason := self.stop_reason()) is None:
-            stats = self.step()
-            if on_iteration:
-                on_iteration(stats)
+            on_iteration(self.initialise())
+        if self.config.evaluation.mode == "steady":
+            reason = SteadyState(self, self.config.evaluation.in_flight).run(on_iteration)
+        else:
+            while (reason := self.stop_reason()) is None:
+                on_iteration(self.step())
         self.archive.runs.set_status(self.run_id, f"stopped: {reason}")
         return reason
 

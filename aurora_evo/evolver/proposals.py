@@ -58,11 +58,24 @@ class Proposer:
         self.mutators, self.weights, self.config, self.archive = mutators, weights, config, archive
         self.memory, self.population = memory, population
 
-    def propose(self, rng: np.random.Generator, iteration: int) -> tuple[list[tuple[int, Proposal]], int]:
-        """Candidates for iteration ``iteration``, each with its island; and how many near-duplicates
-        were refused."""
+    def prepare(self, rng: np.random.Generator, iteration: int) -> None:
+        """Let every mutator prepare for iteration ``iteration`` (once per iteration)."""
         for mutator in self.mutators.values():
             mutator.prepare(rng, iteration)
+
+    def propose(
+        self,
+        rng: np.random.Generator,
+        iteration: int,
+        count: int | None = None,
+        first_slot: int | None = None,
+    ) -> tuple[list[tuple[int, Proposal]], int]:
+        """Candidates for iteration ``iteration``, each with its island; and how many near-duplicates
+        were refused. By default the iteration's whole batch, the mutators prepared first; with
+        ``count``, that many slots from ``first_slot`` on (the steady state's top-ups, which
+        :meth:`prepare` once per iteration), the islands taken in turn by slot number."""
+        if count is None:
+            self.prepare(rng, iteration)
         # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
         kinds = [k for k, m in self.mutators.items() if not m.exhausted_reason]
         weights = np.array([self.weights[k] for k in kinds])
@@ -74,9 +87,10 @@ class Proposer:
         duplicates = 0
         batch = self.config.batch_size
         islands = self.population.islands
-        for slot in range(batch):
+        first_slot = iteration * batch if first_slot is None else first_slot
+        for slot in range(first_slot, first_slot + (batch if count is None else count)):
             # Round robin across iterations, so a batch smaller than the islands still reaches them all.
-            island = islands[(iteration * batch + slot) % len(islands)]
+            island = islands[slot % len(islands)]
             made, refused = self._fill(island, kinds, weights, rng, deferred)
             proposals += made
             duplicates += refused

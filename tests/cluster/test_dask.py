@@ -27,7 +27,7 @@ from aurora_evo.sandbox import SandboxConfig
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evolve"))
-from archive_snapshot import TINY_BINPACKING, snapshot
+from archive_snapshot import TINY_BINPACKING, filed_per_iteration, iteration_events, snapshot
 
 CONFIG = SandboxConfig(full_warm_up=False)
 #: Burns its whole timeout on the numpy path.
@@ -174,3 +174,18 @@ def test_a_scheduler_that_dies_stops_the_run_in_one_line_and_it_resumes(dask_pro
     resumed = _evolve("--resume", str(run_dir), "--iterations", "10", "--cluster", dask_processes.address)
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
     assert snapshot(run_dir) == expected
+
+
+def test_the_steady_state_on_the_cluster_goes_on_through_a_dead_worker(dask_processes, tmp_path):
+    """Evaluations in flight on a worker that dies are run again on the other; every iteration still
+    tells a batch's worth, each result filed once."""
+    config = override(_tiny(tmp_path, 10), **{"evaluation.mode": "steady"})
+    run_dir = _prepared(tmp_path, config)
+    process = _evolve("--resume", str(run_dir), "--cluster", dask_processes.address)
+    _wait_for_iteration(run_dir, 3, process)
+    os.killpg(dask_processes.workers[0].pid, signal.SIGKILL)
+    assert process.wait(timeout=300) == 0, process.stderr.read()
+    events, filed = iteration_events(run_dir, "run"), filed_per_iteration(run_dir, "run")
+    assert sorted(events) == list(range(11))
+    for iteration in range(1, 11):
+        assert events[iteration]["evaluated"] == config.batch_size == filed.get(iteration, 0)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
+
+from aurora_evo.archive import Archive
 
 TINY_BINPACKING = {
     "task.domain": "binpacking",
@@ -40,3 +43,19 @@ def snapshot(path) -> dict:
             ).fetchall(),
             "state": db.execute("select iteration, state_json from state").fetchall(),
         }
+
+
+def iteration_events(path: Path, run_id: str) -> dict[int, dict]:
+    """The ledger's iteration events by iteration (the archive checked whole first)."""
+    with Archive(path / "archive.sqlite") as archive:
+        assert archive.integrity_check() == "ok"
+        return {e.iteration: e.data for e in archive.ledger.events(run_id, "iteration")}
+
+
+def filed_per_iteration(path: Path, run_id: str) -> dict[int, int]:
+    """Programs filed per iteration."""
+    with Archive(path / "archive.sqlite") as archive:
+        counts: dict[int, int] = {}
+        for program in archive.programs.of_run(run_id):
+            counts[program.iteration] = counts.get(program.iteration, 0) + 1
+        return counts

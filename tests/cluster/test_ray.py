@@ -1,0 +1,96 @@
+"""Evaluation and evolution on a local Ray cluster (its own GCS, raylet and worker processes): the same
+results and the same archive as on this machine, through an actor killed mid-evaluation."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[dev,ray]')")
+
+import ray
+
+from aurora_evo.cluster import cluster_executor
+from aurora_evo.config import RunConfig, override
+from aurora_evo.config_files import save_config
+from aurora_evo.domains import get_problem
+from aurora_evo.evolver import build_evolver
+from aurora_evo.executor import SandboxExecutor
+from aurora_evo.sandbox import SandboxConfig
+from aurora_evo.seeds import seed_program_paths, seed_scenarios
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evolve"))
+from archive_snapshot import TINY_BINPACKING, snapshot
+
+ENDLESS = "def priority(task, nodes):\n    x = 0\n    while True:\n        x += 1\n"
+
+pytestmark = pytest.mark.slow
+
+
+def test_results_match_one_local_sandbox_and_a_killed_actor_has_its_evaluation_run_again():
+    config = SandboxConfig(full_warm_up=False, timeout_s=6.0)
+    sources = [path.read_text() for path in seed_program_paths().values()]
+    sources.append("def priority(task, nodes):\n    return nodes[:, 1] * float('nan')\n")
+    cases = seed_scenarios("easy")[:2]
+    executor = cluster_executor("ray:local:2", config)
+    try:
+        got = executor.evaluate(get_problem("allocation"), sources, cases)
+        pids = [ray.get(actor.pid.remote()) for actor in executor.actors]
+        results = []
+        evaluating = threading.Thread(
+            target=lambda: results.extend(executor.evaluate(get_problem("allocation"), [ENDLESS], cases[:1]))
+        )
+        evaluating.start()
+        busy = next(i for i, waiting in enumerate(executor._waiting) if waiting)
+        time.sleep(2.0)  # well into the evaluation
+        os.kill(pids[busy], signal.SIGKILL)
+        evaluating.join(timeout=240)
+        assert not evaluating.is_alive()
+        assert ray.get(executor.actors[busy].pid.remote()) != pids[busy]  # Ray restarted the actor
+    finally:
+        executor.close()
+    local = SandboxExecutor(config)
+    try:
+        expected = local.evaluate(get_problem("allocation"), sources, cases)
+    finally:
+        local.close()
+    assert [r.as_dict() for r in got] == [r.as_dict() for r in expected]
+    assert len(results) == 1 and results[0].outcome.value == "timeout"
+
+
+def test_evolve_on_ray_gives_the_local_archive(tmp_path):
+    config = override(RunConfig(seed=4), **(TINY_BINPACKING | {"stop.max_iterations": 6}))
+    evolution = build_evolver(config, tmp_path / "local" / "run")
+    try:
+        evolution.run()
+    finally:
+        evolution.close()
+    run_dir = tmp_path / "ray" / "run"
+    run_dir.mkdir(parents=True)
+    save_config(config, run_dir / "config.json")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aurora_evo",
+            "evolve",
+            "--resume",
+            str(run_dir),
+            "--cluster",
+            "ray:local:2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(run_dir) == snapshot(tmp_path / "local" / "run")
