@@ -46,7 +46,7 @@ def test_the_quick_profile_reports_every_baseline_with_p_values(capsys, tmp_path
         assert training["curve"] and policies[name]["decision_ms"] > 0
         assert training["trend"]["verdict"] in ("rising", "flat", "falling")
     for name in ("dqn", "ppo"):
-        assert [c["timesteps"] for c in policies[name]["training"]["checkpoints"]][0] == 0
+        assert policies[name]["training"]["checkpoints"][0]["timesteps"] == 0
     report = (tmp_path / "report.md").read_text()
     assert all(f"| {name} |" in report for name in policies) and "## p99 latency (s)" in report
     assert "## Training" in report
