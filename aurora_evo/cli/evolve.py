@@ -58,7 +58,7 @@ def add_parser(verbs) -> None:
         "--evaluation-mode",
         choices=["batch", "steady"],
         help="batch: an iteration's candidates evaluated together, then told (the same seed gives the same "
-        "archive; default); steady: evaluations kept in flight and told as they come back (faster)",
+        "archive; default); steady: evaluations kept in flight and told as they come back (not reproducible)",
     )
     evolve.add_argument(
         "--in-flight",

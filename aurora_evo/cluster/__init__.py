@@ -9,6 +9,7 @@ and results are checked on arrival.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from aurora_evo.cluster.spec import parse_cluster
@@ -26,17 +27,15 @@ def cluster_executor(spec: str, config: SandboxConfig):
     if kind is None:
         raise InputError(f"--cluster {spec!r}: {where}")
     if kind.startswith("ray"):
-        try:
-            from aurora_evo.cluster.ray_backend import RayExecutor  # heavy: ray
-        except ImportError:
-            raise InputError('--cluster ray:... needs the ray extra: pip install -e ".[ray]"') from None
-        if kind == "ray-local":
-            return RayExecutor(config, local_cpus=where)
-        return RayExecutor(config, address=where)
+        executor = _engine(spec, "aurora_evo.cluster.ray_backend", "RayExecutor", "ray")
+        return executor(config, local_cpus=where) if kind == "ray-local" else executor(config, address=where)
+    executor = _engine(spec, "aurora_evo.cluster.dask_backend", "DaskExecutor", "dask")
+    return executor(config, local_workers=where) if kind == "local" else executor(config, address=where)
+
+
+def _engine(spec: str, module: str, name: str, extra: str):
+    """The executor class of an engine, imported only now (each is heavy); a missing extra is one line."""
     try:
-        from aurora_evo.cluster.dask_backend import DaskExecutor  # heavy: distributed
+        return getattr(importlib.import_module(module), name)
     except ImportError:
-        raise InputError('--cluster needs the dask extra: pip install -e ".[dask]"') from None
-    if kind == "local":
-        return DaskExecutor(config, local_workers=where)
-    return DaskExecutor(config, address=where)
+        raise InputError(f'--cluster {spec}: needs the {extra} extra (pip install -e ".[{extra}]")') from None

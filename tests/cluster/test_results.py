@@ -1,13 +1,20 @@
-"""What every cluster backend shares: results checked on arrival, the cases sent once per set."""
+"""What every cluster backend shares: the forms of ``--cluster``, a missing engine told in one line,
+results checked on arrival, the cases sent once per set."""
 
 from __future__ import annotations
 
 import math
+import sys
 
+import pytest
+
+from aurora_evo.cluster import cluster_executor, parse_cluster
 from aurora_evo.cluster.results import SharedCases, checked_result, lost_result
 from aurora_evo.domains import get_problem
+from aurora_evo.errors import InputError
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
+from aurora_evo.sandbox import SandboxConfig
 
 GOOD = EvalResult(Outcome.OK, score=0.5, per_case={"a": {"reward": 0.5}, "b": {"reward": 0.5}})
 
@@ -50,3 +57,33 @@ def test_each_set_of_cases_is_sent_once_while_it_is_held():
     assert sent[1] == (problem, tuple(second))
     shared.get(problem, third)  # the first set is let go: two are held
     assert shared.get(problem, first) == "handle-4" and len(sent) == 4
+
+
+@pytest.mark.parametrize(
+    ("spec", "parsed"),
+    [
+        ("local:4", ("local", 4)),
+        ("tcp://10.0.0.5:8786", ("address", "tcp://10.0.0.5:8786")),
+        ("ray:local:2", ("ray-local", 2)),
+        ("ray:head.example:6379", ("ray-address", "ray:head.example:6379")),
+        ("ray://head.example:10001", ("ray-address", "ray://head.example:10001")),
+    ],
+)
+def test_every_form_of_cluster_is_understood(spec, parsed):
+    assert parse_cluster(spec) == parsed
+
+
+@pytest.mark.parametrize(
+    "spec", ["local:0", "local", "dask.example:8786", "tcp://host", "ray:", "ray:local:x"]
+)
+def test_anything_else_is_refused_with_what_is_expected(spec):
+    kind, why = parse_cluster(spec)
+    assert kind is None and "local:N" in why and "ray://HOST:PORT" in why
+
+
+@pytest.mark.parametrize(("spec", "module"), [("local:2", "dask_backend"), ("ray:local:2", "ray_backend")])
+def test_a_missing_engine_is_one_line_naming_its_extra(spec, module, monkeypatch):
+    monkeypatch.setitem(sys.modules, f"aurora_evo.cluster.{module}", None)  # as if its engine were absent
+    extra = "ray" if module.startswith("ray") else "dask"
+    with pytest.raises(InputError, match=rf'needs the {extra} extra \(pip install -e "\.\[{extra}\]"\)'):
+        cluster_executor(spec, SandboxConfig())
