@@ -65,7 +65,8 @@ class RayExecutor:
         settings = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
         try:
             if local_cpus is not None:
-                ray.init(num_cpus=local_cpus, **settings)
+                # "local": a new instance, even where one started with `ray start` runs (plain init joins it)
+                ray.init(address="local", num_cpus=local_cpus, **settings)
             else:
                 ray.init(
                     address=address.removeprefix("ray:") if "://" not in address else address, **settings

@@ -1,10 +1,12 @@
-"""Evaluation and evolution on a local Ray cluster (its own GCS, raylet and worker processes): the same
-results and the same archive as on this machine, through an actor killed mid-evaluation."""
+"""Evaluation and evolution on Ray: a local Ray (its own GCS, raylet and worker processes) gives the same
+results as this machine through an actor killed mid-evaluation; a Ray head started by the test on
+loopback, joined by address, gives the same archive."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -65,7 +67,47 @@ def test_results_match_one_local_sandbox_and_a_killed_actor_has_its_evaluation_r
     assert len(results) == 1 and results[0].outcome.value == "timeout"
 
 
-def test_evolve_on_ray_gives_the_local_archive(tmp_path):
+@pytest.fixture
+def ray_head(tmp_path, monkeypatch):
+    """A Ray head node started by the test on loopback, as its own processes (``ray start --block``);
+    token authentication off on both sides (a loopback test; a real cluster keeps Ray's own)."""
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    port = _free_port()
+    with open(tmp_path / "ray-head.log", "wb") as log:
+        head = subprocess.Popen(
+            [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}",
+             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        _wait_for_port(port, head, deadline_s=120)
+        yield f"ray:127.0.0.1:{port}"
+    finally:
+        os.killpg(head.pid, signal.SIGKILL)
+        head.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, deadline_s: float) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "ray start --head ended"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                time.sleep(2.0)  # the GCS listens before the raylet has joined it
+                return
+        time.sleep(0.2)
+    raise AssertionError("the Ray head did not start")
+
+
+def test_evolve_on_a_running_ray_cluster_gives_the_local_archive(tmp_path, ray_head):
     config = override(RunConfig(seed=4), **(TINY_BINPACKING | {"stop.max_iterations": 6}))
     evolution = build_evolver(config, tmp_path / "local" / "run")
     try:
@@ -76,21 +118,23 @@ def test_evolve_on_ray_gives_the_local_archive(tmp_path):
     run_dir.mkdir(parents=True)
     save_config(config, run_dir / "config.json")
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "aurora_evo",
-            "evolve",
-            "--resume",
-            str(run_dir),
-            "--cluster",
-            "ray:local:2",
-            "--no-progress",
-        ],
+        [sys.executable, "-m", "aurora_evo", "evolve", "--resume", str(run_dir), "--cluster", ray_head,
+         "--no-progress"],
         capture_output=True,
         text=True,
         timeout=600,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(run_dir) == snapshot(tmp_path / "local" / "run")
+
+
+def test_a_local_ray_is_its_own_even_beside_a_running_cluster(ray_head):
+    """``ray:local:N`` starts a Ray of its own; a plain ``ray.init()`` would join the cluster that
+    ``ray start`` left on this machine (and refuse ``num_cpus``)."""
+    executor = cluster_executor("ray:local:1", SandboxConfig(full_warm_up=False))
+    try:
+        address = ray.get_runtime_context().gcs_address
+        assert not address.endswith(":" + ray_head.rsplit(":", 1)[1]) and executor.capacity == 1
+    finally:
+        executor.close()
