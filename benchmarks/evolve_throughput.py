@@ -1,7 +1,7 @@
 """Candidates evaluated per second by ``aurora-evo evolve``, against bare sandbox evaluations.
 
     python benchmarks/evolve_throughput.py [--seconds 60] [--presets binpacking-weibull,cloud]
-        [--modes batch,steady] [--json]
+        [--modes batch,steady] [--clusters local:1,local:2,local:4] [--json]
 
 For each preset (``islands/NAME.toml``), each evaluation mode (``batch``: an iteration's candidates
 evaluated together, then told; ``steady``: evaluations kept in flight and told as they come back) and
@@ -29,9 +29,13 @@ from aurora_evo.executor import SandboxExecutor
 from aurora_evo.sandbox import SandboxConfig
 
 
-def evolve_rate(preset: str, workers: int, seconds: float, mode: str = "batch") -> float:
-    """Candidates evaluated per second by a fresh run of ``preset`` after its iteration 0."""
+def evolve_rate(
+    preset: str, workers: int, seconds: float, mode: str = "batch", cluster: str | None = None
+) -> float:
+    """Candidates evaluated per second by a fresh run of ``preset`` after its iteration 0 (on
+    ``cluster`` when given, ``workers`` then 1)."""
     settings = {"evaluation.workers": workers, "evaluation.mode": mode, "stop.max_seconds": seconds}
+    settings["evaluation.cluster"] = cluster
     settings |= {"stop.max_iterations": None, "stop.patience": None, "stop.window": None}
     config = override(load_preset(preset_path(preset)), **settings)
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,8 +79,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="measuring time per configuration")
     parser.add_argument("--presets", default="binpacking-weibull,binpacking-or,cloud")
     parser.add_argument("--modes", default="batch,steady", help="evaluation modes to measure")
+    parser.add_argument(
+        "--clusters", default="", help="instead: these --cluster values (e.g. local:1,local:2,local:4)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.clusters:
+        _clusters(args)
+        return
     rows = []
     for preset in args.presets.split(","):
         bare = bare_rate(preset, args.seconds / 2)
@@ -105,6 +115,16 @@ def main() -> None:
             f"{r['evolve_1_worker_per_s']:>11.1f} {r['evolve_2_workers_per_s']:>12.1f} "
             f"{r['evolve_over_bare']:>12.2f} {r['two_over_one']:>6.2f}"
         )
+
+
+def _clusters(args) -> None:
+    """Candidates per second on each cluster of ``--clusters``, for each preset and mode."""
+    print("{:<20} {:<7} {:<10} {:>8}".format("preset", "mode", "cluster", "per s"))
+    for preset in args.presets.split(","):
+        for mode in args.modes.split(","):
+            for cluster in args.clusters.split(","):
+                rate = evolve_rate(preset, 1, args.seconds, mode, cluster)
+                print(f"{preset:<20} {mode:<7} {cluster:<10} {rate:>8.1f}", flush=True)
 
 
 if __name__ == "__main__":
