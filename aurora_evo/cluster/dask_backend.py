@@ -18,17 +18,16 @@ committed iteration.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
-from concurrent.futures import CancelledError, Future, InvalidStateError
+from concurrent.futures import CancelledError, Future
 
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin
 
-from aurora_evo.cluster.results import SharedCases, checked_result, lost_result
+from aurora_evo.cluster.results import SharedCases, checked_result, evaluate_shared, lost_result, settle
 from aurora_evo.errors import ClusterError, one_line
 from aurora_evo.evaluation import EvalResult
-from aurora_evo.executor import PROCESS_SANDBOXES, evaluate_in_sandbox
+from aurora_evo.executor import PROCESS_SANDBOXES
 from aurora_evo.problem import Problem
 from aurora_evo.sandbox import SandboxConfig
 
@@ -90,12 +89,6 @@ def _returned(value):
     return value
 
 
-def evaluate_on_worker(config: SandboxConfig, shared: tuple[Problem, tuple], source: str) -> EvalResult:
-    """What a worker runs: one source on the shared cases, in one of its sandboxes."""
-    problem, cases = shared
-    return evaluate_in_sandbox(config, problem, source, cases)
-
-
 class DaskExecutor:
     """Evaluations on a Dask cluster, results in the sources' order.
 
@@ -155,20 +148,12 @@ class DaskExecutor:
         """One evaluation on the cluster: a future of its checked result (or of the
         :class:`~aurora_evo.errors.ClusterError` that ended it)."""
         remote = self.client.submit(
-            evaluate_on_worker, self.config, self._shared.get(problem, cases), source, pure=False
+            evaluate_shared, self.config, self._shared.get(problem, cases), source, pure=False
         )
         future = _Linked(remote)
         n_cases = len(cases)
-
-        def settle(done) -> None:  # in a thread of the client's, once the task has finished
-            try:
-                outcome, value = "result", _received(done, n_cases)
-            except ClusterError as exc:
-                outcome, value = "exception", exc
-            with contextlib.suppress(InvalidStateError):  # cancelled meanwhile
-                getattr(future, f"set_{outcome}")(value)
-
-        remote.add_done_callback(settle)
+        # In a thread of the client's, once the task has finished.
+        remote.add_done_callback(lambda done: settle(future, lambda: _received(done, n_cases)))
         return future
 
     def close(self) -> None:

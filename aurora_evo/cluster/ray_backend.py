@@ -17,16 +17,16 @@ import contextlib
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import CancelledError, Future, InvalidStateError
+from concurrent.futures import CancelledError, Future
 
 import ray
 from ray.exceptions import ActorUnavailableError, RayActorError, RaySystemError
 
-from aurora_evo.cluster.results import SharedCases, checked_result, lost_result
+from aurora_evo.cluster.results import SharedCases, checked_result, evaluate_shared, lost_result, settle
 from aurora_evo.errors import ClusterError, one_line
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.problem import Problem
-from aurora_evo.sandbox import Sandbox, SandboxConfig
+from aurora_evo.sandbox import SandboxConfig
 
 #: Times an evaluation runs again on a restarted actor before its candidate is filed as crashed.
 RETRIES = 3
@@ -34,18 +34,31 @@ RETRIES = 3
 
 @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=RETRIES)
 class SandboxActor:
-    """One sandbox, started with the actor and kept for its life."""
+    """Evaluations in its process's sandbox (started with the actor, replaced if its supervisor dies)."""
 
     def __init__(self, config: SandboxConfig):
-        self.sandbox = Sandbox(config)
-        self.sandbox.start()
+        # order: in the actor's process, after Ray shipped the class by value (the pool's lock cannot be)
+        from aurora_evo.executor import PROCESS_SANDBOXES
+
+        self.config = config
+        PROCESS_SANDBOXES.warm(config, 1)
 
     def evaluate(self, shared: tuple[Problem, tuple], source: str) -> EvalResult:
-        problem, cases = shared
-        return self.sandbox.evaluate(problem, source, cases)
+        return evaluate_shared(self.config, shared, source)
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def _received(done: Future, n_cases: int) -> EvalResult:
+    """The checked result of a finished call; a candidate that outlived its retries is filed as
+    crashed, a cluster that went away raises :class:`~aurora_evo.errors.ClusterError`."""
+    try:
+        return checked_result(done.result(), n_cases)
+    except (RayActorError, ActorUnavailableError):
+        return lost_result()
+    except (RaySystemError, ConnectionError, CancelledError) as exc:
+        raise ClusterError(f"the Ray cluster stopped answering ({one_line(exc)})") from None
 
 
 class RayExecutor:
@@ -96,22 +109,12 @@ class RayExecutor:
         future: Future = Future()
         n_cases = len(cases)
 
-        def settle(done: Future) -> None:
+        def finished(done: Future) -> None:
             with self._lock:
                 self._waiting[index] -= 1
-            try:
-                outcome, value = "result", checked_result(done.result(), n_cases)
-            except (RayActorError, ActorUnavailableError):
-                outcome, value = "result", lost_result()
-            except (RaySystemError, ConnectionError, CancelledError) as exc:
-                outcome, value = (
-                    "exception",
-                    ClusterError(f"the Ray cluster stopped answering ({one_line(exc)})"),
-                )
-            with contextlib.suppress(InvalidStateError):
-                getattr(future, f"set_{outcome}")(value)
+            settle(future, lambda: _received(done, n_cases))
 
-        reference.future().add_done_callback(settle)
+        reference.future().add_done_callback(finished)
         return future
 
     def close(self) -> None:

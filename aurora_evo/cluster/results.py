@@ -1,14 +1,39 @@
-"""What every cluster backend shares: the cases sent once per set, and results checked on arrival."""
+"""What every cluster backend shares: what a worker runs, the cases sent once per set, results checked on
+arrival and handed to the controller's future."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
+from aurora_evo.errors import ClusterError
 from aurora_evo.evaluation import EvalResult
+from aurora_evo.executor import evaluate_in_sandbox
 from aurora_evo.outcome import Outcome
 from aurora_evo.problem import Problem
+from aurora_evo.sandbox import SandboxConfig
+
+
+def evaluate_shared(config: SandboxConfig, shared: tuple[Problem, tuple], source: str) -> EvalResult:
+    """What a worker runs: one source on the shared ``(problem, cases)``, in one of its process's
+    sandboxes (:data:`~aurora_evo.executor.PROCESS_SANDBOXES`)."""
+    problem, cases = shared
+    return evaluate_in_sandbox(config, problem, source, cases)
+
+
+def settle(future: Future, received: Callable[[], EvalResult]) -> None:
+    """Give ``future`` what ``received`` returns, or the :class:`~aurora_evo.errors.ClusterError` it
+    raises; nothing when the future was cancelled meanwhile."""
+    with contextlib.suppress(InvalidStateError):
+        try:
+            result = received()
+        except ClusterError as exc:
+            future.set_exception(exc)
+            return
+        future.set_result(result)
 
 
 def checked_result(result: object, n_cases: int) -> EvalResult:

@@ -151,18 +151,22 @@ class Evolver:
         if self._pending is not None:
             raise OrderError(f"ask() again before tell() of iteration {self._pending.iteration}")
         began = time.monotonic()
-        self.iteration += 1
-        best_before = self.best[1] if self.best else None
-        coevolution = self.coevolution
-        attack = (
-            coevolution.attack(self) if coevolution is not None and coevolution.due(self.iteration) else None
-        )
+        best_before, attack = self.begin_iteration()
         proposals, duplicates = self.proposer.propose(self.rng, self.iteration)
         unusable, made_by = self.store_calls()
         self._pending = Batch(
             self.iteration, tuple(proposals), duplicates, attack, unusable, tuple(made_by), best_before, began
         )
         return self._pending
+
+    def begin_iteration(self) -> tuple[float | None, dict | None]:
+        """Start the next iteration: the best score before it, and the attacker's step when one is due
+        (``None`` otherwise)."""
+        self.iteration += 1
+        best_before = self.best[1] if self.best else None
+        coevolution = self.coevolution
+        due = coevolution is not None and coevolution.due(self.iteration)
+        return best_before, coevolution.attack(self) if due else None
 
     def store_calls(self):
         """Store the language-model calls made since the last time (:func:`store_calls`)."""

@@ -87,30 +87,30 @@ class SteadyState:
     def _iteration(self) -> IterationStats:
         evolver = self.evolver
         began = time.monotonic()
-        evolver.iteration += 1
-        best_before = evolver.best[1] if evolver.best else None
-        coevolution = evolver.coevolution
-        attack = None
-        if coevolution is not None and coevolution.due(evolver.iteration):
-            attack = coevolution.attack(evolver)  # nothing is in flight: the last iteration drained
+        # An attacker step comes with nothing in flight: the iteration before it drained.
+        best_before, attack = evolver.begin_iteration()
         evolver.proposer.prepare(evolver.rng, evolver.iteration)
         gathered = _Iteration()
         # Before an attacker step, everything in flight is told in this iteration: no top-up after the
         # first, and the iteration waits for all of it.
+        coevolution = evolver.coevolution
         drain = coevolution is not None and coevolution.due(evolver.iteration + 1)
         size = evolver.config.batch_size
-        self._top_up(gathered)
+        # Once per iteration: the training cases change only at attacker steps, and asking a cluster for
+        # its workers costs a round trip.
+        target = self.in_flight or PER_WORKER * max(1, evolver.executor.capacity)
+        cases = list(evolver.training.train)
+        self._top_up(gathered, target, cases)
         while self._pending and (drain or len(gathered.arrived) < size):
             gathered.arrived.append(self._next_result())
             if not drain:
-                self._top_up(gathered)
+                self._top_up(gathered, target, cases)
         return self._tell(gathered, attack, best_before, began)
 
-    def _top_up(self, gathered: _Iteration) -> None:
-        """Propose and submit until ``in_flight`` evaluations are pending (or nothing can be proposed)."""
+    def _top_up(self, gathered: _Iteration, target: int, cases: list) -> None:
+        """Propose and submit on ``cases`` until ``target`` evaluations are pending (or nothing can be
+        proposed)."""
         evolver = self.evolver
-        target = self.in_flight or PER_WORKER * max(1, evolver.executor.capacity)
-        cases = list(evolver.training.train)
         while len(self._pending) < target and not self._exhausted:
             want = target - len(self._pending)
             proposals, duplicates = evolver.proposer.propose(evolver.rng, evolver.iteration, want, self._slot)
