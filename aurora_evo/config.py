@@ -276,13 +276,16 @@ class EvalConfig:
 
     Attributes:
         workers: evaluations run at once on this machine (each in its own sandbox).
-        backend: joblib backend for ``workers > 1``.
+        backend: for ``workers > 1``, ``loky`` (worker processes, each with its sandboxes) or ``threading``
+            (threads of the controller, each with a sandbox).
         cluster: evaluate on a cluster instead (:mod:`aurora_evo.cluster`): Dask's ``local:N`` (N worker
             processes started here) or ``tcp://HOST:PORT`` (a running scheduler); Ray's ``ray:local:N``,
             ``ray:HOST:PORT`` or ``ray://HOST:PORT``; ``None``: this machine.
         mode: ``"batch"`` (an iteration's candidates evaluated together, then told: the same seed gives
-            the same archive) or ``"steady"`` (evaluations kept in flight and told as they come back;
-            see :mod:`aurora_evo.evolver.steady`).
+            the same archive), ``"steady"`` (evaluations kept in flight and told as they come back;
+            see :mod:`aurora_evo.evolver.steady`), or ``"auto"``: steady when a language model proposes
+            (its answers are not reproducible anyway, and waiting on them in batches idles the
+            workers), batches otherwise.
         in_flight: evaluations the steady state keeps submitted (default: two per worker).
         timeout_s: wall-clock limit of one evaluation.
         memory_mb: memory allowance of one evaluation.
@@ -294,7 +297,7 @@ class EvalConfig:
     workers: int = 1
     backend: str = "loky"
     cluster: str | None = None
-    mode: str = "batch"
+    mode: str = "auto"
     in_flight: int | None = None
     timeout_s: float = 60.0
     memory_mb: int = 2048

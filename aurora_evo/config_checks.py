@@ -105,7 +105,7 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
         *_gp_checks(config),
         (config.evaluation.workers >= 1, "evaluation.workers must be at least 1"),
         *_cluster_checks(config),
-        (config.evaluation.mode in ("batch", "steady"), "evaluation.mode: batch or steady"),
+        (config.evaluation.mode in ("auto", "batch", "steady"), "evaluation.mode: auto, batch or steady"),
         (config.evaluation.in_flight is None or config.evaluation.in_flight >= 1,
          "evaluation.in_flight must be at least 1"),
         *sandbox_limit_checks(config.evaluation.timeout_s, config.evaluation.memory_mb),

@@ -1,7 +1,7 @@
 """The evaluation seam: candidates in, :class:`~aurora_evo.evaluation.EvalResult` out, in order.
 
-:class:`SandboxExecutor` evaluates through sandboxes, one at a time or several at once with joblib
-(loky by default: each worker process keeps its own sandbox). A distributed engine plugs in by
+:class:`SandboxExecutor` evaluates through sandboxes, one at a time or several at once in loky's worker
+processes (each keeps its own sandbox). A distributed engine plugs in by
 implementing :class:`Executor` (:mod:`aurora_evo.cluster`: Dask and Ray).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -36,7 +36,7 @@ class Executor(Protocol):
 class SandboxPool:
     """This process's sandboxes, kept between evaluations: one per thread evaluating at once.
 
-    A worker process (joblib's, or a Dask worker's) evaluates many candidates; starting a supervisor
+    A worker process (loky's, or a Dask worker's) evaluates many candidates; starting a supervisor
     each time would cost seconds, so its sandboxes live as long as it does. A sandbox whose supervisor
     died, or made for other limits, is closed and replaced.
     """
@@ -80,7 +80,7 @@ class SandboxPool:
         return sandbox
 
 
-#: The sandboxes of this process (a joblib or Dask worker's).
+#: The sandboxes of this process (a loky, Dask or Ray worker's, or the threads of this one).
 PROCESS_SANDBOXES = SandboxPool()
 
 
@@ -91,7 +91,11 @@ def evaluate_in_sandbox(config: SandboxConfig, problem: Problem, source: str, ca
 
 
 class SandboxExecutor:
-    """Evaluations in sandboxes: in this process with ``workers=1``, else with joblib."""
+    """Evaluations in sandboxes. With ``workers=1`` in this process's own sandbox (:meth:`submit` runs
+    it on a thread: the sandbox's work is in its own processes, so this one goes on meanwhile); with
+    more, in a pool of ``workers`` that each keep their sandboxes: loky's worker processes (``backend
+    = "loky"``) or threads of this process (``"threading"``). Batches and single submissions share
+    the pool, so its workers and their sandboxes start once."""
 
     def __init__(self, config: SandboxConfig, workers: int = 1, backend: str = "loky"):
         self.config = config
@@ -105,27 +109,43 @@ class SandboxExecutor:
         return self.workers
 
     def submit(self, problem: Problem, source: str, cases: Sequence) -> Future:
-        """One evaluation in a worker process of loky's (``workers`` of them, each with its sandboxes),
-        so that this process goes on while it runs; a future of its result."""
-        if self._pool is None:
-            # heavy: loky's process pool, made when the steady state first asks for it
-            from joblib.externals.loky import get_reusable_executor
-
-            self._pool = get_reusable_executor(max_workers=self.workers, reuse=True)
-        return self._pool.submit(evaluate_in_sandbox, self.config, problem, source, list(cases))
+        """One evaluation, run while this process goes on; a future of its result."""
+        if self.workers == 1:
+            return self._workers().submit(self._evaluate_here, problem, source, cases)
+        return self._workers().submit(evaluate_in_sandbox, self.config, problem, source, list(cases))
 
     def evaluate(self, problem: Problem, sources: Sequence[str], cases: Sequence) -> list[EvalResult]:
-        if self.workers == 1 or len(sources) == 1:
-            if self._sandbox is None:
-                self._sandbox = Sandbox(self.config)
-                self._sandbox.start()
-            return [self._sandbox.evaluate(problem, source, cases) for source in sources]
-        from joblib import Parallel, delayed  # heavy: joblib starts its worker machinery on import
+        if self.workers == 1:
+            return [self._evaluate_here(problem, source, cases) for source in sources]
+        futures = [self.submit(problem, source, cases) for source in sources]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:  # Ctrl-C, or a worker that died: the rest is not waited for
+            for future in futures:
+                future.cancel()
+            raise
 
-        parallel = Parallel(n_jobs=self.workers, backend=self.backend)
-        return list(parallel(delayed(evaluate_in_sandbox)(self.config, problem, s, cases) for s in sources))
+    def _evaluate_here(self, problem: Problem, source: str, cases: Sequence) -> EvalResult:
+        if self._sandbox is None:
+            self._sandbox = Sandbox(self.config)
+            self._sandbox.start()
+        return self._sandbox.evaluate(problem, source, cases)
+
+    def _workers(self):
+        if self._pool is None:
+            if self.workers == 1 or self.backend == "threading":
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="aurora-eval")
+            else:
+                # heavy: loky's process pool, made on first use
+                from joblib.externals.loky import get_reusable_executor
+
+                self._pool = get_reusable_executor(max_workers=self.workers, reuse=True)
+        return self._pool
 
     def close(self) -> None:
+        if isinstance(self._pool, ThreadPoolExecutor):
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
         if self._sandbox is not None:
             self._sandbox.close()
             self._sandbox = None

@@ -56,9 +56,10 @@ def add_parser(verbs) -> None:
     )
     evolve.add_argument(
         "--evaluation-mode",
-        choices=["batch", "steady"],
+        choices=["auto", "batch", "steady"],
         help="batch: an iteration's candidates evaluated together, then told (the same seed gives the same "
-        "archive; default); steady: evaluations kept in flight and told as they come back (not reproducible)",
+        "archive); steady: evaluations kept in flight and told as they come back (not reproducible); "
+        "auto (default): steady when a language model proposes, batch otherwise",
     )
     evolve.add_argument(
         "--in-flight",

@@ -305,13 +305,22 @@ class Evolver:
         """Candidates evaluated over the whole run, earlier invocations of a resumed run included."""
         return evaluations_so_far(self)
 
+    @property
+    def steady(self) -> bool:
+        """Whether the run evolves in the steady state (``evaluation.mode``; ``auto``: when a concurrent
+        mutator, a language model, proposes)."""
+        mode = self.config.evaluation.mode
+        if mode == "auto":
+            return any(mutator.concurrent for mutator in self.mutators.values())
+        return mode == "steady"
+
     def run(self, on_iteration: Callable[[IterationStats], None] | None = None) -> str:
         """Evolve until a stop rule holds, in batches or in the steady state
         (``config.evaluation.mode``); returns the reason."""
         on_iteration = on_iteration or (lambda stats: None)
         if self.iteration == 0 and self.archive.ledger.load_state(self.run_id) is None:
             on_iteration(self.initialise())
-        if self.config.evaluation.mode == "steady":
+        if self.steady:
             reason = SteadyState(self, self.config.evaluation.in_flight).run(on_iteration)
         else:
             while (reason := self.stop_reason()) is None:
@@ -324,5 +333,6 @@ class Evolver:
             self.coevolution.writer.close()
         for mutator in self.mutators.values():
             mutator.close()
+        self.proposer.close()
         self.executor.close()
         self.archive.close()

@@ -1,14 +1,16 @@
 """The ask half of an iteration: slots, parents and mutators, and the proposals they make.
 
 Offline mutators propose one slot after another (a near-duplicate is retried). A concurrent mutator (an
-LLM) is only handed its parents and a generator of its own in the slot's turn; its calls then run
-together, and a duplicate it returns is not retried (each call costs).
+LLM) is asked in the slot's turn (:meth:`Mutator.ask <aurora_evo.mutators.Mutator.ask>`: its prompt is
+built there, with a generator of its own) and its calls run on the proposer's threads, several at once;
+a duplicate it returns is not retried (each call costs). :meth:`Proposer.propose` waits for them (an
+iteration in batches); :meth:`Proposer.start` leaves them running (the steady state).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +27,12 @@ ATTEMPTS = 4
 
 
 @dataclass
-class _Deferred:
-    """A proposal to ask a concurrent mutator for, once the slots are all chosen."""
+class Asked:
+    """A proposal asked of a concurrent mutator: ``future`` gives its proposals (at most one)."""
 
     island: int
     kind: str
-    parents: list[Parent]
-    rng: np.random.Generator
+    future: Future
 
 
 class Proposer:
@@ -57,6 +58,7 @@ class Proposer:
     ):
         self.mutators, self.weights, self.config, self.archive = mutators, weights, config, archive
         self.memory, self.population = memory, population
+        self._pool: ThreadPoolExecutor | None = None
 
     def prepare(self, rng: np.random.Generator, iteration: int) -> None:
         """Let every mutator prepare for iteration ``iteration`` (once per iteration)."""
@@ -72,18 +74,37 @@ class Proposer:
     ) -> tuple[list[tuple[int, Proposal]], int]:
         """Candidates for iteration ``iteration``, each with its island; and how many near-duplicates
         were refused. By default the iteration's whole batch, the mutators prepared first; with
-        ``count``, that many slots from ``first_slot`` on (the steady state's top-ups, which
-        :meth:`prepare` once per iteration), the islands taken in turn by slot number."""
+        ``count``, that many slots from ``first_slot`` on, the islands taken in turn by slot number.
+        Waits for the concurrent mutators' answers."""
+        proposals, asked, duplicates = self.start(rng, iteration, count, first_slot)
+        try:
+            for request in asked:
+                request.future.exception()  # waits; accept() raises what the call raised
+        except BaseException:  # Ctrl-C: do not wait for calls that have not started, nor for retries
+            self.abandon(asked)
+            raise
+        answered, refused = self.accept(asked)
+        return proposals + answered, duplicates + refused
+
+    def start(
+        self,
+        rng: np.random.Generator,
+        iteration: int,
+        count: int | None = None,
+        first_slot: int | None = None,
+    ) -> tuple[list[tuple[int, Proposal]], list[Asked], int]:
+        """:meth:`propose` without waiting: the offline mutators' proposals, the concurrent ones'
+        requests now running (:meth:`accept` them once done), and the near-duplicates refused."""
         if count is None:
             self.prepare(rng, iteration)
         # A mutator that can make no more calls (budget, daily quotas) leaves its share to the others.
         kinds = [k for k, m in self.mutators.items() if not m.exhausted_reason]
         weights = np.array([self.weights[k] for k in kinds])
         if not kinds or weights.sum() <= 0:
-            return [], 0
+            return [], [], 0
         weights = weights / weights.sum()
         proposals: list[tuple[int, Proposal]] = []
-        deferred: list[_Deferred] = []
+        asked: list[Asked] = []
         duplicates = 0
         batch = self.config.batch_size
         islands = self.population.islands
@@ -91,14 +112,13 @@ class Proposer:
         for slot in range(first_slot, first_slot + (batch if count is None else count)):
             # Round robin across iterations, so a batch smaller than the islands still reaches them all.
             island = islands[slot % len(islands)]
-            made, refused = self._fill(island, kinds, weights, rng, deferred)
+            made, refused = self._fill(island, kinds, weights, rng, asked)
             proposals += made
             duplicates += refused
-        concurrent, refused = self._ask_concurrent(deferred)
-        return proposals + concurrent, duplicates + refused
+        return proposals, asked, duplicates
 
-    def _fill(self, island: Island, kinds, weights, rng, deferred: list[_Deferred]):
-        """One slot on ``island``: its proposal (or a deferred request) and the duplicates refused."""
+    def _fill(self, island: Island, kinds, weights, rng, asked: list[Asked]):
+        """One slot on ``island``: its proposal (or a request now asked) and the duplicates refused."""
         islands = self.config.islands
         duplicates = 0
         for _attempt in range(ATTEMPTS):
@@ -114,7 +134,8 @@ class Proposer:
             parents = [self._parent(m) for m in chosen]
             if self.mutators[kind].concurrent:
                 seed = int(rng.integers(2**63))
-                deferred.append(_Deferred(island.index, kind, parents, np.random.default_rng(seed)))
+                work = self.mutators[kind].ask(parents, np.random.default_rng(seed))
+                asked.append(Asked(island.index, kind, self._submit(work)))
                 return [], duplicates
             # With no parent a mutator may make something from nothing (GP: a random tree).
             made = self.mutators[kind].propose(parents, rng, 1)
@@ -124,26 +145,21 @@ class Proposer:
             duplicates += 1
         return [], duplicates
 
-    def _ask_concurrent(self, deferred: Sequence[_Deferred]) -> tuple[list[tuple[int, Proposal]], int]:
-        """Proposals of the deferred slots, asked for at once, kept in slot order; and how many were
-        refused as near-duplicates."""
-        if not deferred:
-            return [], 0
-        width = max(1, min(len(deferred), self.config.llm.concurrency))
-        pool = ThreadPoolExecutor(width, thread_name_prefix="aurora-llm")
-        try:
-            made = list(pool.map(lambda d: self.mutators[d.kind].propose(d.parents, d.rng, 1), deferred))
-        except BaseException:  # Ctrl-C: do not wait for calls that have not started, nor for retries
-            for request in deferred:
-                self.mutators[request.kind].close()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
+    def _submit(self, work: Callable[[], list[Proposal]]) -> Future:
+        if self._pool is None:
+            width = max(1, self.config.llm.concurrency)
+            self._pool = ThreadPoolExecutor(width, thread_name_prefix="aurora-llm")
+        return self._pool.submit(work)
+
+    def accept(self, asked: Sequence[Asked]) -> tuple[list[tuple[int, Proposal]], int]:
+        """The proposals of finished requests, in their order, and how many were refused as
+        near-duplicates (their mutators are told). Raises what a request raised."""
         proposals, refused = [], 0
-        for request, result in zip(deferred, made, strict=True):
-            if not result:
+        for request in asked:
+            made = request.future.result()
+            if not made:
                 continue
-            proposal = result[0]
+            proposal = made[0]
             if self.memory.is_new(proposal.source, self.population.islands[request.island]):
                 proposals.append((request.island, proposal))
                 self.memory.remember(proposal.source)
@@ -151,6 +167,19 @@ class Proposer:
                 refused += 1
                 self.observe(proposal, None, "duplicate: the program repeats one already in the archive")
         return proposals, refused
+
+    def abandon(self, asked: Sequence[Asked]) -> None:
+        """Stop waiting for ``asked``: requests not started are cancelled, and their mutators closed
+        (calls end their waits between retries): the run is stopping."""
+        for request in asked:
+            request.future.cancel()
+            self.mutators[request.kind].close()
+
+    def close(self) -> None:
+        """The run is over: requests not started are dropped; those running are left to end unread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def _parent(self, member: Member) -> Parent:
         record = self.archive.programs.get(member.program_id)

@@ -1,33 +1,38 @@
 """The steady state: evaluations kept in flight, results told as they come back.
 
 In batches (:meth:`Evolver.step <aurora_evo.evolver.Evolver.step>`) the controller asks an iteration's
-candidates, waits for every result, then tells them: the workers idle while it files, migrates and
-proposes, and while the slowest candidate of a batch runs. In the steady state it keeps ``in_flight``
-evaluations submitted (two per worker by default, so a worker finishing one has the next at hand), and
-each time one comes back proposes another from the population as it stands. The results that have come
-back are told an iteration's worth (``batch_size``) at a time, each iteration one transaction as in
-batches, so a run killed at any moment still resumes from its last committed iteration: the evaluations
-in flight then are lost, never half filed.
+candidates, waits for every answer of the model and then every result, then tells them: the workers
+idle while it files, migrates and proposes, and while the slowest candidate of a batch runs. In the
+steady state it keeps ``in_flight`` evaluations submitted (two per worker by default, so a worker
+finishing one has the next at hand), and each time one comes back proposes another from the population
+as it stands. A model's proposals are asked ahead, up to ``llm.concurrency`` calls at once, and wait
+for a worker once answered: the controller never waits on a model while a worker idles for want of a
+candidate it could have had. The results that have come back are told an iteration's worth at a time
+(``batch_size`` slots, evaluated or left empty by repeats or unusable answers), each iteration one
+transaction as in batches, so a run killed at any moment
+still resumes from its last committed iteration: the evaluations and calls in flight then are lost,
+never half filed.
 
 What an iteration holds depends on which evaluations finish first, so the same seed no longer gives the
 same archive; batches (``evaluation.mode = "batch"``) keep that guarantee. Before an attacker step,
-which changes the training cases, every evaluation in flight is waited for and told: no result on the
-old cases is filed after the change.
+which changes the training cases, no model is asked any more and every proposal in flight is evaluated
+and told: no result on the old cases is filed after the change.
 """
 
 from __future__ import annotations
 
 import queue
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aurora_evo.archive import program_id
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.evolver.batch import Batch
+from aurora_evo.evolver.proposals import Asked
 from aurora_evo.evolver.stats import IterationStats
 from aurora_evo.mutators import Proposal
 
@@ -45,6 +50,15 @@ class _Iteration:
     duplicates: int = 0
     unusable: Counter = field(default_factory=Counter)
     arrived: list[tuple[tuple[int, Proposal], EvalResult]] = field(default_factory=list)
+    #: Slots that ended with nothing to evaluate: near-duplicates only, or a model's answer refused.
+    empty_slots: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Slots this iteration has seen to an end, evaluated or empty. A batch is as many slots,
+        whatever became of them, so a mutator that only repeats itself still ends iterations (and the
+        stop rules are asked)."""
+        return len(self.arrived) + self.empty_slots
 
 
 class SteadyState:
@@ -60,27 +74,40 @@ class SteadyState:
         self.in_flight = in_flight
         self._done: queue.SimpleQueue = queue.SimpleQueue()
         self._pending: dict[Future, tuple[int, Proposal]] = {}
+        self._asking: dict[Future, Asked] = {}
+        self._ready: deque[tuple[int, Proposal]] = deque()
         self._made_by: list[tuple[int, str]] = []
         self._slot = 0
         self._exhausted = False
 
     def run(self, on_iteration: Callable[[IterationStats], None]) -> str:
         """Iterations until a stop rule holds; returns the reason. Evaluations still in flight then are
-        cancelled (or left to finish unread)."""
+        cancelled (or left to finish unread); so are model calls not yet sent, and those running are
+        waited for and stored, since they are paid for (their answers are not evaluated)."""
         evolver = self.evolver
         try:
             while (reason := evolver.stop_reason()) is None:
                 stats = self._iteration()
                 on_iteration(stats)
-                if stats.evaluated == 0 and not self._pending and self._exhausted:
+                if stats.evaluated == 0 and not self._in_flight and self._exhausted:
                     # Nothing more can be proposed; the stop rules will say why (budget, exhausted).
                     if (reason := evolver.stop_reason()) is None:
                         reason = "no mutator can propose more candidates"
                     break
+        except BaseException:  # Ctrl-C: stop at once, calls and all
+            evolver.proposer.abandon(list(self._asking.values()))
+            raise
         finally:
             for future in self._pending:
                 future.cancel()
+        running = [future for future in self._asking if not future.cancel()]
+        wait(running)
+        evolver.store_calls()
         return reason
+
+    @property
+    def _in_flight(self) -> bool:
+        return bool(self._pending or self._asking or self._ready)
 
     # --- one iteration -----------------------------------------------------------------------------
 
@@ -91,47 +118,78 @@ class SteadyState:
         best_before, attack = evolver.begin_iteration()
         evolver.proposer.prepare(evolver.rng, evolver.iteration)
         gathered = _Iteration()
-        # Before an attacker step, everything in flight is told in this iteration: no top-up after the
-        # first, and the iteration waits for all of it.
+        # Before an attacker step, everything in flight is told in this iteration: nothing is proposed
+        # after the first top-up, and the iteration waits for all of it.
         coevolution = evolver.coevolution
         drain = coevolution is not None and coevolution.due(evolver.iteration + 1)
         size = evolver.config.batch_size
         # Once per iteration: the training cases change only at attacker steps, and asking a cluster for
         # its workers costs a round trip.
         target = self.in_flight or PER_WORKER * max(1, evolver.executor.capacity)
+        # A model's answer takes a while: up to its concurrency, calls are made ahead of need.
+        concurrent = any(mutator.concurrent for mutator in evolver.mutators.values())
+        asks = max(1, evolver.config.llm.concurrency) if concurrent else 0
         cases = list(evolver.training.train)
-        self._top_up(gathered, target, cases)
-        while self._pending and (drain or len(gathered.arrived) < size):
-            gathered.arrived.append(self._next_result())
-            if not drain:
-                self._top_up(gathered, target, cases)
+        self._top_up(gathered, target, asks, cases)
+        while self._in_flight and (drain or gathered.settled < size):
+            self._next_event(gathered)
+            if drain:
+                self._submit_ready(target, cases)
+            else:
+                self._top_up(gathered, target, asks, cases)
         return self._tell(gathered, attack, best_before, began)
 
-    def _top_up(self, gathered: _Iteration, target: int, cases: list) -> None:
-        """Propose and submit on ``cases`` until ``target`` evaluations are pending (or nothing can be
-        proposed)."""
+    def _top_up(self, gathered: _Iteration, target: int, asks: int, cases: list) -> None:
+        """Keep ``target`` evaluations on ``cases`` pending, and ``asks`` more proposals coming (model
+        calls running, or answered and waiting for a worker); or as many as can be proposed."""
         evolver = self.evolver
-        while len(self._pending) < target and not self._exhausted:
-            want = target - len(self._pending)
-            proposals, duplicates = evolver.proposer.propose(evolver.rng, evolver.iteration, want, self._slot)
-            self._slot += want
-            unusable, made_by = evolver.store_calls()
+        self._submit_ready(target, cases)
+        while not self._exhausted and len(self._asking) < max(asks, 1):
+            if len(self._pending) + len(self._ready) + len(self._asking) >= target + asks:
+                return
+            proposals, asked, duplicates = evolver.proposer.start(
+                evolver.rng, evolver.iteration, 1, self._slot
+            )
+            self._slot += 1
             gathered.duplicates += duplicates
-            gathered.unusable.update(unusable)
-            self._made_by += made_by
-            for item in proposals:
-                future = evolver.executor.submit(evolver.problem, item[1].source, cases)
-                self._pending[future] = item
-                future.add_done_callback(self._done.put)
-            if not proposals:
+            self._store_calls(gathered)
+            self._ready.extend(proposals)
+            for request in asked:
+                self._asking[request.future] = request
+                request.future.add_done_callback(self._done.put)
+            self._submit_ready(target, cases)
+            if not proposals and not asked:
                 # Nothing new: every mutator spent (budget, quotas), or only near-duplicates this round
                 # (the next result's top-up tries again).
-                self._exhausted = not duplicates
+                self._exhausted = not duplicates and not self._asking
+                gathered.empty_slots += bool(duplicates)
                 return
 
-    def _next_result(self) -> tuple[tuple[int, Proposal], EvalResult]:
+    def _submit_ready(self, target: int, cases: list) -> None:
+        """Submit proposals waiting for a worker until ``target`` evaluations are pending."""
+        evolver = self.evolver
+        while self._ready and len(self._pending) < target:
+            item = self._ready.popleft()
+            future = evolver.executor.submit(evolver.problem, item[1].source, cases)
+            self._pending[future] = item
+            future.add_done_callback(self._done.put)
+
+    def _next_event(self, gathered: _Iteration) -> None:
+        """Wait for the next evaluation or model call to finish and take it in."""
         future = self._done.get()
-        return self._pending.pop(future), future.result()
+        if future in self._pending:
+            gathered.arrived.append((self._pending.pop(future), future.result()))
+            return
+        answered, refused = self.evolver.proposer.accept([self._asking.pop(future)])
+        gathered.duplicates += refused
+        gathered.empty_slots += not answered
+        self._store_calls(gathered)
+        self._ready.extend(answered)
+
+    def _store_calls(self, gathered: _Iteration) -> None:
+        unusable, made_by = self.evolver.store_calls()
+        gathered.unusable.update(unusable)
+        self._made_by += made_by
 
     def _tell(self, gathered: _Iteration, attack, best_before, began: float) -> IterationStats:
         evolver = self.evolver

@@ -7,8 +7,9 @@ through the sandbox. Mutators are deterministic given the ``rng`` they are hande
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -79,8 +80,8 @@ class Mutator(ABC):
 
     name: ClassVar[str]
     contract: Contract
-    #: The controller gathers an iteration's proposals of this mutator and asks for them at once, on
-    #: threads, each with a generator of its own (for proposals that wait on a server, e.g. a model's).
+    #: The controller asks for this mutator's proposals on threads (:meth:`ask`), several at once, each
+    #: with a generator of its own (for proposals that wait on a server, e.g. a model's).
     #: Otherwise it asks slot after slot, with the controller's generator, and retries a near-duplicate.
     concurrent: ClassVar[bool] = False
     #: :meth:`propose` reads its parents' evaluation feedback (:attr:`Parent.metrics`); the controller
@@ -94,6 +95,13 @@ class Mutator(ABC):
     def propose(self, parents: Sequence[Parent], rng: np.random.Generator, n: int) -> list[Proposal]:
         """At most ``n`` proposals (fewer when it cannot make that many, e.g. an edit that finds nothing
         to change); it may use one parent or several (crossover)."""
+
+    def ask(self, parents: Sequence[Parent], rng: np.random.Generator) -> Callable[[], list[Proposal]]:
+        """For a :attr:`concurrent` mutator: one proposal's request, and the wait for it to run on another
+        thread. What the proposal reads of the mutator's state (the hooks below change it, in the
+        controller's thread) is read now; the returned function only waits (a model's answer) and makes
+        at most one proposal. By default the whole of :meth:`propose` runs later."""
+        return functools.partial(self.propose, parents, rng, 1)
 
     @abstractmethod
     def seeds(self, rng: np.random.Generator, n: int) -> list[Proposal]:

@@ -298,12 +298,15 @@ def _pack_numpy(program: CompiledProgram, instance: Instance) -> PackResult:
     assignment = np.empty(instance.items.shape[0], dtype=np.int64)
     with np.errstate(all="ignore"):
         for i, item in enumerate(instance.items):
-            valid = np.nonzero((bins - item) >= 0)[0]
+            # (bins >= item) is FunSearch's (bins - item) >= 0 for finite floats (a difference rounds
+            # to zero only when the two are equal) without the array of differences.
+            valid = (bins >= item).nonzero()[0]
             status, scores, detail = _call(program, item, bins[valid])
             if status is not OutputStatus.OK:
                 return _failure(instance.name, i, f"{item:g}", status, detail)
-            assignment[i] = valid[np.argmax(scores)]
-            bins[assignment[i]] -= item
+            chosen = valid[scores.argmax()]
+            assignment[i] = chosen
+            bins[chosen] -= item
     return PackResult(int((bins != capacity).sum()), OutputStatus.OK, "", assignment)
 
 
@@ -315,6 +318,8 @@ def _call(program: CompiledProgram, item, bins: np.ndarray) -> tuple[OutputStatu
         status, detail = exception_status(exc)
         return status, None, detail
     status, checked = check_scores(scores, len(bins))
+    if status is OutputStatus.OK:
+        return status, checked, ""
     detail = ""
     if status is OutputStatus.WRONG_TYPE:
         dtype = f" of dtype {scores.dtype}" if isinstance(scores, np.ndarray) else ""

@@ -12,9 +12,10 @@ The model's code is untrusted: it only goes to the sandbox, like every other can
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -31,7 +32,7 @@ from aurora_evo.llm.retry import RetryPolicy
 from aurora_evo.mutators.base import Mutator, Parent, Proposal
 from aurora_evo.mutators.llm.meta import META_SYSTEM, InstructionPool
 from aurora_evo.mutators.llm.parse import REASONING_CHARS, ParseStatus, parse_response
-from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, PromptMode, build_prompt
+from aurora_evo.mutators.llm.prompts import DEFAULT_INSTRUCTIONS, Prompt, PromptMode, build_prompt
 
 #: Recent failures quoted back to the model, so it does not repeat them.
 FEEDBACK_FAILURES = 3
@@ -58,7 +59,7 @@ class LLMMutator(Mutator):
     """
 
     name = "llm"
-    #: Each proposal waits on a call: the controller runs an iteration's proposals together.
+    #: Each proposal waits on a call: the controller runs several at once (see :meth:`ask`).
     concurrent = True
     #: The prompts quote the parents' metrics.
     reads_feedback = True
@@ -105,6 +106,13 @@ class LLMMutator(Mutator):
         """At most one candidate (``n`` is capped at 1: each call costs money and time)."""
         if n < 1 or self.exhausted_reason:
             return []
+        return self.ask(parents, rng)()
+
+    def ask(self, parents: Sequence[Parent], rng: np.random.Generator) -> Callable[[], list[Proposal]]:
+        """The prompt, built now from the instructions and the failures to quote (which change only in
+        the controller's thread), and the call that answers it, to run on any thread."""
+        if self.exhausted_reason:
+            return list
         mode = self.modes[int(rng.choice(len(self.modes), p=self.mode_p))]
         model = self.models[int(rng.choice(len(self.models), p=self.model_p))]
         instruction = self.instructions.sample(rng)
@@ -117,17 +125,29 @@ class LLMMutator(Mutator):
         request = ChatRequest(
             model, prompt.system, prompt.user, self.temperature, self.max_output_tokens, self.timeout_s
         )
-        answer = self._call(request, rng, "program", mode.value, instruction.id)
+        used = ranked[:1] if mode is not PromptMode.BEST_SHOT else ranked
+        return functools.partial(self._answer, request, rng, mode, instruction.id, prompt, used)
+
+    def _answer(
+        self,
+        request: ChatRequest,
+        rng: np.random.Generator,
+        mode: PromptMode,
+        instruction: str,
+        prompt: Prompt,
+        used: Sequence[Parent],
+    ) -> list[Proposal]:
+        """Call the model with ``request`` and parse its answer into at most one proposal."""
+        answer = self._call(request, rng, "program", mode.value, instruction)
         if answer is None:
             return []
         completion, record = answer
         parsed = parse_response(completion.text, mode, prompt.parent_source, version=prompt.version)
         self._record(replace(record, outcome=parsed.status.value, error=parsed.detail, source=parsed.source))
         if parsed.status is not ParseStatus.OK:
-            self._judge_later(instruction.id, f"{parsed.status.value}: {parsed.detail}")
+            self._judge_later(instruction, f"{parsed.status.value}: {parsed.detail}")
             return []
-        used = ranked[:1] if mode is not PromptMode.BEST_SHOT else ranked
-        extra = {"model": completion.model, "mode": mode.value, "instruction": instruction.id}
+        extra = {"model": completion.model, "mode": mode.value, "instruction": instruction}
         return [
             Proposal(
                 parsed.source,

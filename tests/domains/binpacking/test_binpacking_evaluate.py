@@ -317,3 +317,28 @@ def test_pack_reports_the_bin_of_every_item(backend):
     loads = np.bincount(assignment, weights=instance.items)
     assert loads.max() <= instance.capacity
     assert np.count_nonzero(loads) == result.bins_used == np.unique(assignment).size
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    capacity=st.sampled_from([1.0, 10.0, 100.0, 150.0]),
+    fractions=st.lists(
+        st.floats(0.01, 1.0) | st.sampled_from([0.1, 0.2, 0.25, 0.3, 0.5, 0.7, 1.0]), min_size=1, max_size=60
+    ),
+)
+def test_the_numpy_path_shows_the_program_exactly_what_funsearch_does(capacity, fractions):
+    # Exact fits (an item equal to a bin's room) included: the path tests bins >= item, FunSearch
+    # (bins - item) >= 0.
+    def recorder(calls):
+        def priority(item, bins):
+            calls.append((type(item), float(item), bins.tolist()))
+            return np.cumsum(bins) * 0.25 - bins
+
+        return priority
+
+    seen, expected = [], []
+    instance = Instance("h", capacity, np.array(fractions) * capacity)
+    traced = CompiledProgram("", Contract.BINPACKING, recorder(seen), None, "not compiled")
+    result = pack(traced, instance, backend="numpy")
+    assert result.bins_used == funsearch_bins_used(recorder(expected), instance.items, capacity)
+    assert seen == expected and seen[0][0] is np.float64

@@ -12,6 +12,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -371,3 +373,48 @@ def test_when_the_keys_daily_quota_is_used_the_offline_mutators_carry_on(tmp_pat
         finally:
             mixed.close()
     assert late and all(p.mutator.startswith("gp.") for p in late)
+
+
+def test_in_the_steady_state_a_slow_answer_holds_up_nothing_else(tmp_path):
+    """The server keeps one answer back until twelve later requests have come: the steady state asks
+    ahead on several calls at once and goes on evaluating and filing meanwhile. (A controller that waited
+    on each call itself would send nothing more: the held call then fails, and its program is missing.)"""
+    held, later = 2, 12
+    served = threading.Semaphore(0)
+    arrivals = itertools.count()
+
+    def holding_server(record: dict) -> Reply:
+        if next(arrivals) == held:
+            deadline = time.monotonic() + 20
+            for _ in range(later):
+                assert served.acquire(timeout=max(0.0, deadline - time.monotonic())), "nothing came meanwhile"
+            return openai_reply(f"```python\ndef priority(item, bins):\n    return {HELD_MARK} - bins\n```\n")
+        served.release()
+        return smart_server(record)
+
+    with LoopbackServer("openai", holding_server) as server:
+        config = override(
+            RunConfig(seed=4),
+            **(
+                TINY
+                | {
+                    "llm.base_url": server.base_url,
+                    "llm.concurrency": 3,
+                    "llm.timeout_s": 60.0,
+                    "evaluation.mode": "steady",
+                    "stop.max_iterations": 8,
+                }
+            ),
+        )
+        evolution = build_evolver(config, tmp_path / "run")
+        try:
+            reason = evolution.run()
+            sources = [p.source for p in evolution.archive.programs.of_run("run")]
+        finally:
+            evolution.close()
+    assert reason == "reached 8 iterations"
+    assert len(server.requests) > held + later
+    assert any(HELD_MARK in source for source in sources)  # the held answer was evaluated and filed
+
+
+HELD_MARK = "0.123456"

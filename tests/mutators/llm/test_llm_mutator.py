@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -59,6 +60,21 @@ def test_an_answer_cut_off_before_its_text_is_charged_and_not_retried():
     assert budget.calls == 1
 
 
+def test_ask_builds_the_prompt_at_once_and_leaves_only_the_call_for_later():
+    """The controller keeps changing what prompts quote (failures, instructions) while calls run on
+    other threads: a request is made of the state when it was asked, never of a later one."""
+    with LoopbackServer("openai", [openai_reply(EXACT_FIT)]) as server:
+        llm = mutator(server)
+        llm.note_failure("asked before: division by zero")
+        call = llm.ask([BEST_FIT], np.random.default_rng(0))
+        assert server.requests == []  # nothing sent yet
+        llm.note_failure("arrived later: timed out")
+        (proposal,) = call()
+        prompt = json.dumps(server.requests[0]["json"]["messages"])
+    assert "asked before" in prompt and "arrived later" not in prompt
+    assert proposal.parent_ids == ("p0",) and "1000.0" in proposal.source
+
+
 def test_a_retry_after_longer_than_a_retry_would_wait_rests_the_key_without_blocking():
     """A 429 saying "come back in an hour" is not retried, and the next call does not sleep an hour:
     with every key resting that long, the mutator stops and says why."""
@@ -107,9 +123,10 @@ class CrashingExecutor(SandboxExecutor):
 @pytest.mark.slow
 def test_calls_made_before_a_crash_count_after_resume(tmp_path):
     with LoopbackServer("openai", smart_server) as server:
-        config = override(
-            RunConfig(seed=8), **(TINY | {"llm.base_url": server.base_url, "stop.max_calls": 10})
-        )
+        # In batches (the steady state's kill is tests/evolver/test_steady.py's): the iteration's calls
+        # are all made before any evaluation.
+        settings = {"llm.base_url": server.base_url, "stop.max_calls": 10, "evaluation.mode": "batch"}
+        config = override(RunConfig(seed=8), **(TINY | settings))
         evolution = build_evolver(
             config, tmp_path / "run", executor=CrashingExecutor(SandboxConfig(full_warm_up=False))
         )
