@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from aurora_evo.archive import Archive
+from aurora_evo.evolver.proposals import ATTEMPTS
 
 TINY_BINPACKING = {
     "task.domain": "binpacking",
@@ -59,3 +60,10 @@ def filed_per_iteration(path: Path, run_id: str) -> dict[int, int]:
         for program in archive.programs.of_run(run_id):
             counts[program.iteration] = counts.get(program.iteration, 0) + 1
         return counts
+
+
+def holds_a_batch(event: dict, batch_size: int) -> bool:
+    """Whether a steady-state iteration (its ledger event) holds ``batch_size`` slots: each evaluated,
+    or left empty after as many near-duplicates in a row as a slot is tried (``ATTEMPTS``)."""
+    empty = batch_size - event["evaluated"]
+    return 0 <= empty <= event["duplicates"] // ATTEMPTS
