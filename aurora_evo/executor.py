@@ -102,6 +102,7 @@ class SandboxExecutor:
         self.workers = workers
         self.backend = backend
         self._sandbox: Sandbox | None = None
+        self._started = threading.Lock()  # the controller and the submitting thread may both start it
         self._pool = None
 
     @property
@@ -126,10 +127,12 @@ class SandboxExecutor:
             raise
 
     def _evaluate_here(self, problem: Problem, source: str, cases: Sequence) -> EvalResult:
-        if self._sandbox is None:
-            self._sandbox = Sandbox(self.config)
-            self._sandbox.start()
-        return self._sandbox.evaluate(problem, source, cases)
+        with self._started:
+            if self._sandbox is None:
+                self._sandbox = Sandbox(self.config)
+                self._sandbox.start()
+            sandbox = self._sandbox
+        return sandbox.evaluate(problem, source, cases)
 
     def _workers(self):
         if self._pool is None:

@@ -133,7 +133,17 @@ def test_a_run_survives_every_failure_records_it_and_stops_on_its_budget(tmp_pat
     with LoopbackServer(flavour, script(flavour)) as server:
         config = override(
             RunConfig(seed=1),
-            **(TINY | {"llm.backend": flavour, "llm.base_url": server.base_url, "stop.max_calls": 16}),
+            # In batches: each scripted answer is evaluated in its iteration. (The steady state stops on
+            # the budget with the last answers unevaluated; their calls are still stored.)
+            **(
+                TINY
+                | {
+                    "llm.backend": flavour,
+                    "llm.base_url": server.base_url,
+                    "stop.max_calls": 16,
+                    "evaluation.mode": "batch",
+                }
+            ),
         )
         evolution = build_evolver(config, tmp_path / "run")
         try:
