@@ -306,12 +306,17 @@ class Evolver:
         return evaluations_so_far(self)
 
     @property
+    def asks_a_model(self) -> bool:
+        """Whether a concurrent mutator (a language model, whose calls are worth making ahead) proposes."""
+        return any(mutator.concurrent for mutator in self.mutators.values())
+
+    @property
     def steady(self) -> bool:
-        """Whether the run evolves in the steady state (``evaluation.mode``; ``auto``: when a concurrent
-        mutator, a language model, proposes)."""
+        """Whether the run evolves in the steady state (``evaluation.mode``; ``auto``: when a model
+        proposes, :attr:`asks_a_model`)."""
         mode = self.config.evaluation.mode
         if mode == "auto":
-            return any(mutator.concurrent for mutator in self.mutators.values())
+            return self.asks_a_model
         return mode == "steady"
 
     def run(self, on_iteration: Callable[[IterationStats], None] | None = None) -> str:
@@ -328,7 +333,15 @@ class Evolver:
         self.archive.runs.set_status(self.run_id, f"stopped: {reason}")
         return reason
 
+    def __enter__(self) -> Evolver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
+        """Release the run's parts: the mutators' clients, the proposer's threads, the executor's
+        workers and the archive. ``with build_evolver(...) as evolution:`` closes it on leaving."""
         if self.coevolution is not None and self.coevolution.writer is not None:
             self.coevolution.writer.close()
         for mutator in self.mutators.values():

@@ -13,6 +13,11 @@ transaction as in batches, so a run killed at any moment
 still resumes from its last committed iteration: the evaluations and calls in flight then are lost,
 never half filed.
 
+No answer a model was paid for goes unevaluated: the last iteration allowed proposes nothing once its
+slots are in flight and tells everything in flight, and a run that stops on the model's budget (calls or
+dollars) tells what is still in flight in one more iteration. Other stops (the clock, a target reached,
+stagnation) leave the evaluations in flight unread.
+
 What an iteration holds depends on which evaluations finish first, so the same seed no longer gives the
 same archive; batches (``evaluation.mode = "batch"``) keep that guarantee. Before an attacker step,
 which changes the training cases, no model is asked any more and every proposal in flight is evaluated
@@ -81,9 +86,9 @@ class SteadyState:
         self._exhausted = False
 
     def run(self, on_iteration: Callable[[IterationStats], None]) -> str:
-        """Iterations until a stop rule holds; returns the reason. Evaluations still in flight then are
-        cancelled (or left to finish unread); so are model calls not yet sent, and those running are
-        waited for and stored, since they are paid for (their answers are not evaluated)."""
+        """Iterations until a stop rule holds; returns the reason. Evaluations still in flight then (after
+        a stop the last iteration could not foresee) are cancelled or left to finish unread; so are model
+        calls not yet sent, and those running are waited for and stored, since they are paid for."""
         evolver = self.evolver
         try:
             while (reason := evolver.stop_reason()) is None:
@@ -94,6 +99,9 @@ class SteadyState:
                     if (reason := evolver.stop_reason()) is None:
                         reason = "no mutator can propose more candidates"
                     break
+            if self._in_flight and evolver.budget.exhausted:
+                # Answers the model's budget paid for are evaluated and told, in one more iteration.
+                on_iteration(self._iteration(final=True))
         except BaseException:  # Ctrl-C: stop at once, calls and all
             evolver.proposer.abandon(list(self._asking.values()))
             raise
@@ -109,9 +117,15 @@ class SteadyState:
     def _in_flight(self) -> bool:
         return bool(self._pending or self._asking or self._ready)
 
+    @property
+    def _outstanding(self) -> int:
+        """Proposals asked and not yet back: model calls running, answers waiting, evaluations pending."""
+        return len(self._pending) + len(self._ready) + len(self._asking)
+
     # --- one iteration -----------------------------------------------------------------------------
 
-    def _iteration(self) -> IterationStats:
+    def _iteration(self, final: bool = False) -> IterationStats:
+        """Fill and tell one iteration; a ``final`` one proposes nothing and tells everything in flight."""
         evolver = self.evolver
         began = time.monotonic()
         # An attacker step comes with nothing in flight: the iteration before it drained.
@@ -127,25 +141,39 @@ class SteadyState:
         # its workers costs a round trip.
         target = self.in_flight or PER_WORKER * max(1, evolver.executor.capacity)
         # A model's answer takes a while: up to its concurrency, calls are made ahead of need.
-        concurrent = any(mutator.concurrent for mutator in evolver.mutators.values())
-        asks = max(1, evolver.config.llm.concurrency) if concurrent else 0
+        asks = max(1, evolver.config.llm.concurrency) if evolver.asks_a_model else 0
         cases = list(evolver.training.train)
-        self._top_up(gathered, target, asks, cases)
-        while self._in_flight and (drain or gathered.settled < size):
+        if final:
+            self._submit_ready(target, cases)
+        else:
+            self._top_up(gathered, target, asks, cases)
+        closing = final or drain or self._last(gathered)
+        while self._in_flight and (closing or gathered.settled < size):
             self._next_event(gathered)
-            if drain:
+            if closing:
                 self._submit_ready(target, cases)
             else:
                 self._top_up(gathered, target, asks, cases)
+            closing = closing or self._last(gathered)
         return self._tell(gathered, attack, best_before, began)
+
+    def _last(self, gathered: _Iteration) -> bool:
+        """Whether this is the last iteration allowed and has its slots in flight: then nothing more is
+        proposed, and everything in flight, answers paid for included, is evaluated and told in it."""
+        evolver = self.evolver
+        stop = evolver.config.stop
+        if stop.max_iterations is None or evolver.iteration < stop.max_iterations:  # it counts this one
+            return False
+        return gathered.settled + self._outstanding >= evolver.config.batch_size
 
     def _top_up(self, gathered: _Iteration, target: int, asks: int, cases: list) -> None:
         """Keep ``target`` evaluations on ``cases`` pending, and ``asks`` more proposals coming (model
-        calls running, or answered and waiting for a worker); or as many as can be proposed."""
+        calls running, or answered and waiting for a worker); or as many as can be proposed, or as the
+        run's last iteration needs."""
         evolver = self.evolver
         self._submit_ready(target, cases)
         while not self._exhausted and len(self._asking) < max(asks, 1):
-            if len(self._pending) + len(self._ready) + len(self._asking) >= target + asks:
+            if self._outstanding >= target + asks or self._last(gathered):
                 return
             proposals, asked, duplicates = evolver.proposer.start(
                 evolver.rng, evolver.iteration, 1, self._slot

@@ -50,6 +50,9 @@ def test_results_match_one_local_sandbox_and_a_killed_actor_has_its_evaluation_r
             target=lambda: results.extend(executor.evaluate(get_problem("allocation"), [ENDLESS], cases[:1]))
         )
         evaluating.start()
+        deadline = time.monotonic() + 60  # the thread submits when it is scheduled (a loaded machine)
+        while not any(executor._waiting) and time.monotonic() < deadline:
+            time.sleep(0.01)
         busy = next(i for i, waiting in enumerate(executor._waiting) if waiting)
         time.sleep(2.0)  # well into the evaluation
         os.kill(pids[busy], signal.SIGKILL)

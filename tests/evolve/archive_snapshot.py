@@ -62,8 +62,9 @@ def filed_per_iteration(path: Path, run_id: str) -> dict[int, int]:
         return counts
 
 
-def holds_a_batch(event: dict, batch_size: int) -> bool:
+def holds_a_batch(event: dict, batch_size: int, in_flight: int = 0) -> bool:
     """Whether a steady-state iteration (its ledger event) holds ``batch_size`` slots: each evaluated,
-    or left empty after as many near-duplicates in a row as a slot is tried (``ATTEMPTS``)."""
+    or left empty after as many near-duplicates in a row as a slot is tried (``ATTEMPTS``). The run's
+    last iteration also tells what was still in flight: pass ``in_flight``, the most that can be."""
     empty = batch_size - event["evaluated"]
-    return 0 <= empty <= event["duplicates"] // ATTEMPTS
+    return -in_flight <= empty <= event["duplicates"] // ATTEMPTS

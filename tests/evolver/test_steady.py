@@ -34,8 +34,13 @@ def test_each_iteration_tells_a_batch_worth_of_results_as_they_come_back(tmp_pat
     events = iteration_events(tmp_path / "s", "s")
     assert sorted(events) == list(range(9))
     filed = filed_per_iteration(tmp_path / "s", "s")
-    for iteration in range(1, 9):
+    in_flight = PER_WORKER * config.evaluation.workers
+    for iteration in range(1, 8):
         assert holds_a_batch(events[iteration], config.batch_size)  # no attacker: never drained early
+    # The last tells everything in flight, and nothing is left unread.
+    assert holds_a_batch(events[8], config.batch_size, in_flight)
+    assert events[8]["evaluated"] > config.batch_size
+    for iteration in range(1, 9):
         assert filed.get(iteration, 0) == events[iteration]["evaluated"]  # each result filed once
     best = evolution.best
     assert best is not None
@@ -48,7 +53,9 @@ def test_a_steady_run_resumes_from_its_last_iteration(tmp_path):
     assert reason == "reached 8 iterations"
     events = iteration_events(tmp_path / "r", "r")
     assert sorted(events) == list(range(9))
-    assert all(holds_a_batch(events[i], config.batch_size) for i in range(1, 9))
+    last = {4, 8}  # of each invocation: what is in flight is told in it
+    in_flight = PER_WORKER * config.evaluation.workers
+    assert all(holds_a_batch(events[i], config.batch_size, in_flight * (i in last)) for i in range(1, 9))
 
 
 @pytest.mark.slow

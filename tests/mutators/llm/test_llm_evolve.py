@@ -133,23 +133,10 @@ def test_a_run_survives_every_failure_records_it_and_stops_on_its_budget(tmp_pat
     with LoopbackServer(flavour, script(flavour)) as server:
         config = override(
             RunConfig(seed=1),
-            # In batches: each scripted answer is evaluated in its iteration. (The steady state stops on
-            # the budget with the last answers unevaluated; their calls are still stored.)
-            **(
-                TINY
-                | {
-                    "llm.backend": flavour,
-                    "llm.base_url": server.base_url,
-                    "stop.max_calls": 16,
-                    "evaluation.mode": "batch",
-                }
-            ),
+            **(TINY | {"llm.backend": flavour, "llm.base_url": server.base_url, "stop.max_calls": 16}),
         )
-        evolution = build_evolver(config, tmp_path / "run")
-        try:
+        with build_evolver(config, tmp_path / "run") as evolution:
             reason = evolution.run()
-        finally:
-            evolution.close()
         requests = len(server.requests)
         prompts = [json.dumps(r["json"]) for r in server.requests]
         keys = [r["headers"].get("x-goog-api-key") for r in server.requests]
@@ -293,19 +280,13 @@ def test_a_resumed_run_keeps_its_spending_and_its_instructions(tmp_path):
             RunConfig(seed=4),
             **(TINY | {"llm.base_url": server.base_url, "stop.max_calls": 4, "llm.meta_interval": 2}),
         )
-        first = build_evolver(config, tmp_path / "run")
-        try:
+        with build_evolver(config, tmp_path / "run") as first:
             assert first.run() == "made the 4 LLM calls allowed"
             instructions = first.mutators["llm"].instructions.state()
-        finally:
-            first.close()
-        again = build_evolver(override(config, **{"stop.max_calls": 6}), tmp_path / "run", resume=True)
-        try:
+        with build_evolver(override(config, **{"stop.max_calls": 6}), tmp_path / "run", resume=True) as again:
             assert again.budget.calls == 4
             assert again.mutators["llm"].instructions.state() == instructions
             assert again.run() == "made the 6 LLM calls allowed"
-        finally:
-            again.close()
         assert len(server.requests) == 6
 
 
@@ -327,12 +308,9 @@ def test_llm_and_offline_mutators_mix_and_models_mix_by_weight(tmp_path):
                 }
             ),
         )
-        evolution = build_evolver(config, tmp_path / "run")
-        try:
+        with build_evolver(config, tmp_path / "run") as evolution:
             evolution.run()
             mutators = {p.mutator.split(".")[0] for p in evolution.archive.programs.of_run("run")}
-        finally:
-            evolution.close()
         models = [r["model"] for r in server.requests]
     assert {"llm", "gp", "edit"} <= mutators
     assert set(models) == {"big", "small"}
@@ -353,12 +331,9 @@ def test_a_call_the_cost_budget_cannot_cover_is_never_sent(tmp_path):
                 }
             ),
         )
-        evolution = build_evolver(config, tmp_path / "run")
-        try:
+        with build_evolver(config, tmp_path / "run") as evolution:
             reason = evolution.run()
             calls = evolution.archive.ledger.llm_calls("run")
-        finally:
-            evolution.close()
         assert server.requests == []
     assert reason == "the $0.001 budget cannot cover another LLM call ($0.0000 spent)"
     assert calls and all(c["attempt"] == 0 and c["outcome"] == "budget" for c in calls)
@@ -368,21 +343,32 @@ def test_a_call_the_cost_budget_cannot_cover_is_never_sent(tmp_path):
 def test_when_the_keys_daily_quota_is_used_the_offline_mutators_carry_on(tmp_path):
     with LoopbackServer("openai", smart_server) as server:
         changes = {"llm.base_url": server.base_url, "llm.requests_per_day": 3, "stop.max_iterations": 5}
-        alone = build_evolver(override(RunConfig(seed=7), **(TINY | changes)), tmp_path / "alone")
-        try:
+        with build_evolver(override(RunConfig(seed=7), **(TINY | changes)), tmp_path / "alone") as alone:
             assert alone.run().startswith("every API key has used its daily request limit")
-        finally:
-            alone.close()
         assert len(server.requests) == 3
 
         mixed_changes = changes | {"mutators.kinds": ("llm", "gp"), "mutators.weights": (0.9, 0.1)}
-        mixed = build_evolver(override(RunConfig(seed=7), **(TINY | mixed_changes)), tmp_path / "mixed")
-        try:
+        mixed_config = override(RunConfig(seed=7), **(TINY | mixed_changes))
+        with build_evolver(mixed_config, tmp_path / "mixed") as mixed:
             assert mixed.run() == "reached 5 iterations"
             late = [p for p in mixed.archive.programs.of_run("mixed") if p.iteration >= 4]
-        finally:
-            mixed.close()
     assert late and all(p.mutator.startswith("gp.") for p in late)
+
+
+@pytest.mark.parametrize("stop", [{"stop.max_calls": 7}, {"stop.max_iterations": 3}])
+def test_a_steady_run_evaluates_every_answer_it_paid_for_before_it_stops(tmp_path, stop):
+    """Calls are made ahead of need; when the run's end is known (the calls allowed are made, or the
+    last iteration has its slots in flight), nothing more is asked and every answer is evaluated and
+    filed before the run stops."""
+    with LoopbackServer("openai", smart_server) as server:
+        settings = {"llm.base_url": server.base_url, "llm.concurrency": 3, "evaluation.mode": "steady"}
+        config = override(RunConfig(seed=8), **(TINY | settings | stop))
+        with build_evolver(config, tmp_path / "run") as evolution:
+            evolution.run()
+            calls = [c for c in evolution.archive.ledger.llm_calls("run") if c["attempt"] > 0]
+    # smart_server writes a new program each time: none is refused as a repeat.
+    assert calls and all(c["outcome"] == "ok" for c in calls)
+    assert [c["id"] for c in calls if c["program_id"] is None] == []
 
 
 def test_in_the_steady_state_a_slow_answer_holds_up_nothing_else(tmp_path):
@@ -416,12 +402,9 @@ def test_in_the_steady_state_a_slow_answer_holds_up_nothing_else(tmp_path):
                 }
             ),
         )
-        evolution = build_evolver(config, tmp_path / "run")
-        try:
+        with build_evolver(config, tmp_path / "run") as evolution:
             reason = evolution.run()
             sources = [p.source for p in evolution.archive.programs.of_run("run")]
-        finally:
-            evolution.close()
     assert reason == "reached 8 iterations"
     assert len(server.requests) > held + later
     assert any(HELD_MARK in source for source in sources)  # the held answer was evaluated and filed
