@@ -2,7 +2,8 @@
 
 :func:`export_run` writes ``.py`` files that need only numpy (:func:`standalone_source`): a header saying
 what each is (domain, scores, run, lineage, the mutator that made it, the language model that wrote it
-if one did, the reasoning attached to it), the feature constants it uses, and its source, simplified
+if one did, what it does (:func:`~aurora_evo.explain.terms.summary`: what it reads, through which named
+terms), the reasoning attached to it), the feature constants it uses, and its source, simplified
 where that changes no decision (:func:`~aurora_evo.mutators.simplify.simplify_source`).
 :func:`aurora_evo.scheduler.load_scheduler` turns such a file into a scheduler you can call.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from aurora_evo import features
 from aurora_evo.contracts import Contract
 from aurora_evo.domains import problem_of_domain
+from aurora_evo.explain.terms import summary
 from aurora_evo.mutators.base import MUTATOR_FAMILIES, describe_mutator
 from aurora_evo.mutators.primitives import GP_DOCSTRING
 from aurora_evo.mutators.simplify import simplify_source
@@ -98,6 +100,7 @@ def standalone_source(
             header += _field("simplified", "constants folded and identities removed, same decisions "
                                            "(the archive keeps the source as evaluated)")  # fmt: skip
             source = simpler
+    header += _field("what it does", summary(source))
     if reasoning.strip():
         header += ["# reasoning:", *_comment(reasoning)]
     constants = constants_used(source)

@@ -7,6 +7,9 @@
 #   5e08f8c6f2cb7ae1 <- cdcd170ef421be94 <- c640279419d71e49 <- 58e049a703f966e9 <- 5fef075440f2b038
 # scores: train (minus % excess over L1, extrapolated to 250 items) -3.82226, validation (minus % excess
 #   over L1) -3.86674
+# what it does: Reads bins, item through 8 named terms: cap (bin capacity), room (room left in each bin after
+#   placing the item), spare (room left after placement / capacity), t1, t2, t3, t4, t5. The score
+#   is computed from room and t5.
 # reasoning:
 # point mutation at depth 7 of parent 0adb2317ee5de560: sub_ss -> add_ss
 """Evolved by genetic programming."""

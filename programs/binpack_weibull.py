@@ -8,6 +8,10 @@
 #   <- 0dbf51b633c01053 <- 62a47e0e3d1fed81 <- 0ccdae6dc9804d24 <- 96e07466f812db3e <-
 #   ba683f3f7a998596
 # scores: train (minus % excess over L1) -1.44695, validation (minus % excess over L1) -0.838364
+# what it does: Reads bins, item through 13 named terms: cap (bin capacity), n (number of bins offered), room
+#   (room left in each bin after placing the item), spare (room left after placement / capacity),
+#   empty (1.0 for an empty bin), tightest, t1, t2, t3, t4, t5, t6, t7. The score is computed from
+#   room, t6 and t7.
 # reasoning:
 # parent 7c3acc2a87d29273: 'np.min(bins)' at line 14 replaced by '(-1.53)' of parent
 # ecf8f7760fbd1cf5

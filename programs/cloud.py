@@ -10,6 +10,11 @@
 #   <- 4e59c3c0f14afb16 <- 8d5b1b85ca7afed5 <- 1fc306c179d1b4ef <- f819e986f2458b07 <-
 #   9ea79b43862b6f2f <- 07d42daf234f7a84 <- 76064c8f91a6bbb1 <- f5e39ac197a0ed58
 # scores: train (mean reward) 0.801583, validation (mean reward) 0.773158
+# what it does: Reads nodes.cpu_cap, nodes.cpu_free, nodes.gpu_free, nodes.idle_w, nodes.memory_cap,
+#   nodes.memory_free, nodes.network_free, task.cpu, task.duration, task.memory, task.priority
+#   through 13 named terms: gpu_free (free gpus), net_free (free bandwidth, Gbit/s), idle_w (idle
+#   power, W), task_mem (memory demand, GiB), duration (service time, s), task_priority (priority,
+#   0-11), cpu_spare, mem_spare, t1, t2, t3, t4, t5. The score is computed from t4 and t5.
 # reasoning:
 # subtree mutation at depth 6 of parent cbdc874d89822630: replaced a 1-node Vec subtree by a
 # 3-node one (div_vv(gpu_free, mem_spare))

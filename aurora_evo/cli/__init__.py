@@ -1,10 +1,9 @@
 """The ``aurora-evo`` command: argument parsing only; every verb calls the library.
 
 One module per family of verbs (:mod:`.score`, :mod:`.evolve`, :mod:`.export`, :mod:`.report`,
-:mod:`.bench`, :mod:`.evaluate`, :mod:`.scenarios`, :mod:`.suites`), each adding its parser with
-``add_parser(verbs)``;
-what they share is in :mod:`.console` (printing), :mod:`.programs` (program files and the sandbox),
-:mod:`.flags` and :mod:`.exit_status`.
+:mod:`.bench`, :mod:`.evaluate`, :mod:`.explain`, :mod:`.scenarios`, :mod:`.suites`), each adding its
+parser with ``add_parser(verbs)``; what they share is in :mod:`.console` (printing), :mod:`.programs`
+(program files and the sandbox), :mod:`.flags` and :mod:`.exit_status`.
 
 Exit status: 0 success, 1 the program under test failed (its outcome says why), 2 bad input (a
 missing or malformed file, a bad option), each reported in one line without a traceback.
@@ -17,11 +16,11 @@ import sys
 from collections.abc import Sequence
 
 from aurora_evo import __version__
-from aurora_evo.cli import bench, evaluate, evolve, export, report, scenarios, score, suites
+from aurora_evo.cli import bench, evaluate, evolve, explain, export, report, scenarios, score, suites
 from aurora_evo.cli.exit_status import OneLineParser, run_handler
 
 #: The verbs' modules, in the order ``aurora-evo --help`` lists them.
-VERBS = (score, evolve, export, report, bench, evaluate, scenarios, suites)
+VERBS = (score, evolve, export, report, bench, evaluate, explain, scenarios, suites)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,8 @@ def test_an_allocation_program_exports_with_the_constants_it_reads(tmp_path):
         run="r", program="p1", lineage=["p1", "p0"], reasoning="prefers free cpu",
     )  # fmt: skip
     assert "# lineage: p1 <- p0" in text and "# reasoning:" in text and "N_CPU_FREE = 1" in text
+    # What it does, read from its text (an offline program has no model's reasoning to carry).
+    assert "# what it does: Reads nodes.cpu_free, task.cpu, in one expression." in text
     path = tmp_path / "exported.py"
     path.write_text(text)
     # Standalone: numpy only, no aurora_evo import needed.

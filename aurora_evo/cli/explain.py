@@ -1,0 +1,158 @@
+"""``aurora-evo explain``: why a vetted program made one decision, and how often its explanations hold
+(see :mod:`aurora_evo.explain`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from aurora_evo.cli.console import make_console, print_json, titled_table
+from aurora_evo.cli.exit_status import EXIT_OK
+from aurora_evo.cli.programs import read_program
+from aurora_evo.errors import InputError, one_line
+
+#: Decisions the consistency check looks at when ``--check`` is left out.
+CHECKED = 200
+
+
+def add_parser(verbs) -> None:
+    explain = verbs.add_parser(
+        "explain",
+        help="why a program made one decision, and how often such explanations hold",
+        description="Explain one decision of PROGRAM.py: the nodes (or bins) that led with their scores, "
+        "the value of each named term of the program on them, the term that decided, and a sentence. "
+        "Then check explanations over many decisions with a counterfactual: swap the deciding term's "
+        "inputs between the chosen row and the best lower one, and count how often the choice moves. "
+        "The program runs in this process, outside the sandbox, as load_scheduler runs it: explain only "
+        "programs you trust, such as those aurora-evo export writes.",
+    )
+    explain.add_argument("program", metavar="PROGRAM.py")
+    cases = explain.add_argument_group("the decision (allocation: --scenario; bin packing: --dataset)")
+    cases.add_argument("--scenario", metavar="FILE", help="scenario JSON file (priority(task, nodes))")
+    cases.add_argument(
+        "--task",
+        type=int,
+        metavar="I",
+        help="the task whose placement to explain (default: the first placed)",
+    )
+    cases.add_argument(
+        "--dataset", metavar="FILE",
+        help="bin-packing dataset (priority(item, bins)): FunSearch .json, OR-Library .txt, or a shipped "
+        "name (OR3, 'Weibull 5k')",
+    )  # fmt: skip
+    cases.add_argument(
+        "--instance", type=int, default=0, metavar="J", help="instance of the dataset (default: 0)"
+    )
+    cases.add_argument(
+        "--item", type=int, default=0, metavar="I", help="the item whose bin to explain (default: 0)"
+    )
+    explain.add_argument(
+        "--check", type=int, default=CHECKED, metavar="N",
+        help=f"decisions of the scenario or instance the consistency check looks at, evenly spread "
+        f"(default: {CHECKED})",
+    )  # fmt: skip
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.set_defaults(handler=run_explain)
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    # heavy: numpy, and numba for the simulator (`aurora-evo --help` needs neither)
+    from aurora_evo.explain import TermProgram, consistency, explain
+    from aurora_evo.program_text import ProgramError
+    from aurora_evo.scheduler import load_scheduler
+
+    if args.check < 0:
+        raise InputError(f"--check is {args.check}; give 0 or more decisions")
+    source = read_program(args.program)
+    contract = load_scheduler(args.program).contract
+    try:
+        program = TermProgram(source, contract)
+    except ProgramError as exc:
+        raise InputError(f"{args.program}: {one_line(exc)}") from None
+    chosen, sampled = _decisions(args, source, contract)
+    explanation, _ = explain(program, chosen)
+    held = consistency(program, sampled)
+    if args.json:
+        print_json(
+            {
+                "program": args.program,
+                **explanation.as_dict(),
+                "consistency": {**vars(held), "rate": held.rate},
+            }
+        )
+        return EXIT_OK
+    _print(args.program, explanation, held)
+    return EXIT_OK
+
+
+def _decisions(args: argparse.Namespace, source: str, contract):
+    """The decision to explain and the decisions to check, for the program's contract."""
+    # heavy: numpy
+    import numpy as np
+
+    # heavy: numba, for the simulator and the packer
+    from aurora_evo.contracts import Contract
+    from aurora_evo.explain import packing_decisions, scenario_decisions
+
+    def spread(count: int) -> list[int]:
+        return sorted({int(i) for i in np.linspace(0, count - 1, min(args.check, count))}) if count else []
+
+    if contract is Contract.ALLOCATION:
+        if args.scenario is None or args.dataset is not None:
+            raise InputError(f"{args.program} places tasks on nodes: give --scenario FILE (not --dataset)")
+        # heavy: the scenario model
+        from aurora_evo.scenario.io import load_scenario
+
+        scenario = load_scenario(args.scenario)
+        every = scenario_decisions(source, scenario)
+        if not every:
+            raise InputError(f"{args.scenario}: no task was placed; nothing to explain")
+        chosen = every[0] if args.task is None else scenario_decisions(source, scenario, [args.task])[0]
+        return chosen, [every[i] for i in spread(len(every))]
+    if args.dataset is None or args.scenario is not None:
+        raise InputError(f"{args.program} packs items into bins: give --dataset (not --scenario)")
+    instance = _instance(args)
+    chosen = packing_decisions(source, instance, [args.item])[0]
+    return chosen, packing_decisions(source, instance, spread(len(instance.items)))
+
+
+def _instance(args: argparse.Namespace):
+    # heavy: numpy, and numba for the packer
+    from aurora_evo.domains.binpacking.datasets import Instance
+    from aurora_evo.domains.binpacking.problem import BinPackingProblem
+
+    (dataset,) = BinPackingProblem().load_cases([args.dataset])
+    if not 0 <= args.instance < len(dataset.instances):
+        raise InputError(f"{args.dataset} has instances 0 to {len(dataset.instances) - 1}")
+    instance = dataset.instances[args.instance]
+    if not isinstance(instance, Instance):
+        raise InputError(f"{args.dataset}: explain handles one-dimensional bin packing only")
+    return instance
+
+
+def _print(path: str, explanation, held) -> None:
+    # heavy: rich, for printing only
+    from rich.markup import escape
+
+    console = make_console()
+    unit = "bin" if explanation.label.startswith("item") else "node"
+    table = titled_table(f"{path}: {explanation.label}")
+    table.add_column("term")
+    for row, _ in explanation.top:
+        table.add_column(f"{unit} {row}", justify="right")
+    table.add_column("reads")
+    for term in explanation.terms:
+        values = [f"{v:.4g}" for v in term.values]
+        if len(values) == 1:  # the same on every row
+            values *= len(explanation.top)
+        mark = " *" if term.name == explanation.deciding else ""
+        name = escape(term.name + mark)
+        table.add_row(name, *values[: len(explanation.top)], escape(term.reads))
+    console.print(table)
+    console.print(escape(explanation.sentence), soft_wrap=True)
+    if explanation.deciding is not None:
+        console.print("(* the deciding term)")
+    rate = "n/a" if held.checked == 0 else f"{held.rate:.0%}"
+    console.print(
+        f"Consistency: {held.moved} of {held.checked} checked explanations held ({rate}); "
+        f"{held.explained} of {held.decisions} decisions named a deciding term."
+    )
