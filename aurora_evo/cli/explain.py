@@ -86,15 +86,10 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def _decisions(args: argparse.Namespace, source: str, contract):
     """The decision to explain and the decisions to check, for the program's contract."""
-    # heavy: numpy
-    import numpy as np
-
     # heavy: numba, for the simulator and the packer
     from aurora_evo.contracts import Contract
     from aurora_evo.explain import packing_decisions, scenario_decisions
-
-    def spread(count: int) -> list[int]:
-        return sorted({int(i) for i in np.linspace(0, count - 1, min(args.check, count))}) if count else []
+    from aurora_evo.explain.decisions import spread
 
     if contract is Contract.ALLOCATION:
         if args.scenario is None or args.dataset is not None:
@@ -103,16 +98,16 @@ def _decisions(args: argparse.Namespace, source: str, contract):
         from aurora_evo.scenario.io import load_scenario
 
         scenario = load_scenario(args.scenario)
-        every = scenario_decisions(source, scenario)
-        if not every:
+        tasks = None if args.task is None else [args.task]
+        chosen = scenario_decisions(source, scenario, tasks, limit=1)
+        if not chosen:
             raise InputError(f"{args.scenario}: no task was placed; nothing to explain")
-        chosen = every[0] if args.task is None else scenario_decisions(source, scenario, [args.task])[0]
-        return chosen, [every[i] for i in spread(len(every))]
+        return chosen[0], scenario_decisions(source, scenario, limit=args.check)
     if args.dataset is None or args.scenario is not None:
         raise InputError(f"{args.program} packs items into bins: give --dataset (not --scenario)")
     instance = _instance(args)
     chosen = packing_decisions(source, instance, [args.item])[0]
-    return chosen, packing_decisions(source, instance, spread(len(instance.items)))
+    return chosen, packing_decisions(source, instance, spread(len(instance.items), args.check))
 
 
 def _instance(args: argparse.Namespace):
@@ -134,7 +129,7 @@ def _print(path: str, explanation, held) -> None:
     from rich.markup import escape
 
     console = make_console()
-    unit = "bin" if explanation.label.startswith("item") else "node"
+    unit = explanation.unit
     table = titled_table(f"{path}: {explanation.label}")
     table.add_column("term")
     for row, _ in explanation.top:

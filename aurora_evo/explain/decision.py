@@ -59,7 +59,7 @@ class Explanation:
     """Why ``decision`` went where it did.
 
     Attributes:
-        label: the decision's label.
+        label, unit: the decision's label, and what its rows are (``"node"``, ``"bin"``).
         chosen, contender: the rows' names (``contender``: the best row scored strictly lower than the
             chosen one; ``None`` when every row scores the same).
         top: ``(row, score)`` of the rows shown, the chosen one first.
@@ -69,6 +69,7 @@ class Explanation:
     """
 
     label: str
+    unit: str
     chosen: int
     contender: int | None
     top: tuple[tuple[int, float], ...]
@@ -122,6 +123,7 @@ def explain(program: TermProgram, decision: Decision) -> tuple[Explanation, Chec
     ties = [int(decision.rows[row]) for row in ranked if row != chosen and scores[row] == scores[chosen]]
     explanation = Explanation(
         decision.label,
+        decision.unit,
         int(decision.rows[chosen]),
         None if contender is None else int(decision.rows[contender]),
         tuple((int(decision.rows[row]), float(scores[row])) for row in shown),

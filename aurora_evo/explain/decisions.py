@@ -18,9 +18,17 @@ from aurora_evo.explain.decision import Decision
 from aurora_evo.program_loading import compile_program
 
 
-def scenario_decisions(source: str, scenario, tasks: Sequence[int] | None = None) -> list[Decision]:
-    """The program's placement decisions on ``scenario`` (every one, or those of the task indices
-    ``tasks``, in decision order).
+def spread(count: int, limit: int) -> list[int]:
+    """Up to ``limit`` of the positions ``0 .. count - 1``, evenly spread, the first and last included."""
+    return sorted({int(i) for i in np.linspace(0, count - 1, min(limit, count))}) if count > 0 else []
+
+
+def scenario_decisions(
+    source: str, scenario, tasks: Sequence[int] | None = None, *, limit: int | None = None
+) -> list[Decision]:
+    """The program's placement decisions on ``scenario``, in decision order: those of the task indices
+    ``tasks``, or ``limit`` of them evenly spread (:func:`spread`), or every one. Only those asked for
+    are rebuilt (each holds a copy of every node's row).
 
     Raises:
         InputError: the program fails on the scenario, or a task asked for was never placed.
@@ -30,11 +38,13 @@ def scenario_decisions(source: str, scenario, tasks: Sequence[int] | None = None
     result = simulate(scenario, compile_program(source, Contract.ALLOCATION))
     if not result.ok:
         raise InputError(f"the program fails on scenario {scenario.name}: {result.message}")
-    steps = np.arange(result.decisions)
-    states = decision_states(scenario, result.placement.node, steps)
-    if states is None:  # the simulator's own placement always replays
-        raise InputError(f"scenario {scenario.name}: the placement could not be replayed")
-    wanted = range(len(steps)) if tasks is None else _steps_of(states.task, tasks, scenario.name)
+    if tasks is not None:
+        steps = _steps_of(scenario, result.placement, tasks)
+    else:
+        steps = spread(result.decisions, result.decisions if limit is None else limit)
+    states = decision_states(scenario, result.placement.node, np.array(steps, dtype=np.int64))
+    # The simulator's own placement always replays, and the replay shows each task asked for.
+    assert states is not None and (tasks is None or sorted(states.task) == sorted(tasks)), "replay mismatch"
     nodes = np.arange(len(scenario.nodes))
     return [
         Decision(
@@ -45,18 +55,28 @@ def scenario_decisions(source: str, scenario, tasks: Sequence[int] | None = None
             states.node_feat[step][:, features.N_FITS] > 0.5,
             "node",
         )
-        for step in wanted
+        for step in range(len(steps))
     ]
 
 
-def _steps_of(placed: np.ndarray, tasks: Sequence[int], name: str) -> list[int]:
-    steps = []
+def _steps_of(scenario, placement, tasks: Sequence[int]) -> list[int]:
+    """The decision numbers of ``tasks``. Decisions come in order of start time, and at one time in the
+    queue's order, which is the order of arrival (:func:`~aurora_evo.sim.simulate.sim_arrays`)."""
+    from aurora_evo.sim.simulate import sim_arrays  # heavy: numba
+
+    node = placement.node
     for task in tasks:
-        found = np.flatnonzero(placed == task)
-        if found.size == 0:
-            raise InputError(f"task {task} of scenario {name} was never placed (rejected, or no such task)")
-        steps.append(int(found[0]))
-    return steps
+        if not 0 <= task < len(node) or node[task] < 0:
+            raise InputError(
+                f"task {task} of scenario {scenario.name} was never placed (rejected, or no such task)"
+            )
+    _, order = sim_arrays(scenario)
+    arrival = np.empty(len(order), dtype=np.int64)
+    arrival[order] = np.arange(len(order))
+    placed = np.flatnonzero(node >= 0)
+    by_decision = placed[np.lexsort((arrival[placed], placement.start[placed]))]
+    step_of = {int(task): step for step, task in enumerate(by_decision)}
+    return sorted(step_of[task] for task in tasks)
 
 
 def packing_decisions(source: str, instance, items: Sequence[int] | None = None) -> list[Decision]:

@@ -134,8 +134,8 @@ def summary(source: str) -> str:
 
 
 class _Hooks(ast.NodeTransformer):
-    """``x = e`` -> ``x = hook("x", e)`` and ``return e`` -> ``return hook("score", e)`` in one function
-    (not in functions or lambdas defined inside it)."""
+    """``x = e`` -> ``x = hook("x", e)``, ``x += e`` -> ``x = hook("x", x + e)`` and ``return e`` ->
+    ``return hook("score", e)`` in one function (not in functions or lambdas defined inside it)."""
 
     def __init__(self):
         self._depth = 0
@@ -154,6 +154,13 @@ class _Hooks(ast.NodeTransformer):
         if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             node.value = _hooked(node.targets[0].id, node.value)
         return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        if not isinstance(node.target, ast.Name):
+            return node
+        name = node.target.id
+        value = ast.BinOp(ast.Name(name, ast.Load()), node.op, node.value)
+        return ast.copy_location(ast.Assign([ast.Name(name, ast.Store())], _hooked(name, value)), node)
 
     def visit_Return(self, node: ast.Return) -> ast.AST:
         if node.value is not None:
@@ -188,6 +195,10 @@ def _terms(function: ast.FunctionDef, notes: dict[int, str], first: str, second:
             name = node.targets[0].id
             lines.setdefault(name, node.lineno)
             inputs.setdefault(name, set()).update(_reads(node.value, inputs, first, second))
+        elif (
+            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id in inputs
+        ):
+            inputs[node.target.id] |= _reads(node.value, inputs, first, second)
         elif isinstance(node, ast.Return) and node.value is not None:
             returned |= _reads(node.value, inputs, first, second)
     ordered = sorted(lines, key=lines.get)

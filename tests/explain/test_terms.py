@@ -60,6 +60,18 @@ def test_bin_packing_terms_read_whole_arguments():
     np.testing.assert_array_equal(scores, [-2.0, -7.0])
 
 
+def test_an_augmented_assignment_is_a_step_of_its_term():
+    source = (
+        "def priority(item, bins):\n    room = bins - item\n    room *= 2.0  # doubled\n    return -room\n"
+    )
+    program = TermProgram(source, Contract.BINPACKING)
+    assert [term.name for term in program.terms] == ["room", "score"]
+    _, values = program.run(1.0, np.array([3.0, 5.0]))
+    np.testing.assert_array_equal(values["room"], [4.0, 8.0])  # after the step, as the return reads it
+    changed, _ = program.run(1.0, np.array([3.0, 5.0]), ("room", 1, 0.5))
+    np.testing.assert_array_equal(changed, [-4.0, -0.5])  # the change is made where the term is last set
+
+
 def test_functions_inside_priority_are_left_alone():
     source = (
         "def priority(item, bins):\n"
