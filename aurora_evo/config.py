@@ -46,6 +46,9 @@ class IslandConfig:
             the island; lower is greedier.
         novelty_bonus: added to a normalised score times the program's code novelty in the island.
         parents: programs handed to a mutator per proposal (2 allows crossover).
+        elite_share: the share of proposals whose parents come from the policy database instead of the
+            island: the MAP-Elites archive's elites (one per cell, from every island), drawn by a softmax
+            over their Elo ratings. 0 keeps selection on the islands alone.
     """
 
     islands: int = 8
@@ -56,6 +59,7 @@ class IslandConfig:
     temperature: float = 0.15
     novelty_bonus: float = 0.1
     parents: int = 2
+    elite_share: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
         (islands.migration_interval >= 0, "islands.migration_interval must be >= 0 (0: never)"),
         (islands.reset_interval >= 0, "islands.reset_interval must be >= 0 (0: never)"),
         (islands.novelty_bonus >= 0, "islands.novelty_bonus must be >= 0"),
+        (0 <= islands.elite_share <= 1, "islands.elite_share must be between 0 and 1"),
         (stop.max_iterations is None or stop.max_iterations >= 1,
          "stop.max_iterations must be at least 1"),
         (stop.max_seconds is None or stop.max_seconds > 0, "stop.max_seconds must be positive"),

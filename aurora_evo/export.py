@@ -135,7 +135,13 @@ def selection_pool(config) -> tuple[int, int] | None:
     return len(cases.train), len(cases.validation)
 
 
-def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = None) -> list:
+#: How :func:`top_programs` ranks: by the held-out cases (see there), or by Elo rating.
+RANKINGS = ("held-out", "elo")
+
+
+def top_programs(
+    archive, run_id: str, k: int, pooled: tuple[int, int] | None = None, rank: str = "held-out"
+) -> list:
     """The ``k`` best programs of a run that ran.
 
     Programs scored on the held-out cases come first (the run's best, as it went), then the others
@@ -143,7 +149,24 @@ def top_programs(archive, run_id: str, k: int, pooled: tuple[int, int] | None = 
     (training cases, held-out cases)``, the mean over every case they were scored on: the allocation
     domains hold out only a few seed scenarios, too few to choose by alone (a program can be lucky on
     four), while bin packing validates on many generated instances of the test sets' size.
+
+    ``rank="elo"`` ranks by Elo rating instead (the policy database's judgement: case-by-case matches
+    against other rated programs), the unrated last by training score.
     """
+    if rank not in RANKINGS:
+        raise ValueError(f"rank is {rank!r}; use one of {', '.join(RANKINGS)}")
+    if rank == "elo":
+        ratings = archive.elites.ratings(run_id)
+        ok = [p for p in archive.programs.of_run(run_id) if p.outcome == "ok" and p.score is not None]
+        ok.sort(
+            key=lambda p: (
+                p.id not in ratings,
+                -(ratings[p.id].rating if p.id in ratings else 0),
+                -p.score,
+                p.id,
+            )
+        )
+        return ok[:k]
 
     def selection_score(p) -> float:
         if pooled is None:
@@ -169,8 +192,9 @@ def _author(archive, program_id: str) -> str:
     return f"{call['model']} (prompt mode: {call['mode']})" if call else ""
 
 
-def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
-    """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``; the paths written."""
+def export_run(run_dir: Path, top: int, out_dir: Path, rank: str = "held-out") -> list[Path]:
+    """Write the ``top`` best programs of the run in ``run_dir`` to ``out_dir``, ranked by ``rank`` (see
+    :func:`top_programs`); the paths written."""
     folder, out_dir = RunFolder(run_dir), Path(out_dir)
     config = folder.read_config()
     problem = problem_of_domain(config.task.domain)
@@ -182,7 +206,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
     written = []
     with folder.open_archive() as archive:
         run_id = folder.run_id(archive)
-        for rank, record in enumerate(top_programs(archive, run_id, top, pooled), start=1):
+        for place, record in enumerate(top_programs(archive, run_id, top, pooled, rank), start=1):
             lineage = [p.id for p in archive.programs.ancestry(record.id)]
             text = standalone_source(
                 record.source,
@@ -197,7 +221,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path) -> list[Path]:
                 mutator=record.mutator,
             )
             out_dir.mkdir(parents=True, exist_ok=True)
-            path = out_dir / f"{run_id}-{rank}-{record.id}.py"
+            path = out_dir / f"{run_id}-{place}-{record.id}.py"
             path.write_text(text, encoding="utf-8")
             written.append(path)
     return written

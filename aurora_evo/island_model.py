@@ -80,11 +80,32 @@ def sel_softmax(
     members = island.members
     if not members:
         return []
-    scores = np.array([m.score for m in members], dtype=np.float64)
-    spread = scores.max() - scores.min()
-    weights = (scores - scores.min()) / spread if spread > 0 else np.ones_like(scores)
+    weights = _normalised([m.score for m in members])
     if novelty is not None and novelty_bonus:
         weights = weights + novelty_bonus * np.array([novelty(m) for m in members])
+    return _softmax_draw(members, weights, rng, k, temperature)
+
+
+def sel_elites(
+    elites: Sequence[Member], rng: np.random.Generator, k: int, temperature: float
+) -> list[Member]:
+    """Draw ``k`` distinct parents from the archive's elites (one per MAP-Elites cell) by a softmax over
+    their scores normalised to [0, 1]; give each elite its Elo rating as ``score`` to choose by rating.
+    The elites come from every island and every region of behaviour the archive has mapped."""
+    if not elites:
+        return []
+    return _softmax_draw(list(elites), _normalised([m.score for m in elites]), rng, k, temperature)
+
+
+def _normalised(scores: Sequence[float]) -> np.ndarray:
+    values = np.array(scores, dtype=np.float64)
+    spread = values.max() - values.min()
+    return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
+
+
+def _softmax_draw(
+    members: list[Member], weights: np.ndarray, rng: np.random.Generator, k: int, temperature: float
+) -> list[Member]:
     logits = (weights - weights.max()) / temperature
     probabilities = np.exp(logits)
     probabilities /= probabilities.sum()

@@ -30,6 +30,13 @@ def add_parser(verbs) -> None:
         help="first score on the held-out cases (in the sandbox) the N best training scores not scored "
         "there yet, one program each (the smallest); the run itself scores only its successive bests",
     )
+    export.add_argument(
+        "--rank",
+        choices=("held-out", "elo"),
+        default="held-out",
+        help="held-out: by the held-out score, as the run chose its bests (default); elo: by Elo rating, "
+        "from the case-by-case matches of the policy database",
+    )
     export.set_defaults(handler=run_export)
 
 
@@ -54,7 +61,7 @@ def run_export(args: argparse.Namespace) -> int:
         finally:
             evolution.close()
         sys.stderr.write(f"scored {count} more program(s) on the held-out cases\n")
-    written = export_run(run_dir, args.top, Path(args.out))
+    written = export_run(run_dir, args.top, Path(args.out), args.rank)
     if not written:
         raise InputError(f"{run_dir}: no program ran successfully; nothing to export")
     for path in written:

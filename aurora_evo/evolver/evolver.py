@@ -107,7 +107,9 @@ class Evolver:
         self.filing = Filing(
             archive, self.run_id, problem, self.descriptors, config.archive, self.memory, self.population
         )
-        self.proposer = Proposer(self.mutators, self.weights, config, archive, self.memory, self.population)
+        self.proposer = Proposer(
+            self.mutators, self.weights, config, archive, self.memory, self.population, self.run_id
+        )
         self.rng = np.random.default_rng(config.seed)
         self.iteration = 0
         self._pending: Batch | None = None

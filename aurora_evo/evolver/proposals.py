@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aurora_evo.archive import Archive
+from aurora_evo.archive import INITIAL_RATING, Archive
 from aurora_evo.config import RunConfig
 from aurora_evo.evolver.memory import ProgramMemory
 from aurora_evo.evolver.population import Population
-from aurora_evo.island_model import Island, Member, sel_softmax
+from aurora_evo.island_model import Island, Member, sel_elites, sel_softmax
 from aurora_evo.mutators import Mutator, Parent, Proposal
 
 #: Tries per slot before an offline mutator's near-duplicates give the slot up.
@@ -42,9 +42,10 @@ class Proposer:
         mutators: by kind (``"gp"``, ``"edit"``, ``"llm"``...).
         weights: how often each is used, by kind.
         config: the run's settings (island and selection settings, batch size, LLM concurrency).
-        archive: where parents' records come from.
+        archive: where parents' records come from (and the elites, with ``config.islands.elite_share``).
         memory: sources and the duplicate check.
         population: the islands.
+        run_id: the run's id in ``archive``.
     """
 
     def __init__(
@@ -55,9 +56,10 @@ class Proposer:
         archive: Archive,
         memory: ProgramMemory,
         population: Population,
+        run_id: str,
     ):
         self.mutators, self.weights, self.config, self.archive = mutators, weights, config, archive
-        self.memory, self.population = memory, population
+        self.memory, self.population, self.run_id = memory, population, run_id
         self._pool: ThreadPoolExecutor | None = None
 
     def prepare(self, rng: np.random.Generator, iteration: int) -> None:
@@ -123,14 +125,18 @@ class Proposer:
         duplicates = 0
         for _attempt in range(ATTEMPTS):
             kind = kinds[int(rng.choice(len(kinds), p=weights))]
-            chosen = sel_softmax(
-                island,
-                rng,
-                islands.parents,
-                islands.temperature,
-                novelty=lambda m, isl=island: self.memory.novelty(m, isl),
-                novelty_bonus=islands.novelty_bonus,
-            )
+            # Drawn only when the policy database is in use, so that runs without it keep their draws.
+            if islands.elite_share > 0 and rng.random() < islands.elite_share:
+                chosen = sel_elites(self._elites(), rng, islands.parents, islands.temperature)
+            else:
+                chosen = sel_softmax(
+                    island,
+                    rng,
+                    islands.parents,
+                    islands.temperature,
+                    novelty=lambda m, isl=island: self.memory.novelty(m, isl),
+                    novelty_bonus=islands.novelty_bonus,
+                )
             parents = [self._parent(m) for m in chosen]
             if self.mutators[kind].concurrent:
                 seed = int(rng.integers(2**63))
@@ -180,6 +186,16 @@ class Proposer:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+    def _elites(self) -> list[Member]:
+        """The MAP-Elites archive's elites, each with its Elo rating as its score (unrated: the initial
+        rating)."""
+        elites = self.archive.elites
+        ratings = elites.ratings(self.run_id)
+        return [
+            Member(pid, ratings[pid].rating if pid in ratings else INITIAL_RATING, ())
+            for pid, _ in elites.cells(self.run_id).values()
+        ]
 
     def _parent(self, member: Member) -> Parent:
         record = self.archive.programs.get(member.program_id)

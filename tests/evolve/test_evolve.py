@@ -229,3 +229,18 @@ def test_a_run_adds_rules_by_its_settings(tmp_path, tiny_config):
 
     assert "gp.mutate_rule" not in mutators(tiny_config)
     assert "gp.mutate_rule" in mutators(override(tiny_config, **{"mutators.gp_rule_weight": 5.0}))
+
+
+def test_with_the_policy_database_parents_come_from_the_elites(tmp_path, tiny_config):
+    """``islands.elite_share = 1``: every proposal's parents are MAP-Elites elites (the ones at the time,
+    so each parent was an elite at some point); at 0 the run is the islands-only one, draw for draw."""
+    run(override(tiny_config, **{"islands.elite_share": 1.0}), tmp_path / "e")
+    with Archive(tmp_path / "e" / "archive.sqlite") as archive:
+        ever_elite = {change.program_id for change in archive.elites.cell_history("e")}
+        children = [p for p in archive.programs.of_run("e") if p.iteration > 0 and p.parent_ids]
+        assert children and all(set(p.parent_ids) <= ever_elite for p in children)
+    run(override(tiny_config, **{"islands.elite_share": 0.0}), tmp_path / "z")
+    run(tiny_config, tmp_path / "d")
+    elites, zero, default = (snapshot(tmp_path / name)["programs"] for name in ("e", "z", "d"))
+    assert [row[1:] for row in zero] == [row[1:] for row in default]
+    assert [row[1:] for row in elites] != [row[1:] for row in default]

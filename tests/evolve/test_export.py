@@ -122,6 +122,22 @@ def test_top_programs_rank_held_out_scores_first():
     archive = SimpleNamespace(programs=SimpleNamespace(of_run=lambda run_id: records))
     ranked = [p.id for p in top_programs(archive, "run", 10)]
     assert ranked == ["generalises", "fits-training", "tied-a", "never-validated"]
+    # By Elo: the rated by rating, then the unrated by training score.
+    ratings = {"tied-a": SimpleNamespace(rating=1560.0), "generalises": SimpleNamespace(rating=1490.0)}
+    archive.elites = SimpleNamespace(ratings=lambda run_id: ratings)
+    ranked = [p.id for p in top_programs(archive, "run", 10, rank="elo")]
+    assert ranked == ["tied-a", "generalises", "never-validated", "fits-training"]
+
+
+def test_export_ranks_by_elo_when_asked(tmp_path, tiny_config):
+    from aurora_evo.archive import Archive
+
+    with build_evolver(tiny_config, tmp_path / "run") as evolution:
+        evolution.run()
+    (written,) = export_run(tmp_path / "run", 1, tmp_path / "out", rank="elo")
+    with Archive(tmp_path / "run" / "archive.sqlite") as archive:
+        best_rated = next(iter(archive.elites.ratings("run")))  # best first
+    assert written.name.endswith(f"-1-{best_rated}.py")
 
 
 def test_place_only_ever_chooses_a_node_the_task_fits_on(tmp_path):

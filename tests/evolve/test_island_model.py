@@ -6,7 +6,15 @@ import random
 
 import numpy as np
 
-from aurora_evo.island_model import Island, Member, add_member, mig_ring, reset_weakest, sel_softmax
+from aurora_evo.island_model import (
+    Island,
+    Member,
+    add_member,
+    mig_ring,
+    reset_weakest,
+    sel_elites,
+    sel_softmax,
+)
 
 
 def island(index, scores, capacity=4):
@@ -74,3 +82,13 @@ def test_a_temperature_so_low_that_weights_underflow_still_draws():
     isl = island(0, [0.0, 0.3, 0.6, 1.0])
     picked = sel_softmax(isl, np.random.default_rng(0), 2, 1e-4)
     assert [m.score for m in picked] == [1.0]  # the only member with a non-zero chance
+
+
+def test_elites_are_drawn_by_their_rating_distinct_and_seeded():
+    elites = [Member(f"p{i}", rating, ()) for i, rating in enumerate([1400.0, 1500.0, 1650.0, 1200.0])]
+    draws = [sel_elites(elites, np.random.default_rng(seed), 2, 0.1) for seed in range(200)]
+    assert all(len({m.program_id for m in drawn}) == 2 for drawn in draws)
+    firsts = [drawn[0].program_id for drawn in draws]
+    assert firsts.count("p2") > firsts.count("p1") > firsts.count("p3")  # by rating, greedy at 0.1
+    assert draws[7] == sel_elites(elites, np.random.default_rng(7), 2, 0.1)
+    assert sel_elites([], np.random.default_rng(0), 2, 0.1) == []
