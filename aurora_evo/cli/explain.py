@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from aurora_evo.cli.console import make_console, print_json, titled_table
+from aurora_evo.cli.evolve_settings import DEFAULT_MODELS
 from aurora_evo.cli.exit_status import EXIT_OK
 from aurora_evo.cli.programs import read_program
 from aurora_evo.errors import InputError, one_line
@@ -51,6 +52,12 @@ def add_parser(verbs) -> None:
         f"(default: {CHECKED})",
     )  # fmt: skip
     explain.add_argument("--json", action="store_true", help="print one JSON object")
+    llm = explain.add_argument_group("a language model's rationale beside the offline explanation (optional)")
+    llm.add_argument(
+        "--llm", choices=["gemini", "openai"], help="ask this backend why (its API key from the environment)"
+    )
+    llm.add_argument("--model", metavar="NAME", help="model name (default: the backend's default)")
+    llm.add_argument("--base-url", metavar="URL", help="server URL, e.g. http://127.0.0.1:8000/v1")
     explain.set_defaults(handler=run_explain)
 
 
@@ -62,6 +69,9 @@ def run_explain(args: argparse.Namespace) -> int:
 
     if args.check < 0:
         raise InputError(f"--check is {args.check}; give 0 or more decisions")
+    if args.llm is None and (args.model or args.base_url):
+        raise InputError("--model and --base-url go with --llm gemini or --llm openai")
+    connection = _connection(args) if args.llm else None  # a missing key fails before any work
     source = read_program(args.program)
     contract = load_scheduler(args.program).contract
     try:
@@ -71,17 +81,41 @@ def run_explain(args: argparse.Namespace) -> int:
     chosen, sampled = _decisions(args, source, contract)
     explanation, _ = explain(program, chosen)
     held = consistency(program, sampled)
+    model = {}
+    if connection is not None:
+        from aurora_evo.explain.rationale import ask_rationale
+
+        rationale, failure = ask_rationale(connection, _model(args), source, explanation)
+        model = {"rationale": rationale, "rationale_error": failure}
     if args.json:
         print_json(
             {
                 "program": args.program,
                 **explanation.as_dict(),
                 "consistency": {**vars(held), "rate": held.rate},
+                **model,
             }
         )
         return EXIT_OK
-    _print(args.program, explanation, held)
+    _print(args.program, explanation, held, model)
     return EXIT_OK
+
+
+def _model(args: argparse.Namespace) -> str:
+    if args.model:
+        return args.model
+    if args.llm not in DEFAULT_MODELS:
+        raise InputError(f"--llm {args.llm} needs --model NAME")
+    return DEFAULT_MODELS[args.llm][0]
+
+
+def _connection(args: argparse.Namespace):
+    """The connection to ``--llm``'s backend; a missing API key is one line (exit status 2)."""
+    # heavy: the LLM SDKs
+    from aurora_evo.config import LLMConfig
+    from aurora_evo.llm.connection import connect
+
+    return connect(LLMConfig(backend=args.llm, base_url=args.base_url or "", models=(_model(args),)))
 
 
 def _decisions(args: argparse.Namespace, source: str, contract):
@@ -124,7 +158,7 @@ def _instance(args: argparse.Namespace):
     return instance
 
 
-def _print(path: str, explanation, held) -> None:
+def _print(path: str, explanation, held, model: dict) -> None:
     # heavy: rich, for printing only
     from rich.markup import escape
 
@@ -146,6 +180,10 @@ def _print(path: str, explanation, held) -> None:
     console.print(escape(explanation.sentence), soft_wrap=True)
     if explanation.deciding is not None:
         console.print("(* the deciding term)")
+    if model.get("rationale"):
+        console.print(f"The model's rationale: {escape(model['rationale'])}", soft_wrap=True)
+    elif model:
+        console.print(f"The model gave no rationale ({escape(model['rationale_error'])}).", soft_wrap=True)
     rate = "n/a" if held.checked == 0 else f"{held.rate:.0%}"
     console.print(
         f"Consistency: {held.moved} of {held.checked} checked explanations held ({rate}); "
