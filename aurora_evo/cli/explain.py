@@ -79,8 +79,11 @@ def run_explain(args: argparse.Namespace) -> int:
     except ProgramError as exc:
         raise InputError(f"{args.program}: {one_line(exc)}") from None
     chosen, sampled = _decisions(args, source, contract)
-    explanation, _ = explain(program, chosen)
-    held = consistency(program, sampled)
+    try:
+        explanation, _ = explain(program, chosen)
+        held = consistency(program, sampled)
+    except Exception as exc:  # the program raised on the arguments it was shown, or on changed ones
+        raise InputError(f"{args.program}: the program failed while explained ({one_line(exc)})") from None
     model = {}
     if connection is not None:
         from aurora_evo.explain.rationale import ask_rationale

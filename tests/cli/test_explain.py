@@ -39,6 +39,21 @@ def test_every_shipped_program_is_explained_with_its_consistency_rate(capsys, pr
     assert "Consistency:" in out
 
 
+def test_a_program_that_raises_when_a_term_is_changed_is_one_line(capsys, tmp_path):
+    """It runs through the simulator, then raises when its term is given another node's value."""
+    program = tmp_path / "fragile.py"
+    program.write_text(
+        "import numpy as np\n\n\ndef priority(task, nodes):\n"
+        "    free = nodes[:, N_CPU_FREE]\n"
+        "    if np.any(free != nodes[:, N_CPU_FREE]):\n"
+        "        raise ValueError('free is not what the nodes say')\n"
+        "    return free\n"
+    )
+    code, _, err = run(capsys, "explain", program, "--scenario", SCENARIO, "--task", "40")
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "the program failed while explained (ValueError: free is not what the nodes say)" in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
