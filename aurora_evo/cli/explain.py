@@ -86,6 +86,7 @@ def run_explain(args: argparse.Namespace) -> int:
         raise InputError(f"{args.program}: the program failed while explained ({one_line(exc)})") from None
     model = {}
     if connection is not None:
+        # heavy: the LLM client and its SDKs, for --llm only
         from aurora_evo.explain.rationale import ask_rationale
 
         rationale, failure = ask_rationale(connection, _model(args), source, explanation)
