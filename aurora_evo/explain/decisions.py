@@ -44,7 +44,8 @@ def scenario_decisions(
         steps = spread(result.decisions, result.decisions if limit is None else limit)
     states = decision_states(scenario, result.placement.node, np.array(steps, dtype=np.int64))
     # The simulator's own placement always replays, and the replay shows each task asked for.
-    assert states is not None and (tasks is None or sorted(states.task) == sorted(tasks)), "replay mismatch"
+    asked = None if tasks is None else sorted(set(tasks))
+    assert states is not None and (asked is None or sorted(states.task) == asked), "replay mismatch"
     nodes = np.arange(len(scenario.nodes))
     return [
         Decision(
@@ -60,8 +61,9 @@ def scenario_decisions(
 
 
 def _steps_of(scenario, placement, tasks: Sequence[int]) -> list[int]:
-    """The decision numbers of ``tasks``. Decisions come in order of start time, and at one time in the
-    queue's order, which is the order of arrival (:func:`~aurora_evo.sim.simulate.sim_arrays`)."""
+    """The decision numbers of ``tasks``, sorted, each once. Decisions come in order of start time,
+    and at one time in the queue's order, which is the order of arrival
+    (:func:`~aurora_evo.sim.simulate.sim_arrays`)."""
     from aurora_evo.sim.simulate import sim_arrays  # heavy: numba
 
     node = placement.node
@@ -76,7 +78,7 @@ def _steps_of(scenario, placement, tasks: Sequence[int]) -> list[int]:
     placed = np.flatnonzero(node >= 0)
     by_decision = placed[np.lexsort((arrival[placed], placement.start[placed]))]
     step_of = {int(task): step for step, task in enumerate(by_decision)}
-    return sorted(step_of[task] for task in tasks)
+    return sorted({step_of[task] for task in tasks})
 
 
 def packing_decisions(source: str, instance, items: Sequence[int] | None = None) -> list[Decision]:

@@ -110,11 +110,9 @@ def program_terms(source: str) -> tuple[Term, ...]:
 
 
 def summary(source: str) -> str:
-    """What ``priority`` reads and through which named terms, in a sentence or two (nothing runs)::
-
-    Reads bins, item through 3 named terms: room (room left in each bin), spare, fit.
-    The score is computed from fit and room.
-    """
+    """What ``priority`` reads and through which named terms, in a sentence or two (nothing runs),
+    e.g. "Reads bins, item through 2 named terms: room (room left in each bin), fit. The score is
+    computed from fit and room." """
     terms = program_terms(source)
     *named, score = terms
     function = find_function(parse_program(source))
