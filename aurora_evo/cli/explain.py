@@ -126,8 +126,7 @@ def _decisions(args: argparse.Namespace, source: str, contract):
     """The decision to explain and the decisions to check, for the program's contract."""
     # heavy: numba, for the simulator and the packer
     from aurora_evo.contracts import Contract
-    from aurora_evo.explain import packing_decisions, scenario_decisions
-    from aurora_evo.explain.decisions import spread
+    from aurora_evo.explain.decisions import PackingRun, ScenarioRun, spread
 
     if contract is Contract.ALLOCATION:
         if args.scenario is None or args.dataset is not None:
@@ -135,17 +134,16 @@ def _decisions(args: argparse.Namespace, source: str, contract):
         # heavy: the scenario model
         from aurora_evo.scenario.io import load_scenario
 
-        scenario = load_scenario(args.scenario)
+        run = ScenarioRun(source, load_scenario(args.scenario))
         tasks = None if args.task is None else [args.task]
-        chosen = scenario_decisions(source, scenario, tasks, limit=1)
+        chosen = run.decisions(tasks, limit=1)
         if not chosen:
             raise InputError(f"{args.scenario}: no task was placed; nothing to explain")
-        return chosen[0], scenario_decisions(source, scenario, limit=args.check)
+        return chosen[0], run.decisions(limit=args.check)
     if args.dataset is None or args.scenario is not None:
         raise InputError(f"{args.program} packs items into bins: give --dataset (not --scenario)")
-    instance = _instance(args)
-    chosen = packing_decisions(source, instance, [args.item])[0]
-    return chosen, packing_decisions(source, instance, spread(len(instance.items), args.check))
+    run = PackingRun(source, _instance(args))
+    return run.decisions([args.item])[0], run.decisions(spread(len(run.instance.items), args.check))
 
 
 def _instance(args: argparse.Namespace):

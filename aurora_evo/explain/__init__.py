@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aurora_evo.explain.decision import Check, Decision, Explanation, TermValues, explain
-from aurora_evo.explain.decisions import packing_decisions, scenario_decisions
+from aurora_evo.explain.decisions import PackingRun, ScenarioRun, packing_decisions, scenario_decisions
 from aurora_evo.explain.terms import Term, TermProgram
 
 
@@ -49,6 +49,8 @@ __all__ = [
     "Consistency",
     "Decision",
     "Explanation",
+    "PackingRun",
+    "ScenarioRun",
     "Term",
     "TermProgram",
     "TermValues",

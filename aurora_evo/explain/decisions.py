@@ -23,41 +23,59 @@ def spread(count: int, limit: int) -> list[int]:
     return sorted({int(i) for i in np.linspace(0, count - 1, min(limit, count))}) if count > 0 else []
 
 
+class ScenarioRun:
+    """``source`` run once on ``scenario`` through the simulator; its decisions rebuilt on demand.
+
+    Raises:
+        InputError: the program fails on the scenario.
+    """
+
+    def __init__(self, source: str, scenario):
+        from aurora_evo.sim.simulate import simulate  # heavy: numba
+
+        result = simulate(scenario, compile_program(source, Contract.ALLOCATION))
+        if not result.ok:
+            raise InputError(f"the program fails on scenario {scenario.name}: {result.message}")
+        self.scenario, self.placement, self.count = scenario, result.placement, result.decisions
+
+    def decisions(self, tasks: Sequence[int] | None = None, *, limit: int | None = None) -> list[Decision]:
+        """The placement decisions, in decision order: those of the task indices ``tasks``, or
+        ``limit`` of them evenly spread (:func:`spread`), or every one. Only those asked for are
+        rebuilt (each holds a copy of every node's row).
+
+        Raises:
+            InputError: a task asked for was never placed.
+        """
+        from aurora_evo.sim.simulate import decision_states  # heavy: numba
+
+        scenario = self.scenario
+        if tasks is not None:
+            steps = _steps_of(scenario, self.placement, tasks)
+        else:
+            steps = spread(self.count, self.count if limit is None else limit)
+        states = decision_states(scenario, self.placement.node, np.array(steps, dtype=np.int64))
+        # The simulator's own placement always replays, and the replay shows each task asked for.
+        asked = None if tasks is None else sorted(set(tasks))
+        assert states is not None and (asked is None or sorted(states.task) == asked), "replay mismatch"
+        nodes = np.arange(len(scenario.nodes))
+        return [
+            Decision(
+                f"task {int(states.task[step])}",
+                states.task_row[step],
+                states.node_feat[step],
+                nodes,
+                states.node_feat[step][:, features.N_FITS] > 0.5,
+                "node",
+            )
+            for step in range(len(steps))
+        ]
+
+
 def scenario_decisions(
     source: str, scenario, tasks: Sequence[int] | None = None, *, limit: int | None = None
 ) -> list[Decision]:
-    """The program's placement decisions on ``scenario``, in decision order: those of the task indices
-    ``tasks``, or ``limit`` of them evenly spread (:func:`spread`), or every one. Only those asked for
-    are rebuilt (each holds a copy of every node's row).
-
-    Raises:
-        InputError: the program fails on the scenario, or a task asked for was never placed.
-    """
-    from aurora_evo.sim.simulate import decision_states, simulate  # heavy: numba
-
-    result = simulate(scenario, compile_program(source, Contract.ALLOCATION))
-    if not result.ok:
-        raise InputError(f"the program fails on scenario {scenario.name}: {result.message}")
-    if tasks is not None:
-        steps = _steps_of(scenario, result.placement, tasks)
-    else:
-        steps = spread(result.decisions, result.decisions if limit is None else limit)
-    states = decision_states(scenario, result.placement.node, np.array(steps, dtype=np.int64))
-    # The simulator's own placement always replays, and the replay shows each task asked for.
-    asked = None if tasks is None else sorted(set(tasks))
-    assert states is not None and (asked is None or sorted(states.task) == asked), "replay mismatch"
-    nodes = np.arange(len(scenario.nodes))
-    return [
-        Decision(
-            f"task {int(states.task[step])}",
-            states.task_row[step],
-            states.node_feat[step],
-            nodes,
-            states.node_feat[step][:, features.N_FITS] > 0.5,
-            "node",
-        )
-        for step in range(len(steps))
-    ]
+    """:meth:`ScenarioRun.decisions` of one run of ``source`` on ``scenario``."""
+    return ScenarioRun(source, scenario).decisions(tasks, limit=limit)
 
 
 def _steps_of(scenario, placement, tasks: Sequence[int]) -> list[int]:
@@ -81,30 +99,48 @@ def _steps_of(scenario, placement, tasks: Sequence[int]) -> list[int]:
     return sorted({step_of[task] for task in tasks})
 
 
-def packing_decisions(source: str, instance, items: Sequence[int] | None = None) -> list[Decision]:
-    """The program's decisions packing ``instance`` (a one-dimensional bin-packing instance): every
-    item's, or those of the item positions ``items``.
+class PackingRun:
+    """``source`` packing a one-dimensional bin-packing ``instance`` once; its decisions rebuilt on
+    demand.
 
     Raises:
-        InputError: the program fails on the instance, or an item position is out of range.
+        InputError: the program fails on the instance.
     """
-    from aurora_evo.domains.binpacking.evaluate import decision_states, pack  # heavy: numba
 
-    count = len(instance.items)
-    steps = list(range(count)) if items is None else sorted(set(items))
-    if any(not 0 <= step < count for step in steps):
-        raise InputError(f"instance {instance.name} has items 0 to {count - 1}")
-    packed = pack(compile_program(source, Contract.BINPACKING), instance)
-    if packed.assignment is None:
-        raise InputError(f"the program fails on instance {instance.name}: {packed.message}")
-    return [
-        Decision(
-            f"item {state.step} (size {float(state.item):g})",
-            state.item,
-            state.bins,
-            state.valid,
-            np.ones(len(state.valid), dtype=bool),
-            "bin",
-        )
-        for state in decision_states(instance, packed.assignment, steps)
-    ]
+    def __init__(self, source: str, instance):
+        from aurora_evo.domains.binpacking.evaluate import pack  # heavy: numba
+
+        packed = pack(compile_program(source, Contract.BINPACKING), instance)
+        if packed.assignment is None:
+            raise InputError(f"the program fails on instance {instance.name}: {packed.message}")
+        self.instance, self.assignment = instance, packed.assignment
+
+    def decisions(self, items: Sequence[int] | None = None) -> list[Decision]:
+        """Every item's decision, or those of the item positions ``items``, in packing order.
+
+        Raises:
+            InputError: an item position is out of range.
+        """
+        from aurora_evo.domains.binpacking.evaluate import decision_states  # heavy: numba
+
+        instance = self.instance
+        count = len(instance.items)
+        steps = list(range(count)) if items is None else sorted(set(items))
+        if any(not 0 <= step < count for step in steps):
+            raise InputError(f"instance {instance.name} has items 0 to {count - 1}")
+        return [
+            Decision(
+                f"item {state.step} (size {float(state.item):g})",
+                state.item,
+                state.bins,
+                state.valid,
+                np.ones(len(state.valid), dtype=bool),
+                "bin",
+            )
+            for state in decision_states(instance, self.assignment, steps)
+        ]
+
+
+def packing_decisions(source: str, instance, items: Sequence[int] | None = None) -> list[Decision]:
+    """:meth:`PackingRun.decisions` of one packing of ``instance`` by ``source``."""
+    return PackingRun(source, instance).decisions(items)
