@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import io
-import tokenize
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +19,7 @@ import numpy as np
 from aurora_evo import features
 from aurora_evo.contracts import Contract
 from aurora_evo.program_loading import compile_program
-from aurora_evo.program_text import find_function, parse_program
+from aurora_evo.program_text import comment_tokens, find_function, parse_program
 
 #: The name the rewritten program calls its hook by (no program of the contract uses it).
 HOOK = "_aurora_term_hook"
@@ -172,14 +170,7 @@ def _hooked(name: str, value: ast.expr) -> ast.expr:
 
 def _line_notes(source: str) -> dict[int, str]:
     """The comment ending each line, by line number."""
-    notes = {}
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                notes[token.start[0]] = token.string.lstrip("#").strip()
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return notes
+    return {token.start[0]: token.string.lstrip("#").strip() for token in comment_tokens(source)}
 
 
 def _terms(function: ast.FunctionDef, notes: dict[int, str], first: str, second: str) -> tuple[Term, ...]:
