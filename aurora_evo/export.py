@@ -155,18 +155,6 @@ def top_programs(
     """
     if rank not in RANKINGS:
         raise ValueError(f"rank is {rank!r}; use one of {', '.join(RANKINGS)}")
-    if rank == "elo":
-        ratings = archive.elites.ratings(run_id)
-        ok = [p for p in archive.programs.of_run(run_id) if p.outcome == "ok" and p.score is not None]
-        ok.sort(
-            key=lambda p: (
-                p.id not in ratings,
-                -(ratings[p.id].rating if p.id in ratings else 0),
-                -p.score,
-                p.id,
-            )
-        )
-        return ok[:k]
 
     def selection_score(p) -> float:
         if pooled is None:
@@ -174,16 +162,22 @@ def top_programs(
         n_train, n_held_out = pooled
         return (n_train * p.score + n_held_out * p.validation_score) / (n_train + n_held_out)
 
+    ratings = None
+    if rank == "elo":
+        ratings = {pid: rating.rating for pid, rating in archive.elites.ratings(run_id).items()}
+
+    def order(p) -> tuple:
+        if ratings is not None:
+            lead = (p.id not in ratings, -ratings.get(p.id, 0.0))
+        else:
+            lead = (
+                p.validation_score is None,
+                -(selection_score(p) if p.validation_score is not None else 0.0),
+            )
+        return (*lead, -p.score, p.id)
+
     ok = [p for p in archive.programs.of_run(run_id) if p.outcome == "ok" and p.score is not None]
-    ok.sort(
-        key=lambda p: (
-            p.validation_score is None,
-            -(selection_score(p) if p.validation_score is not None else 0.0),
-            -p.score,
-            p.id,
-        )
-    )
-    return ok[:k]
+    return sorted(ok, key=order)[:k]
 
 
 def _author(archive, program_id: str) -> str:
