@@ -32,8 +32,7 @@ from aurora_evo.config import override
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evolver import build_evolver
-from aurora_evo.executor import SandboxExecutor
-from aurora_evo.sandbox import SandboxConfig
+from aurora_evo.evolver.build import sandbox_executor
 
 
 def evolve_rate(
@@ -109,11 +108,8 @@ def _bare_sandbox(preset: str):
     config = load_preset(preset_path(preset))
     problem = problem_of_domain(config.task.domain)
     train = problem.cases(config.task, config.seed).train
-    evaluation = config.evaluation
-    sandbox = SandboxConfig(
-        timeout_s=evaluation.timeout_s, memory_mb=evaluation.memory_mb, full_warm_up=evaluation.full_warm_up
-    )
-    return problem, train, SandboxExecutor(sandbox, workers=1)
+    one = override(config, **{"evaluation.workers": 1, "evaluation.cluster": None})
+    return problem, train, sandbox_executor(one)
 
 
 def main() -> None:
