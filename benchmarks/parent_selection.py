@@ -28,8 +28,8 @@ from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import paired_test
 from aurora_evo.evolver import build_evolver
+from aurora_evo.evolver.build import sandbox_executor
 from aurora_evo.export import selection_pool, top_programs
-from aurora_evo.sandbox import Sandbox, SandboxConfig
 
 
 def run_arm(preset: str, seed: int, iterations: int, share: float) -> dict:
@@ -49,8 +49,11 @@ def run_arm(preset: str, seed: int, iterations: int, share: float) -> dict:
         evolution.run()
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]
         evaluated = evolution.evaluations_so_far()
-    with Sandbox(SandboxConfig(full_warm_up=False)) as sandbox:
-        test = sandbox.evaluate(problem, best.source, problem.test_cases(config.task))
+    executor = sandbox_executor(config)  # the run's own limits, one worker
+    try:
+        (test,) = executor.evaluate(problem, [best.source], problem.test_cases(config.task))
+    finally:
+        executor.close()
     return {
         "seed": seed,
         "share": share,
