@@ -260,6 +260,8 @@ class TaskConfig:
             allocation domain, replacing the seeds: its train split trains, its validation split is
             held out (what export chooses by) and its test split is what the run reports at the end;
             ``None``: the seeds of ``levels``.
+        suite_scenarios: with ``suite``, only the first this many scenarios of each of its splits (a
+            quicker run on part of a suite: the studies' quick profiles); ``None``: all of them.
     """
 
     domain: str = "cloud"
@@ -272,6 +274,7 @@ class TaskConfig:
     validation_items: int = 5000
     levels: tuple[str, ...] = ("easy", "medium", "hard")
     suite: str | None = None
+    suite_scenarios: int | None = None
 
 
 @dataclass(frozen=True)

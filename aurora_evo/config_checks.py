@@ -90,6 +90,8 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
         (config.task.suite is None or config.task.domain in ALLOCATION_DOMAINS,
          f"task.suite goes with an allocation domain ({', '.join(ALLOCATION_DOMAINS)}), "
          f"not task.domain {config.task.domain}"),
+        (config.task.suite_scenarios is None or config.task.suite_scenarios >= 1,
+         "task.suite_scenarios must be at least 1 (or unset: every scenario of the suite)"),
         (set(config.archive.descriptors) <= set(DESCRIPTORS),
          f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
         (all(b >= 1 for b in config.archive.bins), "archive.bins must be at least 1 each"),

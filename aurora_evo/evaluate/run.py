@@ -88,7 +88,9 @@ class PolicyResult:
     training: dict = field(default_factory=dict)
 
 
-def _in_process(name: str, kind: str, scheduler, scenarios, references) -> PolicyResult:
+def measure_in_process(name: str, kind: str, scheduler, scenarios, references) -> PolicyResult:
+    """A vetted ``scheduler`` (run in this process) on ``scenarios``, its fitness against best fit's
+    ``references``; a failure on one scenario fails it whole."""
     result = PolicyResult(name, kind)
     seconds = decisions = 0
     for scenario, reference in zip(scenarios, references, strict=True):
@@ -111,7 +113,7 @@ def _untrusted(name: str, source: str, scenarios, references, evaluate_untrusted
     return PolicyResult(name, "given", metrics, fitness)
 
 
-def _train(
+def train_baseline(
     name: str,
     train: Sequence[Scenario],
     train_references: Sequence[Metrics],
@@ -216,10 +218,12 @@ def evaluate_policies(
     results = []
     for name in dict.fromkeys(["best_fit", *baselines]):
         if name in SEED_BASELINES:
-            results.append(_in_process(name, "baseline", load_scheduler(seeds[name]), test, references))
+            results.append(
+                measure_in_process(name, "baseline", load_scheduler(seeds[name]), test, references)
+            )
         else:
-            scheduler, record = _train(name, train, train_references, max_nodes, profile, seed, say)
-            result = _in_process(name, "trained", scheduler, test, references)
+            scheduler, record = train_baseline(name, train, train_references, max_nodes, profile, seed, say)
+            result = measure_in_process(name, "trained", scheduler, test, references)
             result.training = record
             results.append(result)
         say(f"{name}: measured on {len(test)} scenario(s)")

@@ -56,7 +56,7 @@ def summarise(results: Sequence[PolicyResult], rng: np.random.Generator) -> dict
             "unit": unit,
             "higher_is_better": higher,
             "intervals": {name: dataclasses.asdict(mean_interval(v, rng)) for name, v in table.items()},
-            "comparisons": [_comparison(c) for c in comparisons],
+            "comparisons": [comparison_record(c) for c in comparisons],
         }
     points = {
         r.name: np.column_stack([values(r, key) * (1 if higher else -1) for key, _, _, higher in _pareto()])
@@ -77,7 +77,8 @@ def _pareto():
     return [objective for objective in OBJECTIVES if objective[0] in PARETO_OBJECTIVES]
 
 
-def _comparison(comparison) -> dict:
+def comparison_record(comparison) -> dict:
+    """A :class:`~aurora_evo.evaluate.statistics.Comparison`, JSON-ready."""
     return {
         "policy": comparison.policy,
         "reference": comparison.reference,

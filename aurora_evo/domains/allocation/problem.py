@@ -66,6 +66,11 @@ MAX_SCENARIO_COLUMNS = 4
 
 
 @functools.lru_cache(maxsize=1)
+def _suite_split(task: TaskConfig, split: str) -> tuple[Scenario, ...]:
+    """The scenarios of ``task.suite``'s ``split``, cut to ``task.suite_scenarios``."""
+    return tuple(load_suite_once(task.suite).split(split))[: task.suite_scenarios]
+
+
 def load_suite_once(name: str):
     """The suite called ``name`` (:func:`aurora_evo.suites.load_suite`; one-line InputError if unknown or
     not built), read once per process: a run on a suite asks for it when the command checks it, when the
@@ -103,12 +108,13 @@ class AllocationProblem(Problem):
         out (:func:`split_seeds`); with ``task.suite``, the suite's train and validation splits.
         ``seed`` is unused (nothing is generated)."""
         if task.suite is not None:
-            suite = load_suite_once(task.suite)
+            name = load_suite_once(task.suite).name
+            train, validation = _suite_split(task, "train"), _suite_split(task, "validation")
             description = (
-                f"{task.domain} allocation on suite {suite.name}: train on its {len(suite.train)} train "
-                f"scenarios, hold out its {len(suite.validation)} validation ones"
+                f"{task.domain} allocation on suite {name}: train on {len(train)} of its train "
+                f"scenarios, hold out {len(validation)} of its validation ones"
             )
-            return Cases(suite.train, suite.validation, description)
+            return Cases(train, validation, description)
         paths = {p.stem: p for level in task.levels for p in seed_scenario_paths(level, task.domain)}
         if not paths:
             raise ConfigError(f"no seed scenarios for domain {task.domain!r} at levels {list(task.levels)}")
@@ -145,7 +151,7 @@ class AllocationProblem(Problem):
         """The domain's seed scenarios at the levels the run does not use (expert, by default); with
         ``task.suite``, the suite's test split."""
         if task.suite is not None:
-            return load_suite_once(task.suite).test
+            return _suite_split(task, "test")
         unseen = [level for level in SEED_LEVELS if level not in task.levels]
         return tuple(load_scenario(p) for level in unseen for p in seed_scenario_paths(level, task.domain))
 

@@ -1,0 +1,2 @@
+"""The studies of ``aurora-evo evaluate --study``: ablation, scalability, transfer; each writes its
+tables and figures into the evaluate report (:mod:`aurora_evo.studies.report`)."""
