@@ -15,6 +15,8 @@ from aurora_evo.errors import InputError
 #: The baselines ``--baselines all`` names (:data:`aurora_evo.evaluate.run.BASELINES`, kept here so
 #: that parsing the command line needs no numpy).
 ALL_BASELINES = ("random_choice", "round_robin", "first_fit", "best_fit", "ga", "dqn", "ppo")
+#: The studies of ``--study`` (:mod:`aurora_evo.studies`).
+STUDIES = ("ablation", "scalability", "transfer")
 
 
 def add_parser(verbs) -> None:
@@ -30,7 +32,9 @@ def add_parser(verbs) -> None:
     )
     command.add_argument("programs", nargs="*", metavar="PROGRAM.py", help="allocation programs to evaluate")
     command.add_argument(
-        "--suite", required=True, metavar="NAME", help="google-2011, alibaba-2018, azure, synthetic"
+        "--suite",
+        metavar="NAME",
+        help="google-2011, alibaba-2018, azure, synthetic (needed but for --study scalability and transfer)",
     )
     command.add_argument(
         "--split", default="test", metavar="SPLIT", help="train, validation or test (default)"
@@ -48,6 +52,22 @@ def add_parser(verbs) -> None:
         help="budgets: quick (4 scenarios; DQN and PPO train for 3,000 decisions, the GA 8 x 3; for tests) "
         "or full (every scenario; 200,000 decisions, the GA 32 x 20; default)",
     )
+    command.add_argument(
+        "--study",
+        choices=STUDIES,
+        help="run a study instead, writing its section of the report: ablation (the full system against "
+        "no attacker, no policy database and no curriculum, evolved on --suite's train split, scored on its "
+        "test split, paired over run seeds), scalability (the seed baselines, DQN, PPO and the PROGRAMs, "
+        "vetted ones: they run in this process, on generated scenarios of 10 to 1,000 tasks: quality, "
+        "latency, memory; the simulator alone up to 100,000 tasks) or transfer (evolved on cloud, scored on "
+        "edge; edge on network; cloud on network: retention against a program evolved on the target)",
+    )
+    command.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="evolution runs at once in --study ablation and transfer (default 2)",
+    )
     command.add_argument("--seed", type=int, default=0, help="training and bootstrap seed (default 0)")
     command.add_argument("--out", required=True, metavar="DIR", help="folder for the report (created)")
     add_sandbox_options(command)
@@ -56,6 +76,10 @@ def add_parser(verbs) -> None:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     check_sandbox_options(args)
+    if args.study is not None:
+        return study_command(args)
+    if args.suite is None:
+        raise InputError("--suite NAME is needed (google-2011, alibaba-2018, azure, synthetic)")
     baselines = ALL_BASELINES if args.baselines == "all" else tuple(comma_names(args.baselines))
     unknown = sorted(set(baselines) - set(ALL_BASELINES))
     if unknown:
@@ -69,10 +93,6 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from aurora_evo.evaluate.study import evaluate_suite
 
     problem = get_problem("allocation")
-
-    def say(line: str) -> None:
-        sys.stderr.write(f"evaluate: {line}\n")
-
     with open_sandbox(args) as sandbox:
         paths, failed = evaluate_suite(
             args.suite,
@@ -88,3 +108,36 @@ def evaluate_command(args: argparse.Namespace) -> int:
     for path in paths:
         sys.stdout.write(f"{path}\n")
     return EXIT_PROGRAM_FAILED if failed else EXIT_OK
+
+
+def say(line: str) -> None:
+    sys.stderr.write(f"evaluate: {line}\n")
+
+
+def study_command(args: argparse.Namespace) -> int:
+    """``evaluate --study NAME``: the study's report (:mod:`aurora_evo.studies`)."""
+    if args.seed < 0:
+        raise InputError(f"--seed must be >= 0, not {args.seed}")
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {args.jobs}")
+    if args.study == "ablation" and args.suite is None:
+        raise InputError("--study ablation needs --suite NAME (google-2011, alibaba-2018, azure, synthetic)")
+    if args.study != "ablation" and args.suite is not None:
+        raise InputError(f"--study {args.study} takes no --suite (it runs on generated and seed scenarios)")
+    if args.programs and args.study != "scalability":
+        raise InputError(f"--study {args.study} evolves its own programs; PROGRAM.py goes with scalability")
+    out = out_folder(args.out)
+    programs = {Path(path).stem: read_program(path) for path in args.programs}
+    # heavy: the studies evolve (the whole evolver) and train DQN and PPO (torch)
+    from aurora_evo.studies.report import write_study
+    from aurora_evo.studies.run import run_study
+
+    if args.study == "ablation":
+        # heavy: reading the suite names a missing one in one line, before any run starts
+        from aurora_evo.domains.allocation.problem import load_suite_once
+
+        load_suite_once(args.suite)
+    document = run_study(args.study, args.suite, programs, args.profile, args.seed, args.jobs, say)
+    for path in write_study(document, make_folder(out)):
+        sys.stdout.write(f"{path}\n")
+    return EXIT_OK

@@ -21,7 +21,8 @@ def _number(value: float | None, unit: str = "") -> str:
     return f"{value:.3g}" if unit == "ms" else f"{value:.4g}"
 
 
-def _p(value: float) -> str:
+def p_text(value: float) -> str:
+    """A p-value with its stars."""
     stars = next((s for level, s in _P_STARS if value < level), "")
     return f"{value:.2g}{stars}"
 
@@ -93,7 +94,7 @@ def _training_table(policies: dict) -> list[str]:
         if trend is None:
             cells = ["-", "-", "-", "too few points"]
         else:
-            p = "-" if trend["pvalue"] is None else _p(trend["pvalue"])
+            p = "-" if trend["pvalue"] is None else p_text(trend["pvalue"])
             cells = [f"{trend['after']:+.4f}", f"{trend['change']:+.4f}", p, trend["verdict"]]
         lines.append(
             f"| {name} | {training['budget']} | {training['seconds']:.0f} | " + " | ".join(cells) + " |"
@@ -121,7 +122,7 @@ def _objective_table(key: str, objective: dict) -> list[str]:
                 cells += ["", ""] + ([""] if reference == "best_fit" else [])
                 continue
             change = f"{c['mean_difference']:+.4f}" if key == "fitness" else _change(c["relative_change"])
-            cells += [change, f"{_p(c['t_pvalue_holm'])} / {_p(c['wilcoxon_pvalue_holm'])}"]
+            cells += [change, f"{p_text(c['t_pvalue_holm'])} / {p_text(c['wilcoxon_pvalue_holm'])}"]
             if reference == "best_fit":
                 dz = c["cohens_dz"]
                 cells.append(f"{dz:+.2f}" if dz is not None and math.isfinite(dz) else "-")
@@ -206,7 +207,7 @@ def plot_learning_curves(document: dict, path: Path) -> None:
 def write_report(document: dict, out: Path) -> list[Path]:
     """``results.json``, ``report.md``, ``objectives.png`` and ``learning_curves.png`` in ``out``."""
     paths = [out / name for name in ("results.json", "report.md", "objectives.png", "learning_curves.png")]
-    paths[0].write_text(json.dumps(finite(document), indent=1, allow_nan=False, default=_json_number))
+    paths[0].write_text(json.dumps(finite(document), indent=1, allow_nan=False, default=json_number))
     paths[1].write_text(report_markdown(document))
     plot_objectives(document, paths[2])
     plot_learning_curves(document, paths[3])
@@ -225,7 +226,8 @@ def finite(value):
     return value
 
 
-def _json_number(value):
+def json_number(value):
+    """numpy's numbers as JSON's (``json.dumps``'s ``default``)."""
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON")
