@@ -49,6 +49,10 @@ class IslandConfig:
         elite_share: the share of proposals whose parents come from the policy database instead of the
             island: the MAP-Elites archive's elites (one per cell, from every island), drawn by a softmax
             over their Elo ratings. 0 keeps selection on the islands alone.
+        seed_run: a run folder whose islands' programs (as its last iteration left them) join this
+            run's first iteration, each on the island it lived on (modulo this run's islands), beside
+            the baselines: continuing a search on new cases (another suite, a later window). They are
+            evaluated on this run's cases like any candidate. ``None``: start afresh.
     """
 
     islands: int = 8
@@ -60,6 +64,7 @@ class IslandConfig:
     novelty_bonus: float = 0.1
     parents: int = 2
     elite_share: float = 0.0
+    seed_run: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from aurora_evo.errors import InputError
 #: that parsing the command line needs no numpy).
 ALL_BASELINES = ("random_choice", "round_robin", "first_fit", "best_fit", "ga", "dqn", "ppo")
 #: The studies of ``--study`` (:mod:`aurora_evo.studies`).
-STUDIES = ("ablation", "scalability", "transfer")
+STUDIES = ("ablation", "scalability", "transfer", "continual")
 
 
 def add_parser(verbs) -> None:
@@ -60,7 +60,12 @@ def add_parser(verbs) -> None:
         "test split, paired over run seeds), scalability (the seed baselines, DQN, PPO and the PROGRAMs, "
         "vetted ones: they run in this process, on generated scenarios of 10 to 1,000 tasks: quality, "
         "latency, memory; the simulator alone up to 100,000 tasks) or transfer (evolved on cloud, scored on "
-        "edge; edge on network; cloud on network: retention against a program evolved on the target)",
+        "edge; edge on network; cloud on network: retention against a program evolved on the target) or "
+        "continual (evolved on --suite, continued on --then carrying its islands over, beside a run on "
+        "--then from scratch: what continuing forgets on --suite's test split and gains on --then's)",
+    )
+    command.add_argument(
+        "--then", metavar="NAME", help="--study continual: the suite the search continues on (e.g. azure)"
     )
     command.add_argument(
         "--jobs",
@@ -120,10 +125,17 @@ def study_command(args: argparse.Namespace) -> int:
         raise InputError(f"--seed must be >= 0, not {args.seed}")
     if args.jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {args.jobs}")
-    if args.study == "ablation" and args.suite is None:
-        raise InputError("--study ablation needs --suite NAME (google-2011, alibaba-2018, azure, synthetic)")
-    if args.study != "ablation" and args.suite is not None:
+    on_suites = args.study in ("ablation", "continual")
+    if on_suites and args.suite is None:
+        raise InputError(
+            f"--study {args.study} needs --suite NAME (google-2011, alibaba-2018, azure, synthetic)"
+        )
+    if not on_suites and args.suite is not None:
         raise InputError(f"--study {args.study} takes no --suite (it runs on generated and seed scenarios)")
+    if (args.study == "continual") != (args.then is not None):
+        raise InputError("--then NAME goes with --study continual, which needs it (the suite to continue on)")
+    if args.then is not None and args.then == args.suite:
+        raise InputError(f"--then names the suite the search continues on: another than --suite {args.suite}")
     if args.programs and args.study != "scalability":
         raise InputError(f"--study {args.study} evolves its own programs; PROGRAM.py goes with scalability")
     out = out_folder(args.out)
@@ -132,12 +144,15 @@ def study_command(args: argparse.Namespace) -> int:
     from aurora_evo.studies.report import write_study
     from aurora_evo.studies.run import run_study
 
-    if args.study == "ablation":
-        # heavy: reading the suite names a missing one in one line, before any run starts
+    if on_suites:
+        # heavy: reading the suites names a missing one in one line, before any run starts
         from aurora_evo.domains.allocation.problem import load_suite_once
 
-        load_suite_once(args.suite)
-    document = run_study(args.study, args.suite, programs, args.profile, args.seed, args.jobs, say)
+        for name in (args.suite, args.then):
+            if name is not None:
+                load_suite_once(name)
+    suites = (args.suite, args.then)
+    document = run_study(args.study, suites, programs, args.profile, args.seed, args.jobs, say)
     for path in write_study(document, make_folder(out)):
         sys.stdout.write(f"{path}\n")
     return EXIT_OK

@@ -43,6 +43,12 @@ def add_parser(verbs) -> None:
         "synthetic) instead of the seeds: train on its train split, choose on its validation split, and "
         "report the chosen program on its test split at the end",
     )
+    evolve.add_argument(
+        "--seed-run",
+        metavar="RUN_DIR",
+        help="carry over the programs on the islands of the run in RUN_DIR into this new run, each to its "
+        "island, rescored on this run's cases: continue a search on another suite or a later window",
+    )
     evolve.add_argument("--islands", type=int, metavar="N", help="island populations (default: 8)")
     evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations (default: 100)")
     evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
@@ -124,6 +130,8 @@ def run_evolve(args: argparse.Namespace) -> int:
         name = f"{config.task.domain}-{time.strftime('%Y%m%d-%H%M%S')}"
         run_dir = Path(args.run_dir) if args.run_dir else Path("runs") / name
         RunFolder(run_dir).require_new()
+        if config.islands.seed_run is not None:  # a run to carry programs from is checked before it begins
+            RunFolder(config.islands.seed_run).require_run()
         if config.task.suite is not None:  # a suite the run cannot have is one line, before the run begins
             # heavy: the allocation problem imports the simulator (numba); it keeps the suite for the run
             from aurora_evo.domains.allocation.problem import load_suite_once

@@ -15,6 +15,7 @@ SETTING_FLAGS = {
     "task.dataset": "--dataset",
     "task.suite": "--suite",
     "islands.islands": "--islands",
+    "islands.seed_run": "--seed-run",
     "stop.max_iterations": "--iterations",
     "stop.max_seconds": "--max-seconds",
     "seed": "--seed",
@@ -91,6 +92,7 @@ FLAG_VALUES = {
     "--model": lambda values, _: tuple(values),
     "--price": lambda values, _: tuple(values),
     "--no-attacker": lambda given, _: False if given else None,  # given: the attacker is off
+    "--seed-run": lambda text, _: str(Path(text).resolve()),  # the run's settings outlive the cwd
 }
 
 

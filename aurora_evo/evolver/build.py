@@ -98,6 +98,8 @@ def build_evolver(
     problem = problem_of_domain(config.task.domain)
     check_mutators(config, problem)
     cases = problem.cases(config.task, config.seed)  # a case that cannot be had is an error before the folder
+    if config.islands.seed_run is not None and not resume:
+        RunFolder(config.islands.seed_run).require_run()  # likewise a run to carry programs over from
     if not resume:
         folder.create(config)
     archive = folder.open_archive()

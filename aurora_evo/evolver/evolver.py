@@ -38,7 +38,7 @@ from aurora_evo.evolver.filing import Filing
 from aurora_evo.evolver.memory import ProgramMemory
 from aurora_evo.evolver.population import Population
 from aurora_evo.evolver.proposals import Proposer
-from aurora_evo.evolver.seeding import seed_proposals
+from aurora_evo.evolver.seeding import carried_proposals, seed_proposals
 from aurora_evo.evolver.state import register_run, restore_state, save_state
 from aurora_evo.evolver.stats import IterationStats, iteration_stats, progress_of
 from aurora_evo.evolver.steady import SteadyState
@@ -242,15 +242,20 @@ class Evolver:
 
     def initialise(self) -> IterationStats:
         """Iteration 0: the problem's baselines on every island (as FunSearch starts every island from
-        the same program), and the seeds mutators make of their own, one to an island."""
+        the same program), the seeds mutators make of their own, one to an island, and the programs
+        carried over from ``islands.seed_run``'s islands, each to its own."""
         began = time.monotonic()
         unique = seed_proposals(self.problem, self.mutators, self.rng, len(self.islands))
         proposals = [(position % len(self.islands), p) for position, (p, _) in enumerate(unique)]
+        proposals += carried_proposals(
+            self.config.islands.seed_run, len(self.islands), [p for p, _ in unique]
+        )
         results = self.evaluate([p.source for _, p in proposals])
         with self.archive.transaction():
             told = self._file_all(proposals, results)
-            for (proposal, everywhere), result in zip(unique, results, strict=True):
+            for _, proposal in proposals:
                 self.memory.remember(proposal.source)
+            for (proposal, everywhere), result in zip(unique, results[: len(unique)], strict=True):
                 if everywhere and result.outcome.ok:
                     scores = self.problem.training_score(result.per_case)
                     member = Member(

@@ -92,10 +92,14 @@ def run_config(preset: str, budget: Budget, seed: int, settings: Mapping[str, ob
     return config
 
 
-def evolve_winner(config: RunConfig, label: str) -> Winner:
-    """Run ``config`` in a temporary folder to its end; the program it ships."""
+def evolve_winner(config: RunConfig, label: str, run_dir: Path | None = None) -> Winner:
+    """Run ``config`` to its end in ``run_dir`` (a new folder; default: a temporary one, removed after);
+    the program it ships."""
     began = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, build_evolver(config, Path(tmp) / "run") as evolution:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        build_evolver(config, run_dir or Path(tmp) / "run") as evolution,
+    ):
         evolution.run()
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]
         evaluated = evolution.evaluations_so_far()

@@ -92,4 +92,28 @@ def _mean(values) -> float:
     return sum(measured) / len(measured) if measured else float("nan")
 
 
-FIGURES = {"ablation": plot_ablation, "scalability": plot_scalability, "transfer": plot_transfer}
+def plot_continual(document: dict, path: Path) -> None:
+    """Per suite's test split, each run's fitness per seed (a line per seed across the runs)."""
+    first, then = document["run"]["suite"], document["run"]["then"]
+    runs = ("first", "continued", "scratch")
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for axis, name in zip(axes, (first, then), strict=True):
+        for row in document["seeds"]:
+            values = [row["fitness"][run][name] for run in runs]
+            axis.plot(
+                range(len(runs)), values, marker="o", markersize=3, alpha=0.7, label=f"seed {row['seed']}"
+            )
+        axis.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
+        axis.set_xticks(range(len(runs)), runs, fontsize=8)
+        axis.set_title(f"on {name}'s test split", fontsize=9)
+    axes[0].set_ylabel("fitness (0 = best fit)")
+    axes[1].legend(fontsize=7)
+    _save(figure, path)
+
+
+FIGURES = {
+    "ablation": plot_ablation,
+    "scalability": plot_scalability,
+    "transfer": plot_transfer,
+    "continual": plot_continual,
+}

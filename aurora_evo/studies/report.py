@@ -180,7 +180,60 @@ def transfer_markdown(document: dict) -> list[str]:
     return [*lines, "", "![transfer](transfer.png)", ""]
 
 
-MARKDOWN = {"ablation": ablation_markdown, "scalability": scalability_markdown, "transfer": transfer_markdown}
+def _difference(record: dict) -> str:
+    """A paired difference over the seeds: its mean, interval and p-values."""
+    if not record:
+        return "- | - | -"
+    test = record["test"]
+    return (
+        f"{_interval(record['difference'])} | {p_text(test['t_pvalue'])} | {p_text(test['wilcoxon_pvalue'])}"
+    )
+
+
+def continual_markdown(document: dict) -> list[str]:
+    """The continual-learning study's section: each run's fitness on both suites' test splits per seed,
+    and the forgetting, the gain from carrying over and what was learned, paired over the seeds."""
+    head, budget = document["run"], document["run"]["budget"]
+    first, then = head["suite"], head["then"]
+    lines = [
+        f"# Evaluation: continual learning, {first} then {then}",
+        "",
+        f"Per run seed (0-{budget['seeds'] - 1}), three runs of the `{head['preset']}` preset "
+        f"({budget['iterations']} iterations, {budget['islands']} islands of {budget['population']}; profile "
+        f"`{head['profile']}`): `first` on {first}'s train split; `continued`, a new run on {then}'s train "
+        "split starting from the first run's island programs (`islands.seed_run`); `scratch` on "
+        f"{then} from the baselines alone. Each shipped program scored on both suites' test splits. "
+        "Fitness against best fit (0 is best fit, higher is better). Differences paired over the seeds: "
+        "mean and 95 % bootstrap interval, paired t and Wilcoxon p.",
+        "",
+        "## Continual learning",
+        "",
+        f"| seed | first on {first} | continued on {first} | scratch on {first} | first on {then} | "
+        f"continued on {then} | scratch on {then} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in document["seeds"]:
+        cells = [
+            row["fitness"][run][name] for name in (first, then) for run in ("first", "continued", "scratch")
+        ]
+        lines.append(f"| {row['seed']} | " + " | ".join(_optional(v) for v in cells) + " |")
+    lines += [
+        "",
+        "| paired over the seeds | mean [95 % CI] | t p | W p |",
+        "|---|---|---|---|",
+        f"| forgetting on {first} (first - continued) | {_difference(document['forgetting_on_first'])} |",
+        f"| carrying over, on {then} (continued - scratch) | {_difference(document['carried_on_then'])} |",
+        f"| learned on {then} (continued - first) | {_difference(document['learned_on_then'])} |",
+    ]
+    return [*lines, "", "![continual](continual.png)", ""]
+
+
+MARKDOWN = {
+    "ablation": ablation_markdown,
+    "scalability": scalability_markdown,
+    "transfer": transfer_markdown,
+    "continual": continual_markdown,
+}
 
 
 def write_study(document: dict, out: Path) -> list[Path]:

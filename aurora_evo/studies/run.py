@@ -5,23 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from aurora_evo.studies.ablation import ablation_study
+from aurora_evo.studies.continual import continual_study
 from aurora_evo.studies.scalability import scalability_study
 from aurora_evo.studies.transfer import transfer_study
 
 
 def run_study(
     study: str,
-    suite: str | None,
+    suites: tuple[str | None, str | None],
     programs: Mapping[str, str],
     profile: str,
     seed: int,
     jobs: int,
     say: Callable[[str], None] = lambda line: None,
 ) -> dict:
-    """``ablation`` (on ``suite``), ``scalability`` (with ``programs``, name -> vetted source) or
-    ``transfer``, at ``profile``'s budget; ``jobs`` evolution runs at once."""
+    """``ablation`` (on the first of ``suites``), ``scalability`` (with ``programs``, name -> vetted
+    source), ``transfer`` or ``continual`` (from the first of ``suites`` to the second), at ``profile``'s
+    budget; ``jobs`` evolution runs at once."""
     if study == "ablation":
-        return ablation_study(suite, profile, seed, jobs, say)
+        return ablation_study(suites[0], profile, seed, jobs, say)
+    if study == "continual":
+        return continual_study(suites[0], suites[1], profile, seed, jobs, say)
     if study == "scalability":
         return scalability_study(programs, profile, seed, say)
     if study == "transfer":
