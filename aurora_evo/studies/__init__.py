@@ -1,2 +1,2 @@
-"""The studies of ``aurora-evo evaluate --study``: ablation, scalability, transfer; each writes its
-tables and figures into the evaluate report (:mod:`aurora_evo.studies.report`)."""
+"""The studies of ``aurora-evo evaluate --study``: ablation, scalability, transfer and continual learning;
+each writes its tables and figure into the evaluate report (:mod:`aurora_evo.studies.report`)."""

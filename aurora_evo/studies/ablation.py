@@ -29,14 +29,7 @@ from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import compare_policies, mean_interval
 from aurora_evo.evaluate.summary import comparison_record
-from aurora_evo.studies.evolution import (
-    Budget,
-    case_values,
-    evolve_winner,
-    references_of,
-    run_config,
-    score_on,
-)
+from aurora_evo.studies.evolution import Budget, evolve_winner, run_config, scored_on
 
 #: The preset every arm runs.
 PRESET = "default"
@@ -87,10 +80,8 @@ def ablation_study(
     config = configs[0][1]
     problem = problem_of_domain(config.task.domain)
     test = list(problem.test_cases(config.task))
-    references = references_of(test)
     baselines = {name: problem.baseline(name) for name in ("first fit", "best fit")}
-    results = score_on(config, [w.source for w in winners] + list(baselines.values()), test)
-    values = [case_values(result, test, references) for result in results]
+    values = scored_on(config, [w.source for w in winners] + list(baselines.values()), test)
     say(f"ablation: winners and baselines scored on {len(test)} test scenario(s)")
     runs = {arm: [] for arm in settings}
     for winner, scored in zip(winners, values, strict=False):

@@ -26,15 +26,7 @@ from joblib import Parallel, delayed
 
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
-from aurora_evo.studies.evolution import (
-    Budget,
-    Winner,
-    case_values,
-    evolve_winner,
-    references_of,
-    run_config,
-    score_on,
-)
+from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_config, scored_on
 
 PRESET = "default"
 BUDGETS = {
@@ -63,12 +55,9 @@ def _score(config, winners: list[Winner], say) -> dict:
     """Every winner's fitness and reward on ``config``'s suite's test split, by (run, seed)."""
     problem = problem_of_domain(config.task.domain)
     cases = list(problem.test_cases(config.task))
-    references = references_of(cases)
-    results = score_on(config, [w.source for w in winners], cases)
+    values = scored_on(config, [w.source for w in winners], cases)
     say(f"continual: {len(winners)} winners scored on {len(cases)} test scenario(s) of {config.task.suite}")
-    return {
-        (w.label, w.seed): case_values(r, cases, references) for w, r in zip(winners, results, strict=True)
-    }
+    return {(w.label, w.seed): v for w, v in zip(winners, values, strict=True)}
 
 
 def _paired(values: list[float], reference: list[float], rng: np.random.Generator) -> dict:
@@ -96,8 +85,8 @@ def continual_study(
     say(f"continual: {3 * budget.seeds} runs ({suite}, then {then}; {budget.seeds} seeds), {jobs} at once")
     winners: list[Winner] = []
     for done in Parallel(n_jobs=jobs, return_as="generator")(tasks):
-        winners += done
         for w in done:
+            winners.append(w)
             say(f"continual: run {len(winners)} of {3 * budget.seeds} ({w.label}, seed {w.seed}): "
                 f"{w.evaluated} candidates, {w.seconds:.0f} s")  # fmt: skip
     on_first = _score(run_config(PRESET, budget, 0, {"task.suite": suite}), winners, say)

@@ -116,6 +116,12 @@ def score_on(config: RunConfig, sources: Sequence[str], cases: Sequence[Scenario
         executor.close()
 
 
+def scored_on(config: RunConfig, sources: Sequence[str], cases: Sequence[Scenario]) -> list[dict]:
+    """Each of ``sources`` (untrusted, run in the sandbox) on ``cases``: :func:`case_values`."""
+    references = [best_fit_metrics(case) for case in cases]
+    return [case_values(result, cases, references) for result in score_on(config, sources, cases)]
+
+
 def case_values(result: EvalResult, cases: Sequence[Scenario], references: Sequence[Metrics]) -> dict:
     """``fitness`` (against best fit's ``references``, per case) and ``reward`` of one evaluation,
     each ``(n_cases,)``; NaN throughout when it failed."""
@@ -125,8 +131,3 @@ def case_values(result: EvalResult, cases: Sequence[Scenario], references: Seque
     metrics = [Metrics(**result.per_case[case.name]) for case in cases]
     fitness = [relative_fitness(c, m, r) for c, m, r in zip(cases, metrics, references, strict=True)]
     return {"fitness": np.array(fitness), "reward": np.array([m.reward for m in metrics])}
-
-
-def references_of(cases: Sequence[Scenario]) -> list[Metrics]:
-    """Best fit's metrics on each case (the fitness's reference)."""
-    return [best_fit_metrics(case) for case in cases]

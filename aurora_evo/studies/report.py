@@ -95,30 +95,17 @@ def scalability_markdown(document: dict) -> list[str]:
         "",
         "## Scalability",
         "",
-        "Mean fitness against best fit (0 is best fit, higher is better):",
-        "",
-        header,
-        rule,
     ]
-    for name in policies:
-        kind = cell[name, sizes[0]]["kind"]
-        values = [cell[name, t] for t in sizes]
-        lines.append(
-            f"| {name} | {kind} | "
-            + " | ".join(_failed_or(r, "mean_fitness", "{:+.4f}") for r in values)
-            + " |"
-        )
-    lines += ["", "Decision latency (ms per placement):", "", header, rule]
-    for name in policies:
-        kind = cell[name, sizes[0]]["kind"]
-        values = [cell[name, t] for t in sizes]
-        lines.append(
-            f"| {name} | {kind} | "
-            + " | ".join(_failed_or(r, "decision_ms", "{:.4g}") for r in values)
-            + " |"
-        )
+    tables = (("Mean fitness against best fit (0 is best fit, higher is better):", "mean_fitness", "{:+.4f}"),
+              ("Decision latency (ms per placement):", "decision_ms", "{:.4g}"))  # fmt: skip
+    for title, key, pattern in tables:
+        lines += [title, "", header, rule]
+        for name in policies:
+            cells = " | ".join(_failed_or(cell[name, t], key, pattern) for t in sizes)
+            lines.append(f"| {name} | {cell[name, sizes[0]]['kind']} | {cells} |")
+        lines.append("")
     memory = " | ".join(_optional(cell[policies[0], t]["simulator_memory_mib"], "{:.1f}") for t in sizes)
-    lines += ["", "Peak memory of one simulation (best fit, MiB):", "", header, rule]
+    lines += ["Peak memory of one simulation (best fit, MiB):", "", header, rule]
     lines += [f"| simulator | | {memory} |", ""]
     if document["simulator"]:
         lines += [

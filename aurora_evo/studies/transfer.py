@@ -27,15 +27,7 @@ from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.config import RunConfig
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
-from aurora_evo.studies.evolution import (
-    Budget,
-    Winner,
-    case_values,
-    evolve_winner,
-    references_of,
-    run_config,
-    score_on,
-)
+from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_config, scored_on
 
 PRESET = "default"
 #: (source domain, target domain).
@@ -128,8 +120,7 @@ def transfer_study(
         movers = [key for key in winners if key[0] == target or (key[0], target) in PAIRS]
         named = {"first fit": problem.baseline("first fit"), "best fit": problem.baseline("best fit")}
         sources = [winners[key].source for key in movers] + list(named.values())
-        references = references_of(cases)
-        values = [case_values(r, cases, references) for r in score_on(config, sources, cases)]
+        values = scored_on(config, sources, cases)
         scored |= {(key, target): v for key, v in zip(movers, values, strict=False)}
         baselines[target] = {
             name: {"mean_reward": float(np.mean(v["reward"])), "mean_fitness": float(np.mean(v["fitness"]))}

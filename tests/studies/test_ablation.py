@@ -16,6 +16,7 @@ from aurora_evo.cli.exit_status import EXIT_BAD_INPUT, EXIT_OK
 from aurora_evo.config import ConfigError, override
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains.allocation.problem import load_suite_once
 from aurora_evo.studies.ablation import BUDGETS, PRESET, _statistics, arms
 from aurora_evo.studies.evolution import run_config
 
@@ -64,6 +65,7 @@ def test_a_suite_can_be_cut_to_its_first_scenarios():
     whole = problem.cases(override(config, **{"task.suite_scenarios": None}).task, 0)
     assert [c.name for c in cases.train] == [c.name for c in whole.train[:2]] and len(whole.train) > 2
     assert len(cases.validation) == 2 and len(problem.test_cases(config.task)) == 2
+    assert load_suite_once("synthetic") is load_suite_once("synthetic")  # read once, however it is cut
     with pytest.raises(ConfigError, match="suite_scenarios"):
         override(config, **{"task.suite_scenarios": 0})
 

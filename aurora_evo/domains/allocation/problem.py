@@ -65,12 +65,12 @@ SCENARIO_ROW_COLUMNS = (
 MAX_SCENARIO_COLUMNS = 4
 
 
-@functools.lru_cache(maxsize=1)
 def _suite_split(task: TaskConfig, split: str) -> tuple[Scenario, ...]:
     """The scenarios of ``task.suite``'s ``split``, cut to ``task.suite_scenarios``."""
     return tuple(load_suite_once(task.suite).split(split))[: task.suite_scenarios]
 
 
+@functools.lru_cache(maxsize=1)
 def load_suite_once(name: str):
     """The suite called ``name`` (:func:`aurora_evo.suites.load_suite`; one-line InputError if unknown or
     not built), read once per process: a run on a suite asks for it when the command checks it, when the
