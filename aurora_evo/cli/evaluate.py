@@ -140,6 +140,12 @@ def study_command(args: argparse.Namespace) -> int:
         raise InputError(f"--study {args.study} evolves its own programs; PROGRAM.py goes with scalability")
     out = out_folder(args.out)
     programs = {Path(path).stem: read_program(path) for path in args.programs}
+    if programs:
+        # heavy: the scheduler's module imports numpy; it runs the programs given in this process
+        from aurora_evo.scheduler import load_scheduler
+
+        for path in args.programs:
+            load_scheduler(path)  # a program that does not parse is one line, before the study
     # heavy: the studies evolve (the whole evolver) and train DQN and PPO (torch)
     from aurora_evo.studies.report import write_study
     from aurora_evo.studies.run import run_study
@@ -155,4 +161,4 @@ def study_command(args: argparse.Namespace) -> int:
     document = run_study(args.study, suites, programs, args.profile, args.seed, args.jobs, say)
     for path in write_study(document, make_folder(out)):
         sys.stdout.write(f"{path}\n")
-    return EXIT_OK
+    return EXIT_PROGRAM_FAILED if any(row["error"] for row in document.get("rows", ())) else EXIT_OK

@@ -95,9 +95,6 @@ def ablation_study(
             }
         )
     per_seed = {arm: np.array([r["mean_test_fitness"] for r in rows]) for arm, rows in runs.items()}
-    # A winner that failed on a test scenario has no mean; its seed leaves every arm's pairing.
-    complete = np.all([np.isfinite(v) for v in per_seed.values()], axis=0)
-    paired = {arm: v[complete] for arm, v in per_seed.items()}
     return {
         "study": "ablation",
         "run": {
@@ -118,18 +115,22 @@ def ablation_study(
             }
             for name, v in zip(baselines, values[len(winners) :], strict=True)
         },
-        "paired_seeds": [int(s) for s in np.flatnonzero(complete)],
-        **_statistics(paired, complete.any(), np.random.default_rng(seed)),
+        **_statistics(per_seed, np.random.default_rng(seed)),
     }
 
 
-def _statistics(paired: dict[str, np.ndarray], any_complete: bool, rng: np.random.Generator) -> dict:
-    """Each arm's mean over the paired seeds with its bootstrap interval, and every ablation against the
-    full system (Holm over the ablations); empty when no seed has every arm's winner measured."""
-    if not any_complete:
-        return {"intervals": {}, "comparisons": []}
+def _statistics(per_seed: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    """Over the seeds where every arm's winner was measured (``paired_seeds``; a winner that failed on a
+    test scenario has no mean, and its seed leaves every arm's pairing): each arm's mean with its
+    bootstrap interval, and every ablation against the full system (Holm over the ablations)."""
+    complete = np.all([np.isfinite(v) for v in per_seed.values()], axis=0)
+    paired = {arm: v[complete] for arm, v in per_seed.items()}
+    seeds = [int(s) for s in np.flatnonzero(complete)]
+    if not seeds:
+        return {"paired_seeds": [], "intervals": {}, "comparisons": []}
     comparisons = compare_policies(paired, ["full"], higher_is_better=True)
     return {
+        "paired_seeds": seeds,
         "intervals": {arm: dataclasses.asdict(mean_interval(v, rng)) for arm, v in paired.items()},
         "comparisons": [comparison_record(c) for c in comparisons],
     }

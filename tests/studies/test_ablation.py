@@ -71,13 +71,17 @@ def test_a_suite_can_be_cut_to_its_first_scenarios():
 
 
 def test_a_seed_whose_winner_failed_leaves_every_arm_pairing():
-    paired = {"full": np.array([0.01, 0.02, 0.03]), "no attacker": np.array([0.0, 0.01, 0.01])}
-    statistics = _statistics(paired, True, np.random.default_rng(0))
+    per_seed = {"full": np.array([0.01, 0.02, 0.5, 0.03]), "no attacker": np.array([0.0, 0.01, np.nan, 0.01])}
+    statistics = _statistics(per_seed, np.random.default_rng(0))
     (comparison,) = statistics["comparisons"]
+    assert statistics["paired_seeds"] == [0, 1, 3]
     assert comparison["policy"] == "no attacker" and comparison["reference"] == "full"
     assert comparison["n"] == 3 and comparison["mean_difference"] == pytest.approx(-0.0133333333)
     assert statistics["intervals"]["full"]["mean"] == pytest.approx(0.02)
-    assert _statistics({}, False, np.random.default_rng(0)) == {"intervals": {}, "comparisons": []}
+    nothing = _statistics(
+        {"full": np.array([np.nan]), "no attacker": np.array([0.0])}, np.random.default_rng(0)
+    )
+    assert nothing == {"paired_seeds": [], "intervals": {}, "comparisons": []}
 
 
 def test_the_quick_study_writes_its_section_of_the_report(capsys, tmp_path):
