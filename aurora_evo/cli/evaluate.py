@@ -34,7 +34,7 @@ def add_parser(verbs) -> None:
     command.add_argument(
         "--suite",
         metavar="NAME",
-        help="google-2011, alibaba-2018, azure, synthetic (needed but for --study scalability and transfer)",
+        help="google-2011, alibaba-2018, azure, synthetic (not with --study scalability or transfer)",
     )
     command.add_argument(
         "--split", default="test", metavar="SPLIT", help="train, validation or test (default)"
@@ -59,7 +59,7 @@ def add_parser(verbs) -> None:
         "no attacker, no policy database and no curriculum, evolved on --suite's train split, scored on its "
         "test split, paired over run seeds), scalability (the seed baselines, DQN, PPO and the PROGRAMs, "
         "vetted ones: they run in this process, on generated scenarios of 10 to 1,000 tasks: quality, "
-        "latency, memory; the simulator alone up to 100,000 tasks) or transfer (evolved on cloud, scored on "
+        "latency, memory; the simulator alone up to 100,000 tasks), transfer (evolved on cloud, scored on "
         "edge; edge on network; cloud on network: retention against a program evolved on the target) or "
         "continual (evolved on --suite, continued on --then carrying its islands over, beside a run on "
         "--then from scratch: what continuing forgets on --suite's test split and gains on --then's)",
@@ -71,7 +71,8 @@ def add_parser(verbs) -> None:
         "--jobs",
         type=int,
         default=2,
-        help="evolution runs at once in --study ablation and transfer (default 2)",
+        metavar="N",
+        help="evolution runs at once in --study ablation, transfer and continual (default 2)",
     )
     command.add_argument("--seed", type=int, default=0, help="training and bootstrap seed (default 0)")
     command.add_argument("--out", required=True, metavar="DIR", help="folder for the report (created)")
