@@ -87,7 +87,7 @@ def ablation_study(
     for winner, scored in zip(winners, values, strict=False):
         runs[winner.label].append(
             {
-                **{k: v for k, v in dataclasses.asdict(winner).items() if k not in ("label", "source")},
+                **{k: v for k, v in winner.record().items() if k != "label"},
                 "test_fitness": scored["fitness"].tolist(),
                 "test_reward": scored["reward"].tolist(),
                 "mean_test_fitness": float(np.mean(scored["fitness"])),

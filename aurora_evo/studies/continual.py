@@ -116,7 +116,7 @@ def continual_study(
             "seed": seed,
             "split": "test",
         },
-        "runs": [{k: v for k, v in dataclasses.asdict(w).items() if k != "source"} for w in winners],
+        "runs": [w.record() for w in winners],
         "seeds": rows,
         # first - continued on the first suite: positive is forgetting.
         "forgetting_on_first": _paired(column("first", suite), column("continued", suite), rng),

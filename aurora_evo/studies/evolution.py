@@ -9,6 +9,7 @@ evolution each gets.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,7 @@ from aurora_evo.evaluation import EvalResult
 from aurora_evo.evolver import build_evolver
 from aurora_evo.evolver.build import sandbox_executor
 from aurora_evo.export import selection_pool, top_programs
+from aurora_evo.program_text import normalise_source
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.sim.fitness import best_fit_metrics, relative_fitness
 from aurora_evo.sim.metrics import Metrics
@@ -61,6 +63,8 @@ class Winner:
         validation: its score on the run's held-out cases (mean reward).
         evaluated: candidates the run evaluated.
         seconds: the run's wall time, s.
+        seed_program: the name of the baseline it is (one the run started from, unchanged: no candidate
+            the run made did better on the held-out cases), or ``None`` for an evolved program.
     """
 
     label: str
@@ -70,6 +74,11 @@ class Winner:
     validation: float | None
     evaluated: int
     seconds: float
+    seed_program: str | None = None
+
+    def record(self) -> dict:
+        """JSON-ready, the source included."""
+        return dataclasses.asdict(self)
 
 
 def run_config(preset: str, budget: Budget, seed: int, settings: Mapping[str, object]) -> RunConfig:
@@ -104,7 +113,22 @@ def evolve_winner(config: RunConfig, label: str, run_dir: Path | None = None) ->
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]
         evaluated = evolution.evaluations_so_far()
     seconds = time.perf_counter() - began
-    return Winner(label, config.seed, best.id, best.source, best.validation_score, evaluated, seconds)
+    baselines = problem_of_domain(config.task.domain).baselines()
+    same = [
+        name
+        for name, source in baselines.items()
+        if normalise_source(source) == normalise_source(best.source)
+    ]
+    return Winner(
+        label,
+        config.seed,
+        best.id,
+        best.source,
+        best.validation_score,
+        evaluated,
+        seconds,
+        next(iter(same), None),
+    )
 
 
 def score_on(config: RunConfig, sources: Sequence[str], cases: Sequence[Scenario]) -> list[EvalResult]:

@@ -27,6 +27,20 @@ def _optional(value: float | None, pattern: str = "{:+.4f}") -> str:
     return "-" if value is None or not np.isfinite(value) else pattern.format(value)
 
 
+def _unchanged_baselines(runs: list[dict]) -> list[str]:
+    """A paragraph naming the runs whose shipped program is a baseline unchanged (no candidate they made
+    did better on their held-out cases); nothing when every run shipped an evolved program."""
+    named = {}
+    for run in runs:
+        if run.get("seed_program"):
+            named.setdefault((run["label"], run["seed_program"]), []).append(str(run["seed"]))
+    if not named:
+        return []
+    parts = [f"{label} seed {', '.join(seeds)} ({name})" for (label, name), seeds in named.items()]
+    return ["", "Runs that shipped a baseline unchanged (nothing they evolved did better on their held-out "
+            f"cases): {'; '.join(parts)}."]  # fmt: skip
+
+
 def ablation_markdown(document: dict) -> list[str]:
     """The ablation's section: each arm's test fitness per seed and over the seeds, against the full
     system's."""
@@ -66,6 +80,9 @@ def ablation_markdown(document: dict) -> list[str]:
         )
         interval = _interval(document["intervals"].get(arm))
         lines.append(f"| {arm} | {settings} | {per_seed} | {interval} | {reward} | {versus} |")
+    lines += _unchanged_baselines(
+        [{**r, "label": arm} for arm, rec in document["arms"].items() for r in rec["runs"]]
+    )
     lines += ["", "Baselines on the same test scenarios:", ""]
     for name, record in document["baselines"].items():
         lines.append(
@@ -164,6 +181,7 @@ def transfer_markdown(document: dict) -> list[str]:
             f"{baselines['best fit']['mean_reward']:.4f} | "
             f"{baselines['first fit']['mean_reward']:.4f} | {p_values} |"
         )
+    lines += _unchanged_baselines(document["runs"])
     return [*lines, "", "![transfer](transfer.png)", ""]
 
 
@@ -212,6 +230,7 @@ def continual_markdown(document: dict) -> list[str]:
         f"| carrying over, on {then} (continued - scratch) | {_difference(document['carried_on_then'])} |",
         f"| learned on {then} (continued - first) | {_difference(document['learned_on_then'])} |",
     ]
+    lines += _unchanged_baselines(document["runs"])
     return [*lines, "", "![continual](continual.png)", ""]
 
 

@@ -138,6 +138,6 @@ def transfer_study(
             "seed": seed,
             "generated_per_level": GENERATED[profile],
         },
-        "runs": [{k: v for k, v in dataclasses.asdict(w).items() if k != "source"} for w in winners.values()],
+        "runs": [w.record() for w in winners.values()],
         "pairs": [_pair_record(s, t, winners, scored, baselines, rng) for s, t in PAIRS],
     }

@@ -17,6 +17,7 @@ from aurora_evo.config import ConfigError, override
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.domains.allocation.problem import load_suite_once
+from aurora_evo.program_text import normalise_source
 from aurora_evo.studies.ablation import BUDGETS, PRESET, _statistics, arms
 from aurora_evo.studies.evolution import run_config
 
@@ -93,12 +94,19 @@ def test_the_quick_study_writes_its_section_of_the_report(capsys, tmp_path):
     assert {Path(line).name for line in out.split()} == {"results.json", "report.md", "ablation.png"}
     document = json.loads((tmp_path / "report" / "results.json").read_text())
     budget = BUDGETS["quick"]
+    baselines = problem_of_domain("cloud").baselines()
     assert list(document["arms"]) == list(arms())
     for record in document["arms"].values():
         assert [r["seed"] for r in record["runs"]] == list(range(budget.seeds))
         for r in record["runs"]:
             assert len(r["test_fitness"]) == budget.suite_scenarios == document["run"]["scenarios"]
             assert r["evaluated"] > 0 and r["program_id"]
+            named = [
+                name
+                for name, source in baselines.items()
+                if normalise_source(source) == normalise_source(r["source"])
+            ]
+            assert r["seed_program"] == (named[0] if named else None)
     assert {(c["policy"], c["reference"]) for c in document["comparisons"]} == {
         (arm, "full") for arm in list(arms())[1:]
     }
