@@ -121,7 +121,7 @@ def scalability_markdown(document: dict) -> list[str]:
             cells = " | ".join(_failed_or(cell[name, t], key, pattern) for t in sizes)
             lines.append(f"| {name} | {cell[name, sizes[0]]['kind']} | {cells} |")
         lines.append("")
-    memory = " | ".join(_optional(cell[policies[0], t]["simulator_memory_mib"], "{:.1f}") for t in sizes)
+    memory = " | ".join(_optional(cell[policies[0], t]["simulator_memory_mib"], "{:.2f}") for t in sizes)
     lines += ["Peak memory of one simulation (best fit, MiB):", "", header, rule]
     lines += [f"| simulator | | {memory} |", ""]
     if document["simulator"]:
@@ -134,7 +134,7 @@ def scalability_markdown(document: dict) -> list[str]:
         for r in document["simulator"]:
             lines.append(
                 f"| {r['tasks']:,} | {r['nodes']:,} | {r['seconds']:.3f} | {r['decision_ms']:.4g} | "
-                f"{_optional(r['memory_mib'], '{:.1f}')} |"
+                f"{_optional(r['memory_mib'], '{:.2f}')} |"
             )
     return [*lines, "", "![scalability](scalability.png)", ""]
 

@@ -47,7 +47,7 @@ def domains() -> list[str]:
     return list(dict.fromkeys(domain for pair in PAIRS for domain in pair))
 
 
-def test_scenarios(config: RunConfig, per_level: int) -> list:
+def target_scenarios(config: RunConfig, per_level: int) -> list:
     """The target domain of ``config``: its unseen seed scenarios and ``per_level`` generated ones per
     level."""
     cases = list(problem_of_domain(config.task.domain).test_cases(config.task))
@@ -115,7 +115,7 @@ def transfer_study(
     scored, baselines, targets = {}, {}, dict.fromkeys(target for _, target in PAIRS)
     for target in targets:
         config = configs[target, 0]
-        cases = test_scenarios(config, GENERATED[profile])
+        cases = target_scenarios(config, GENERATED[profile])
         problem = problem_of_domain(target)
         movers = [key for key in winners if key[0] == target or (key[0], target) in PAIRS]
         named = {"first fit": problem.baseline("first fit"), "best fit": problem.baseline("best fit")}
