@@ -66,6 +66,7 @@ def test_a_suite_can_be_cut_to_its_first_scenarios():
     whole = problem.cases(override(config, **{"task.suite_scenarios": None}).task, 0)
     assert [c.name for c in cases.train] == [c.name for c in whole.train[:2]] and len(whole.train) > 2
     assert len(cases.validation) == 2 and len(problem.test_cases(config.task)) == 2
+    assert "suite synthetic (the first 2 of each split): train on its 2 train scenarios" in cases.description
     assert load_suite_once("synthetic") is load_suite_once("synthetic")  # read once, however it is cut
     with pytest.raises(ConfigError, match="suite_scenarios"):
         override(config, **{"task.suite_scenarios": 0})

@@ -110,9 +110,10 @@ class AllocationProblem(Problem):
         if task.suite is not None:
             name = load_suite_once(task.suite).name
             train, validation = _suite_split(task, "train"), _suite_split(task, "validation")
+            cut = "" if task.suite_scenarios is None else f" (the first {task.suite_scenarios} of each split)"
             description = (
-                f"{task.domain} allocation on suite {name}: train on {len(train)} of its train "
-                f"scenarios, hold out {len(validation)} of its validation ones"
+                f"{task.domain} allocation on suite {name}{cut}: train on its {len(train)} train "
+                f"scenarios, hold out its {len(validation)} validation ones"
             )
             return Cases(train, validation, description)
         paths = {p.stem: p for level in task.levels for p in seed_scenario_paths(level, task.domain)}
