@@ -23,13 +23,12 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from aurora_evo.config_files import load_preset, preset_path
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import compare_policies, mean_interval
 from aurora_evo.evaluate.summary import comparison_record
-from aurora_evo.studies.evolution import Budget, evolve_winner, run_config, scored_on
+from aurora_evo.studies.evolution import Budget, evolve_winner, run_apart, run_config, scored_on
 
 #: The preset every arm runs.
 PRESET = "default"
@@ -67,9 +66,7 @@ def ablation_study(
         for arm, changes in settings.items()
     ]
     say(f"ablation: {len(configs)} runs ({len(settings)} arms x {budget.seeds} seeds), {jobs} at once")
-    runs_done = Parallel(n_jobs=jobs, return_as="generator")(
-        delayed(evolve_winner)(config, arm) for arm, config in configs
-    )
+    runs_done = run_apart([(evolve_winner, (config, arm)) for arm, config in configs], jobs)
     winners = []
     for winner in runs_done:
         winners.append(winner)

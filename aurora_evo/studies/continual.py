@@ -22,11 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
-from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_config, scored_on
+from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_apart, run_config, scored_on
 
 PRESET = "default"
 BUDGETS = {
@@ -80,11 +79,11 @@ def continual_study(
     splits; the study's JSON-ready document (``seed`` seeds the intervals)."""
     budget = BUDGETS[profile]
     seeds = list(range(budget.seeds))
-    tasks = [delayed(_first_then_continued)(budget, s, suite, then) for s in seeds]
-    tasks += [delayed(_scratch)(budget, s, then) for s in seeds]
+    tasks = [(_first_then_continued, (budget, s, suite, then)) for s in seeds]
+    tasks += [(_scratch, (budget, s, then)) for s in seeds]
     say(f"continual: {3 * budget.seeds} runs ({suite}, then {then}; {budget.seeds} seeds), {jobs} at once")
     winners: list[Winner] = []
-    for done in Parallel(n_jobs=jobs, return_as="generator")(tasks):
+    for done in run_apart(tasks, jobs):
         for w in done:
             winners.append(w)
             say(f"continual: run {len(winners)} of {3 * budget.seeds} ({w.label}, seed {w.seed}): "

@@ -10,9 +10,11 @@ evolution each gets.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +131,19 @@ def evolve_winner(config: RunConfig, label: str, run_dir: Path | None = None) ->
         seconds,
         next(iter(same), None),
     )
+
+
+def run_apart(calls: Sequence[tuple[Callable, tuple]], jobs: int) -> Iterator:
+    """Each ``(function, arguments)`` of ``calls`` run in a process of its own, ``jobs`` at once; their
+    results in the calls' order, each as soon as it and those before it are done.
+
+    A standard process pool started by ``spawn``, not joblib's: the sandbox's evaluation workers use
+    loky's process-wide reusable executor, and a joblib ``Parallel`` handed that same executor fails.
+    The pool's processes are not daemons, so each run can start its sandbox's processes."""
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(function, *arguments) for function, arguments in calls]
+        for future in futures:
+            yield future.result()
 
 
 def score_on(config: RunConfig, sources: Sequence[str], cases: Sequence[Scenario]) -> list[EvalResult]:

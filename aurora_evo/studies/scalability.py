@@ -11,9 +11,9 @@ Per size and policy: the mean fitness against best fit and the mean reward, and 
 (best fit) also runs at the sizes of :data:`Sizes.simulator` (10,000 and 100,000 tasks in the full
 profile), where no trained policy would finish in a study's time.
 
-Peak memory is the growth of the peak resident set of a process forked to simulate one scenario of the
-size with best fit (Linux's ``ru_maxrss``), after a warm-up run on a ten-task scenario: the
-simulation's own arrays (the scenario itself is built before the fork), not the interpreter's.
+Peak memory is the most memory the simulation of one scenario of the size with best fit allocates at
+once (:func:`peak_memory_mib`, traced by :mod:`tracemalloc` in a run of its own): its own arrays, not
+the scenario's or the interpreter's.
 
 The programs given run in this process, as :func:`~aurora_evo.scheduler.load_scheduler` runs them (a
 sandbox would time its own work with theirs): give vetted programs, such as the shipped ones.
@@ -22,8 +22,7 @@ sandbox would time its own work with theirs): give vetted programs, such as the 
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import resource
+import tracemalloc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -101,34 +100,32 @@ def sized_scenarios(
     ]
 
 
-def _forked_peak(best_fit: Scheduler, scenario: Scenario, connection) -> None:
-    # A forked child maps the libraries' pages back in as it first runs them: a run on a tiny
-    # scenario first, so that the peak's growth is the measured scenario's alone.
-    best_fit.run(sized_scenarios(10, 1, np.random.default_rng(0), "warm-up")[0])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    ran = best_fit.run(scenario)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    connection.send(((after - before) / 1024.0, ran.seconds, ran.decisions))
-    connection.close()
+def peak_memory_mib(scheduler: Scheduler, scenario: Scenario) -> float:
+    """The most memory allocated at once while ``scheduler`` simulates ``scenario``, MiB, beyond what was
+    allocated before: numpy's arrays and numba's (its runtime allocates through Python's raw allocator,
+    which :mod:`tracemalloc` traces), whatever the process held before."""
+    tracing = tracemalloc.is_tracing()
+    if not tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    scheduler.run(scenario)
+    _, peak = tracemalloc.get_traced_memory()
+    if not tracing:
+        tracemalloc.stop()
+    return (peak - before) / 2**20
 
 
 def simulate_alone(scenario: Scenario) -> dict:
-    """Best fit on ``scenario`` in a forked process: peak memory growth (MiB), simulation seconds and
-    placements; ``memory_mib`` is ``None`` where processes cannot be forked."""
+    """Best fit on ``scenario``: simulation seconds and placements of one run, and the peak memory of
+    another (traced allocations slow a run down, so the timed run traces none)."""
     best_fit = load_scheduler(seed_program_paths()["best_fit"])
-    # Compiled here, before the fork: compiling in the child would set its peak above the run's.
-    best_fit.compiled  # noqa: B018
-    if "fork" not in multiprocessing.get_all_start_methods():
-        ran = best_fit.run(scenario)
-        return {"memory_mib": None, "seconds": ran.seconds, "decisions": ran.decisions}
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-    process = context.Process(target=_forked_peak, args=(best_fit, scenario, sending))
-    process.start()
-    sending.close()
-    memory, seconds, decisions = receiving.recv()
-    process.join()
-    return {"memory_mib": memory, "seconds": seconds, "decisions": decisions}
+    ran = best_fit.run(scenario)
+    return {
+        "memory_mib": peak_memory_mib(best_fit, scenario),
+        "seconds": ran.seconds,
+        "decisions": ran.decisions,
+    }
 
 
 def _policies(programs: Mapping[str, str], train: list[Scenario], sizes: Sizes, seed: int, say) -> dict:

@@ -21,13 +21,12 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.config import RunConfig
 from aurora_evo.domains import problem_of_domain
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
-from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_config, scored_on
+from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_apart, run_config, scored_on
 
 PRESET = "default"
 #: (source domain, target domain).
@@ -102,9 +101,7 @@ def transfer_study(
         for domain in domains()
     }
     say(f"transfer: {len(configs)} runs ({len(domains())} domains x {budget.seeds} seeds), {jobs} at once")
-    done = Parallel(n_jobs=jobs, return_as="generator")(
-        delayed(evolve_winner)(config, domain) for (domain, _), config in configs.items()
-    )
+    done = run_apart([(evolve_winner, (config, domain)) for (domain, _), config in configs.items()], jobs)
     winners: dict[tuple[str, int], Winner] = {}
     for winner in done:
         winners[winner.label, winner.seed] = winner
