@@ -156,7 +156,7 @@ def scalability_study(
     for tasks in sizes.tasks:
         scenarios = sized_scenarios(tasks, sizes.scenarios, rng)
         references = [best_fit_metrics(s) for s in scenarios]
-        memory = simulate_alone(scenarios[0])["memory_mib"]
+        memory = peak_memory_mib(policies["best_fit"][1], scenarios[0])
         for name, (kind, scheduler, _) in policies.items():
             scheduler.run(scenarios[0])  # warm-up: compilation stays out of the latency
             result = measure_in_process(name, kind, scheduler, scenarios, references)
