@@ -60,7 +60,8 @@ N_ZONE = 13  #: zone id (index into the scenario's zones)
 N_RUNNING = 14  #: tasks running on the node now
 N_PLACED = 15  #: tasks placed on the node since the start (round robin uses it)
 N_FITS = 16  #: 1.0 when the current task fits on the node, else 0.0
-NODE_FEATURES = 17
+N_BUSY_UNTIL = 17  #: when the node's last running task ends, s (at most ``T_NOW`` when it runs none)
+NODE_FEATURES = 18
 
 #: Offsets of the free and capacity columns, so that ``N_FREE0 + r`` is the free column of resource r.
 N_FREE0 = N_CPU_FREE
@@ -74,7 +75,7 @@ TASK_FEATURE_NAMES = (
 NODE_FEATURE_NAMES = (
     "index", "cpu_free", "memory_free", "gpu_free", "network_free", "cpu_cap", "memory_cap",
     "gpu_cap", "network_cap", "price", "idle_w", "peak_w", "latency_ms", "zone", "running",
-    "placed", "fits",
+    "placed", "fits", "busy_until",
 )  # fmt: skip
 
 assert len(TASK_FEATURE_NAMES) == TASK_FEATURES
@@ -125,7 +126,7 @@ def task_vector(scenario, index: int, now: float | None = None) -> np.ndarray:
 def node_rows(scenario, free: np.ndarray | None = None) -> np.ndarray:
     """The ``nodes`` matrix of ``scenario`` without its per-moment counts: shape ``(n_nodes,
     NODE_FEATURES)``, float64, free resources ``free`` (default: every node empty), ``N_RUNNING``,
-    ``N_PLACED`` and ``N_FITS`` 0 (the simulator sets them at each decision)."""
+    ``N_PLACED``, ``N_FITS`` and ``N_BUSY_UNTIL`` 0 (the simulator sets them at each decision)."""
     nodes = scenario.nodes
     capacity = np.asarray(nodes.capacity, dtype=np.float64)
     rows = np.zeros((len(nodes), NODE_FEATURES))
@@ -147,6 +148,7 @@ def node_matrix(
     free: np.ndarray | None = None,
     running: np.ndarray | None = None,
     placed: np.ndarray | None = None,
+    busy_until: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ``nodes`` argument ``priority`` gets when placing ``task`` (a :func:`task_vector`): one row
     per node of ``scenario``, shape ``(n_nodes, NODE_FEATURES)``, float64, indexed by the ``N_*``
@@ -154,7 +156,8 @@ def node_matrix(
 
     By default the cluster is as the simulation starts, every node empty; ``free`` (``(n_nodes, 4)``:
     cpu cores, memory GiB, gpus, Gbit/s, in the order of :data:`RESOURCES`), ``running`` and
-    ``placed`` (``(n_nodes,)`` task counts) describe another moment. ``N_FITS`` is 1.0 on the nodes
+    ``placed`` (``(n_nodes,)`` task counts) and ``busy_until`` (``(n_nodes,)`` s, when each node's last
+    running task ends) describe another moment. ``N_FITS`` is 1.0 on the nodes
     whose free resources hold the task's demand (within :data:`FIT_SLACK`), as in the simulator.
     """
     n = len(scenario.nodes)
@@ -162,6 +165,7 @@ def node_matrix(
     matrix = node_rows(scenario, free)
     matrix[:, N_RUNNING] = 0.0 if running is None else running
     matrix[:, N_PLACED] = 0.0 if placed is None else placed
+    matrix[:, N_BUSY_UNTIL] = 0.0 if busy_until is None else busy_until
     demand = np.asarray(task, dtype=np.float64)[T_DEMAND0 : T_DEMAND0 + N_RESOURCES]
     free_now = matrix[:, N_FREE0 : N_FREE0 + N_RESOURCES]
     matrix[:, N_FITS] = np.all(demand <= free_now + FIT_SLACK, axis=1)

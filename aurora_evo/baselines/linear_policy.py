@@ -27,6 +27,7 @@ import numpy as np
 from aurora_evo.errors import InputError
 from aurora_evo.export import constants_used
 from aurora_evo.features import (
+    N_BUSY_UNTIL,
     N_CPU_CAP,
     N_CPU_FREE,
     N_GPU_CAP,
@@ -43,9 +44,11 @@ from aurora_evo.features import (
     NO_DEADLINE,
     T_CPU,
     T_DEADLINE,
+    T_DURATION,
     T_GPU,
     T_MEM,
     T_NET,
+    T_NOW,
 )
 
 
@@ -70,6 +73,8 @@ TERMS = (
     Term("latency_if_sla", "the latency term if the task has a deadline, else 0"),
     Term("load", "tasks running on the node / the busiest node's"),
     Term("empty", "1 if no task runs there (placing powers it on), else 0"),
+    Term("extends", "share of the task's duration it keeps the node on longer"),
+    Term("extra_cost", "extends times price: the powered-on cost it adds"),
 )  # fmt: skip
 
 TERM_NAMES = tuple(term.name for term in TERMS)
@@ -95,9 +100,12 @@ def linear_terms(task, nodes):
     latency_if_sla = latency * (1.0 if task[T_DEADLINE] < NO_DEADLINE else 0.0)
     load = nodes[:, N_RUNNING] / max(np.max(nodes[:, N_RUNNING]), 1.0)
     empty = np.where(nodes[:, N_RUNNING] == 0.0, 1.0, 0.0)
+    busy_for = np.maximum(nodes[:, N_BUSY_UNTIL] - task[T_NOW], 0.0)
+    extends = np.maximum(task[T_DURATION] - busy_for, 0.0) / max(task[T_DURATION], 1e-9)
+    extra_cost = extends * price
     return (
         cpu_spare, mem_spare, gpu_spare, net_spare, price, idle_power, power_per_core, latency,
-        latency_if_sla, load, empty,
+        latency_if_sla, load, empty, extends, extra_cost,
     )  # fmt: skip
 
 

@@ -214,7 +214,26 @@ def _allocation_leaves() -> list[Leaf]:
         expr = f"(nodes[:, {free}] - task[{demand}]) / np.maximum(nodes[:, {cap}], 1e-09)"
         doc = f"{res} left after placement / capacity"
         leaves.append(Leaf(f"{res}_spare", V, expr, (), (free, cap, demand), doc=doc))
+    # When the node would go idle without the task, and by how much the task would keep it on longer:
+    # what a node's powered-on time, and so its cost and energy, grows by if the task goes there.
+    busy_for = "np.maximum(nodes[:, N_BUSY_UNTIL] - task[T_NOW], 0.0)"
     leaves += [
+        Leaf(
+            "busy_for",
+            V,
+            busy_for,
+            (),
+            ("N_BUSY_UNTIL", "T_NOW"),
+            doc="time the node stays busy without the task, s",
+        ),
+        Leaf(
+            "extends",
+            V,
+            "np.maximum(task[T_DURATION] - busy_for, 0.0)",
+            ("busy_for",),
+            ("T_DURATION",),
+            doc="time the task would add to the node's busy time, s",
+        ),
         Leaf("n_nodes", S, "float(nodes.shape[0])", doc="number of nodes"),
         Leaf("zeros", V, "np.zeros(nodes.shape[0])", inline=True, doc="0.0 per node"),
     ]

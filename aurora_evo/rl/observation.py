@@ -13,8 +13,10 @@ log-compressed (times). The layout, ``TASK_OBS + max_nodes * NODE_OBS`` values:
   capacity and spare after placing the task over capacity, per resource (0 where the node has none);
   its cpu, memory and gpu capacity over the largest node's; price, idle watts, dynamic watts (peak minus
   idle) and latency over the largest of the scenario's nodes; running tasks over the busiest node's;
-  whether it is empty; whether it is a real node and the task fits on it (:data:`FEASIBLE`, the action
-  mask, also part of the observation so that a Q-network can mask itself).
+  the share of the task's duration by which it would keep the node on longer (1 on an idle node, 0 on
+  one busy beyond the task's end); whether it is empty; whether it is a real node and the task fits
+  on it (:data:`FEASIBLE`, the action mask, also part of the observation so that a Q-network can mask
+  itself).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from aurora_evo import features as F
 #: Values describing the task.
 TASK_OBS = 9
 #: Values describing each node.
-NODE_OBS = 18
+NODE_OBS = 19
 #: Index, within a node's values, of "a real node the task fits on" (the action mask).
 FEASIBLE = NODE_OBS - 1
 #: Times are ``log1p(seconds) / LOG_SCALE``: about 1 for a day.
@@ -76,6 +78,8 @@ def encode(task: np.ndarray, nodes: np.ndarray, max_nodes: int) -> np.ndarray:
     )
     dynamic = nodes[:, F.N_PEAK_W] - nodes[:, F.N_IDLE_W]
     running = nodes[:, F.N_RUNNING]
+    busy_for = np.maximum(nodes[:, F.N_BUSY_UNTIL] - task[F.T_NOW], 0.0)
+    extends = np.maximum(task[F.T_DURATION] - busy_for, 0.0)
     node_values = np.column_stack(
         [
             _share(free, cap),
@@ -86,6 +90,7 @@ def encode(task: np.ndarray, nodes: np.ndarray, max_nodes: int) -> np.ndarray:
             _share(dynamic, dynamic.max()),
             _share(nodes[:, F.N_LATENCY], nodes[:, F.N_LATENCY].max()),
             _share(running, running.max()),
+            _share(extends, task[F.T_DURATION]) if task[F.T_DURATION] > 0 else (running == 0),
             running == 0,
             nodes[:, F.N_FITS] > 0.5,
         ]

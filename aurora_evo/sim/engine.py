@@ -35,6 +35,7 @@ from numba import njit
 from aurora_evo.contracts import Contract
 from aurora_evo.features import (
     FIT_SLACK,
+    N_BUSY_UNTIL,
     N_FITS,
     N_FREE0,
     N_PLACED,
@@ -374,6 +375,7 @@ def place(s, k, n):
     s.node_of[k] = n
     s.start[k] = now
     s.finish[k] = now + s.dur[k]
+    s.node_feat[n, N_BUSY_UNTIL] = max(s.node_feat[n, N_BUSY_UNTIL], s.finish[k])
     s.state[k] = RUNNING
     _heap_push(s, s.finish[k], k)
 

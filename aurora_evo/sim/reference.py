@@ -94,6 +94,7 @@ class _Run:
         self.free = [list(row) for row in self.capacity]
         self.running = [0] * self.n_nodes
         self.placed_count = [0] * self.n_nodes
+        self.busy_until = [0.0] * self.n_nodes
         self.busy_since = [0.0] * self.n_nodes
         self.busy_time = [0.0] * self.n_nodes
         self.node_of = [-1] * self.n_tasks
@@ -178,6 +179,7 @@ class _Run:
                 self.busy_since[best] = self.now
             running[best] += 1
             self.placed_count[best] += 1
+            self.busy_until[best] = max(self.busy_until[best], self.now + self.duration[i])
             self.node_of[i] = best
             self.start[i] = self.now
             heapq.heappush(self.departures, (self.now + self.duration[i], self.rank[i], i))
@@ -199,6 +201,7 @@ class _Run:
             row[F.N_ZONE] = nodes.zone[n]
             row[F.N_RUNNING] = self.running[n]
             row[F.N_PLACED] = self.placed_count[n]
+            row[F.N_BUSY_UNTIL] = self.busy_until[n]
             row[F.N_FITS] = 1.0 if fits[n] else 0.0
             rows.append(row)
         return np.array(rows, dtype=np.float64)

@@ -165,7 +165,7 @@ def _rewrite(path, **changes):
     [
         ({"format": "something else"}, "not a genetic algorithm file"),
         ({"version": 99}, "version 99"),
-        ({"weights": [0.5]}, r"1 linear weight\(s\) for 11 term\(s\)"),
+        ({"weights": [0.5]}, r"1 linear weight\(s\) for 13 term\(s\)"),
         ({"weights": [2.0] * len(TERMS)}, r"outside \[-1, 1\]"),
         ({"terms": ["price"]}, "differ from the settings"),
         ({"config": {"population": 1}}, "population must be an integer of at least 2"),

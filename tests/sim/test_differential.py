@@ -27,6 +27,13 @@ import numpy as np
 def priority(task, nodes):
     return -nodes[:, N_LATENCY] + 0.001 * task[T_NOW] * nodes[:, N_ZONE] - nodes[:, N_PEAK_W] / 1000.0
 """,
+    "busy_aware": """
+import numpy as np
+def priority(task, nodes):
+    # the seconds a node's powered-on time grows by: reads when its last running task ends
+    extends = np.maximum(task[T_DURATION] - np.maximum(nodes[:, N_BUSY_UNTIL] - task[T_NOW], 0.0), 0.0)
+    return -extends - 0.01 * nodes[:, N_CPU_FREE]
+""",
     "numpy_only": """
 import numpy as np
 def priority(task, nodes):

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from aurora_evo.contracts import Contract, OutputStatus
+from aurora_evo.features import N_BUSY_UNTIL
 from aurora_evo.program_loading import compile_program
 from aurora_evo.sim import simulate
+from aurora_evo.sim.simulate import decision_states
 
 CPU = [[4, 16, 0, 0]]
 
@@ -287,3 +289,16 @@ def test_replay_reproduces_a_placement_and_refuses_a_forged_one(seed_programs):
     assert replay(scenario, forged) is None
     assert replay(scenario, node[:-1]) is None
     assert replay(scenario, node.astype(float)) is None
+
+
+@pytest.mark.parametrize("use_jit", [True, False])
+def test_a_node_shows_when_its_last_running_task_ends(make_scenario, use_jit):
+    # -N_BUSY_UNTIL: the node that goes idle soonest. A (0-10 s) on node 0, B (1-4 s) on node 1 as
+    # node 0 is busy until 10, C at 2 s on node 1 (busy until 4); D at 20 s finds both idle again.
+    scenario = make_scenario(
+        [[4, 16, 0, 0]] * 2, [[1, 1, 0, 0]] * 4, arrival=[0, 1, 2, 20], duration=[10, 3, 1, 1]
+    )
+    result = simulate(scenario, program("return -nodes[:, N_BUSY_UNTIL]", jit=use_jit), use_jit=use_jit)
+    assert result.placement.node.tolist() == [0, 1, 1, 1]
+    seen = decision_states(scenario, result.placement.node, np.arange(4))
+    assert seen.node_feat[:, :, N_BUSY_UNTIL].tolist() == [[0, 0], [10, 0], [10, 4], [10, 4]]
