@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import aurora_evo
@@ -21,18 +22,43 @@ from aurora_evo.domains import get_problem
 from aurora_evo.domains.allocation.bench import run_allocation_bench
 from aurora_evo.domains.binpacking import builtin_datasets
 from aurora_evo.sandbox import Sandbox, SandboxConfig
+from aurora_evo.sim.fitness import best_fit_metrics, relative_fitness
+from aurora_evo.suites import load_suite
+from aurora_evo.suites.build import build_trace_suite
+from aurora_evo.suites.specs import SUITES
 
 PROGRAMS = Path(__file__).resolve().parents[2] / "programs"
 SHIPPED = {
     "binpack_weibull.py": "binpacking (weibull)",
     "binpack_or.py": "binpacking (or)",
     "cloud.py": "cloud",
+    "google-2011.py": "cloud",
+    "alibaba-2018.py": "cloud",
+    "azure.py": "cloud",
 }
 
 # Figures recorded in BENCHMARKS.md (excess bins over L1, percent; mean reward).
 WEIBULL_5K_EXCESS = 0.78
 OR3_EXCESS = 3.16
 CLOUD_HELD_OUT = 0.7732
+# Per trace suite's program: its test split's mean reward (in the sandbox) and mean fitness against
+# best fit (0 is best fit; in this process, as `aurora-evo evaluate` measures vetted programs).
+SUITE_TEST = {
+    "google-2011": (0.7580, -0.0136),  # below best fit: its validation windows misled (BENCHMARKS.md)
+    "alibaba-2018": (0.7761, +0.0100),
+    "azure": (0.8075, +0.2379),
+}
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _test_split(suite: str) -> list:
+    """The suite's test split; alibaba-2018, which Alibaba's terms keep out of the package, is built
+    here from ``../shared/data`` (the test skips without it)."""
+    if suite != "alibaba-2018":
+        return list(load_suite(suite).split("test"))
+    if not DATA.is_dir():
+        pytest.skip(f"alibaba-2018 is built from ../shared/data, absent beside this checkout ({DATA})")
+    return list(build_trace_suite(SUITES[suite], DATA)[1]["test"])
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +107,19 @@ def test_the_cloud_program_beats_best_fit_on_the_held_out_seeds(sandbox):
     rows = {r.program: r for r in run_allocation_bench({"cloud": source}, None, in_sandbox)}
     assert round(rows["cloud"].held_out, 4) == CLOUD_HELD_OUT
     assert rows["cloud"].held_out > rows["best_fit"].held_out
+
+
+@pytest.mark.parametrize("suite", sorted(SUITE_TEST))
+def test_a_trace_suite_program_scores_on_its_test_split_what_benchmarks_says(sandbox, suite):
+    scenarios = _test_split(suite)
+    source = (PROGRAMS / f"{suite}.py").read_text()
+    result = sandbox.evaluate(get_problem("allocation"), source, scenarios)
+    assert result.outcome.ok, result.message
+    reward, fitness = SUITE_TEST[suite]
+    assert round(result.score, 4) == reward
+    scheduler = aurora_evo.load_scheduler(PROGRAMS / f"{suite}.py")
+    changes = [relative_fitness(s, scheduler.run(s).metrics, best_fit_metrics(s)) for s in scenarios]
+    assert round(float(np.mean(changes)), 4) == fitness
 
 
 def test_a_shipped_program_loads_as_a_scheduler():
