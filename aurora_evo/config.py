@@ -267,6 +267,9 @@ class TaskConfig:
             ``None``: the seeds of ``levels``.
         suite_scenarios: with ``suite``, only the first this many scenarios of each of its splits (a
             quicker run on part of a suite: the studies' quick profiles); ``None``: all of them.
+        score: what an allocation run maximises and chooses by: ``"reward"``, the mean reward (0-1),
+            or ``"fitness"``, the mean fitness against best fit on each scenario (0 is best fit; what
+            ``aurora-evo evaluate`` judges by; :mod:`aurora_evo.sim.fitness`).
     """
 
     domain: str = "cloud"
@@ -280,6 +283,7 @@ class TaskConfig:
     levels: tuple[str, ...] = ("easy", "medium", "hard")
     suite: str | None = None
     suite_scenarios: int | None = None
+    score: str = "reward"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from aurora_evo.cluster.spec import parse_cluster
-from aurora_evo.domains import ALLOCATION_DOMAINS, domain_names
+from aurora_evo.domains import ALLOCATION_DOMAINS, ALLOCATION_SCORES, domain_names
 from aurora_evo.errors import InputError
 
 if TYPE_CHECKING:
@@ -92,6 +92,10 @@ def run_config_checks(config: RunConfig) -> list[tuple[bool, str]]:
          f"not task.domain {config.task.domain}"),
         (config.task.suite_scenarios is None or config.task.suite_scenarios >= 1,
          "task.suite_scenarios must be at least 1 (or unset: every scenario of the suite)"),
+        (config.task.score in ALLOCATION_SCORES, f"task.score must be one of {', '.join(ALLOCATION_SCORES)}"),
+        (config.task.score == "reward" or config.task.domain in ALLOCATION_DOMAINS,
+         f"task.score {config.task.score!r} goes with an allocation domain "
+         f"({', '.join(ALLOCATION_DOMAINS)}); task.domain {config.task.domain} has one score"),
         (set(config.archive.descriptors) <= set(DESCRIPTORS),
          f"archive.descriptors must be among {', '.join(DESCRIPTORS)}"),
         (all(b >= 1 for b in config.archive.bins), "archive.bins must be at least 1 each"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aurora_evo import features
 from aurora_evo.contracts import Contract
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.explain.terms import summary
 from aurora_evo.mutators.base import MUTATOR_FAMILIES, describe_mutator
 from aurora_evo.mutators.primitives import GP_DOCSTRING
@@ -128,7 +128,7 @@ def selection_pool(config) -> tuple[int, int] | None:
     """``(training cases, held-out cases)`` of a run whose problem chooses by both (see
     :meth:`~aurora_evo.problem.Problem.pooled_selection`), for :func:`top_programs`; ``None`` when the
     held-out score decides alone."""
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     if not problem.pooled_selection(config.task):
         return None  # (it would build the cases only to count them)
     cases = problem.cases(config.task, config.seed)
@@ -191,7 +191,7 @@ def export_run(run_dir: Path, top: int, out_dir: Path, rank: str = "held-out") -
     :func:`top_programs`); the paths written."""
     folder, out_dir = RunFolder(run_dir), Path(out_dir)
     config = folder.read_config()
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     contract = problem.contract
     pooled = selection_pool(config)
     domain = problem.run_label(config.task)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aurora_evo.config import override
 from aurora_evo.config_files import load_preset, preset_path
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evolver import build_evolver
 from aurora_evo.evolver.build import sandbox_executor
 
@@ -106,7 +106,7 @@ def replay_rate(preset: str, sources: list[str]) -> float:
 def _bare_sandbox(preset: str):
     """The preset's problem, its training cases and one sandbox configured as the preset's runs are."""
     config = load_preset(preset_path(preset))
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     train = problem.cases(config.task, config.seed).train
     one = override(config, **{"evaluation.workers": 1, "evaluation.cluster": None})
     return problem, train, sandbox_executor(one)

@@ -25,7 +25,7 @@ from joblib import Parallel, delayed
 
 from aurora_evo.config import override
 from aurora_evo.config_files import load_preset, preset_path
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evaluate.statistics import paired_test
 from aurora_evo.evolver import build_evolver
 from aurora_evo.evolver.build import sandbox_executor
@@ -44,7 +44,7 @@ def run_arm(preset: str, seed: int, iterations: int, share: float) -> dict:
         "stop.window": None,
     }
     config = override(load_preset(preset_path(preset)), **settings)
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     with tempfile.TemporaryDirectory() as tmp, build_evolver(config, Path(tmp) / "run") as evolution:
         evolution.run()
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]

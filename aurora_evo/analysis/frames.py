@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from aurora_evo.config import RunConfig
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.export import selection_pool, top_programs
 from aurora_evo.run_folder import RunFolder
 
@@ -44,7 +44,7 @@ class RunData:
         folder.require_run()
         self.run_dir = folder.path
         self.config: RunConfig = folder.read_config()
-        self.problem = problem_of_domain(self.config.task.domain)
+        self.problem = problem_of_task(self.config.task)
         self.archive, self.run_id = folder.open_to_read()
         self._pool: tuple[int, int] | bool | None = False
 

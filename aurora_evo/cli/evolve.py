@@ -30,25 +30,7 @@ def add_parser(verbs) -> None:
         help=f"settings preset: a shipped one by name ({', '.join(preset_names())}) or a TOML file "
         "(default: default)",
     )
-    evolve.add_argument(
-        "--domain",
-        choices=domain_names(),
-        help="what to schedule: an allocation domain or another problem (default: cloud)",
-    )
-    evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
-    evolve.add_argument(
-        "--suite",
-        metavar="NAME",
-        help="an allocation domain's scenarios from a named suite (google-2011, alibaba-2018, azure, "
-        "synthetic) instead of the seeds: train on its train split, choose on its validation split, and "
-        "report the chosen program on its test split at the end",
-    )
-    evolve.add_argument(
-        "--seed-run",
-        metavar="RUN_DIR",
-        help="carry over the programs on the islands of the run in RUN_DIR into this new run, each to its "
-        "island, rescored on this run's cases: continue a search on another suite or a later window",
-    )
+    add_task_options(evolve)
     evolve.add_argument("--islands", type=int, metavar="N", help="island populations (default: 8)")
     evolve.add_argument("--iterations", type=int, metavar="N", help="stop after N iterations (default: 100)")
     evolve.add_argument("--max-seconds", type=float, metavar="S", help="stop after S seconds")
@@ -92,6 +74,35 @@ def add_parser(verbs) -> None:
     where.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     evolve.add_argument("--no-progress", action="store_true", help="plain lines instead of the live display")
     evolve.set_defaults(handler=run_evolve)
+
+
+def add_task_options(evolve: argparse.ArgumentParser) -> None:
+    """What a run evolves programs for: the domain, its cases, how they are scored, and a run to carry on."""
+    evolve.add_argument(
+        "--domain",
+        choices=domain_names(),
+        help="what to schedule: an allocation domain or another problem (default: cloud)",
+    )
+    evolve.add_argument("--dataset", choices=["weibull", "or"], help="bin-packing instances to train on")
+    evolve.add_argument(
+        "--suite",
+        metavar="NAME",
+        help="an allocation domain's scenarios from a named suite (google-2011, alibaba-2018, azure, "
+        "synthetic) instead of the seeds: train on its train split, choose on its validation split, and "
+        "report the chosen program on its test split at the end",
+    )
+    evolve.add_argument(
+        "--score",
+        choices=["reward", "fitness"],
+        help="what an allocation run maximises and chooses by: the mean reward (0-1, the default) or the "
+        "fitness against best fit on each scenario (0 = best fit), what evaluate judges programs by",
+    )
+    evolve.add_argument(
+        "--seed-run",
+        metavar="RUN_DIR",
+        help="carry over the programs on the islands of the run in RUN_DIR into this new run, each to its "
+        "island, rescored on this run's cases: continue a search on another suite or a later window",
+    )
 
 
 def add_language_model_options(evolve: argparse.ArgumentParser) -> None:

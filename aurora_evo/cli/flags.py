@@ -14,6 +14,7 @@ SETTING_FLAGS = {
     "task.domain": "--domain",
     "task.dataset": "--dataset",
     "task.suite": "--suite",
+    "task.score": "--score",
     "islands.islands": "--islands",
     "islands.seed_run": "--seed-run",
     "stop.max_iterations": "--iterations",

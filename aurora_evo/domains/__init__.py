@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from aurora_evo.config import TaskConfig
     from aurora_evo.problem import Problem
 
 #: Problem name -> ``"module:Class"``.
@@ -68,3 +69,20 @@ def problem_of_domain(domain: str) -> Problem:
     """The problem a run's ``task.domain`` names: a registered problem by its name, and the allocation
     problem for the allocation domains (``cloud``, ``edge``, ``network``)."""
     return get_problem("allocation" if domain in ALLOCATION_DOMAINS else domain)
+
+
+#: What ``task.score`` may name for an allocation domain -> the problem scoring that way: the mean
+#: reward, or the fitness against best fit
+#: (:class:`~aurora_evo.domains.allocation.problem.AllocationFitnessProblem`).
+ALLOCATION_SCORES: dict[str, str] = {
+    "reward": PROBLEMS["allocation"],
+    "fitness": "aurora_evo.domains.allocation.problem:AllocationFitnessProblem",
+}
+
+
+def problem_of_task(task: TaskConfig) -> Problem:
+    """The problem a run's task settings name: :func:`problem_of_domain`, scored as ``task.score``
+    says for an allocation domain (the other problems have one score each)."""
+    if task.domain in ALLOCATION_DOMAINS:
+        return problem_from_spec(ALLOCATION_SCORES[task.score])
+    return problem_of_domain(task.domain)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aurora_evo.attacker.llm import build_llm_attacker
 from aurora_evo.config import ConfigError, RunConfig
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evolver.coevolution import Coevolution
 from aurora_evo.evolver.evolver import Evolver
 from aurora_evo.executor import Executor, SandboxExecutor
@@ -95,7 +95,7 @@ def build_evolver(
     uses_llm = evolving and "llm" in config.mutators.kinds
     if uses_llm:
         api_keys(config.llm)  # a missing key is a one-line error before anything is written
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     check_mutators(config, problem)
     cases = problem.cases(config.task, config.seed)  # a case that cannot be had is an error before the folder
     if config.islands.seed_run is not None and not resume:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from aurora_evo.config_files import load_preset, preset_path
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evaluate.statistics import compare_policies, mean_interval
 from aurora_evo.evaluate.summary import comparison_record
 from aurora_evo.studies.evolution import Budget, evolve_winner, run_apart, run_config, scored_on
@@ -75,7 +75,7 @@ def ablation_study(
             f"{winner.evaluated} candidates, {winner.seconds:.0f} s"
         )
     config = configs[0][1]
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     test = list(problem.test_cases(config.task))
     baselines = {name: problem.baseline(name) for name in ("first fit", "best fit")}
     values = scored_on(config, [w.source for w in winners] + list(baselines.values()), test)

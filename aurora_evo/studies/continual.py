@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
 from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_apart, run_config, scored_on
 
@@ -52,7 +52,7 @@ def _scratch(budget: Budget, seed: int, then: str) -> list[Winner]:
 
 def _score(config, winners: list[Winner], say) -> dict:
     """Every winner's fitness and reward on ``config``'s suite's test split, by (run, seed)."""
-    problem = problem_of_domain(config.task.domain)
+    problem = problem_of_task(config.task)
     cases = list(problem.test_cases(config.task))
     values = scored_on(config, [w.source for w in winners], cases)
     say(f"continual: {len(winners)} winners scored on {len(cases)} test scenario(s) of {config.task.suite}")

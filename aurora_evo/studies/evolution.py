@@ -22,7 +22,7 @@ import numpy as np
 
 from aurora_evo.config import RunConfig, override
 from aurora_evo.config_files import load_preset, preset_path
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_task
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.evolver import build_evolver
 from aurora_evo.evolver.build import sandbox_executor
@@ -115,7 +115,7 @@ def evolve_winner(config: RunConfig, label: str, run_dir: Path | None = None) ->
         best = top_programs(evolution.archive, evolution.run_id, 1, selection_pool(config))[0]
         evaluated = evolution.evaluations_so_far()
     seconds = time.perf_counter() - began
-    baselines = problem_of_domain(config.task.domain).baselines()
+    baselines = problem_of_task(config.task).baselines()
     same = [
         name
         for name, source in baselines.items()
@@ -150,7 +150,7 @@ def score_on(config: RunConfig, sources: Sequence[str], cases: Sequence[Scenario
     """``sources`` (untrusted) on ``cases`` in a sandbox with ``config``'s limits, in order."""
     executor = sandbox_executor(config)
     try:
-        return executor.evaluate(problem_of_domain(config.task.domain), list(sources), list(cases))
+        return executor.evaluate(problem_of_task(config.task), list(sources), list(cases))
     finally:
         executor.close()
 

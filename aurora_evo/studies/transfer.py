@@ -24,7 +24,7 @@ import numpy as np
 
 from aurora_evo.attacker.generate import generate_scenarios
 from aurora_evo.config import RunConfig
-from aurora_evo.domains import problem_of_domain
+from aurora_evo.domains import problem_of_domain, problem_of_task
 from aurora_evo.evaluate.statistics import mean_interval, paired_test
 from aurora_evo.studies.evolution import Budget, Winner, evolve_winner, run_apart, run_config, scored_on
 
@@ -49,7 +49,7 @@ def domains() -> list[str]:
 def target_scenarios(config: RunConfig, per_level: int) -> list:
     """The target domain of ``config``: its unseen seed scenarios and ``per_level`` generated ones per
     level."""
-    cases = list(problem_of_domain(config.task.domain).test_cases(config.task))
+    cases = list(problem_of_task(config.task).test_cases(config.task))
     rng = np.random.default_rng(TEST_SEED)
     for level in ("medium", "hard", "expert"):
         cases += [s for s, _ in generate_scenarios(level, per_level, rng, domain=config.task.domain)]

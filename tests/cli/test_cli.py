@@ -442,6 +442,21 @@ def test_evolve_then_export(capsys, tmp_path):
             lambda t: ["evolve", "--preset", _preset(t, '[stop]\ncurriculum_level = "godlike"\n')],
             "p.toml: stop.curriculum_level must be one of easy, medium, hard, expert, beyond",
         ),
+        (
+            lambda t: [
+                "evolve",
+                "--preset",
+                _preset(t, '[task]\nscore = "elo"\n'),
+                "--run-dir",
+                str(t / "r"),
+            ],
+            "p.toml: task.score must be one of reward, fitness",
+        ),
+        (
+            lambda t: ["evolve", "--domain", "binpacking", "--score", "fitness", "--run-dir", str(t / "r")],
+            "--score 'fitness' goes with an allocation domain (cloud, edge, network); --domain binpacking "
+            "has one score",
+        ),
     ],
 )
 def test_evolve_and_export_bad_input_is_one_line(capsys, tmp_path, make_args, expected):

@@ -4,6 +4,7 @@ report on its test split; the run resumes with its suite, and old run folders (n
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from cli_run import run
@@ -48,6 +49,28 @@ def test_a_suite_run_reports_its_test_split_and_resumes(capsys, tmp_path, preset
     code, out, err = run(capsys, "evolve", "--resume", run_dir, "--iterations", "3", "--no-progress")
     assert code == EXIT_OK, err
     assert "reached 3 iterations" in out and "test split of suite tiny (2 scenarios" in out
+
+
+def test_a_run_scored_by_fitness_trains_chooses_and_reports_on_it(capsys, tmp_path, preset, tiny_suite):
+    run_dir = tmp_path / "run"
+    code, out, err = run(
+        capsys, "evolve", "--preset", preset, "--suite", "tiny", "--score", "fitness", "--run-dir", run_dir,
+        "--no-progress",
+    )  # fmt: skip
+    assert code == EXIT_OK, err
+    assert "held-out fitness against best fit: evolved " in out and ", best fit +0.0000, first fit " in out
+    test_line = next(line for line in out.splitlines() if line.startswith("test split of suite tiny"))
+    assert ", best fit +0.0000, first fit " in test_line
+    with sqlite3.connect(run_dir / "archive.sqlite") as db:
+        seeds = db.execute(
+            "select score, validation_score from programs where mutator like '%.seed'"
+        ).fetchall()
+    # The seeds' scores are fitness: best fit's is 0 on both splits (itself), random placement's below.
+    assert (0.0, 0.0) in seeds and min(score for score, _ in seeds) < -0.01
+
+    code, out, err = run(capsys, "export", run_dir, "--top", "1", "--out", tmp_path / "programs")
+    assert code == EXIT_OK, err
+    assert "validation (fitness against best fit) " in open(out.strip()).read()
 
 
 def test_an_old_run_folder_without_a_suite_resumes_on_the_seeds(capsys, tmp_path, preset):

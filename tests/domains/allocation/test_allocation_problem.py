@@ -4,9 +4,16 @@ third is held out), their scores, and when ``jit="auto"`` compiles."""
 import pytest
 
 from aurora_evo.config import ConfigError, TaskConfig
-from aurora_evo.domains import get_problem, problem_of_domain
-from aurora_evo.domains.allocation.problem import JIT_MIN_DECISIONS, AllocationProblem, split_seeds
+from aurora_evo.domains import get_problem, problem_of_domain, problem_of_task
+from aurora_evo.domains.allocation.problem import (
+    JIT_MIN_DECISIONS,
+    AllocationFitnessProblem,
+    AllocationProblem,
+    split_seeds,
+)
+from aurora_evo.scheduler import load_scheduler
 from aurora_evo.seeds import seed_program_paths, seed_scenarios
+from aurora_evo.sim.fitness import relative_fitness
 
 ALLOCATION = AllocationProblem()
 
@@ -59,6 +66,42 @@ def test_a_case_scores_its_reward():
     scores = ALLOCATION.training_score(result.per_case)
     assert scores == {name: metrics["reward"] for name, metrics in result.per_case.items()}
     assert result.score == pytest.approx(sum(scores.values()) / 2)
+
+
+def test_task_score_names_how_an_allocation_run_is_scored():
+    assert problem_of_task(TaskConfig(domain="edge")) is get_problem("allocation")
+    by_fitness = problem_of_task(TaskConfig(domain="cloud", score="fitness"))
+    assert isinstance(by_fitness, AllocationFitnessProblem) and by_fitness.name == "allocation"
+    assert problem_of_task(TaskConfig(domain="network", score="fitness")) is by_fitness
+    assert problem_of_task(TaskConfig(domain="binpacking")) is get_problem("binpacking")
+
+
+def _seed_source(name: str) -> str:
+    return seed_program_paths()[name].read_text(encoding="utf-8")
+
+
+def test_scored_by_fitness_a_case_scores_its_fitness_against_best_fit_there():
+    problem, scenarios = AllocationFitnessProblem(), seed_scenarios("medium", "cloud")[:3]
+    best_fit = problem.evaluate(_seed_source("best_fit"), scenarios)
+    assert problem.training_score(best_fit.per_case) == {s.name: 0.0 for s in scenarios}
+    assert best_fit.score == 0.0
+
+    first_fit = problem.evaluate(_seed_source("first_fit"), scenarios)
+    by_reward = ALLOCATION.evaluate(_seed_source("first_fit"), scenarios)
+    references = [load_scheduler(seed_program_paths()["best_fit"]).run(s).metrics for s in scenarios]
+    expected = {
+        s.name: relative_fitness(s, load_scheduler(seed_program_paths()["first_fit"]).run(s).metrics, r)
+        for s, r in zip(scenarios, references, strict=True)
+    }
+    assert problem.training_score(first_fit.per_case) == pytest.approx(expected)
+    assert any(value != 0.0 for value in expected.values())
+    assert first_fit.score == pytest.approx(sum(expected.values()) / 3)
+    # The metrics are the reward problem's, with the fitness beside them.
+    assert {n: {k: v for k, v in m.items() if k != "fitness"} for n, m in first_fit.per_case.items()} == (
+        by_reward.per_case
+    )
+    assert "fitness" not in next(iter(by_reward.per_case.values()))
+    assert problem.format_score(first_fit.score).startswith(("+", "-"))
 
 
 def test_the_baselines_are_the_shipped_seed_programs():
