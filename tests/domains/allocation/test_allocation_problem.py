@@ -88,11 +88,8 @@ def test_scored_by_fitness_a_case_scores_its_fitness_against_best_fit_there():
 
     first_fit = problem.evaluate(_seed_source("first_fit"), scenarios)
     by_reward = ALLOCATION.evaluate(_seed_source("first_fit"), scenarios)
-    references = [load_scheduler(seed_program_paths()["best_fit"]).run(s).metrics for s in scenarios]
-    expected = {
-        s.name: relative_fitness(s, load_scheduler(seed_program_paths()["first_fit"]).run(s).metrics, r)
-        for s, r in zip(scenarios, references, strict=True)
-    }
+    best, first = (load_scheduler(seed_program_paths()[name]) for name in ("best_fit", "first_fit"))
+    expected = {s.name: relative_fitness(s, first.run(s).metrics, best.run(s).metrics) for s in scenarios}
     assert problem.training_score(first_fit.per_case) == pytest.approx(expected)
     assert any(value != 0.0 for value in expected.values())
     assert first_fit.score == pytest.approx(sum(expected.values()) / 3)
