@@ -8,6 +8,7 @@ import it).
 
 from __future__ import annotations
 
+import ast
 import math
 import warnings
 from collections.abc import Callable
@@ -97,7 +98,7 @@ def compile_program(
     Raises:
         ProgramError: the source does not parse, is too long, or does not define the function.
     """
-    parse_program(source, function_name)
+    tree = parse_program(source, function_name)
     namespace: dict = {"np": np, "numpy": np, "math": math, **features.contract_globals()}
     try:
         code = compile(source, "<program>", "exec")
@@ -115,8 +116,54 @@ def compile_program(
         raise ProgramError(f"{function_name} is not a function")
     jitted, jit_error = None, None
     if jit:
-        jitted, jit_error = _try_jit(fn, contract, boundscheck)
+        hazard = overlap_hazard(tree)
+        if hazard is not None:
+            jit_error = f"{hazard}, which numba does without numpy's care for overlapping memory"
+        else:
+            jitted, jit_error = _try_jit(fn, contract, boundscheck)
     return CompiledProgram(source, contract, fn, jitted, jit_error)
+
+
+def overlap_hazard(tree: ast.Module) -> str | None:
+    """Where numba would compute something other than numpy does, or ``None``: the first in-place write
+    whose source may overlap its target, as ``"line N: ..."``.
+
+    numpy buffers an operation whose output overlaps an input (since 1.13); numba writes element by
+    element in ascending order without looking (numba issue 230). So ``s[1:] -= s[:-1]`` takes pairwise
+    differences under numpy and running ones under numba, and FunSearch's own Weibull heuristic packs
+    Weibull 5k at 0.68 % excess under the one and 7.1 % under the other. A program writing through a
+    slice, updating in place from a slice or a transpose, or passing ``out=``, runs on the numpy path.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign | ast.Assign | ast.AnnAssign) and not _constant(node.value):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(_slices(part) for target in targets for part in ast.walk(target)):
+                return f"line {node.lineno}: it writes through a slice"
+        if isinstance(node, ast.AugAssign) and any(_is_view(part) for part in ast.walk(node.value)):
+            return f"line {node.lineno}: it updates an array in place from a view"
+        if isinstance(node, ast.Call) and any(keyword.arg == "out" for keyword in node.keywords):
+            return f"line {node.lineno}: it writes a result into out="
+    return None
+
+
+def _slices(node: ast.AST) -> bool:
+    """A subscript with a slice in its index (``a[1:]``, ``a[:, 0:2]``): a view, not a copy."""
+    if not isinstance(node, ast.Subscript):
+        return False
+    index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return any(isinstance(part, ast.Slice) for part in index)
+
+
+def _constant(node: ast.AST | None) -> bool:
+    """An expression of literals alone (``0.0``, ``-1e9``): writing it reads no memory."""
+    return node is not None and all(
+        isinstance(part, ast.Constant | ast.UnaryOp | ast.BinOp | ast.unaryop | ast.operator)
+        for part in ast.walk(node)
+    )
+
+
+def _is_view(node: ast.AST) -> bool:
+    return _slices(node) or (isinstance(node, ast.Attribute) and node.attr == "T")
 
 
 def _try_jit(fn: Callable, contract: Contract, boundscheck: bool) -> tuple[object | None, str | None]:
