@@ -200,13 +200,10 @@ class ProgressDisplay:
             )
         if best is not None:
             record = evolution.archive.programs.get(best[0])
+            shown = evolution.problem.format_score
             lines.append(
-                f"best program {best[0]}: training score {best[1]:.4f}"
-                + (
-                    f", validation {record.validation_score:.4f}"
-                    if record.validation_score is not None
-                    else ""
-                )
+                f"best program {best[0]}: {evolution.problem.score_label} {shown(best[1])} in training"
+                + ("" if record.validation_score is None else f", {shown(record.validation_score)} held out")
             )
             if record.validation_score is not None:
                 lines.append(self._against_baselines(record.validation_score))

@@ -110,10 +110,19 @@ class RunData:
         """The program ``aurora-evo export`` ships first: the best of those scored on the held-out
         cases (pooled with the training cases for allocation runs, whose few held-out scenarios are
         too few to choose by alone), else the best by training score; ``None`` before any ran."""
+        top = top_programs(self.archive, self.run_id, 1, self._selection_pool())
+        return top[0].id if top else None
+
+    def winner_chosen_by(self) -> str:
+        """How :meth:`winner` chose, for people (it completes "The winner is chosen by ...")."""
+        if self._selection_pool() is None:
+            return "its score on the held-out cases alone"
+        return "its mean score over every case (training and held-out)"
+
+    def _selection_pool(self) -> tuple[int, int] | None:
         if self._pool is False:
             self._pool = selection_pool(self.config)
-        top = top_programs(self.archive, self.run_id, 1, self._pool)
-        return top[0].id if top else None
+        return self._pool
 
     def best_program(self, by: str = "score") -> str | None:
         """The id of the best program by ``score`` (training) or ``validation_score``."""

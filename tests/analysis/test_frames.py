@@ -64,6 +64,17 @@ def test_the_winner_is_what_export_ships(run, small_run, tmp_path):
     assert path.stem.endswith(run.winner())
 
 
+def test_how_the_winner_is_chosen_is_said_as_export_chooses(run, tmp_path):
+    from aurora_evo.config import RunConfig, override
+    from aurora_evo.evolver import build_evolver
+
+    assert run.winner_chosen_by() == "its score on the held-out cases alone"  # bin packing
+    settings = {"task.levels": ("easy",), "islands.islands": 1, "evaluation.full_warm_up": False}
+    build_evolver(override(RunConfig(seed=1), **settings), tmp_path / "cloud").close()
+    with load_run(tmp_path / "cloud") as cloud:  # a few held-out seed scenarios: pooled with training
+        assert cloud.winner_chosen_by() == "its mean score over every case (training and held-out)"
+
+
 def test_evaluations_spread_metrics_into_columns(run):
     train = run.evaluations("train")
     assert {"program_id", "split", "case", "score", "excess_percent"} <= set(train.columns)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -277,6 +278,10 @@ def test_evolve_then_export(capsys, tmp_path):
     )
     assert code == EXIT_OK, err
     assert "stopped: reached 3 iterations" in out and f"aurora-evo export {run_dir}" in out
+    # Scores as the problem shows them: excess in percent, not the negated figure the search maximises.
+    assert re.search(
+        r"best program \w+: excess bins over L1 \d+\.\d\d% in training, \d+\.\d\d% held out", out
+    )
     code, out, _ = run(capsys, "evolve", "--resume", str(run_dir), "--iterations", "5", "--no-progress")
     assert code == EXIT_OK and "reached 5 iterations" in out
     code, out, _ = run(capsys, "export", str(run_dir), "--top", "2", "--out", str(tmp_path / "programs"))

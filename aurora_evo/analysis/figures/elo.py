@@ -39,6 +39,7 @@ class EloStanding:
         top_matches: the mean number of matches played by the ``top`` best rated.
         top: how many programs count as the top.
         opponents: the rated programs each new program plays (``archive.elo_opponents``).
+        chosen_by: how the winner was chosen (:meth:`RunData.winner_chosen_by`).
     """
 
     winner: str | None
@@ -49,6 +50,7 @@ class EloStanding:
     top_matches: float
     top: int
     opponents: int = 3
+    chosen_by: str = "its score on the held-out cases alone"
 
     @property
     def in_top(self) -> bool:
@@ -68,8 +70,8 @@ class EloStanding:
             f"{where} Elo counts wins in pairwise matches on one case at a time, not by how much, and each "
             f"new program plays {self.opponents} rated programs drawn at random: programs made early, drawn "
             f"by many later ones, play more (the top {self.top}: {self.top_matches:.0f} matches on average) "
-            "and a winner made late has had few chances to climb. The winner is chosen by its mean score "
-            "over every case (training and held-out), so the two rankings differ."
+            f"and a winner made late has had few chances to climb. The winner is chosen by {self.chosen_by}, "
+            "so the two rankings differ."
         )
 
 
@@ -79,13 +81,22 @@ def elo_standing(run: RunData, top: int = ELO_TOP) -> EloStanding:
     winner = run.winner()
     top_matches = float(ratings.matches.head(top).mean()) if not ratings.empty else 0.0
     opponents = int(run.config.archive.elo_opponents)
+    chosen_by = run.winner_chosen_by()
     ranked = ratings.index[ratings.program_id == winner]
     if winner is None or ranked.empty:
-        return EloStanding(winner, None, len(ratings), math.nan, 0, top_matches, top, opponents)
+        return EloStanding(winner, None, len(ratings), math.nan, 0, top_matches, top, opponents, chosen_by)
     row = ratings.loc[ranked[0]]
     rank = int(ranked[0]) + 1
     return EloStanding(
-        winner, rank, len(ratings), float(row.rating), int(row.matches), top_matches, top, opponents
+        winner,
+        rank,
+        len(ratings),
+        float(row.rating),
+        int(row.matches),
+        top_matches,
+        top,
+        opponents,
+        chosen_by,
     )
 
 
