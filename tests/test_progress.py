@@ -106,14 +106,16 @@ def test_the_command_names_its_folder_first_and_an_interrupt_prints_the_resume_c
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        first = process.stderr.readline()
-        assert first.startswith("run folder: runs/x ")
+        read = [process.stderr.readline()]
+        assert read[0].startswith("run folder: runs/x ")
         for line in process.stderr:  # the first iteration is under way once iteration 0 is printed
+            read.append(line)
             if line.startswith("iteration 0:"):
                 break
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=120)
     finally:
         process.kill()
-    assert process.returncode == 130
-    assert "continue with: aurora-evo evolve --resume runs/x" in err and "Traceback" not in err
+    said = "".join(read) + err
+    assert process.returncode == 130, said
+    assert "continue with: aurora-evo evolve --resume runs/x" in err and "Traceback" not in err, said

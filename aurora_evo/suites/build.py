@@ -163,12 +163,12 @@ def _files(spec: TraceSuiteSpec, split: SplitSpec, data: Path) -> tuple[list[Pat
 def _split_windows(spec: TraceSuiteSpec, split: SplitSpec, first_s: float, last_s: float) -> Windows:
     """The split's candidate windows (:func:`~aurora_evo.traces.replay.candidate_windows`), twice as many
     less one as the split has, spread over its share of the span; none reaches past the share's end."""
-    first = max(first_s, spec.first_s)
-    low = first + split.span[0] * (last_s - first)
-    high = first + split.span[1] * (last_s - first)
+    first, last = max(first_s, spec.first_s), last_s - spec.end_margin_s
+    low = first + split.span[0] * (last - first)
+    high = first + split.span[1] * (last - first)
     if high - low < spec.window_s:
         raise InputError(
-            f"suite {spec.name}: the trace spans {last_s - first:g} s; its share {split.span} is shorter "
+            f"suite {spec.name}: the trace spans {last - first:g} s; its share {split.span} is shorter "
             f"than a {spec.window_s:g} s window"
         )
     return candidate_windows(Windows(spec.window_s, count=split.count, first_s=low), low, high - 2e-6)

@@ -45,6 +45,9 @@ class TraceSuiteSpec:
         max_tasks: at most this many tasks per window (a seeded random subset).
         first_s: arrivals before this are left out of the span (Google 2011: the tasks present when the
             trace starts, all at 0, are not arrivals).
+        end_margin_s: the span ends this long before the last arrival (Google 2011: the tasks still
+            running when the input ends are cut there, so a window near the end holds mostly tasks whose
+            durations are only lower bounds).
         seed: the replay's random seed.
         deadline_wait_s: wait allowed to latency-sensitive tasks before their deadline, s.
         description: for people.
@@ -57,6 +60,7 @@ class TraceSuiteSpec:
     load: float
     max_tasks: int
     first_s: float = 0.0
+    end_margin_s: float = 0.0
     seed: int = 0
     deadline_wait_s: float = 60.0
     description: str = ""
@@ -119,6 +123,7 @@ SUITES: Mapping[str, TraceSuiteSpec | SyntheticSuiteSpec] = MappingProxyType(
                 load=0.85,
                 max_tasks=1500,
                 first_s=600.0,
+                end_margin_s=1800.0,
                 description="Google 2011 task_events shards 0-3 (the trace's first ~6 hours), 3-minute "
                 "windows on the trace's machine mix",
             ),

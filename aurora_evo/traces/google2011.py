@@ -26,9 +26,14 @@ tasks of one window whatever the number of shards: a running one is dropped (``"
 window"``), one awaiting resubmission is yielded with its last run. The default window (6 h) covers the
 first shards whole; tasks present at time 0 that run for days are what a shorter window gives up.
 
+Cut (counted in ``summary.repaired["still running at input end, cut there"]``, tasks): a task still running
+when the input ends is yielded with the run so far, ``outcome`` ``"censored"``: its duration is a lower
+bound, as the other readers' censored tasks are. Dropping them instead (as this reader did until
+2026-12) left the windows near the input's end with only the tasks that ended before it: none of the
+long ones, and fewer nodes sized for them.
+
 Dropped (counted in ``summary.dropped``), each a task unless said: tasks that never ran before they ended,
-their grace passed or the input ended (``"never scheduled"``), tasks still running when the input ends
-(``"still running at input end"``, not truncated: their duration is unknown), tasks without a CPU or
+their grace passed or the input ended (``"never scheduled"``), tasks without a CPU or
 memory request on any of their events (``"no request"``), last runs of zero length (``"zero-length
 run"``); rows without a readable job ID or task index (``"no task key"``), rows timed 2^63-1, "after the
 trace end" (``"after trace end"``), and rows for a task not live: never submitted in the shards read, or
@@ -299,9 +304,18 @@ class _Rebuilder:
         return released
 
     def finish(self) -> Iterator[TraceTask]:
-        """At input end: tasks awaiting resubmission are yielded, running and pending ones dropped."""
+        """At input end: running tasks are cut there (outcome ``"censored"``), tasks awaiting
+        resubmission are yielded with their last run, pending ones dropped."""
         while self.live:
-            self._give_up(self.live.popitem(last=False)[1], "still running at input end")
+            task = self.live.popitem(last=False)[1]
+            if task.run_start_us is not None:
+                task.last_run, task.run_start_us = (self.now_us - task.run_start_us, "censored"), None
+                waiting = len(self.done)
+                self._complete(task)
+                if len(self.done) > waiting:  # not dropped for want of a request
+                    self.summary.repaired["still running at input end, cut there"] += 1
+            else:
+                self._give_up(task, "never scheduled")
         while self.done:
             self.summary.tasks += 1
             yield heapq.heappop(self.done)[2]

@@ -116,7 +116,7 @@ def test_tasks_present_at_time_zero_arrive_at_zero(tmp_path):
     assert [(t.index, t.arrival_s, t.duration_s) for t in tasks] == [(1, 0.0, 5.0), (0, 0.0, 8.0)]
 
 
-def test_unfinished_tasks_are_dropped_with_their_reason(tmp_path):
+def test_a_task_running_at_input_end_is_cut_there_and_one_never_scheduled_dropped(tmp_path):
     rows = [
         event(1, 1, 0, SUBMIT),
         event(2, 1, 0, SCHEDULE),
@@ -124,11 +124,24 @@ def test_unfinished_tasks_are_dropped_with_their_reason(tmp_path):
         event(4, 3, 0, SUBMIT),
         event(5, 3, 0, SCHEDULE),
         event(6, 3, 0, FINISH),
+        event(7.5, 4, 0, SUBMIT),
     ]
     tasks, summary = read(shard(tmp_path, rows))
-    assert [t.job for t in tasks] == ["3"]
-    assert summary.dropped == {"still running at input end": 1, "never scheduled": 1}
-    assert "dropped 1 still running at input end, 1 never scheduled" in summary.describe()
+    assert [(t.job, t.arrival_s, t.duration_s, t.outcome) for t in tasks] == [
+        ("1", 1.0, 5.5, "censored"),  # scheduled at 2, the input's last event at 7.5: a lower bound
+        ("3", 4.0, 1.0, "finish"),
+    ]
+    assert summary.tasks == 2
+    assert summary.dropped == {"never scheduled": 2}
+    assert summary.repaired == {"still running at input end, cut there": 1}
+    assert "repaired 1 still running at input end, cut there" in summary.describe()
+
+
+def test_a_task_cut_at_input_end_without_a_request_is_dropped_not_counted_as_cut(tmp_path):
+    rows = [event(1, 1, 0, SUBMIT, cpu=""), event(2, 1, 0, SCHEDULE, cpu=""), event(3, 2, 0, SUBMIT)]
+    tasks, summary = read(shard(tmp_path, rows))
+    assert tasks == [] and summary.repaired == {}
+    assert summary.dropped == {"no request": 1, "never scheduled": 1}
 
 
 def test_tasks_come_in_arrival_order_though_they_end_in_another(tmp_path):
@@ -172,9 +185,13 @@ def test_rows_after_the_trace_end_and_unreadable_fields_are_counted(tmp_path):
         event(3, "", 0, SUBMIT),
     ]
     tasks, summary = read(shard(tmp_path, rows))
-    assert tasks == []
-    assert summary.dropped == {"after trace end": 1, "no task key": 1, "still running at input end": 1}
-    assert summary.repaired == {"unreadable request": 1, "unreadable priority": 1}
+    assert [(t.job, t.cpu, t.priority, t.outcome) for t in tasks] == [("1", 0.125, 9, "censored")]
+    assert summary.dropped == {"after trace end": 1, "no task key": 1}
+    assert summary.repaired == {
+        "unreadable request": 1,
+        "unreadable priority": 1,
+        "still running at input end, cut there": 1,
+    }
 
 
 def test_ends_without_a_run_drop_the_task_as_never_scheduled(tmp_path):

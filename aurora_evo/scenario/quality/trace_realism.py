@@ -19,7 +19,7 @@ is the replay: units, time scales, the window. So the checks are
   shorten as the month goes, since instances alive at its end are left out. A real window as it is
   should pass; what the checks catch is a replay gone wrong, which puts a window beyond every one of
   its trace's (a window at another offset than the reference's back-to-back ones can, rarely, pass
-  their largest by a little: 1 of the 100 windows of the shipped google-2011 suite).
+  their largest by a little: 2 of the 99 windows of the shipped google-2011 suite).
 
 The rules that stop a synthetic scenario from dodging the KS tests with many tasks (tasks per request
 shape, few shapes among many tasks, a regular clock, distinct values, jobs arriving at once) are not
