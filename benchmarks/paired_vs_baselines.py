@@ -3,10 +3,13 @@
     python benchmarks/paired_vs_baselines.py DIR PROGRAM [DIR PROGRAM ...]
 
 ``DIR`` is the folder ``aurora-evo evaluate PROGRAM.py --suite NAME --out DIR`` wrote, ``PROGRAM`` the
-policy's name there (the file's stem). The report compares every policy with best fit and with DQN;
-issue 24 asks whether the program beats each baseline, so this prints the program's mean fitness
-difference against each of them, paired over the split's scenarios, with the report's tests (paired t
-and Wilcoxon signed-rank, two-sided) Holm-corrected over the baselines present, and its wins and losses.
+policy's name there (the file's stem), or ``NAME@OTHER_DIR`` for a program another ``evaluate`` of the
+same suite and split scored (the baselines' training is seeded, so a second full ``evaluate`` would give
+them the same figures; ``--baselines best_fit`` spares training them again). The report compares every
+policy with best fit and with DQN; issue 24 asks whether the program beats each baseline, so this prints
+the program's mean fitness difference against each of them, paired over the split's scenarios, with the
+report's tests (paired t and Wilcoxon signed-rank, two-sided) Holm-corrected over the baselines present,
+and its wins and losses.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ BASELINES = ("best_fit", "ga", "dqn", "ppo")
 
 def compare(folder: Path, program: str) -> list[str]:
     """One line per baseline in the report at ``folder``: ``program``'s fitness against it."""
-    policies = json.loads((folder / "results.json").read_text())["per_scenario"]["policies"]
+    report = json.loads((folder / "results.json").read_text())["per_scenario"]
+    policies = report["policies"]
+    program, _, elsewhere = program.partition("@")
+    if elsewhere:
+        other = json.loads((Path(elsewhere) / "results.json").read_text())["per_scenario"]
+        if other["scenarios"] != report["scenarios"]:
+            sys.exit(f"{elsewhere} scored other scenarios than {folder}")
+        policies = {**policies, program: other["policies"][program]}
     mine = np.asarray(policies[program]["values"]["fitness"])
     present = [name for name in BASELINES if name in policies and not policies[name]["error"]]
     tests = [paired_test(mine, policies[name]["values"]["fitness"], True) for name in present]

@@ -4,10 +4,11 @@
 
 A program evolved on a suite's train split and chosen on its validation split meets its test split
 only at the end; when the splits are cut by time (train first, test last) and the trace reader drops
-the tasks still running when its input ends (:mod:`aurora_evo.traces.google2011` does: their duration
-is unknown), the last windows keep only the tasks that ended before the input did, and their durations
-shrink towards the end. This prints, per half split: the mean tasks and nodes per window, the median,
-mean, 90th percentile and longest task duration (s), and the share of tasks longer than 1,000 s.
+the tasks still running when its input ends (:mod:`aurora_evo.traces.google2011` did until commit
+98b0202, which cuts them there instead), the last windows keep only the tasks that ended before the
+input did, and their durations shrink towards the end. This prints, per half split: the mean tasks and
+nodes per window, the median, mean, 90th percentile and longest task duration (s), and the share of
+tasks longer than 1,000 s.
 """
 
 from __future__ import annotations
