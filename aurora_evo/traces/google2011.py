@@ -247,15 +247,15 @@ class _Rebuilder:
             else:
                 self.summary.repaired["unreadable request"] += 1
 
-    def _complete(self, task: _Task) -> None:
-        """A task whose last run has ended: into the heap, or dropped with its reason."""
+    def _complete(self, task: _Task) -> bool:
+        """A task whose last run has ended: into the heap (True), or dropped with its reason (False)."""
         if task.cpu is None or task.memory is None:
             self.summary.dropped["no request"] += 1
-            return
+            return False
         duration_us, outcome = task.last_run
         if duration_us <= 0:
             self.summary.dropped["zero-length run"] += 1
-            return
+            return False
         record = TraceTask(
             arrival_s=task.arrival_us / _US,
             duration_s=duration_us / _US,
@@ -272,6 +272,7 @@ class _Rebuilder:
         )
         heapq.heappush(self.done, (task.arrival_us, self.sequence, record))
         self.sequence += 1
+        return True
 
     def _give_up(self, task: _Task, reason_if_running: str) -> None:
         """A live task that will not run again: yielded with its last run if it had one, else dropped."""
@@ -310,9 +311,7 @@ class _Rebuilder:
             task = self.live.popitem(last=False)[1]
             if task.run_start_us is not None:
                 task.last_run, task.run_start_us = (self.now_us - task.run_start_us, "censored"), None
-                waiting = len(self.done)
-                self._complete(task)
-                if len(self.done) > waiting:  # not dropped for want of a request
+                if self._complete(task):
                     self.summary.repaired["still running at input end, cut there"] += 1
             else:
                 self._give_up(task, "never scheduled")
