@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
 from aurora_evo.traces.platforms import MachineClass, Platform
 
@@ -127,28 +128,60 @@ def places_on_arrival(
     task of ``must`` (default: every task); each runs for its duration from then (a task ending when
     another starts makes room for it), and a task outside ``must`` that finds no node is left out. The
     best node is the one left with the least free capacity, summed over resources as shares of the
-    node's.
+    node's (the first such node on a tie).
 
     Args:
         demand: ``(n, 4)``; arrival, duration: ``(n,)`` seconds; must: ``(n,)`` bool.
         capacity: ``(m, 4)`` the nodes'.
     """
-    free = np.array(capacity, dtype=np.float64)
+    demand = np.ascontiguousarray(demand, dtype=np.float64)
+    arrival = np.ascontiguousarray(arrival, dtype=np.float64)
+    must = (
+        np.ones(arrival.size, dtype=np.bool_) if must is None else np.ascontiguousarray(must, dtype=np.bool_)
+    )
+    return bool(
+        _best_fit_on_arrival(
+            demand,
+            arrival,
+            np.ascontiguousarray(duration, dtype=np.float64),
+            np.array(capacity, dtype=np.float64),
+            must,
+            np.argsort(arrival, kind="stable"),
+        )
+    )
+
+
+# Compiled: the sizing runs it a few times per window over every task of the window against every node
+# (25,000 tasks on 1,000 nodes for a Google 2011 half hour); in numpy it was two thirds of a replay's time.
+@njit(cache=True)
+def _best_fit_on_arrival(demand, arrival, duration, free, must, order):  # pragma: no cover - compiled
+    nodes, resources = free.shape
     scale = np.where(free > 0, free, 1.0)
-    running: list[tuple[float, int, int]] = []  # (end, task, node)
-    for i in np.argsort(arrival, kind="stable"):
-        while running and running[0][0] <= arrival[i]:
+    running = [(0.0, 0, 0)]  # (end, task, node); seeded for its type, emptied at once
+    running.pop()
+    for i in order:
+        while len(running) > 0 and running[0][0] <= arrival[i]:
             _, k, node = heapq.heappop(running)
-            free[node] += demand[k]
-        room = free - demand[i]
-        fits = (room >= -1e-9).all(axis=1)
-        if not fits.any():
-            if must is None or must[i]:
+            for r in range(resources):
+                free[node, r] += demand[k, r]
+        best, best_score = -1, np.inf
+        for node in range(nodes):
+            score = 0.0
+            for r in range(resources):
+                room = free[node, r] - demand[i, r]
+                if room < -1e-9:
+                    break
+                score += room / scale[node, r]
+            else:
+                if score < best_score:
+                    best, best_score = node, score
+        if best < 0:
+            if must[i]:
                 return False
             continue
-        node = int(np.argmin(np.where(fits, (room / scale).sum(axis=1), np.inf)))
-        free[node] = room[node]
-        heapq.heappush(running, (float(arrival[i] + duration[i]), int(i), node))
+        for r in range(resources):
+            free[best, r] -= demand[i, r]
+        heapq.heappush(running, (arrival[i] + duration[i], i, best))
     return True
 
 

@@ -30,7 +30,7 @@ from aurora_evo.traces.replay import (
     replay_window,
     spread_windows,
 )
-from aurora_evo.traces.sizing import load_within_window, peak_demand, places_on_arrival
+from aurora_evo.traces.sizing import load_within_window, peak_demand
 from aurora_evo.traces.sources import TraceInputs, trace_source
 from aurora_evo.traces.units import GOOGLE_LARGEST_CORES, GOOGLE_LARGEST_GIB
 from aurora_evo.traces.windows import Windows
@@ -356,20 +356,6 @@ def test_sized_nodes_include_a_machine_of_every_class_a_task_needs():
     scenario = replay_window(tasks, 0, 60, GOOGLE, mix, ReplayOptions(), "w")
     assert len(scenario.tasks) == 2 and scenario.nodes.capacity[:, 2].max() == 8.0
     assert "larger than every node" not in scenario.provenance["replay"]["dropped"]
-
-
-def test_places_on_arrival_sees_the_fragmentation_a_total_hides():
-    """Two 4-core nodes and tasks of 3, 3 and 2 cores: 8 cores asked of 8, yet the third finds 1 free core
-    on each node; a third node places it. A task ending when the next arrives makes room for it."""
-    demand = np.array([[3.0, 0, 0, 0], [3.0, 0, 0, 0], [2.0, 0, 0, 0]])
-    arrival, duration = np.array([0.0, 1.0, 2.0]), np.full(3, 100.0)
-    node = np.array([4.0, 16.0, 0, 0])
-    assert not places_on_arrival(demand, arrival, duration, np.array([node, node]))
-    assert places_on_arrival(demand, arrival, duration, np.array([node, node, node]))
-    assert places_on_arrival(demand, arrival, np.ones(3), np.array([node]))
-    must = np.array([True, True, False])  # the third may wait
-    assert places_on_arrival(demand, arrival, duration, np.array([node, node]), must=must)
-    assert not places_on_arrival(demand, arrival, duration, np.array([node, node]), must=~must)
 
 
 @pytest.mark.parametrize(("scheduling_class", "nodes"), [(2, 3), (0, 2)])
