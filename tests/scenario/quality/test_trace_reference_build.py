@@ -13,11 +13,13 @@ from aurora_evo.scenario.quality.build_trace_references import (
     N_QUANTILES,
     SOURCE_FILES,
     WINDOW_LENGTHS_S,
+    cut_lengths,
     measure_source,
     references_text,
 )
 from aurora_evo.scenario.quality.trace_references import FORMAT, REFERENCE_FILE, VERSION, parse_references
 from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS
+from aurora_evo.traces.records import TraceTask
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +61,26 @@ def test_the_builder_reproduces_the_shipped_tables_from_the_raw_files(fmt, shipp
     """Up to two minutes for Alibaba 2018 (5 million task instances, four window lengths)."""
     data = shared_data()
     assert measure_source(fmt, data) == shipped["sources"][fmt]
+
+
+def test_the_shifted_grids_start_a_share_of_the_length_later_and_skip_what_comes_before():
+    """Tasks at 0, 5, ..., 35 s, 10-second windows: the first grid from 0, the half-shifted one from 5 s
+    (the task at 0 in none of its windows); every window of a grid holds the tasks of its interval. The
+    20-second windows, given no shift, have the first grid only."""
+    tasks = [TraceTask(arrival_s=float(t), duration_s=1.0, cpu=0.1, memory=0.1) for t in range(0, 40, 5)]
+    got = [
+        (length, phase, start, [t.arrival_s for t in members])
+        for length, phase, start, members in cut_lengths(tasks, [10.0, 20.0], {10.0: [0.5]})
+    ]
+    assert sorted(got) == [
+        (10.0, 0.0, 0.0, [0.0, 5.0]),
+        (10.0, 0.0, 10.0, [10.0, 15.0]),
+        (10.0, 0.0, 20.0, [20.0, 25.0]),
+        (10.0, 0.0, 30.0, [30.0, 35.0]),
+        (10.0, 0.5, 5.0, [5.0, 10.0]),
+        (10.0, 0.5, 15.0, [15.0, 20.0]),
+        (10.0, 0.5, 25.0, [25.0, 30.0]),
+        (10.0, 0.5, 35.0, [35.0]),
+        (20.0, 0.0, 0.0, [0.0, 5.0, 10.0, 15.0]),
+        (20.0, 0.0, 20.0, [20.0, 25.0, 30.0, 35.0]),
+    ]

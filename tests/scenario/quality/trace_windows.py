@@ -40,11 +40,12 @@ def trace_windows(
     options: ReplayOptions | None = None,
 ) -> Iterator[Scenario]:
     """Replayed back-to-back windows of ``fmt``'s files (each file group's first starting ``offset_s``
-    after its first arrival: half a window by default, so not the windows the references pool), the
+    after its first arrival: a third of a window by default, so none of the windows the references pool
+    or calibrate on, which start at quarters of it), the
     first ``count`` of each group (all when ``None``). Windows over the replay's
     :data:`~aurora_evo.traces.replay.MAX_TASKS` are left out (the replay refuses them)."""
     source = SOURCES[fmt]
-    offset_s = window_s / 2 if offset_s is None else offset_s
+    offset_s = window_s / 3 if offset_s is None else offset_s
     options = options or ReplayOptions()
     for paths, inputs in source_groups(fmt, data_dir):
         platform = source.platform(paths, inputs)
