@@ -185,6 +185,34 @@ def _best_fit_on_arrival(demand, arrival, duration, free, must, order):  # pragm
     return True
 
 
+def places_on_arrival_reference(
+    demand: np.ndarray,
+    arrival: np.ndarray,
+    duration: np.ndarray,
+    capacity: np.ndarray,
+    must: np.ndarray | None = None,
+) -> bool:
+    """:func:`places_on_arrival` as a numpy loop, as it was written before it was compiled: the reference
+    its tests and ``benchmarks/replay_sizing.py`` compare it with (same arguments, same answer)."""
+    free = np.array(capacity, dtype=np.float64)
+    scale = np.where(free > 0, free, 1.0)
+    running: list[tuple[float, int, int]] = []  # (end, task, node)
+    for i in np.argsort(arrival, kind="stable"):
+        while running and running[0][0] <= arrival[i]:
+            _, k, node = heapq.heappop(running)
+            free[node] += demand[k]
+        room = free - demand[i]
+        fits = (room >= -1e-9).all(axis=1)
+        if not fits.any():
+            if must is None or must[i]:
+                return False
+            continue
+        node = int(np.argmin(np.where(fits, (room / scale).sum(axis=1), np.inf)))
+        free[node] = room[node]
+        heapq.heappush(running, (float(arrival[i] + duration[i]), int(i), node))
+    return True
+
+
 def fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """``(n,)`` whether each task fits at least one node when empty."""
     return (demand[:, None, :] <= capacity[None, :, :] + 1e-9).all(axis=2).any(axis=1)

@@ -1,36 +1,13 @@
 """The best fit on arrival that sizes a replayed window's nodes: compiled, it places as the plain
-numpy loop it replaced does (kept here as the reference)."""
+numpy loop it replaced does (kept as :func:`places_on_arrival_reference`)."""
 
 from __future__ import annotations
-
-import heapq
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aurora_evo.traces.sizing import places_on_arrival
-
-
-def places_on_arrival_reference(demand, arrival, duration, capacity, must=None) -> bool:
-    """The numpy loop of :func:`places_on_arrival` before it was compiled, as written then."""
-    free = np.array(capacity, dtype=np.float64)
-    scale = np.where(free > 0, free, 1.0)
-    running: list[tuple[float, int, int]] = []  # (end, task, node)
-    for i in np.argsort(arrival, kind="stable"):
-        while running and running[0][0] <= arrival[i]:
-            _, k, node = heapq.heappop(running)
-            free[node] += demand[k]
-        room = free - demand[i]
-        fits = (room >= -1e-9).all(axis=1)
-        if not fits.any():
-            if must is None or must[i]:
-                return False
-            continue
-        node = int(np.argmin(np.where(fits, (room / scale).sum(axis=1), np.inf)))
-        free[node] = room[node]
-        heapq.heappush(running, (float(arrival[i] + duration[i]), int(i), node))
-    return True
+from aurora_evo.traces.sizing import places_on_arrival, places_on_arrival_reference
 
 
 def test_places_on_arrival_sees_the_fragmentation_a_total_hides():
