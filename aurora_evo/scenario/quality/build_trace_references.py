@@ -6,22 +6,21 @@ For each trace format, the raw files (:data:`SOURCE_FILES`, under the ``shared/d
 as ``aurora-evo scenarios from-trace`` reads them (:mod:`aurora_evo.traces.sources`) and cut, in one
 pass, into back-to-back windows of each length of :data:`WINDOW_LENGTHS_S` from each file's first
 arrival, and for the lengths of :data:`SHIFTED_LENGTHS_S` again on grids shifted by each of
-:data:`CALIBRATION_PHASES` of the length. Each window is
-measured as a replayed scenario is (:func:`window_arrays`, then
-:func:`~aurora_evo.scenario.quality.trace_window.window_samples`). Per length and distribution, the
-values of every window of the first grid are pooled into a table of :data:`N_QUANTILES` quantiles
-(``numpy.quantile`` at ``(i + 0.5) / q``, method ``inverted_cdf``, so a trace's favourite sizes stay
-exact), and each window of every grid is compared with the table: the largest of the KS distances of
-the windows with at least :data:`CALIBRATION_MIN_VALUES` values, and of the factors between each
-window's median and the table's, say how far the format's own windows stray. A replay's window starts
-anywhere, and long windows are few (nine of 30 minutes in Google 2011's four files), so one grid's
-windows understate that: on Google 2011, the 30-minute windows of the first grid stray up to KS 0.21 in
-duration, one a quarter later 0.45 (a burst of long tasks still running at the trace's end: the first
-grid's window holding it is mostly such tasks, and left out). Short windows are many (and shifting
-them would triple the build's time). A window most of
-whose tasks are censored (:func:`~aurora_evo.traces.replay.mostly_censored`) is left out, as a replay
-leaves it out. Per window of the first grid, the tasks per request shape and the task inter-arrival CV
-are summarised too (p01, p50, p99).
+:data:`CALIBRATION_PHASES` of the length. Each window is measured as a replayed scenario is
+(:func:`window_arrays`, then :func:`~aurora_evo.scenario.quality.trace_window.window_samples`). Per
+length and distribution, the values of every window of the first grid are pooled into a table of
+:data:`N_QUANTILES` quantiles (``numpy.quantile`` at ``(i + 0.5) / q``, method ``inverted_cdf``, so a
+trace's favourite sizes stay exact), and each window of every grid is compared with the table: the
+largest of the KS distances of the windows with at least :data:`CALIBRATION_MIN_VALUES` values, and of
+the factors between each window's median and the table's, say how far the format's own windows stray. A
+replay's window starts anywhere, and long windows are few (nine of 30 minutes in Google 2011's four
+files), so one grid's windows understate that: on Google 2011, the 30-minute windows of the first grid
+stray up to KS 0.21 in duration, one a quarter later 0.45 (a burst of long tasks still running at the
+trace's end: the first grid's window holding it is mostly such tasks, and left out). Short windows are
+many (shifting them too would multiply the build's time). A window most of whose tasks are censored
+(:func:`~aurora_evo.traces.replay.mostly_censored`) is left out, as a replay leaves it out. Per window
+of the first grid, the tasks per request shape and the task inter-arrival CV are summarised too (p01,
+p50, p99).
 Deterministic: no random draw.
 
 The window's length matters: a short window holds a few jobs, whose durations are its durations (on
