@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+import numpy as np
 import pytest
 from trace_windows import shared_data
 
@@ -13,13 +14,12 @@ from aurora_evo.scenario.quality.build_trace_references import (
     N_QUANTILES,
     SOURCE_FILES,
     WINDOW_LENGTHS_S,
-    cut_lengths,
+    grid_windows,
     measure_source,
     references_text,
 )
 from aurora_evo.scenario.quality.trace_references import FORMAT, REFERENCE_FILE, VERSION, parse_references
 from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS
-from aurora_evo.traces.records import TraceTask
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,12 @@ def test_the_builder_reproduces_the_shipped_tables_from_the_raw_files(fmt, shipp
 def test_the_shifted_grids_start_a_share_of_the_length_later_and_skip_what_comes_before():
     """Tasks at 0, 5, ..., 35 s, 10-second windows: the first grid from 0, the half-shifted one from 5 s
     (the task at 0 in none of its windows); every window of a grid holds the tasks of its interval. The
-    20-second windows, given no shift, have the first grid only."""
-    tasks = [TraceTask(arrival_s=float(t), duration_s=1.0, cpu=0.1, memory=0.1) for t in range(0, 40, 5)]
+    20-second windows, given no shift, have the first grid only. Out of arrival order, a window is a run
+    of tasks in one interval."""
+    arrival = np.arange(0.0, 40.0, 5.0)
     got = [
-        (length, phase, start, [t.arrival_s for t in members])
-        for length, phase, start, members in cut_lengths(tasks, [10.0, 20.0], {10.0: [0.5]})
+        (length, phase, start, arrival[rows].tolist())
+        for length, phase, start, rows in grid_windows(arrival, [10.0, 20.0], {10.0: [0.5]})
     ]
     assert sorted(got) == [
         (10.0, 0.0, 0.0, [0.0, 5.0]),
@@ -83,4 +84,11 @@ def test_the_shifted_grids_start_a_share_of_the_length_later_and_skip_what_comes
         (10.0, 0.5, 35.0, [35.0]),
         (20.0, 0.0, 0.0, [0.0, 5.0, 10.0, 15.0]),
         (20.0, 0.0, 20.0, [20.0, 25.0, 30.0, 35.0]),
+    ]
+    unordered = np.array([0.0, 12.0, 3.0, 14.0])
+    assert [(start, unordered[rows].tolist()) for _, _, start, rows in grid_windows(unordered, [10.0])] == [
+        (0.0, [0.0]),
+        (10.0, [12.0]),
+        (0.0, [3.0]),
+        (10.0, [14.0]),
     ]
