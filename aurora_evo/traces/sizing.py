@@ -169,7 +169,7 @@ def _best_fit_on_arrival(demand, arrival, duration, free, must, order):  # pragm
             score = 0.0
             for r in range(resources):
                 room = free[node, r] - demand[i, r]
-                if room < -1e-9:
+                if not room >= -1e-9:  # as the numpy loop's test reads a NaN: no fit
                     break
                 score += room / scale[node, r]
             else:
