@@ -182,8 +182,12 @@ def replay_window(
 def mostly_censored(tasks: Sequence[TraceTask]) -> bool:
     """Whether more than :data:`MAX_CENSORED_SHARE` of ``tasks`` are censored (outcome ``"censored"``:
     cut at the trace's end, their durations lower bounds)."""
-    censored = sum(task.outcome == "censored" for task in tasks)
-    return censored > MAX_CENSORED_SHARE * len(tasks)
+    return too_censored(sum(task.outcome == "censored" for task in tasks), len(tasks))
+
+
+def too_censored(censored: int, tasks: int) -> bool:
+    """Whether ``censored`` of ``tasks`` tasks is more than :data:`MAX_CENSORED_SHARE` of them."""
+    return censored > MAX_CENSORED_SHARE * tasks
 
 
 def _thinned(demand, arrival, duration, capacity, window_s, load, rng, candidates) -> np.ndarray:

@@ -55,7 +55,7 @@ from aurora_evo.scenario.quality.trace_references import (
 )
 from aurora_evo.scenario.quality.trace_window import SAMPLE_NAMES, TRACE_FORMATS, window_samples
 from aurora_evo.traces.records import ReadSummary, TraceTask
-from aurora_evo.traces.replay import MAX_CENSORED_SHARE, file_digest
+from aurora_evo.traces.replay import file_digest, too_censored
 from aurora_evo.traces.sources import SOURCES, TraceInputs
 from aurora_evo.traces.units import UNITS
 
@@ -193,17 +193,21 @@ class _Windows:
         self.tasks_per_shape: list[float] = []
         self.interarrival_cv: list[float] = []
 
-    def add_shifted(
-        self, arrival: np.ndarray, duration: np.ndarray, demand: np.ndarray, priority: np.ndarray
-    ) -> None:
-        for name, values in window_samples(arrival, duration, demand, priority).items():
-            self.shifted[name].append(values)
-
     def add(
-        self, arrival: np.ndarray, duration: np.ndarray, demand: np.ndarray, priority: np.ndarray
+        self,
+        arrival: np.ndarray,
+        duration: np.ndarray,
+        demand: np.ndarray,
+        priority: np.ndarray,
+        *,
+        shifted: bool = False,
     ) -> None:
+        """A window's measures; a ``shifted`` grid's window gives its distributions to the calibration
+        only."""
         for name, values in window_samples(arrival, duration, demand, priority).items():
-            self.samples[name].append(values)
+            (self.shifted if shifted else self.samples)[name].append(values)
+        if shifted:
+            return
         self.tasks_per_shape.append(arrival.size / len(np.unique(demand[:, :2], axis=0)))
         gaps = np.diff(np.sort(arrival))
         if arrival.size >= CALIBRATION_MIN_VALUES and gaps.mean() > 0:
@@ -280,10 +284,10 @@ def measure_source(fmt: str, data_dir: str | Path, lengths: Sequence[float] = WI
         # window's arrays built from its tasks took ten minutes over the ten grids.
         arrival, duration, demand, priority, censored = stream_arrays(fmt, stream)
         for length, phase, start, rows in grid_windows(arrival, lengths, shifts):
-            if censored[rows].sum() > MAX_CENSORED_SHARE * arrival[rows].size:  # as a replay leaves it out
+            if too_censored(int(censored[rows].sum()), arrival[rows].size):  # as a replay leaves it out
                 continue
             window = (arrival[rows] - start, duration[rows], demand[rows], priority[rows])
-            (measured[length].add_shifted if phase else measured[length].add)(*window)
+            measured[length].add(*window, shifted=bool(phase))
     return {
         "source": {
             "files": [_file_record(data_dir, name) for group in SOURCE_FILES[fmt] for name in group],
