@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from aurora_evo.rows import unique_rows
 from aurora_evo.traces.platforms import MachineClass, Platform
 
 #: Sized nodes hold at least the demand running at once over this share of their capacity.
@@ -214,5 +215,9 @@ def places_on_arrival_reference(
 
 
 def fits_some_node(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """``(n,)`` whether each task fits at least one node when empty."""
-    return (demand[:, None, :] <= capacity[None, :, :] + 1e-9).all(axis=2).any(axis=1)
+    """``(n,)`` whether each task fits at least one node when empty: compared by distinct request and
+    distinct node shape (a window's tasks and nodes repeat a few)."""
+    requests, request_of_task = unique_rows(demand)
+    shapes, _ = unique_rows(capacity)
+    fits = (requests[:, None, :] <= shapes[None, :, :] + 1e-9).all(axis=2).any(axis=1)
+    return fits[request_of_task]

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aurora_evo.traces.sizing import places_on_arrival, places_on_arrival_reference
+from aurora_evo.traces.sizing import fits_some_node, places_on_arrival, places_on_arrival_reference
 
 
 def test_places_on_arrival_sees_the_fragmentation_a_total_hides():
@@ -43,3 +43,12 @@ def windows(draw):
 @given(windows())
 def test_the_compiled_best_fit_places_as_the_numpy_loop_does(window):
     assert places_on_arrival(*window) == places_on_arrival_reference(*window)
+
+
+@given(windows())
+def test_a_task_fits_some_node_when_it_fits_one_of_them_empty(window):
+    """Compared by distinct request and node shape, as each task against each node."""
+    demand, _, _, capacity, _ = window
+    each = (demand[:, None, :] <= capacity[None, :, :] + 1e-9).all(axis=2).any(axis=1)
+    np.testing.assert_array_equal(fits_some_node(demand, capacity), each)
+    assert fits_some_node(demand[:0], capacity).shape == (0,)

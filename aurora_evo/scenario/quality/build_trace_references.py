@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aurora_evo.rows import unique_rows
 from aurora_evo.scenario.quality.report import DEFAULT_CONFIG
 from aurora_evo.scenario.quality.trace_references import (
     DIGITS,
@@ -208,7 +209,7 @@ class _Windows:
             (self.shifted if shifted else self.samples)[name].append(values)
         if shifted:
             return
-        self.tasks_per_shape.append(arrival.size / len(np.unique(demand[:, :2], axis=0)))
+        self.tasks_per_shape.append(arrival.size / len(unique_rows(demand[:, :2])[0]))
         gaps = np.diff(np.sort(arrival))
         if arrival.size >= CALIBRATION_MIN_VALUES and gaps.mean() > 0:
             self.interarrival_cv.append(float(gaps.std() / gaps.mean()))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from aurora_evo.rows import unique_rows
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.arrivals import _job_arrivals, scenario_load
 from aurora_evo.scenario.quality.report import DEFAULT_CONFIG, Layer, QualityConfig, Verdict, _g, _quiet
@@ -55,7 +56,7 @@ def features(s: Scenario, config: QualityConfig = DEFAULT_CONFIG) -> np.ndarray:
     cv = float(gaps.std() / gaps.mean()) if gaps.size and gaps.mean() > 0 else 0.0
     mean_cap = cap[:, :2].mean(axis=0)
     hetero = np.divide(cap[:, :2].std(axis=0), mean_cap, out=np.zeros(2), where=mean_cap > 0)
-    shapes = len(np.unique(tasks.demand, axis=0))
+    shapes = len(unique_rows(tasks.demand)[0])
     values = np.array(
         [
             math.log10(len(tasks)),

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from aurora_evo.rows import unique_rows
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.arrivals import _job_arrivals
 from aurora_evo.scenario.quality.report import (
@@ -89,7 +90,7 @@ def _shipped_reference(smoothing: float) -> _Reference:
 def _shapes(s: Scenario) -> np.ndarray:
     """Distinct (cpu, memory) request shapes, ``(k, 2)``, as shares of the largest node's capacity."""
     largest = s.nodes.capacity[:, :2].max(axis=0)
-    shapes = np.unique(s.tasks.demand[:, :2], axis=0)
+    shapes, _ = unique_rows(s.tasks.demand[:, :2])
     return shapes / np.where(largest > 0, largest, 1.0)
 
 
@@ -239,7 +240,7 @@ def _check_volume(
     """The checks that many tasks cannot dodge the KS tests: tasks per request shape, jobs arriving all at
     once, few shapes among many tasks, and a regular clock. Appends to ``tests`` and ``problems``."""
     tasks = s.tasks
-    per_shape = len(tasks) / max(len(np.unique(tasks.demand[:, :2], axis=0)), 1)
+    per_shape = len(tasks) / max(len(unique_rows(tasks.demand[:, :2])[0]), 1)
     tests["tasks_per_shape"] = {"value": per_shape, "max": config.max_tasks_per_shape}
     if per_shape > config.max_tasks_per_shape:
         problems.append(
@@ -249,7 +250,7 @@ def _check_volume(
         )
     if jobs.size >= config.realism_min_samples and raw_gaps.size and raw_gaps.max() == 0:
         problems.append(f"all {jobs.size} jobs arrive at the same instant")
-    n_shapes = len(np.unique(tasks.demand[:, :2], axis=0))
+    n_shapes = len(unique_rows(tasks.demand[:, :2])[0])
     many = config.realism_min_samples * TRACE_TASKS_PER_JOB
     if len(tasks) >= many and n_shapes < config.realism_min_samples:
         problems.append(

@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from aurora_evo.rows import unique_rows
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.scenario.quality.report import Layer, QualityConfig, Verdict, _g, _join
 from aurora_evo.scenario.quality.trace_references import (
@@ -146,7 +147,7 @@ def _compare(
 def _reported(s: Scenario, ref: TraceReference) -> dict[str, dict]:
     """The synthetic volume rules' measures, beside the trace's own per-window figures; not judged."""
     tasks = s.tasks
-    per_shape = len(tasks) / max(len(np.unique(tasks.demand[:, :2], axis=0)), 1)
+    per_shape = len(tasks) / max(len(unique_rows(tasks.demand[:, :2])[0]), 1)
     out: dict[str, dict] = {
         "tasks_per_shape": {"value": per_shape, "trace_windows": dict(ref.figures["tasks_per_shape"])}
     }

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from aurora_evo.errors import InputError
+from aurora_evo.rows import unique_rows
 from aurora_evo.scenario.model import Scenario
 from aurora_evo.traces import FORMATS
 from aurora_evo.traces.sizing import load_within_window
@@ -95,8 +96,7 @@ def trace_window(s: Scenario) -> TraceWindow | None:
 def job_arrivals(arrival: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Sorted arrival times of the jobs of ``n`` tasks, ``(n_jobs,)``: tasks sharing their row of
     ``key`` (``(n, k)``: their request, priority...) form a job, arriving with its first task."""
-    _, inverse = np.unique(key, axis=0, return_inverse=True)
-    inverse = np.asarray(inverse).ravel()
+    _, inverse = unique_rows(key)
     first = np.full(int(inverse.max()) + 1, np.inf)
     np.minimum.at(first, inverse, arrival)
     return np.sort(first)
@@ -117,10 +117,10 @@ def window_samples(
     arrival = np.asarray(arrival, dtype=np.float64)
     demand = np.asarray(demand, dtype=np.float64).reshape(arrival.size, -1)
     priority = np.asarray(priority, dtype=np.float64)
-    shapes = np.unique(demand[:, :2], axis=0)
+    shapes, _ = unique_rows(demand[:, :2])
     cpu, memory = shapes[:, 0], shapes[:, 1]
     both = (cpu > 0) & (memory > 0)
-    rows = np.unique(np.column_stack([arrival, demand, priority, duration]), axis=0)
+    rows, _ = unique_rows(np.column_stack([arrival, demand, priority, duration]))
     samples = {
         "cpu": cpu[cpu > 0],
         "memory": memory[memory > 0],
