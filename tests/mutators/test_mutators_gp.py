@@ -550,17 +550,25 @@ def test_seed_trees_compile_with_numba_and_agree_with_numpy():
         assert all(err is None and agree for _, err, agree in check_genotypes(contract.value, genotypes, 15))
 
 
+#: Random trees per contract compiled with numba, every primitive in at least one of them (the test
+#: checks it); 200 took four minutes of a CI worker.
+NUMBA_TREES = 100
+
+
 @pytest.fixture(scope="module")
 def numba_checks() -> dict[Contract, list[tuple[str, str | None, bool]]]:
-    """:func:`check_genotypes` of 200 trees per contract as the GP starts from them (the seed trees,
-    then ramped half-and-half), in worker processes: a numba compile takes 0.1-0.4 s."""
-    work = [(c, [p.genotype for p in GPMutator(c).seeds(np.random.default_rng(16), 200)]) for c in CONTRACTS]
+    """:func:`check_genotypes` of :data:`NUMBA_TREES` trees per contract as the GP starts from them (the
+    seed trees, then ramped half-and-half), in worker processes: a numba compile takes 0.1-0.4 s."""
+    work = [
+        (c, [p.genotype for p in GPMutator(c).seeds(np.random.default_rng(16), NUMBA_TREES)])
+        for c in CONTRACTS
+    ]
     workers = max(1, min(8, os.cpu_count() or 1))
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {
             contract: [
                 pool.submit(check_genotypes, contract.value, genotypes[i : i + 10], i)
-                for i in range(0, 200, 10)
+                for i in range(0, NUMBA_TREES, 10)
             ]
             for contract, genotypes in work
         }
@@ -571,7 +579,10 @@ def numba_checks() -> dict[Contract, list[tuple[str, str | None, bool]]]:
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.value)
 def test_random_trees_compile_with_numba_and_agree_with_numpy(contract, numba_checks):
     results = numba_checks[contract]
-    assert len(results) == 200
+    assert len(results) == NUMBA_TREES
+    pset = primitive_set(contract)
+    used = {node.name for genotype, _, _ in results for node in parse_genotype(genotype, pset)}
+    assert {p.name for group in pset.primitives.values() for p in group} <= used
     failures = [(g, err) for g, err, _ in results if err is not None]
     disagreements = [g for g, err, agree in results if err is None and not agree]
     assert not failures, failures[:3]
