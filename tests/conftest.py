@@ -29,6 +29,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 #: of numba compilations): the tests using one run in one xdist worker, which builds it once.
 BUILT_ONCE = frozenset({
     "coevolved",  # tests/evolve/test_coevolution.py: a 16-iteration co-evolution run
+    "measured",  # tests/scenario/quality/test_synthetic_verdicts.py: 85 scenarios through every layer
     "numba_checks",  # tests/mutators/test_mutators_gp.py: 200 GP trees compiled with numba
     "small_run",  # tests/analysis/conftest.py: a 20-iteration bin-packing run, read by the analysis tests
 })  # fmt: skip
