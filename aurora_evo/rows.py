@@ -1,8 +1,8 @@
 """Distinct rows of a 2-D array: what ``numpy.unique(a, axis=0, return_inverse=True)`` gives, by an
-indirect lexicographic sort instead of numpy's sort of structured rows, 3-8 times faster on a window's
-tasks (1,000-50,000 rows of 2-7 columns). Quality control and the realism references' builder take the
-distinct request shapes and task rows of every window (with numpy's sort, nine tenths of the builder's
-time on Alibaba 2018), and the replay the distinct requests and node shapes."""
+indirect lexicographic sort instead of numpy's sort of structured rows: about 3 times faster on a
+window's tasks (``benchmarks/distinct_rows.py``). Quality control and the realism references' builder
+take the distinct request shapes and task rows of every window (with numpy's sort, nine tenths of the
+builder's time on Alibaba 2018), and the replay the distinct requests and node shapes."""
 
 from __future__ import annotations
 

@@ -122,9 +122,9 @@ def earliest_start_reference(
 @dataclass(frozen=True)
 class _PackingInputs:
     """What the packing of one scenario reads: per node ``room`` (capacity with the tolerance), ``cap``,
-    ``scale`` (capacity, 1 where 0) ``(m, 4)`` and ``lat`` (s) ``(m,)``; per task ``arrival``, ``dur``,
-    ``due`` (arrival + deadline, inf without one), ``latest`` (last useful start), s, ``dem``
-    ``(n, 4)``, ``has`` (a deadline), ``fits`` ``(n, m)`` and ``sequence``, the insertion order."""
+    ``scale`` (capacity, 1 where 0) ``(m, 4)`` and ``lat`` (s) ``(m,)``; per task, in s, ``arrival``,
+    ``dur``, ``due`` (arrival + deadline, inf without one) and ``latest`` (last useful start), and
+    ``dem`` ``(n, 4)``, ``has`` (a deadline), ``fits`` ``(n, m)``; ``sequence``, the insertion order."""
 
     room: np.ndarray
     cap: np.ndarray

@@ -1,11 +1,11 @@
 """The clairvoyant packing of feasibility control, compiled with numba: every task inserted one by one
-at its earliest feasible start (:func:`~aurora_evo.scenario.quality.feasibility.clairvoyant_deadline_packing`
-says what the packing is). It makes the choices of the numpy functions it replaced,
-:func:`~aurora_evo.scenario.quality.feasibility.insert_all_reference` and its ``earliest_start``, which
-stay as the reference its tests compare it with: the same float operations in the same order (a running
-sum over the same sorted events, leftovers rounded to 9 decimals as ``numpy.round`` does), so that ties
-between identical nodes fall alike. As numpy calls per task, the packing was half of what the attacker
-spends on a scenario.
+at its earliest feasible start (what the packing is:
+:func:`~aurora_evo.scenario.quality.feasibility.clairvoyant_deadline_packing`). It makes the choices of
+the numpy functions it replaced, :func:`~aurora_evo.scenario.quality.feasibility.insert_all_reference`
+and its ``earliest_start_reference``, which stay as the reference its tests compare it with: the same
+float operations in the same order (a running sum over the same sorted events, leftovers rounded to 9
+decimals as ``numpy.round`` does), so that ties between identical nodes fall alike. As numpy calls per
+task, the packing was half of what the attacker spends on a scenario.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import math
 import numpy as np
 from numba import njit
 
-#: As :data:`aurora_evo.scenario.quality.report._EPS` (a literal here: numba reads module globals as
-#: constants, and importing report would import numpy-only code into the kernel's module).
-_EPS = 1e-9
+from aurora_evo.scenario.quality.report import _EPS
 
 
 @njit(cache=True)
@@ -82,7 +80,7 @@ def _events(a, last, length, k, s_p, e_p, d_p, n_p):
 @njit(cache=True)
 def earliest_start(a, last, length, d, due, s_p, e_p, d_p, n_p, room, cap, scale, lat):
     """(start, node) of the earliest feasible start in ``[a, last]``, as the reference's
-    ``earliest_start`` (same arguments); ``(nan, -1)`` when there is none."""
+    ``earliest_start_reference`` (same arguments); ``(nan, -1)`` when there is none."""
     node_all, time_all, kind, cand, delta, points = _events(
         a, last, length, room.shape[0], s_p, e_p, d_p, n_p
     )
