@@ -218,6 +218,8 @@ def _insert(
     for j in range(m):
         if local[j] >= 0:
             options[local[j]] = j
+    room_o, cap_o, scale_o, lat_o = room[options], cap[options], scale[options], lat[options]
+    chosen = np.empty(placed, dtype=np.int64)
     # search [a, upto], widening it 4x at a time (see the reference)
     lo = a
     step = 0.0 if on_arrival else max(length, _EPS)
@@ -226,19 +228,15 @@ def _insert(
         q = 0
         for i in range(placed):
             if local[where_placed[i]] >= 0 and starts[i] < upto + length and ends[i] > lo:
+                chosen[q] = i
                 q += 1
-        sel = np.empty(q, dtype=np.int64)
-        q = 0
-        for i in range(placed):
-            if local[where_placed[i]] >= 0 and starts[i] < upto + length and ends[i] > lo:
-                sel[q] = i
-                q += 1
+        sel = chosen[:q]
         n_p = np.empty(q, dtype=np.int64)
         for i in range(q):
             n_p[i] = local[where_placed[sel[i]]]
         start, node = earliest_start(
             lo, upto, length, d, due[k], starts[sel], ends[sel], demands[sel], n_p,
-            room[options], cap[options], scale[options], lat[options],
+            room_o, cap_o, scale_o, lat_o,
         )  # fmt: skip
         if node >= 0 or upto >= last or on_arrival:
             break
