@@ -102,9 +102,12 @@ def test_the_command_names_its_folder_first_and_an_interrupt_prints_the_resume_c
     import sys
 
     command = [sys.executable, "-m", "aurora_evo", "evolve", "--islands", "2", "--run-dir", "runs/x"]
+    # SIGINT as a terminal's foreground command has it: a test run started in the background of a
+    # script (as `.ci/run &` is) ignores SIGINT, the command inherits that, and Python then keeps it so.
     process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     try:
         read = [process.stderr.readline()]
         assert read[0].startswith("run folder: runs/x ")
