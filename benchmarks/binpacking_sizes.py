@@ -1,9 +1,10 @@
 """The shipped bin-packing programs and the fit baselines on instances of other sizes than they were
 chosen for: their generalisation, on record (issue 24).
 
-    python benchmarks/binpacking_sizes.py [--seed S] [--largest N]
+    python benchmarks/binpacking_sizes.py [--seed S] [--largest N] [--programs NAME ...]
 
-Each program (first fit, best fit, ``programs/binpack_weibull.py``, ``programs/binpack_or.py``) packs:
+Each program (first fit, best fit, ``programs/binpack_weibull.py``, ``programs/binpack_or.py``; with
+``--programs``, the baselines and only the shipped programs named) packs:
 FunSearch's released test sets (Weibull 5k: 5 x 5,000 items; OR3: 20 x 500), and instances generated with
 ``--seed`` (:mod:`aurora_evo.domains.binpacking.generators`, FunSearch's shapes): Weibull 5 x 1,000,
 5 x 10,000 and 1 x 100,000 items (``--largest`` changes the last, e.g. 20000 for a quicker run); OR 20
@@ -44,22 +45,25 @@ def datasets(seed: int, largest: int) -> list:
     ]
 
 
-def programs() -> dict[str, str]:
-    """First fit, best fit and the shipped programs: name -> source."""
+def programs(shipped: list[str]) -> dict[str, str]:
+    """First fit, best fit and the ``shipped`` programs: name -> source."""
     baselines = get_problem("binpacking").baselines()
     chosen = {name: baselines[name] for name in baselines if name.lower() in ("first fit", "best fit")}
-    return chosen | {name: (PROGRAMS / name).read_text(encoding="utf-8") for name in SHIPPED}
+    return chosen | {name: (PROGRAMS / name).read_text(encoding="utf-8") for name in shipped}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated instances (default 0)")
     parser.add_argument("--largest", type=int, default=100_000, help="items of the largest Weibull instance")
+    parser.add_argument(
+        "--programs", nargs="+", choices=SHIPPED, default=list(SHIPPED), help="the shipped programs to pack"
+    )
     args = parser.parse_args()
     problem, sets = get_problem("binpacking"), datasets(args.seed, args.largest)
     print("| program | " + " | ".join(d.name for d in sets) + " | seconds |")
     print("|---" * (len(sets) + 2) + "|")
-    for name, source in programs().items():
+    for name, source in programs(args.programs).items():
         started, cells = time.perf_counter(), []
         for dataset in sets:
             result = problem.evaluate(source, [dataset], jit="always")

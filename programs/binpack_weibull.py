@@ -1,39 +1,39 @@
 # aurora-evo evolved program
 # domain: binpacking (weibull) (contract: priority(item, bins); the highest score is chosen)
-# run: bpw-seed3
-# program: 0e15f73cf47ee3e9
-# lineage: 0e15f73cf47ee3e9 <- 7c3acc2a87d29273 <- ecf8f7760fbd1cf5 <- 9d6a3f3cd9113722 <- 0c7b6d954d4f596e
-#   <- 5989acd2d6ab015b <- e14e9261805a14ad <- 38a1f8c9f2a8547d <- 9523090641dfd10b <-
-#   08d665c2eb3a1d3b <- 2e45215a1fcbb344 <- 284b4575f4abe431 <- 940754f47c2ea183 <- 0395598f975da8c3
-#   <- 0dbf51b633c01053 <- 62a47e0e3d1fed81 <- 0ccdae6dc9804d24 <- 96e07466f812db3e <-
-#   ba683f3f7a998596
-# scores: train (minus % excess over L1) -1.44695, validation (minus % excess over L1) -0.838364
-# what it does: Reads bins, item through 13 named terms: cap (bin capacity), n (number of bins offered), room
-#   (room left in each bin after placing the item), spare (room left after placement / capacity),
-#   empty (1.0 for an empty bin), tightest, t1, t2, t3, t4, t5, t6, t7. The score is computed from
-#   room, t6 and t7.
+# run: wrule-seed6
+# program: 0fa3b19ce3c11f57
+# lineage: 0fa3b19ce3c11f57 <- d28e0e2dd739aac0 <- 67cfce6c1982f73b <- 88e682616a1a9638 <- 92175c3f676ed2ca
+#   <- e4444634c5d45a9e <- 05135a64b28b3b5a <- 0f4c5118988fe7a6 <- bf75c19fd53463b2 <-
+#   781830a0224ce3ea <- e3b047c2e9b0be0f <- 085435c555678185 <- b78ecc955d64c21f <- 99af7530909520dd
+#   <- 90a033691f7bc725 <- 954b61e051aca88c <- b6e266054accdade <- 424115e75fdb00f3 <-
+#   54b4c9f5b440a29e <- dd2d2e504cde643d
+# scores: train (minus % excess over L1, extrapolated to 5000 items) -0.610658, validation (minus % excess
+#   over L1) -0.637263
+# made by: genetic programming (subtree mutation) [gp.mutate_subtree]
+# simplified: constants folded and identities removed, same decisions (the archive keeps the source as
+#   evaluated)
+# what it does: Reads bins, item through 9 named terms: cap (bin capacity), room (room left in each bin after
+#   placing the item), spare (room left after placement / capacity), empty (1.0 for an empty bin),
+#   tightest (1.0 for the fullest bin the item fits in), t1, t2, t3, t4. The score is computed from
+#   empty, t3 and t4.
 # reasoning:
-# parent 7c3acc2a87d29273: 'np.min(bins)' at line 14 replaced by '(-1.53)' of parent
-# ecf8f7760fbd1cf5
+# subtree mutation at depth 1 of parent d28e0e2dd739aac0: replaced a 11-node Vec subtree by a
+# 7-node one (div_vv(sub_sv(0.01, empty), max_vs(tightest, item)))
 """Evolved by genetic programming."""
 
 import numpy as np
 
 
 def priority(item, bins):
-    """A tree of 34 nodes, depth 8: one score per bin, shape (k,);
+    """A tree of 47 nodes, depth 8: one score per bin, shape (k,);
     the item goes to the highest-scoring bin."""
     cap = np.max(bins)  # bin capacity
-    n = float(len(bins))  # number of bins offered
     room = bins - item  # room left in each bin after placing the item
     spare = (bins - item) / cap  # room left after placement / capacity
     empty = (bins == cap) * 1.0  # 1.0 for an empty bin
-    tightest = (bins == (-1.53)) * 1.0
-    t1 = np.exp(np.minimum(np.minimum(np.log1p(np.abs(spare)), item) * cap, 50.0))
-    t2 = item * np.sign(t1) / np.maximum(np.abs(t1), 1e-09) - tightest
-    t3 = np.abs(cap) * np.sign(n) / np.maximum(np.abs(n), 1e-09)
-    t4 = t3 if item <= np.minimum(item, n) else -1.53
-    t5 = np.exp(np.minimum(empty - np.zeros(len(bins)), 50.0))
-    t6 = t5 * np.sign(t4) / np.maximum(np.abs(t4), 1e-09)
-    t7 = t2 - empty * np.sign(room) / np.maximum(np.abs(room), 1e-09)
-    return t7 + -(t6 * np.sign(room) / np.maximum(np.abs(room), 1e-09))
+    tightest = (bins == np.min(bins)) * 1.0  # 1.0 for the fullest bin the item fits in
+    t1 = (np.abs(spare - 0.63) <= 0.0) * 1.0 - (empty - cap) + np.log1p(np.abs(room))
+    t2 = t1 + (np.abs(room + 1.0) <= 1.0) * 1.0 * item + (np.abs(room - 0.1) <= 0.2) * 1.0 * 20.0
+    t3 = t2 + (np.abs(room - 0.05) <= 1.0) * 1.0 * 50.0 + (np.abs(bins - 100.0) <= 5.0) * 1.0 * -0.1
+    t4 = np.maximum(tightest, item)
+    return t3 + (0.01 - empty) * np.sign(t4) / np.maximum(np.abs(t4), 1e-09)

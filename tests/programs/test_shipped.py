@@ -38,7 +38,7 @@ SHIPPED = {
 }
 
 # Figures recorded in BENCHMARKS.md (excess bins over L1, percent; mean reward).
-WEIBULL_5K_EXCESS = 0.78
+WEIBULL_5K_EXCESS = 0.65
 OR3_EXCESS = 3.16
 CLOUD_HELD_OUT = 0.7732
 # Per trace suite's program: its test split's mean reward and mean fitness against best fit (0 is best
@@ -92,7 +92,7 @@ def _excess(sandbox, name: str, dataset: str) -> float:
 def test_the_weibull_program_on_weibull_5k(sandbox):
     excess = _excess(sandbox, "binpack_weibull.py", "Weibull 5k")
     assert round(excess, 2) == WEIBULL_5K_EXCESS
-    assert excess < 3.98  # Best Fit
+    assert excess <= 0.68  # issue 24's target, FunSearch's published figure (Best Fit 3.98 %)
 
 
 def test_the_or_program_on_or3(sandbox):

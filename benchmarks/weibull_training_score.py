@@ -1,0 +1,87 @@
+"""How the Weibull preset's 1,000-item training ranks programs, measured and extrapolated to 5,000 items.
+
+    python benchmarks/weibull_training_score.py [PROGRAM.py ...]
+
+Best fit, FunSearch's published Weibull heuristic (0.68 % on Weibull 5k), the shipped
+``programs/binpack_weibull.py`` and any program files given (exported ones, say) are scored on training
+instances of 1,000 items generated as ``islands/binpacking-weibull.toml`` generates them (seed 0): the 4
+the preset trained on until it scored by extrapolation, and the 10 it trains on since, each by the
+excess measured and by the excess extrapolated to 5,000 items from the settled bins
+(``train_score_items``, as the OR preset does; see BENCHMARKS.md, OR). All are then scored on 5 fresh
+instances of 5,000 items (Weibull 5k's size) and on the preset's validation set. The script prints the
+figures and how each training score correlates with the 5,000-item excess. Figures are % excess over
+L1, numpy path (the same packings as numba's); nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from aurora_evo.config_files import load_preset
+from aurora_evo.domains.binpacking import weibull_dataset
+from aurora_evo.domains.binpacking.problem import BinPackingProblem, case_excess
+
+REPO = Path(__file__).resolve().parent.parent
+BINPACKING = BinPackingProblem()
+BEST_FIT = """import numpy as np
+
+
+def priority(item, bins):
+    return -(bins - item)
+"""
+# FunSearch's Weibull heuristic (google-deepmind/funsearch, Apache-2.0), as published.
+FUNSEARCH_WEIBULL = """import numpy as np
+
+
+def priority(item, bins):
+    max_bin_cap = max(bins)
+    score = (bins - max_bin_cap) ** 2 / item + bins**2 / (item**2)
+    score += bins**2 / item**3
+    score[bins > item] = -score[bins > item]
+    score[1:] -= score[:-1]
+    return score
+"""
+
+
+def measured_and_scored(source: str, datasets) -> tuple[float, float]:
+    """The mean over the datasets' instances of the excess measured and of the one scored (extrapolated)."""
+    cases = BINPACKING.evaluate(source, datasets).per_case.values()
+    measured = float(np.mean([c["excess_percent"] for c in cases]))
+    return measured, float(np.mean([case_excess(c) for c in cases]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("programs", nargs="*", type=Path, help="more program files to score")
+    args = parser.parse_args()
+    config = load_preset(REPO / "islands" / "binpacking-weibull.toml")
+    task = replace(config.task, train_items=1000, train_score_items=5000)
+    trains = {n: BINPACKING.cases(replace(task, train_instances=n), config.seed).train for n in (4, 10)}
+    validation = BINPACKING.cases(config.task, config.seed).validation
+    fresh = (weibull_dataset(np.random.default_rng(12345), 5, 5000, name="w5000"),)
+    programs = {
+        "best fit": BEST_FIT,
+        "FunSearch": FUNSEARCH_WEIBULL,
+        "shipped": (REPO / "programs" / "binpack_weibull.py").read_text(),
+        **{path.stem: path.read_text() for path in args.programs},
+    }
+    head = ("4 meas.", "4 extr.", "10 meas.", "10 extr.", "valid.", "5x5000")
+    print(f"{'program':>24} " + " ".join(f"{h:>8}" for h in head))
+    rows = []
+    for name, source in programs.items():
+        row = [*measured_and_scored(source, trains[4]), *measured_and_scored(source, trains[10])]
+        row += [-BINPACKING.evaluate(source, d).score for d in (validation, fresh)]
+        rows.append(row)
+        print(f"{name[:24]:>24} " + " ".join(f"{x:8.2f}" for x in row))
+    table = np.array(rows)
+    for column, name in enumerate(head[:4]):
+        correlation = np.corrcoef(table[:, column], table[:, 5])[0, 1]
+        print(f"training excess ({name}): correlation with the 5,000-item excess {correlation:.2f}")
+
+
+if __name__ == "__main__":
+    main()
