@@ -25,28 +25,11 @@ import numpy as np
 
 from aurora_evo.config_files import load_preset
 from aurora_evo.domains.binpacking import weibull_dataset
+from aurora_evo.domains.binpacking.baselines import BEST_FIT_SOURCE, FUNSEARCH_WEIBULL_SOURCE
 from aurora_evo.domains.binpacking.problem import BinPackingProblem, case_excess
 
 REPO = Path(__file__).resolve().parent.parent
 BINPACKING = BinPackingProblem()
-BEST_FIT = """import numpy as np
-
-
-def priority(item, bins):
-    return -(bins - item)
-"""
-# FunSearch's Weibull heuristic (google-deepmind/funsearch, Apache-2.0), as published.
-FUNSEARCH_WEIBULL = """import numpy as np
-
-
-def priority(item, bins):
-    max_bin_cap = max(bins)
-    score = (bins - max_bin_cap) ** 2 / item + bins**2 / (item**2)
-    score += bins**2 / item**3
-    score[bins > item] = -score[bins > item]
-    score[1:] -= score[:-1]
-    return score
-"""
 
 
 def measured_and_scored(source: str, datasets) -> tuple[float, float]:
@@ -66,8 +49,8 @@ def main() -> None:
     validation = BINPACKING.cases(config.task, config.seed).validation
     fresh = (weibull_dataset(np.random.default_rng(12345), 5, 5000, name="w5000"),)
     programs = {
-        "best fit": BEST_FIT,
-        "FunSearch": FUNSEARCH_WEIBULL,
+        "best fit": BEST_FIT_SOURCE,
+        "FunSearch": FUNSEARCH_WEIBULL_SOURCE,
         "shipped": (REPO / "programs" / "binpack_weibull.py").read_text(),
         **{path.stem: path.read_text() for path in args.programs},
     }

@@ -43,6 +43,7 @@ import pytest
 import aurora_evo
 from aurora_evo.domains import get_problem
 from aurora_evo.domains.binpacking import Dataset, Instance, builtin_datasets
+from aurora_evo.domains.binpacking.baselines import FUNSEARCH_WEIBULL_SOURCE
 from aurora_evo.evaluation import EvalResult
 from aurora_evo.outcome import Outcome
 from aurora_evo.sandbox import Sandbox, SandboxConfig, SandboxError
@@ -1318,19 +1319,7 @@ def test_small_evaluations_are_simulated_here(environment, case_inputs):
 
 def test_binpacking_program_scores_as_in_process_on_or3(environment):
     or3 = builtin_datasets()["OR3"]
-    source = textwrap.dedent(
-        """
-        import numpy as np
-
-        def priority(item, bins):
-            max_bin_cap = max(bins)
-            score = (bins - max_bin_cap) ** 2 / item + bins**2 / (item**2)
-            score += bins**2 / item**3
-            score[bins > item] = -score[bins > item]
-            score[1:] -= score[:-1]
-            return score
-        """
-    )
+    source = FUNSEARCH_WEIBULL_SOURCE
     sandboxed = environment.sandbox.evaluate(BINPACKING, source, [or3], timeout_s=60)
     in_process = BINPACKING.evaluate(source, [or3])
     assert sandboxed.outcome is OK, sandboxed.message

@@ -15,6 +15,7 @@ __all__ = [
     "BASELINE_SOURCES",
     "BEST_FIT_SOURCE",
     "FIRST_FIT_SOURCE",
+    "FUNSEARCH_WEIBULL_SOURCE",
     "VECTOR_BASELINE_SOURCES",
     "WORST_FIT_SOURCE",
     "baseline_programs",
@@ -40,6 +41,19 @@ def priority(item, bins):
     is_empty = bins == np.max(bins)
     return np.where(is_empty, -1.0, bins - item)
 '''
+
+#: FunSearch's published heuristic for its Weibull datasets (google-deepmind/funsearch, Apache-2.0):
+#: 0.68 % excess over L1 on Weibull 5k. A reference for comparisons, not one of the baselines: its last
+#: line takes pairwise differences under numpy and running ones under numba (overlapping slices).
+FUNSEARCH_WEIBULL_SOURCE = """\
+def priority(item, bins):
+    max_bin_cap = max(bins)
+    score = (bins - max_bin_cap) ** 2 / item + bins**2 / (item**2)
+    score += bins**2 / item**3
+    score[bins > item] = -score[bins > item]
+    score[1:] -= score[:-1]
+    return score
+"""
 
 VECTOR_FIRST_FIT_SOURCE = '''\
 def priority(item, bins):

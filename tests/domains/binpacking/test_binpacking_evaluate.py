@@ -25,6 +25,7 @@ from aurora_evo.domains.binpacking import (
     pack_vector,
     settled_bins,
 )
+from aurora_evo.domains.binpacking.baselines import FUNSEARCH_WEIBULL_SOURCE
 from aurora_evo.program_loading import CompiledProgram, compile_program
 
 
@@ -135,19 +136,9 @@ def test_numba_and_numpy_paths_agree(template, c, capacity, fractions):
         assert numpy_result.bins_used == funsearch_bins_used(compiled.python, instance.items, capacity)
 
 
-# FunSearch's published Weibull heuristic (google-deepmind/funsearch, Apache-2.0): its last line takes
-# pairwise differences under numpy and running ones under numba, which writes overlapping slices in order.
-FUNSEARCH_WEIBULL = """def priority(item, bins):
-    max_bin_cap = max(bins)
-    score = (bins - max_bin_cap) ** 2 / item + bins**2 / (item**2)
-    score += bins**2 / item**3
-    score[bins > item] = -score[bins > item]
-    score[1:] -= score[:-1]
-    return score
-"""
-
+# Programs whose slices overlap: numba writes them in order, numpy takes the right side whole.
 OVERLAPPING = [
-    FUNSEARCH_WEIBULL,
+    FUNSEARCH_WEIBULL_SOURCE,
     "def priority(item, bins):\n    s = -(bins - item)\n    s[1:] = s[:-1]\n    return s\n",
     "def priority(item, bins):\n    s = bins - item\n    s -= s[::-1]\n    return s\n",
 ]
@@ -167,7 +158,7 @@ def test_a_program_numba_would_run_otherwise_packs_as_numpy_runs_it(source, frac
 
 
 def test_funsearch_weibull_heuristic_scores_its_published_figure(datasets):
-    result = evaluate(program(FUNSEARCH_WEIBULL), datasets["Weibull 5k"])
+    result = evaluate(program(FUNSEARCH_WEIBULL_SOURCE), datasets["Weibull 5k"])
     assert result.excess_percent == pytest.approx(0.68, abs=0.005)  # numba's reading of it: 7.1 %
 
 
