@@ -22,21 +22,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from or_thresholds import BINPACKING, measured_and_scored
 
 from aurora_evo.config_files import load_preset
 from aurora_evo.domains.binpacking import weibull_dataset
 from aurora_evo.domains.binpacking.baselines import BEST_FIT_SOURCE, FUNSEARCH_WEIBULL_SOURCE
-from aurora_evo.domains.binpacking.problem import BinPackingProblem, case_excess
 
 REPO = Path(__file__).resolve().parent.parent
-BINPACKING = BinPackingProblem()
-
-
-def measured_and_scored(source: str, datasets) -> tuple[float, float]:
-    """The mean over the datasets' instances of the excess measured and of the one scored (extrapolated)."""
-    cases = BINPACKING.evaluate(source, datasets).per_case.values()
-    measured = float(np.mean([c["excess_percent"] for c in cases]))
-    return measured, float(np.mean([case_excess(c) for c in cases]))
 
 
 def main() -> None:
