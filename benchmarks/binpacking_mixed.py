@@ -1,8 +1,8 @@
 """One bin-packing program for both of FunSearch's distributions (issue 24: within 10 % of both
 specialised programs' excess, on both), evolved offline with the capacity hidden.
 
-    python benchmarks/binpacking_mixed.py [--seed 0] [--seconds 3600] [--run-dir runs/mixed-seed0]
-        [--validate 100] [--resume]
+    python benchmarks/binpacking_mixed.py [--seed 0] [--seconds 3600] [--iterations N]
+        [--run-dir runs/mixed-seed0] [--validate 100] [--resume]
 
 The run trains on the Weibull and OR presets' training instances at once, every instance scaled to a
 capacity of 300 (:mod:`mixed_binpacking`, beside this file, says why), with the OR preset's search
@@ -12,7 +12,8 @@ that distribution (-1: as good as both). At the end ``--validate`` more programs
 training score, as ``aurora-evo export --validate`` does); the best validated program is written to
 ``RUN/mixed-best.py`` and measured once on OR3 and Weibull 5k (scaled), beside the shipped programs.
 The run folder records the OR preset's task; its problem is this script's, so read the folder with this
-script, not ``aurora-evo export``.
+script, not ``aurora-evo export``. With one worker a run is deterministic for a given seed, run folder
+name and iteration count (``--iterations``, with ``--seconds`` large enough not to stop first).
 """
 
 from __future__ import annotations
@@ -35,11 +36,9 @@ REPO = Path(__file__).resolve().parent.parent
 SHIPPED_TEST_EXCESS = {"weibull": 0.65, "or": 3.08}
 
 
-def evolver_for(run_dir: Path, seed: int, seconds: float, resume: bool) -> Evolver:
-    config = override(
-        load_preset(REPO / "islands" / "binpacking-or.toml"),
-        **{"seed": seed, "stop.max_seconds": seconds, "evaluation.workers": 1},
-    )
+def evolver_for(run_dir: Path, seed: int, stop: dict, resume: bool) -> Evolver:
+    settings = {"seed": seed, "evaluation.workers": 1, **stop}
+    config = override(load_preset(REPO / "islands" / "binpacking-or.toml"), **settings)
     folder = RunFolder(run_dir)
     if not resume:
         folder.create(config)
@@ -74,12 +73,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=3600.0, help="the run's time budget")
+    parser.add_argument("--iterations", type=int, default=None, help="stop after this iteration")
     parser.add_argument("--run-dir", type=Path, default=None, help="default: runs/mixed-seedS")
     parser.add_argument("--validate", type=int, default=100, help="programs validated after the run")
     parser.add_argument("--resume", action="store_true", help="go on with the run in --run-dir")
     args = parser.parse_args()
     run_dir = args.run_dir or Path("runs") / f"mixed-seed{args.seed}"
-    evolver = evolver_for(run_dir, args.seed, args.seconds, args.resume)
+    stop = {"stop.max_seconds": args.seconds}
+    if args.iterations is not None:
+        stop["stop.max_iterations"] = args.iterations
+    evolver = evolver_for(run_dir, args.seed, stop, args.resume)
     try:
         reason = evolver.run(progress)
         print(f"stopped: {reason}")
