@@ -49,10 +49,11 @@ def family_of(case_name: str) -> str:
 
 
 class MixedBinPacking(BinPackingProblem):
-    """Weibull and OR instances, all at capacity 300. A case's score is minus its excess over L1 (as
-    the presets score it: extrapolated for training) divided by the excess of its distribution's shipped
-    program on the same, unscaled, case; a program's score is minus the mean over the two distributions
-    of that ratio (summed excess over summed reference): -1 is as good as both specialised programs."""
+    """Weibull and OR instances, all at capacity 300. A program's score is minus the mean over the two
+    distributions of its excess over L1 on their cases (as the presets score it: extrapolated for
+    training) divided by that of the distribution's shipped program on the same cases, unscaled: -1 is
+    as good as both specialised programs. Per-case scores (behaviour signatures, Elo) stay minus the
+    excess."""
 
     name = "binpacking-mixed"
 
