@@ -1,7 +1,7 @@
 """Bin-packing programs against a reference program, paired over many fresh generated instances.
 
     python benchmarks/binpacking_paired.py REFERENCE CANDIDATE... [--dataset or] [--instances 2000]
-        [--items 500] [--seed 20261207]
+        [--items 500] [--seed 20261207] [--timeout 1800]
 
 A run's validation set (100 instances of 500 items for OR) tells two programs apart only when they differ
 by more than about a bin in eight instances; this settles whether a candidate really packs better than
