@@ -22,7 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mixed_binpacking import FAMILIES, MixedBinPacking, family_excess
+from mixed_binpacking import FAMILIES, MixedBinPacking, family_excess, family_of, relative_excess
 
 from aurora_evo.config import override
 from aurora_evo.config_files import load_preset
@@ -32,8 +32,6 @@ from aurora_evo.llm import CallBudget
 from aurora_evo.run_folder import RunFolder
 
 REPO = Path(__file__).resolve().parent.parent
-#: The shipped programs' excess (%) on the released test sets (BENCHMARKS.md).
-SHIPPED_TEST_EXCESS = {"weibull": 0.65, "or": 3.08}
 
 
 def evolver_for(run_dir: Path, seed: int, stop: dict, resume: bool) -> Evolver:
@@ -55,13 +53,16 @@ def report(evolver: Evolver, validate: int, out: Path) -> None:
     out.write_text(best.source, encoding="utf-8")
     print(f"best validated: {best.id} (iteration {best.iteration}), training {best.score:.4f}, "
           f"validation {best.validation_score:.4f}; written to {out}")  # fmt: skip
-    test = evolver.evaluate([best.source], evolver.problem.test_cases(evolver.config.task))[0]
+    tests = evolver.problem.test_cases(evolver.config.task)
+    test = evolver.evaluate([best.source], tests)[0]
     if not test.outcome.ok:
         sys.exit(f"{best.id} on the test sets: {test.message}")
+    references = {case.name: evolver.problem.reference(case) for case in tests}  # the shipped programs'
+    shipped = {family_of(name): excess for name, excess in references.items()}
+    ratios = relative_excess(test.per_case, references)
     for family, excess in family_excess(test.per_case).items():
-        shipped = SHIPPED_TEST_EXCESS[family]
-        print(f"{family} test set: {excess:.2f} % excess over L1, {excess / shipped:.2f} x the shipped "
-              f"program's {shipped:.2f} % (x{FAMILIES[family][0]:g} sizes)")  # fmt: skip
+        print(f"{family} test set: {excess:.2f} % excess over L1, {ratios[family]:.2f} x the shipped "
+              f"program's {shipped[family]:.3f} % (x{FAMILIES[family][0]:g} sizes)")  # fmt: skip
 
 
 def progress(stats) -> None:

@@ -74,7 +74,7 @@ class MixedBinPacking(BinPackingProblem):
                 train.append(scaled(Dataset(f"{family}/train-{k}", part, data.source, score_items), factor))
             held_out = make(next(streams), *VALIDATION[family])
             validation.append(scaled(dataclasses.replace(held_out, name=f"{family}/validation"), factor))
-        description = "bin packing, Weibull and OR at capacity 300: " + ", ".join(
+        description = f"bin packing, Weibull and OR at capacity {CAPACITY:g}: " + ", ".join(
             f"{family} {TRAIN[family][0]} x {TRAIN[family][1]}" for family in FAMILIES
         )
         return Cases(tuple(train), tuple(validation), description)
