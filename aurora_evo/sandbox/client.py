@@ -70,7 +70,8 @@ class SandboxConfig:
 
     Attributes:
         timeout_s: wall-clock limit of one evaluation (all its cases), seconds; the process group is
-            killed when it passes.
+            killed when it passes. Where this process simulates and a jail answers the calls, the
+            limit is on the jail's time (loading the program, answering the calls).
         memory_mb: address space a jail may map beyond what it inherits from the supervisor, MiB.
         jit: compile candidates with numba: ``"always"``, ``"never"`` (they run on the numpy path,
             which makes the same decisions), or ``"auto"``: only when the evaluation makes at least

@@ -19,7 +19,8 @@ Requests (:mod:`aurora_evo.sandbox.wire` messages):
   "message"}`` and the witness's picks for the answered rounds as int64; it gets round ``r + 1`` only
   once it has answered round ``r``, and all of it within ``timeout_s``;
 * ``{"op": "open_calls", ...}``, ``{"op": "call", ...}``, ``{"op": "close_calls"}``: a witness answering
-  the calls of a simulation the client runs (:meth:`WitnessHost.open_calls`, :meth:`WitnessHost.call`);
+  the calls of a simulation the client runs (:meth:`WitnessHost.open_calls`, :meth:`WitnessHost.call`),
+  all of them within ``timeout_s`` of the witness's own time;
 * ``{"op": "ping"}``: answered (with the spares' pids) once every ended witness is reaped and the
   spares for the next request are forked;
 * ``{"op": "stop"}`` (or the client's pipe closing).
@@ -174,7 +175,8 @@ class WitnessHost:
         self.jails = JailPool(WITNESS_IDS, self.zygote, spares=SPARE_WITNESSES)
         self.numba_ready = False
         self._next: tuple[JailLimits, tuple] | None = None
-        self._calls: tuple[Jail, float, float] | None = None  # the witness answering calls, if any
+        # the witness answering calls, if any: (jail, seconds of its timeout left, timeout)
+        self._calls: tuple[Jail, float, float] | None = None
 
     def _start(self, request: dict, calls: bool) -> tuple[Jail, float, dict | None]:
         """Hand a witness the program: ``(jail, deadline, None)``, or with why it did not take it."""
@@ -195,7 +197,8 @@ class WitnessHost:
     def open_calls(self, request: dict, _: bytes) -> tuple[dict, bytes]:
         """Start a witness answering the calls of a simulation the client runs (``{"op":
         "open_calls", "source", "jit", "boundscheck", "timeout_s", "memory_mb"}``): the reply is
-        ``{"outcome", "message"}``, ``ok`` once the program has loaded."""
+        ``{"outcome", "message"}``, ``ok`` once the program has loaded. ``timeout_s`` bounds the
+        witness's time: loading the program and answering the calls, not the client's between them."""
         self.close_calls()
         jail, deadline, failure = self._start(request, calls=True)
         timeout = float(request["timeout_s"])
@@ -203,7 +206,9 @@ class WitnessHost:
             _, _, failure = self._exchange(jail, None, deadline, timeout, 0)
         if failure is not None:
             return failure, b""
-        self._calls = (jail, deadline, timeout)
+        # Only the witness's own time counts against the timeout: the client's simulation between
+        # calls is trusted work (its first in a process can take seconds, importing and compiling).
+        self._calls = (jail, deadline - time.perf_counter(), timeout)
         return {"outcome": "ok", "message": ""}, b""
 
     def call(self, request: dict, blob: bytes) -> tuple[dict, bytes]:
@@ -213,11 +218,13 @@ class WitnessHost:
         witness ended without answering (the calls are then closed)."""
         if self._calls is None:
             return {"error": "no calls are open"}, b""
-        jail, deadline, timeout = self._calls
+        jail, left, timeout = self._calls
+        deadline = time.perf_counter() + left
         header = {"call": request["call"], "case": request["case"]}
         n_nodes = int(request["call"][1][0])
         detail, values, failure = self._exchange(jail, (header, blob), deadline, timeout, 1 + n_nodes)
         if failure is None:
+            self._calls = (jail, deadline - time.perf_counter(), timeout)
             return {"detail": detail}, values.astype("<i8").tobytes()
         self._calls = None
         return failure, b""
