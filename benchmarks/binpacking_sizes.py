@@ -10,7 +10,8 @@ FunSearch's released test sets (Weibull 5k: 5 x 5,000 items; OR3: 20 x 500), and
 5 x 10,000 and 1 x 100,000 items (``--largest`` changes the last, e.g. 20000 for a quicker run); OR 20
 instances each of 120, 250, 500 and 1,000 items (OR1-OR4's sizes). It prints the excess bins over the
 L1 bound (%, lower is better) per program and set, and the seconds each program took on the sets.
-The programs are vetted and run in this process, as ``aurora-evo bench binpacking`` runs them.
+Only shipped (vetted) programs are run, and in this process (``aurora-evo bench binpacking`` runs the
+programs it is given in the sandbox; their bins are the same).
 """
 
 from __future__ import annotations
