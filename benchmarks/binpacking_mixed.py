@@ -28,6 +28,7 @@ from aurora_evo.config import override
 from aurora_evo.config_files import load_preset
 from aurora_evo.evolver import Evolver, sandbox_executor
 from aurora_evo.evolver.build import make_mutators
+from aurora_evo.export import top_programs
 from aurora_evo.llm import CallBudget
 from aurora_evo.run_folder import RunFolder
 
@@ -46,10 +47,10 @@ def evolver_for(run_dir: Path, seed: int, stop: dict, resume: bool) -> Evolver:
 
 
 def report(evolver: Evolver, validate: int, out: Path) -> None:
-    """Validate more, write the best validated program, and measure it once on the test sets."""
+    """Validate more, write the best validated program (as ``aurora-evo export`` chooses: bin packing
+    by the validation score alone), and measure it once on the test sets."""
     evolver.validate_more(validate)
-    validated = [p for p in evolver.archive.programs.of_run(evolver.run_id) if p.validation_score is not None]
-    best = max(validated, key=lambda p: (p.validation_score, -p.complexity))
+    best = top_programs(evolver.archive, evolver.run_id, 1)[0]
     out.write_text(best.source, encoding="utf-8")
     print(f"best validated: {best.id} (iteration {best.iteration}), training {best.score:.4f}, "
           f"validation {best.validation_score:.4f}; written to {out}")  # fmt: skip
